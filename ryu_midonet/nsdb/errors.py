@@ -1,0 +1,49 @@
+"""Errors raised by the topology store; the REST API maps each to an HTTP status."""
+
+from __future__ import annotations
+
+
+class NsdbError(Exception):
+    """Base class of every topology-store error."""
+
+    status = 500
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(NsdbError):
+    """A value is malformed, out of range or inconsistent (HTTP 400)."""
+
+    status = 400
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", field)
+
+
+class NotFound(NsdbError):
+    """The object does not exist (HTTP 404)."""
+
+    status = 404
+
+    def __init__(self, kind: str, obj_id: object) -> None:
+        super().__init__(f"{kind} {obj_id} was not found")
+        self.kind = kind
+        self.obj_id = obj_id
+
+
+class Conflict(NsdbError):
+    """The request conflicts with the current state (HTTP 409)."""
+
+    status = 409
+
+
+class ReadOnly(NsdbError):
+    """The system is in READONLY availability (HTTP 503)."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("the system is in READONLY mode; writes are refused")
