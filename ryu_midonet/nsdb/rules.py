@@ -46,6 +46,10 @@ def normalise(rule: dict[str, Any]) -> None:
         raise InvalidInput("jumpChainId", "a jump rule needs the chain to jump to")
     if kind != "jump":
         rule["jumpChainId"] = None
+    for name in ("nwProto", "nwTos"):
+        # MidoNet clients send 0 for "any protocol" / "any ToS"; store that as unset
+        if rule.get(name) == 0 and not rule.get(f"inv{name[0].upper()}{name[1:]}"):
+            rule[name] = None
     for side in ("Src", "Dst", "DataSrcIp", "DataDstIp"):
         _normalise_prefix(rule, side)
     _normalise_fragment_policy(rule)

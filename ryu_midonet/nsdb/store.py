@@ -130,8 +130,8 @@ class Store:
         """
         first = self.redis.xrange(self.key_feed, count=1)
         if first:
-            oldest = int(first[0][1]["v"])
-            if after_version + 1 < oldest:
+            version, seq = (int(x) for x in first[0][0].split("-"))
+            if (after_version + 1, 0) < (version, seq) and after_version < self.version():
                 return None
         elif after_version < self.version():
             return None

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+import secrets
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from ryu_midonet.nsdb import errors
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.rest import dtos as d
-from ryu_midonet.rest.wsgi import Reply, Request, WsgiApp
+from ryu_midonet.rest import openapi
+from ryu_midonet.rest.wsgi import Reply, Request, Route, WsgiApp
 
 Obj = dict[str, Any]
 
@@ -31,10 +35,20 @@ TENANT_KINDS = ("bridge", "router", "chain", "portGroup", "ipAddrGroup")
 class Api:
     """Builds the WSGI application for one :class:`Topology`."""
 
-    def __init__(self, topo: Topology) -> None:
-        self.topo = topo
+    def __init__(self, topo: Topology | None) -> None:
+        self.topo = topo  # type: ignore[assignment]
         self.app = WsgiApp("/midonet-api")
         self._register()
+        self._add("GET", "/openapi.json", self.openapi, "application/json",
+                  "This API's OpenAPI 3 description")
+
+    @classmethod
+    def routes_only(cls) -> list[Route]:
+        """The routing table, without a store behind it (to describe the API)."""
+        return cls(None).app.routes
+
+    def openapi(self, req: Request) -> Reply:
+        return Reply(body=openapi.build(self.app.routes), media="application/json")
 
     # -- helpers ---------------------------------------------------------------------------
     def dtos(self, req: Request) -> d.Dtos:
@@ -67,6 +81,8 @@ class Api:
         self._add("GET", "/tenants", self.list_tenants, d.TENANT.collection_media,
                   "List the tenants that own objects")
         self._add("GET", "/tenants/{id}", self.get_tenant, d.TENANT.media, "Show a tenant")
+        self._add("POST", "/login", self.login, d.TOKEN.media,
+                  "Log in (HTTP Basic); returns a token, also set as the sessionId cookie")
         s = d.SYSTEM_STATE
         self._add("GET", "/system_state", self.get_system_state, s.media, "Show system state")
         self._add("PUT", "/system_state", self.put_system_state, s.media,
@@ -130,17 +146,26 @@ class Api:
         self._add("GET", tmpl, self.get_ip_addr, ip.media, "Show an address of a group")
         self._add("DELETE", tmpl, self.remove_ip_addr, None, "Remove an address from a group")
 
+    # -- authentication --------------------------------------------------------------------
+    def login(self, req: Request) -> Reply:
+        """The mock authentication service: any credentials get a fresh token."""
+        token = secrets.token_hex(16)
+        expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+        stamp = expires.strftime("%a, %d %b %Y %H:%M:%S GMT")
+        return Reply(200, {"key": token, "expires": stamp},
+                     headers={"Set-Cookie": f"sessionId={token}; Expires={stamp}"})
+
     # -- root ------------------------------------------------------------------------------
     def root(self, req: Request) -> Reply:
         u = self.dtos(req).uri
         doc: Obj = {"uri": u("").rstrip("/") + "/", "version": API_VERSION}
         for kind, res in d.RESOURCES.items():
-            doc[_camel(res.path)] = u(res.path)
+            if kind not in ("route", "rule"):  # reached through their router / chain
+                doc[_camel(res.path)] = u(res.path)
             doc[f"{kind}Template"] = u(res.path, "{id}")
         doc["tenants"] = u("tenants")
         doc["tenantTemplate"] = u("tenants", "{id}")
         doc["systemState"] = u("system_state")
-        doc["writeVersion"] = u("write_version")
         return Reply(body=doc)
 
     # -- generic kinds ---------------------------------------------------------------------
@@ -366,8 +391,6 @@ class Api:
 
 
 def _uuid(value: str, kind: str) -> str:
-    import uuid
-
     try:
         return str(uuid.UUID(value))
     except ValueError:

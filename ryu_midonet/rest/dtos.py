@@ -52,6 +52,7 @@ TENANT = Resource("tenant", "tenants", "Tenant", 2)
 SYSTEM_STATE = Resource("systemState", "system_state", "SystemState", 2)
 PORT_LINK = Resource("portLink", "link", "PortLink", 1)
 APPLICATION = Resource("application", "", "Application", 5)
+TOKEN = Resource("token", "login", "Token", 1)
 
 
 class Dtos:
@@ -135,6 +136,8 @@ class Dtos:
         ids = chain["ruleIds"]
         dto["position"] = ids.index(dto["id"]) + 1 if dto["id"] in ids else None
         dto["chain"] = self.uri("chains", dto["chainId"])
+        for name in ("nwProto", "nwTos"):
+            dto[name] = dto.get(name) or 0  # MidoNet shows "any" as 0
         for name in ("targetPortId", "pushVlan", "requestId", "limit", "properties"):
             dto.setdefault(name, None)
         for name in ("failOpen", "ingress", "popVlan"):

@@ -42,6 +42,7 @@ class Reply:
     body: Any = None
     location: str | None = None
     media: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Handler = Callable[[Request], Reply]
@@ -125,6 +126,7 @@ class WsgiApp:
         resp = webob.Response(status=reply.status)
         if reply.location:
             resp.headers["Location"] = reply.location
+        resp.headers.update(reply.headers)
         if reply.body is not None:
             resp.content_type = reply.media or _reply_media(route, req)
             resp.charset = None
