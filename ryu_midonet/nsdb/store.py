@@ -37,7 +37,7 @@ class Store:
     def __init__(self, client: redis.Redis, prefix: str = "mn") -> None:
         self.redis = client
         self.prefix = prefix
-        self.tag = "{%s}" % prefix
+        self.tag = f"{{{prefix}}}"
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "mn") -> Store:

@@ -1,0 +1,78 @@
+"""Configuration options of ryu-midonet.
+
+All options live on ``os_ken.cfg.CONF``, the ``ConfigOpts`` instance that os-ken and
+its applications share (``OSKenApp.CONF`` is the same object). Importing this module
+registers them, so an application can simply read ``self.CONF.redis_url``.
+
+Command-line options keep the dashed spelling of ``ryu-manager`` (``--redis-url``,
+``--wsapi-port``); in configuration files the same options are written with
+underscores (``redis_url = ...``) in the ``[DEFAULT]`` section.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+from os_ken import cfg as osken_cfg
+from oslo_config import cfg
+
+CONF: cfg.ConfigOpts = osken_cfg.CONF
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_WSAPI_HOST = "127.0.0.1"
+DEFAULT_WSAPI_PORT = 8181
+DEFAULT_NSDB_PREFIX = "mn"
+
+cli_opts: list[cfg.Opt] = [
+    cfg.StrOpt(
+        "redis-url",
+        default=DEFAULT_REDIS_URL,
+        help="URL of the Redis server that holds the topology store (NSDB), in "
+        "redis-py form: redis://[[user]:password@]host:port/db, rediss:// for TLS "
+        "or unix:///path/to/socket?db=N.",
+    ),
+    cfg.HostAddressOpt(
+        "wsapi-host",
+        default=DEFAULT_WSAPI_HOST,
+        help="Address the REST API (/midonet-api) listens on. Use 0.0.0.0 to "
+        "listen on every IPv4 address.",
+    ),
+    cfg.PortOpt(
+        "wsapi-port",
+        default=DEFAULT_WSAPI_PORT,
+        help="TCP port the REST API (/midonet-api) listens on.",
+    ),
+]
+
+opts: list[cfg.Opt] = [
+    cfg.StrOpt(
+        "nsdb_prefix",
+        default=DEFAULT_NSDB_PREFIX,
+        help="Prefix of every key the topology store writes to Redis. Deployments "
+        "that share one Redis server (or tests running side by side) set distinct "
+        "prefixes to keep their data apart.",
+    ),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts = CONF) -> None:
+    """Register the ryu-midonet options on ``conf``.
+
+    Safe to call more than once, also after ``conf`` has parsed its command line:
+    options that are already registered are left alone.
+    """
+    for opt in cli_opts:
+        if opt.dest not in conf:
+            conf.register_cli_opt(opt)
+    for opt in opts:
+        if opt.dest not in conf:
+            conf.register_opt(opt)
+
+
+def list_opts() -> Sequence[tuple[str | None, list[cfg.Opt]]]:
+    """Return the options for ``oslo-config-generator`` (namespace ``ryu_midonet``)."""
+    return [(None, copy.deepcopy(cli_opts + opts))]
+
+
+register_opts(CONF)

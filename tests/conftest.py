@@ -1,0 +1,128 @@
+"""Shared pytest fixtures.
+
+``redis_server``  (session)  a private redis-server on 127.0.0.1; yields its URL.
+``redis_url``     (function) the same URL, after FLUSHALL, for a test that wants an
+                             empty database.
+``free_port``     (function) a callable returning a TCP port that is free on 127.0.0.1.
+
+A missing redis-server binary is an error, not a skip: install it with
+``tools/install-deps.sh`` (Debian package ``redis-server``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+LOCALHOST = "127.0.0.1"
+_REDIS_START_TIMEOUT = 10.0
+_REDIS_STOP_TIMEOUT = 10.0
+
+
+def find_free_port(host: str = LOCALHOST) -> int:
+    """Return a TCP port that nothing listens on at ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _redis_server_binary() -> str:
+    path = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
+    if not path and os.access("/usr/bin/redis-server", os.X_OK):
+        path = "/usr/bin/redis-server"
+    if not path:
+        pytest.fail(
+            "redis-server not found on PATH nor at /usr/bin/redis-server; "
+            "run tools/install-deps.sh (Debian package redis-server)",
+            pytrace=False,
+        )
+    return path
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a redis-server we started, by its pid, and reap it."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=_REDIS_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _start_redis(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start redis-server on a free port; retry when another process wins the port."""
+    last_log = ""
+    for _attempt in range(5):
+        port = find_free_port()
+        logfile = workdir / f"redis-{port}.log"
+        proc = subprocess.Popen(
+            [
+                binary,
+                "--port", str(port),
+                "--bind", LOCALHOST,
+                "--daemonize", "no",
+                "--dir", str(workdir),
+                "--logfile", str(logfile),
+                "--save", "",
+                "--appendonly", "no",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        url = f"redis://{LOCALHOST}:{port}/0"
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        deadline = time.monotonic() + _REDIS_START_TIMEOUT
+        try:
+            while proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    if client.ping():
+                        return proc, url
+                except redis.ConnectionError:
+                    time.sleep(0.05)
+        finally:
+            client.close()
+        _stop(proc)
+        last_log = logfile.read_text(errors="replace") if logfile.exists() else ""
+        last_log += f"(exit status {proc.returncode})"
+        if "Address already in use" not in last_log:
+            break
+    pytest.fail(f"{binary} did not start; its log:\n{last_log}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server for the whole test session; yields ``redis://127.0.0.1:PORT/0``."""
+    binary = _redis_server_binary()
+    proc, url = _start_redis(binary, tmp_path_factory.mktemp("redis"))
+    try:
+        yield url
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> Iterator[str]:
+    """The session's redis-server URL, with every database emptied first."""
+    client = redis.Redis.from_url(redis_server)
+    try:
+        client.flushall()
+    finally:
+        client.close()
+    yield redis_server
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    """A helper that returns a free TCP port on 127.0.0.1 each time it is called."""
+    return find_free_port
