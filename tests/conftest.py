@@ -4,6 +4,9 @@
 ``redis_url``     (function) the same URL, after FLUSHALL, for a test that wants an
                              empty database.
 ``free_port``     (function) a callable returning a TCP port that is free on 127.0.0.1.
+``api_server``    (session)  a real ``ryu-midonet-manager ... ryu_midonet.rest`` process on the
+                             session's redis-server; yields its /midonet-api URL.
+``api_url``       (function) that URL, with the store emptied first.
 
 A missing redis-server binary is an error, not a skip: install it with
 ``tools/install-deps.sh`` (Debian package ``redis-server``).
@@ -15,7 +18,9 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -126,3 +131,42 @@ def redis_url(redis_server: str) -> Iterator[str]:
 def free_port() -> Callable[[], int]:
     """A helper that returns a free TCP port on 127.0.0.1 each time it is called."""
     return find_free_port
+
+
+def _console_script(name: str) -> str:
+    """A console script of this project, from the interpreter's own environment."""
+    path = Path(sys.executable).parent / name
+    return str(path) if path.exists() else (shutil.which(name) or name)
+
+
+@pytest.fixture(scope="session")
+def api_server(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The REST API as users start it, serving the session's redis-server."""
+    port = find_free_port()
+    log = tmp_path_factory.mktemp("api") / "api.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [_console_script("ryu-midonet-manager"), "--redis-url", redis_server,
+             "--wsapi-port", str(port), "ryu_midonet.rest"],
+            stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://{LOCALHOST}:{port}/midonet-api"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the API did not start; its log:\n{log.read_text()}",
+                                pytrace=False)
+                time.sleep(0.1)
+        yield url
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture
+def api_url(api_server: str, redis_url: str) -> str:
+    """The API's URL, on an empty store."""
+    return api_server

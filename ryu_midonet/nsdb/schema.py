@@ -358,8 +358,12 @@ CHECKERS: dict[str, Callable[[str, Field, Any], Any]] = {
 def check_value(name: str, f: Field, value: Any) -> Any:
     """Normalise ``value`` for field ``f`` or raise :class:`InvalidInput` naming the field."""
     if value is None:
-        if not f.nullable or f.required:
+        if f.required:
             raise InvalidInput(name, "must not be null")
+        if not f.nullable:
+            if f.default is None:
+                raise InvalidInput(name, "must not be null")
+            return f.default  # as a Java DTO would read null into a primitive
         return None
     return CHECKERS[f.kind](name, f, value)
 

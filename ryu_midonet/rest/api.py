@@ -55,8 +55,8 @@ class Api:
         return d.Dtos(self.topo, req.base)
 
     def _add(self, method: str, template: str, handler: Callable[[Request], Reply],
-             media: str | None, summary: str) -> None:
-        self.app.add(method, template, handler, media, summary)
+             media: str | None, summary: str, accepts: tuple[str, ...] = ()) -> None:
+        self.app.add(method, template, handler, media, summary, accepts)
 
     # -- routes ----------------------------------------------------------------------------
     def _register(self) -> None:
@@ -123,11 +123,12 @@ class Api:
     def _register_members(self) -> None:
         t, p, ip = d.TZ_MEMBER, d.PG_MEMBER, d.IP_ADDR
         self._add("GET", "/tunnel_zones/{id}/hosts", self.list_tz_members, t.collection_media,
-                  "List the members of a tunnel zone")
+                  "List the members of a tunnel zone",
+                  accepts=(d.GRE_TZ_MEMBER.collection_media,))
         self._add("POST", "/tunnel_zones/{id}/hosts", self.add_tz_member, t.media,
-                  "Add a host to a tunnel zone")
+                  "Add a host to a tunnel zone", accepts=(d.GRE_TZ_MEMBER.media,))
         self._add("GET", "/tunnel_zones/{id}/hosts/{hostId}", self.get_tz_member, t.media,
-                  "Show a tunnel zone member")
+                  "Show a tunnel zone member", accepts=(d.GRE_TZ_MEMBER.media,))
         self._add("DELETE", "/tunnel_zones/{id}/hosts/{hostId}", self.remove_tz_member, None,
                   "Remove a host from a tunnel zone")
         self._add("GET", "/port_groups/{id}/ports", self.list_pg_members, p.collection_media,

@@ -46,6 +46,7 @@ RESOURCES: dict[str, Resource] = {r.kind: r for r in (
 INTERFACE = Resource("interface", "interfaces", "Interface", 1)
 BINDING = Resource("binding", "ports", "HostInterfacePort", 1)
 TZ_MEMBER = Resource("tunnelZoneHost", "hosts", "TunnelZoneHost", 1)
+GRE_TZ_MEMBER = Resource("tunnelZoneHost", "hosts", "GreTunnelZoneHost", 1)
 PG_MEMBER = Resource("portGroupPort", "ports", "PortGroupPort", 1)
 IP_ADDR = Resource("ipAddrGroupAddr", "ip_addrs", "IpAddrGroupAddr", 1)
 TENANT = Resource("tenant", "tenants", "Tenant", 2)

@@ -141,7 +141,8 @@ def _check_content_type(route: Route, req: webob.Request) -> None:
     allowed = {JSON, "", *(a.lower() for a in route.accepts)}
     if route.media:
         allowed.add(route.media.lower())
-    if ctype not in allowed and not _same_family(ctype, route.media):
+    if ctype not in allowed and not any(_same_family(ctype, m)
+                                        for m in (route.media, *route.accepts)):
         raise ApiError(415, f"unsupported Content-Type {ctype!r}; send {route.media or JSON}")
 
 
@@ -157,7 +158,7 @@ def _reply_media(route: Route, req: webob.Request) -> str:
     accept = req.headers.get("Accept", "")
     for item in accept.split(","):
         wanted = item.split(";")[0].strip()
-        if route.media and _same_family(wanted.lower(), route.media):
+        if any(_same_family(wanted.lower(), m) for m in (route.media, *route.accepts)):
             return wanted
     return route.media or JSON
 
