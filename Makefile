@@ -9,7 +9,7 @@ PYTHON := $(VENV)/bin/python
 RUFF := $(VENV)/bin/ruff
 GENERATOR_CONF := etc/oslo-config-generator/ryu-midonet.conf
 
-.PHONY: deps lint genconfig test demo clean
+.PHONY: deps lint genconfig openapi test demo demo-stop clean
 
 ## deps: Debian packages and the .venv virtual environment
 deps:
@@ -23,6 +23,10 @@ lint: deps
 genconfig: deps
 	$(VENV)/bin/oslo-config-generator --config-file $(GENERATOR_CONF)
 
+## openapi: regenerate doc/openapi.json from the API's routing table
+openapi: deps
+	$(PYTHON) -c "from ryu_midonet.rest.openapi import main; main()" > doc/openapi.json
+
 ## test: lint, sample-config check, then the test suite (no tests collected = failure)
 test: lint
 	bash tools/check-sample-config.sh
@@ -33,6 +37,10 @@ test: lint
 ## demo: the end-to-end demonstration
 demo: deps
 	bash tools/demo.sh
+
+## demo-stop: stop the demo's redis-server and API
+demo-stop:
+	bash tools/demo.sh stop
 
 ## clean: remove the virtual environment and build and cache directories
 clean:

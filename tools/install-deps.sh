@@ -22,6 +22,7 @@ DEB_PACKAGES=(
     iputils-ping
     tcpdump
     iperf3
+    curl
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }
