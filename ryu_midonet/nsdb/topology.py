@@ -381,23 +381,37 @@ def _create_port(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
     if device is None:
         raise errors.NotFound("device", parent_id)
     obj["deviceId"] = device["id"]
+    _check_port_fields(obj)
     if obj["type"] == "Router":
         _normalise_router_port(obj)
         _add_port_routes(txn, obj)
-    else:
-        for name in ("portAddress", "networkAddress", "networkLength", "portMac"):
-            obj[name] = None
+
+
+ROUTER_PORT_FIELDS = ("portAddress", "networkAddress", "networkLength", "portMac")
+
+
+def _check_port_fields(port: Obj) -> None:
+    if port["type"] == "Bridge":
+        for name in ROUTER_PORT_FIELDS:
+            if port.get(name) is not None:
+                raise errors.InvalidInput(name, "only router ports have addresses")
+    elif port.get("vlanId") is not None:
+        raise errors.InvalidInput("vlanId", "only bridge ports have a VLAN")
 
 
 def _update_port(txn: Txn, old: Obj, obj: Obj) -> None:
+    _check_port_fields(obj)
     if obj["type"] != "Router":
         return
+    moved = any(old.get(k) != obj.get(k) for k in ("portAddress", "networkLength"))
+    if moved and old.get("networkAddress") == obj.get("networkAddress"):
+        obj["networkAddress"] = None  # follows the new address unless given explicitly
     _normalise_router_port(obj)
     keys = ("portAddress", "networkAddress", "networkLength")
     if any(old.get(k) != obj.get(k) for k in keys):
         for route in txn.list_by("route", "nextHopPort", obj["id"]):
             if route["weight"] == 0 and _is_port_route(route, old):
-                _delete_route(txn, route)
+                txn.delete("route", route["id"])
         _add_port_routes(txn, obj)
 
 
@@ -416,7 +430,6 @@ def _normalise_router_port(obj: Obj) -> None:
     obj["networkAddress"] = str(net.network_address)
     if not obj.get("portMac"):
         obj["portMac"] = random_mac()
-    obj["vlanId"] = None
 
 
 def _is_port_route(route: Obj, port: Obj) -> bool:
@@ -486,10 +499,6 @@ def _create_rule(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
     txn.put("chain", chain)
 
 
-def _update_host(txn: Txn, old: Obj, obj: Obj) -> None:
-    return None
-
-
 _CREATORS = {"port": _create_port, "route": _create_route, "rule": _create_rule}
 _UPDATERS = {"port": _update_port, "route": _update_route}
 
@@ -514,8 +523,6 @@ def delete_cascade(txn: Txn, kind: str, obj_id: str) -> None:
         for pg in txn.list_by("portGroup", "portIds", obj_id):
             pg["portIds"].remove(obj_id)
             txn.put("portGroup", pg)
-    elif kind == "route":
-        pass
     elif kind == "chain":
         _delete_chain(txn, obj)
     elif kind == "rule":
@@ -528,10 +535,6 @@ def delete_cascade(txn: Txn, kind: str, obj_id: str) -> None:
     elif kind == "host":
         _delete_host(txn, obj)
     txn.delete(kind, obj_id)
-
-
-def _delete_route(txn: Txn, route: Obj) -> None:
-    txn.delete("route", route["id"])
 
 
 def _unlink(txn: Txn, port: Obj) -> None:

@@ -292,3 +292,19 @@ def test_openapi_is_valid() -> None:
     from openapi_spec_validator import validate
 
     validate(openapi.build(Api.routes_only()))
+
+
+def test_port_fields_belong_to_their_device(api: Client, router: dict[str, Any]) -> None:
+    bridge = api.post("/bridges", {"name": "b"})
+    err = _error(api.call("POST", bridge["ports"], {"portAddress": "10.0.0.1"}), 400)
+    assert "portAddress" in err["message"]
+    err = _error(api.call("POST", router["ports"], {"portAddress": "10.0.0.1",
+                                                    "networkLength": 24, "vlanId": 3}), 400)
+    assert "vlanId" in err["message"]
+    port = api.post(bridge["ports"], {"vlanId": 3})
+    _error(api.call("PUT", port["uri"], {"portMac": "02:00:00:00:00:01"}), 400)
+    rport = api.post(router["ports"], {"portAddress": "10.0.0.1", "networkLength": 24})
+    moved = api.call("PUT", rport["uri"], {"portAddress": "10.0.5.1", "networkLength": 24})
+    assert moved.status_int == 200
+    routes = {(r["dstNetworkAddr"], r["dstNetworkLength"]) for r in api.get(router["routes"])}
+    assert routes == {("10.0.5.1", 32), ("10.0.5.0", 24)}
