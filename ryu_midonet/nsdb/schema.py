@@ -106,7 +106,7 @@ KINDS: dict[str, dict[str, Field]] = {
         "interfaces": Field("any", [], create=False, update=False),
         "floodingProxyWeight": Field("int", 1, lo=0, hi=65535, nullable=False),
         "containerWeight": Field("int", 1, lo=0, hi=65535, nullable=False),
-        "containerLimit": Field("int", 0, lo=0, hi=65535, nullable=False),
+        "containerLimit": Field("int", -1, lo=-1, hi=65535, nullable=False),  # -1: no limit
         "enforceContainerLimit": Field("bool", False, nullable=False),
     },
     "tunnelZone": {
@@ -242,7 +242,7 @@ def _check_int(name: str, f: Field, v: Any) -> Any:
         raise InvalidInput(name, "must be an integer")
     if isinstance(v, str):
         try:
-            v = int(v.strip(), 0)
+            v = int(v.strip())
         except ValueError:
             raise InvalidInput(name, "must be an integer") from None
     if not isinstance(v, int):

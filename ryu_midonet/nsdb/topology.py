@@ -159,6 +159,9 @@ class Topology:
 
         def work(txn: Txn) -> Obj:
             txn.require("host", host_id)
+            if not txn.ids_by("tunnelZone", "hostIds", host_id):
+                raise errors.Conflict(f"host {host_id} is not in any tunnel zone; add it to one "
+                                      "before binding ports to its interfaces")
             port = txn.get("port", port_id)
             if port is None:
                 raise errors.InvalidInput("portId", f"port {port_id} does not exist")
@@ -499,8 +502,25 @@ def _create_rule(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
     txn.put("chain", chain)
 
 
-_CREATORS = {"port": _create_port, "route": _create_route, "rule": _create_rule}
-_UPDATERS = {"port": _update_port, "route": _update_route}
+def _unique_zone_name(txn: Txn, zone: Obj) -> None:
+    for other in txn.list("tunnelZone"):
+        if other["name"] == zone["name"] and other["id"] != zone["id"]:
+            raise errors.Conflict(f"a tunnel zone named {zone['name']!r} already exists")
+
+
+def _create_tunnel_zone(txn: Txn, zone: Obj, parent_id: str | None, data: Any) -> None:
+    _unique_zone_name(txn, zone)
+
+
+def _update_tunnel_zone(txn: Txn, old: Obj, zone: Obj) -> None:
+    _unique_zone_name(txn, zone)
+    if zone["hostIds"] and old["type"] != zone["type"]:
+        raise errors.Conflict("the type of a tunnel zone that has members cannot change")
+
+
+_CREATORS = {"port": _create_port, "route": _create_route, "rule": _create_rule,
+             "tunnelZone": _create_tunnel_zone}
+_UPDATERS = {"port": _update_port, "route": _update_route, "tunnelZone": _update_tunnel_zone}
 
 
 # -- deletion with referential integrity -----------------------------------------------------
@@ -575,9 +595,10 @@ def _delete_host(txn: Txn, host: Obj) -> None:
     alive_key = txn.store.key_state(f"alive:{host['id']}")
     if txn.pipe.exists(alive_key):
         raise errors.Conflict(f"host {host['id']} is alive; only an inactive host can be deleted")
-    for port in txn.list_by("port", "hostId", host["id"]):
-        port["hostId"] = port["interfaceName"] = None
-        txn.put("port", port)
+    bound = txn.ids_by("port", "hostId", host["id"])
+    if bound:
+        raise errors.Conflict(f"host {host['id']} has {len(bound)} port binding(s); "
+                              "unbind them first")
     for tz in txn.list_by("tunnelZone", "hostIds", host["id"]):
         _drop_member(tz, host["id"])
         txn.put("tunnelZone", tz)

@@ -363,12 +363,14 @@ class Api:
 
     def get_ip_addr(self, req: Request) -> Reply:
         group = self.topo.get("ipAddrGroup", _uuid(req.params["id"], "ipAddrGroup"))
+        _ip_version(req)
         addr = req.params["addr"]
         if addr not in group["addresses"]:
             raise errors.NotFound("address", addr)
         return Reply(body=self.dtos(req).ip_addr(group["id"], addr))
 
     def remove_ip_addr(self, req: Request) -> Reply:
+        _ip_version(req)
         self.topo.remove_ip_addr(_uuid(req.params["id"], "ipAddrGroup"), req.params["addr"])
         return Reply(204)
 
@@ -396,6 +398,14 @@ def _uuid(value: str, kind: str) -> str:
         return str(uuid.UUID(value))
     except ValueError:
         raise errors.NotFound(kind, value) from None
+
+
+def _ip_version(req: Request) -> None:
+    version, addr = req.params["version"], req.params["addr"]
+    if version not in ("4", "6"):
+        raise errors.InvalidInput("version", f"invalid IP version: {version}")
+    if (":" in addr) != (version == "6"):
+        raise errors.NotFound("address", addr)
 
 
 def _body(req: Request) -> Obj:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -120,7 +121,7 @@ class Dtos:
                      "previousHostId", "l2insertionInfilterId", "l2insertionOutfilterId",
                      "qosPolicyId"):
             dto.setdefault(name, None)
-        dto.setdefault("offRampVxlan", False)
+        dto.setdefault("offRampVxlan", None)
         for name in ("postInFilterMirrorIds", "preOutFilterMirrorIds", "insertionIds",
                      "serviceInsertionIds", "fipNatRuleIds", "traceRequestIds"):
             dto.setdefault(name, [])
@@ -139,10 +140,10 @@ class Dtos:
         dto["chain"] = self.uri("chains", dto["chainId"])
         for name in ("nwProto", "nwTos"):
             dto[name] = dto.get(name) or 0  # MidoNet shows "any" as 0
-        for name in ("targetPortId", "pushVlan", "requestId", "limit", "properties"):
+        # fields of rule types this model does not store (l2_transform, trace)
+        for name in ("targetPortId", "pushVlan", "requestId", "limit", "properties",
+                     "failOpen", "ingress", "popVlan"):
             dto.setdefault(name, None)
-        for name in ("failOpen", "ingress", "popVlan"):
-            dto.setdefault(name, False)
 
     def _host(self, dto: Obj) -> None:
         dto["alive"] = self.topo.is_alive(dto["id"])
@@ -199,7 +200,7 @@ class Dtos:
         version = 6 if ":" in addr else 4
         return {"ipAddrGroupId": group_id, "addr": addr, "version": version,
                 "uri": self.uri("ip_addr_groups", group_id, "versions", version, "ip_addrs",
-                                addr),
+                                urllib.parse.quote(addr, safe="")),
                 "ipAddrGroup": self.uri("ip_addr_groups", group_id)}
 
     def tenant(self, tenant_id: str) -> Obj:

@@ -238,6 +238,13 @@ def test_link_bind_and_members_over_rest(api: Client, topo: Topology,
     _error(api.call("POST", rport["link"], {"peerId": bport["id"]}), 409)
     assert api.call("DELETE", rport["link"]).status_int == 204
 
+    tz = api.post("/tunnel_zones", {"name": "tz", "type": "vxlan"})
+    _error(api.call("POST", f"/hosts/{host['id']}/ports",
+                    {"portId": bport["id"], "interfaceName": "eth1"}), 409)  # in no zone yet
+    member = api.post(tz["hosts"], {"hostId": host["id"], "ipAddress": "192.168.0.3"})
+    assert member["ipAddress"] == "192.168.0.3" and member["tunnelZoneId"] == tz["id"]
+    _error(api.call("POST", tz["hosts"], {"hostId": host["id"], "ipAddress": "1.2.3"}), 400)
+
     hostdto = api.get(f"/hosts/{host['id']}")
     assert hostdto["alive"] is False and hostdto["name"] == "compute1"
     assert [i["name"] for i in api.get(hostdto["interfaces"])] == ["eth1"]
@@ -248,11 +255,6 @@ def test_link_bind_and_members_over_rest(api: Client, topo: Topology,
     _error(api.call("POST", hostdto["ports"], {"portId": bport["id"]}), 400)
     assert api.call("DELETE", binding["uri"]).status_int == 204
 
-    tz = api.post("/tunnel_zones", {"name": "tz", "type": "vxlan"})
-    member = api.post(tz["hosts"], {"hostId": host["id"], "ipAddress": "192.168.0.3"})
-    assert member["ipAddress"] == "192.168.0.3" and member["tunnelZoneId"] == tz["id"]
-    _error(api.call("POST", tz["hosts"], {"hostId": host["id"], "ipAddress": "1.2.3"}), 400)
-
     pg = api.post("/port_groups", {"name": "SPG", "stateful": True})
     api.post(pg["ports"], {"portId": rport["id"]})
     assert [m["portId"] for m in api.get(pg["ports"])] == [rport["id"]]
@@ -260,8 +262,12 @@ def test_link_bind_and_members_over_rest(api: Client, topo: Topology,
 
     ipg = api.post("/ip_addr_groups", {"name": "ipg"})
     addr = api.post(ipg["addrs"], {"addr": "172.16.0.3", "version": 4})
-    assert addr["addr"] == "172.16.0.3"
+    assert addr["addr"] == "172.16.0.3" and addr["uri"].endswith("/versions/4/ip_addrs/172.16.0.3")
+    v6 = api.post(ipg["addrs"], {"addr": "fe80::1", "version": 6})
+    assert v6["uri"].endswith("/versions/6/ip_addrs/fe80%3A%3A1")
+    _error(api.call("GET", v6["uri"].replace("/versions/6/", "/versions/5/")), 400)
     assert api.call("DELETE", addr["uri"]).status_int == 204
+    assert api.call("DELETE", v6["uri"]).status_int == 204
     assert api.get(ipg["addrs"]) == []
 
 

@@ -22,6 +22,14 @@ def _keys(topo: Topology) -> dict[str, str]:
     return {k: r.type(k) for k in r.keys("*") if not k.endswith((":feed", ":version"))}
 
 
+def _host(topo: Topology, host_id: str, name: str = "h") -> dict:
+    """A registered host that is in a tunnel zone, so ports can be bound on it."""
+    host = topo.register_host(host_id, name)
+    zone = topo.create("tunnelZone", {"name": f"tz-{host_id}"})
+    topo.add_tunnel_zone_member(zone["id"], host_id, "192.168.0.3")
+    return host
+
+
 def _router_port(topo: Topology, router: dict, cidr: str) -> dict:
     addr, length = cidr.split("/")
     return topo.create("port", {"portAddress": addr, "networkLength": int(length)}, router["id"])
@@ -39,7 +47,7 @@ def test_router_port_gets_local_and_subnet_routes(topo: Topology) -> None:
 
 
 def test_deleting_a_router_removes_ports_routes_links_and_bindings(topo: Topology) -> None:
-    host = topo.register_host("8a5c1f0e-0000-4000-8000-000000000001", "compute1")
+    host = _host(topo, "8a5c1f0e-0000-4000-8000-000000000001", "compute1")
     router = topo.create("router", {"name": "r"})
     bridge = topo.create("bridge", {"name": "b"})
     rport = _router_port(topo, router, "10.0.0.1/24")
@@ -65,7 +73,7 @@ def test_deleting_a_router_removes_ports_routes_links_and_bindings(topo: Topolog
 
 
 def test_link_rules(topo: Topology) -> None:
-    host = topo.register_host("8a5c1f0e-0000-4000-8000-000000000002", "h")
+    host = _host(topo, "8a5c1f0e-0000-4000-8000-000000000002")
     r1, r2 = topo.create("router", {}), topo.create("router", {})
     b1, b2 = topo.create("bridge", {}), topo.create("bridge", {})
     p1, p2, p3 = (_router_port(topo, r1, "10.0.0.1/24"), _router_port(topo, r2, "10.0.0.2/24"),
@@ -191,13 +199,37 @@ def test_host_in_one_overlay_zone_only(topo: Topology) -> None:
     topo.add_tunnel_zone_member(vx["id"], host["id"], "10.1.2.201")
 
 
-def test_alive_host_cannot_be_deleted(topo: Topology) -> None:
-    host = topo.register_host("8a5c1f0e-0000-4000-8000-000000000004", "h")
+def test_binding_needs_a_tunnel_zone(topo: Topology) -> None:
+    host = topo.register_host("8a5c1f0e-0000-4000-8000-000000000005", "h")
+    port = topo.create("port", {}, topo.create("bridge", {})["id"])
+    with pytest.raises(errors.Conflict):
+        topo.bind(host["id"], port["id"], "eth1")
+    zone = topo.create("tunnelZone", {"name": "z"})
+    topo.add_tunnel_zone_member(zone["id"], host["id"], "10.0.0.5")
+    topo.bind(host["id"], port["id"], "eth1")
+
+
+def test_tunnel_zone_names_are_unique(topo: Topology) -> None:
+    zone = topo.create("tunnelZone", {"name": "z"})
+    with pytest.raises(errors.Conflict):
+        topo.create("tunnelZone", {"name": "z", "type": "vxlan"})
+    topo.update("tunnelZone", zone["id"], {"name": "z", "type": "vxlan"})
+    assert topo.get("tunnelZone", zone["id"])["type"] == "vxlan"
+
+
+def test_only_an_inactive_unbound_host_can_be_deleted(topo: Topology) -> None:
+    host = _host(topo, "8a5c1f0e-0000-4000-8000-000000000004")
+    port = topo.create("port", {}, topo.create("bridge", {})["id"])
+    topo.bind(host["id"], port["id"], "eth1")
     topo.heartbeat(host["id"], ttl_ms=60_000)
     with pytest.raises(errors.Conflict):
         topo.delete("host", host["id"])
     topo.host_down(host["id"])
+    with pytest.raises(errors.Conflict):
+        topo.delete("host", host["id"])  # still has a binding
+    topo.unbind(host["id"], port["id"])
     topo.delete("host", host["id"])
+    assert all(host["id"] not in z["hostIds"] for z in topo.list("tunnelZone"))
     with pytest.raises(errors.NotFound):
         topo.get("host", host["id"])
 

@@ -132,6 +132,8 @@ def test_hosts_bindings_and_tunnel_zones(api: Any, host: str) -> None:
         (host, "compute1", True)]
     h = api.get_host(host)
     assert [i.get_name() for i in h.get_interfaces()] == ["eth1"]
+    zone = api.add_vxlan_tunnel_zone().name("overlay").create()
+    zone.add_tunnel_zone_host().host_id(host).ip_address("192.168.0.3").create()
     bridge = api.add_bridge().name("b").create()
     port = bridge.add_port().create()
     binding = api.add_host_interface_port(h, port.get_id(), "eth1")
@@ -141,6 +143,7 @@ def test_hosts_bindings_and_tunnel_zones(api: Any, host: str) -> None:
     binding.delete()
     assert list(h.get_ports()) == []
 
+    zone.delete()
     for factory, kind in ((api.add_gre_tunnel_zone, "gre"), (api.add_vxlan_tunnel_zone, "vxlan")):
         tz = factory().name(f"{kind}-tz").create()
         assert tz.get_type() == kind
