@@ -1,0 +1,1 @@
+"""The agent's datapath side: pipeline layout, flows as data, translation, switch messages."""

@@ -1,0 +1,74 @@
+"""Flow specs -> os-ken OpenFlow 1.3 messages. The only module that builds switch messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from os_ken.ofproto import ofproto_v1_3 as ofp
+from os_ken.ofproto import ofproto_v1_3_parser as parser
+
+from ryu_midonet.datapath.flows import Action, FlowDelete, FlowSpec, Message, PacketOut
+
+_PORTS = {"controller": ofp.OFPP_CONTROLLER, "in_port": ofp.OFPP_IN_PORT,
+          "table": ofp.OFPP_TABLE, "local": ofp.OFPP_LOCAL}
+
+
+def _port(value: int | str) -> int:
+    return _PORTS[value] if isinstance(value, str) else value
+
+
+def _actions(actions: tuple[Action, ...]) -> tuple[list[Any], int | None]:
+    """OpenFlow actions, and the goto table if the list ends with one."""
+    out: list[Any] = []
+    goto = None
+    for act in actions:
+        if act.kind == "output":
+            out.append(parser.OFPActionOutput(_port(act.args[0]), ofp.OFPCML_NO_BUFFER))
+        elif act.kind == "set_field":
+            out.append(parser.OFPActionSetField(**{act.args[0]: act.args[1]}))
+        elif act.kind == "dec_ttl":
+            out.append(parser.OFPActionDecNwTtl())
+        elif act.kind == "push_vlan":
+            out.append(parser.OFPActionPushVlan(0x8100))
+            out.append(parser.OFPActionSetField(vlan_vid=act.args[0] | 0x1000))
+        elif act.kind == "pop_vlan":
+            out.append(parser.OFPActionPopVlan())
+        elif act.kind == "goto":
+            goto = act.args[0]
+        else:
+            raise ValueError(f"unknown action {act.kind}")
+    return out, goto
+
+
+def to_ofp(dp: Any, msg: Message) -> Any:
+    """The os-ken message for ``msg`` on datapath ``dp``."""
+    if isinstance(msg, FlowSpec):
+        actions, goto = _actions(msg.actions)
+        inst = []
+        if actions:
+            inst.append(parser.OFPInstructionActions(ofp.OFPIT_APPLY_ACTIONS, actions))
+        if goto is not None:
+            inst.append(parser.OFPInstructionGotoTable(goto))
+        return parser.OFPFlowMod(dp, cookie=msg.cookie, table_id=msg.table,
+                                 command=ofp.OFPFC_ADD, idle_timeout=msg.idle_timeout,
+                                 hard_timeout=msg.hard_timeout, priority=msg.priority,
+                                 flags=ofp.OFPFF_SEND_FLOW_REM if msg.idle_timeout else 0,
+                                 match=parser.OFPMatch(**msg.match), instructions=inst)
+    if isinstance(msg, FlowDelete):
+        return parser.OFPFlowMod(dp, cookie=msg.cookie, cookie_mask=msg.mask,
+                                 table_id=ofp.OFPTT_ALL, command=ofp.OFPFC_DELETE,
+                                 out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY,
+                                 match=parser.OFPMatch())
+    if isinstance(msg, PacketOut):
+        actions, _ = _actions(msg.actions)
+        return parser.OFPPacketOut(dp, buffer_id=ofp.OFP_NO_BUFFER,
+                                   in_port=_port(msg.in_port), actions=actions, data=msg.data)
+    raise TypeError(f"not a switch message: {msg!r}")
+
+
+def send_all(dp: Any, messages: list[Message]) -> None:
+    """Send ``messages`` to the switch in order, followed by a barrier."""
+    for msg in messages:
+        dp.send_msg(to_ofp(dp, msg))
+    if messages:
+        dp.send_msg(parser.OFPBarrierRequest(dp))

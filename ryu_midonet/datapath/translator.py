@@ -1,0 +1,128 @@
+"""Simulation results -> flows: the most generic flow that still gives the same decision."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ryu_midonet.datapath import pipeline as p
+from ryu_midonet.datapath.flows import DEC_TTL, Action, FlowSpec, goto, output, set_field
+from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet, Result
+
+# Fields a match may only name together with these prerequisites (OpenFlow 1.3 §7.2.3.6).
+_PREREQ: dict[str, dict[str, int]] = {
+    **{f: {"eth_type": ETH_IPV4} for f in ("ipv4_src", "ipv4_dst", "ip_proto", "ip_dscp",
+                                            "ip_ecn")},
+    **{f: {"eth_type": ETH_ARP} for f in ("arp_op", "arp_spa", "arp_tpa", "arp_sha",
+                                           "arp_tha")},
+    **{f: {"eth_type": ETH_IPV4, "ip_proto": IP_TCP} for f in ("tcp_src", "tcp_dst")},
+    **{f: {"eth_type": ETH_IPV4, "ip_proto": IP_UDP} for f in ("udp_src", "udp_dst")},
+    **{f: {"eth_type": ETH_IPV4, "ip_proto": IP_ICMP} for f in ("icmpv4_type",
+                                                                 "icmpv4_code")},
+}
+# Read by simulations but not matchable in OpenFlow 1.3: a decision that depends on them is
+# not cached (TTL expiry is rare; dec_ttl sends expiring packets back to the agent anyway).
+UNMATCHABLE = frozenset({"nw_ttl", "ip_frag"})
+OFPVID_PRESENT = 0x1000
+
+
+@dataclass(frozen=True)
+class Local:
+    """An exterior port bound on this host, at OpenFlow port ``ofport``."""
+
+    ofport: int
+
+
+@dataclass(frozen=True)
+class Remote:
+    """An exterior port bound on another host: tunnel to ``ip`` with key ``key``."""
+
+    tunnel_ofport: int
+    ip: str
+    key: int
+
+
+Location = Local | Remote
+Locate = Callable[[str], Location | None]
+
+
+def match_for(packet: Packet, in_port: int, fields: Iterable[str]) -> dict[str, object]:
+    """``in_port`` plus every read field the packet carries, with their prerequisites."""
+    match: dict[str, object] = {"in_port": in_port}
+    for name in sorted(fields):
+        value = getattr(packet, name, None)
+        if value is None or name in UNMATCHABLE:
+            continue
+        for pre, pre_value in _PREREQ.get(name, {}).items():
+            if getattr(packet, pre) != pre_value:
+                break
+            match[pre] = pre_value
+        else:
+            match[name] = value | OFPVID_PRESENT if name == "vlan_vid" else value
+    return match
+
+
+def output_actions(result: Result, locate: Locate) -> tuple[Action, ...]:
+    """The actions that carry out ``result``'s outputs (empty: drop).
+
+    Rewrites are applied in order before each output; outputs of one result share the same
+    rewrites except when a router sends to one port, so applying them cumulatively is exact.
+    Outputs to ports whose location is unknown (host down, binding not yet seen) are left out.
+    """
+    actions: list[Action] = []
+    applied: tuple = ()
+    for out in result.outputs:
+        where = locate(out.port_id)
+        if where is None:
+            continue
+        if out.rewrites != applied:
+            for rw in out.rewrites:
+                if rw.op == "dec_ttl":
+                    actions.append(DEC_TTL)
+                elif rw.op == "set":
+                    actions.append(set_field(rw.field or "", rw.value))
+            applied = out.rewrites
+        if isinstance(where, Local):
+            actions.append(output(where.ofport))
+        else:
+            actions += [set_field("tunnel_id", where.key), set_field("tun_ipv4_dst", where.ip),
+                        output(where.tunnel_ofport)]
+    return tuple(actions)
+
+
+def cacheable(result: Result) -> bool:
+    return result.cacheable and not (result.fields_read & UNMATCHABLE)
+
+
+def flow_for(result: Result, packet: Packet, in_port: int, locate: Locate, cookie: int,
+             idle_timeout: int = 60) -> FlowSpec | None:
+    """The flow-cache entry for ``result``, or None when it must not be cached."""
+    if not cacheable(result):
+        return None
+    fields = set(result.fields_read)
+    if getattr(result, "learned", None):
+        fields.add("eth_src")  # new sources behind the port must reach the agent to be learned
+    return FlowSpec(table=p.TABLE_FLOWS, priority=p.PRIORITY_FLOW,
+                    match=match_for(packet, in_port, fields),
+                    actions=output_actions(result, locate), cookie=cookie,
+                    idle_timeout=idle_timeout)
+
+
+def port_flows(ofport: int, tunnel_key: int) -> list[FlowSpec]:
+    """What a locally bound port needs: classification and tunnel delivery."""
+    return [
+        FlowSpec(p.TABLE_CLASSIFY, p.PRIORITY_PORT, {"in_port": ofport}, (goto(p.TABLE_FLOWS),),
+                 cookie=p.cookie(p.COOKIE_CLASSIFY, tunnel_key)),
+        FlowSpec(p.TABLE_TUNNEL_DELIVERY, p.PRIORITY_PORT, {"tunnel_id": tunnel_key},
+                 (output(ofport),), cookie=p.cookie(p.COOKIE_DELIVERY, tunnel_key)),
+    ]
+
+
+def base_flows(tunnel_ofports: Iterable[int]) -> list[FlowSpec]:
+    """The flows every host has: tunnel classification and the flow table's miss to the agent."""
+    flows = [FlowSpec(p.TABLE_CLASSIFY, p.PRIORITY_PORT, {"in_port": port},
+                      (goto(p.TABLE_TUNNEL_DELIVERY),), cookie=p.cookie(p.COOKIE_CLASSIFY))
+             for port in tunnel_ofports]
+    flows.append(FlowSpec(p.TABLE_FLOWS, p.PRIORITY_MISS, {}, (output("controller"),),
+                          cookie=p.cookie(p.COOKIE_MISS)))
+    return flows

@@ -1,0 +1,111 @@
+"""What the simulator takes and gives: packets, and the decision taken for a packet.
+
+Header field names are the OpenFlow 1.3 OXM names (``eth_src``, ``ipv4_dst``, ``tcp_dst``...),
+so the flow translator can turn a decision into a match without a mapping table; the
+simulator itself knows nothing of OpenFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+ETH_IPV4 = 0x0800
+ETH_ARP = 0x0806
+ETH_IPV6 = 0x86DD
+IP_ICMP, IP_TCP, IP_UDP = 1, 6, 17
+
+# Every header field a packet may carry, in the order a flow match lists them.
+FIELDS = (
+    "eth_src", "eth_dst", "vlan_vid", "eth_type",
+    "arp_op", "arp_spa", "arp_tpa", "arp_sha", "arp_tha",
+    "ipv4_src", "ipv4_dst", "ip_proto", "ip_dscp", "ip_ecn", "nw_ttl", "ip_frag",
+    "tcp_src", "tcp_dst", "udp_src", "udp_dst", "icmpv4_type", "icmpv4_code",
+)
+
+
+@dataclass(frozen=True)
+class Packet:
+    """The headers of one packet (None: the packet has no such header)."""
+
+    eth_src: str
+    eth_dst: str
+    eth_type: int
+    vlan_vid: int | None = None
+    arp_op: int | None = None
+    arp_spa: str | None = None
+    arp_tpa: str | None = None
+    arp_sha: str | None = None
+    arp_tha: str | None = None
+    ipv4_src: str | None = None
+    ipv4_dst: str | None = None
+    ip_proto: int | None = None
+    ip_dscp: int | None = None
+    ip_ecn: int | None = None
+    nw_ttl: int | None = None
+    ip_frag: str | None = None  # None/"no": unfragmented, "first", "later"
+    tcp_src: int | None = None
+    tcp_dst: int | None = None
+    udp_src: int | None = None
+    udp_dst: int | None = None
+    icmpv4_type: int | None = None
+    icmpv4_code: int | None = None
+    payload: bytes = b""  # L4 payload, only when an answer must echo it (ICMP)
+
+    def replace(self, **changes: Any) -> Packet:
+        return dataclasses.replace(self, **changes)
+
+    def headers(self) -> dict[str, Any]:
+        """The fields that are present, by name."""
+        return {f: getattr(self, f) for f in FIELDS if getattr(self, f) is not None}
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """One header change applied on the way out: ``set`` a field, or ``dec_ttl``."""
+
+    op: str  # "set" | "dec_ttl" | "push_vlan" | "pop_vlan"
+    field: str | None = None
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """Send the (rewritten) packet out of exterior virtual port ``port_id``."""
+
+    port_id: str
+    rewrites: tuple[Rewrite, ...] = ()
+
+
+@dataclass(frozen=True)
+class Emit:
+    """A packet the virtual topology generates (ARP reply/request, ICMP), out of ``port_id``."""
+
+    port_id: str
+    packet: Packet
+
+
+@dataclass
+class Result:
+    """The decision for one packet entering the virtual topology at an exterior port.
+
+    ``outputs`` empty means drop. ``fields_read`` names the header fields the decision depended
+    on: a flow matching only those (plus the ingress port) gives the same decision for every
+    packet it matches. ``tags`` are the ids of everything the decision depended on (devices,
+    ports, routes, chains, MAC/ARP entries as ``mac:<bridge>:<mac>``/``arp:<router>:<ip>``),
+    so that a change to any of them can remove exactly the flows built from it. With
+    ``cacheable`` False no flow may be installed (e.g. the answer depends on state that is
+    about to change, like an ARP resolution in progress).
+    """
+
+    outputs: list[Output] = field(default_factory=list)
+    emits: list[Emit] = field(default_factory=list)
+    fields_read: set[str] = field(default_factory=set)
+    tags: set[str] = field(default_factory=set)
+    cacheable: bool = True
+    trace: list[str] = field(default_factory=list)  # human-readable steps, for tracing
+
+    @property
+    def dropped(self) -> bool:
+        return not self.outputs
