@@ -104,3 +104,25 @@ def test_specs_serialise_as_openflow13() -> None:
         msg.set_xid(1)
         msg.serialize()
         assert len(msg.buf) >= 16
+
+
+def test_frames_round_trip_through_the_packet_model() -> None:
+    from ryu_midonet.datapath.packets import build, parse
+
+    echo = Packet(eth_src=VM1_MAC, eth_dst=RTR_MAC, eth_type=0x0800, ipv4_src="10.0.0.11",
+                  ipv4_dst="10.0.0.1", ip_proto=1, nw_ttl=64, icmpv4_type=8, icmpv4_code=0,
+                  payload=b"\x12\x34\x00\x01hello")
+    back = parse(build(echo))
+    assert back.payload == echo.payload and back.icmpv4_type == 8 and back.ip_frag == "no"
+    assert back.replace(ip_frag=None, ip_dscp=None, ip_ecn=None) == echo
+    arp = Packet(eth_src=VM1_MAC, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=0x0806, arp_op=1,
+                 arp_spa="10.0.0.11", arp_tpa="10.0.0.1", arp_sha=VM1_MAC,
+                 arp_tha="00:00:00:00:00:00")
+    assert parse(build(arp)) == arp
+    tcp = parse(build(TCP))
+    assert (tcp.tcp_src, tcp.tcp_dst, tcp.nw_ttl) == (40000, 80, 64)
+    unreachable = Packet(eth_src=RTR_MAC, eth_dst=VM1_MAC, eth_type=0x0800,
+                         ipv4_src="10.0.0.1", ipv4_dst="10.0.0.11", ip_proto=1, nw_ttl=64,
+                         icmpv4_type=3, icmpv4_code=10, payload=build(TCP)[14:42])
+    assert parse(build(unreachable)).payload == build(TCP)[14:42]
+    assert parse(b"\x01") is None

@@ -1,0 +1,104 @@
+"""Raw frames <-> simulator packets (os-ken's packet library does the byte work)."""
+
+from __future__ import annotations
+
+from os_ken.lib.packet import arp, ethernet, icmp, ipv4, packet, tcp, udp, vlan
+
+from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
+
+
+def parse(data: bytes) -> Packet | None:
+    """The headers of an Ethernet frame; None when it is not Ethernet at all."""
+    try:
+        pkt = packet.Packet(data)
+    except Exception:  # noqa: BLE001 - a malformed frame is simply not simulated
+        return None
+    eth = pkt.get_protocol(ethernet.ethernet)
+    if eth is None:
+        return None
+    fields: dict = {"eth_src": eth.src, "eth_dst": eth.dst, "eth_type": eth.ethertype}
+    tag = pkt.get_protocol(vlan.vlan)
+    if tag is not None:
+        fields["vlan_vid"] = tag.vid
+        fields["eth_type"] = tag.ethertype
+    a = pkt.get_protocol(arp.arp)
+    if a is not None:
+        fields.update(arp_op=a.opcode, arp_spa=a.src_ip, arp_tpa=a.dst_ip, arp_sha=a.src_mac,
+                      arp_tha=a.dst_mac)
+    ip = pkt.get_protocol(ipv4.ipv4)
+    if ip is not None:
+        offset = ip.offset & 0x1FFF
+        more = bool(ip.flags & 0x1)
+        fields.update(ipv4_src=ip.src, ipv4_dst=ip.dst, ip_proto=ip.proto, nw_ttl=ip.ttl,
+                      ip_dscp=ip.tos >> 2, ip_ecn=ip.tos & 3,
+                      ip_frag="later" if offset else "first" if more else "no")
+        if offset == 0:
+            _l4(pkt, ip.proto, fields)
+    return Packet(**fields)
+
+
+def _l4(pkt: packet.Packet, proto: int, fields: dict) -> None:
+    if proto == IP_TCP and (seg := pkt.get_protocol(tcp.tcp)) is not None:
+        fields.update(tcp_src=seg.src_port, tcp_dst=seg.dst_port)
+    elif proto == IP_UDP and (dgram := pkt.get_protocol(udp.udp)) is not None:
+        fields.update(udp_src=dgram.src_port, udp_dst=dgram.dst_port)
+    elif proto == IP_ICMP and (msg := pkt.get_protocol(icmp.icmp)) is not None:
+        fields.update(icmpv4_type=msg.type, icmpv4_code=msg.code)
+        fields["payload"] = _icmp_body(msg)
+
+
+def _icmp_body(msg: icmp.icmp) -> bytes:
+    """ICMP payload: echo id, sequence and data; for errors, the quoted original packet."""
+    data = msg.data
+    if isinstance(data, icmp.echo):
+        return data.id.to_bytes(2, "big") + data.seq.to_bytes(2, "big") + (data.data or b"")
+    if isinstance(data, icmp.dest_unreach | icmp.TimeExceeded):
+        return bytes(data.data or b"")
+    if isinstance(data, bytes):
+        return data
+    return b""
+
+
+def build(p: Packet) -> bytes:
+    """An Ethernet frame with ``p``'s headers (ARP, or IPv4 with ICMP/TCP/UDP)."""
+    pkt = packet.Packet()
+    eth_type = p.eth_type
+    if p.vlan_vid is not None:
+        pkt.add_protocol(ethernet.ethernet(p.eth_dst, p.eth_src, 0x8100))
+        pkt.add_protocol(vlan.vlan(vid=p.vlan_vid, ethertype=eth_type))
+    else:
+        pkt.add_protocol(ethernet.ethernet(p.eth_dst, p.eth_src, eth_type))
+    if eth_type == ETH_ARP:
+        pkt.add_protocol(arp.arp(opcode=p.arp_op or 1, src_mac=p.arp_sha or p.eth_src,
+                                 src_ip=p.arp_spa, dst_mac=p.arp_tha or "00:00:00:00:00:00",
+                                 dst_ip=p.arp_tpa))
+    elif eth_type == ETH_IPV4:
+        tos = ((p.ip_dscp or 0) << 2) | (p.ip_ecn or 0)
+        pkt.add_protocol(ipv4.ipv4(src=p.ipv4_src, dst=p.ipv4_dst, proto=p.ip_proto or 0,
+                                   ttl=p.nw_ttl or 64, tos=tos))
+        if p.ip_proto == IP_ICMP:
+            pkt.add_protocol(icmp.icmp(type_=p.icmpv4_type or 0, code=p.icmpv4_code or 0,
+                                       csum=0, data=_icmp_data(p)))
+        elif p.ip_proto == IP_TCP:
+            pkt.add_protocol(tcp.tcp(src_port=p.tcp_src or 0, dst_port=p.tcp_dst or 0))
+            pkt.add_protocol(p.payload)
+        elif p.ip_proto == IP_UDP:
+            pkt.add_protocol(udp.udp(src_port=p.udp_src or 0, dst_port=p.udp_dst or 0))
+            pkt.add_protocol(p.payload)
+        elif p.payload:
+            pkt.add_protocol(p.payload)
+    pkt.serialize()
+    return bytes(pkt.data)
+
+
+def _icmp_data(p: Packet) -> object:
+    body = p.payload or b""
+    if p.icmpv4_type in (icmp.ICMP_ECHO_REQUEST, icmp.ICMP_ECHO_REPLY):
+        ident = int.from_bytes(body[0:2] or b"\0\0", "big")
+        seq = int.from_bytes(body[2:4] or b"\0\0", "big")
+        return icmp.echo(id_=ident, seq=seq, data=body[4:])
+    if p.icmpv4_type == icmp.ICMP_DEST_UNREACH:
+        return icmp.dest_unreach(data=body)  # body: the original IP header + 8 bytes
+    if p.icmpv4_type == icmp.ICMP_TIME_EXCEEDED:
+        return icmp.TimeExceeded(data=body)
+    return body
