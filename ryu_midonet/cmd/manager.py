@@ -12,8 +12,9 @@ Without ``--config-file`` oslo.config reads ``ryu-midonet.conf`` from the first 
 ``~/.ryu-midonet/``, ``~/``, ``/etc/ryu-midonet/`` and ``/etc/`` that has one.
 
 os-ken chooses its threading model from the ``OSKEN_HUB_TYPE`` environment variable
-when ``os_ken.lib.hub`` is first imported. This launcher runs on eventlet green
-threads (``eventlet``) unless that variable is already set, e.g. to ``native``.
+when ``os_ken.lib.hub`` is first imported. This launcher runs on native threads (os-ken's
+own default, and what the Redis and OVSDB client libraries expect) unless that variable is
+already set, e.g. to ``eventlet``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import os
 import warnings
 
-os.environ.setdefault("OSKEN_HUB_TYPE", "eventlet")
+os.environ.setdefault("OSKEN_HUB_TYPE", "native")
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated", category=Warning)
 
 # Green the standard library before anything else opens sockets or creates locks.
