@@ -43,6 +43,32 @@ cli_opts: list[cfg.Opt] = [
         default=DEFAULT_WSAPI_PORT,
         help="TCP port the REST API (/midonet-api) listens on.",
     ),
+    cfg.StrOpt(
+        "host-id-file",
+        default="/var/lib/ryu-midonet/host_id",
+        help="File holding this host's id in the topology (the agent creates it with a new "
+        "UUID on first start and keeps using it).",
+    ),
+    cfg.StrOpt(
+        "host-name",
+        default=None,
+        help="Name this host registers with (default: the system host name).",
+    ),
+    cfg.StrOpt(
+        "ovsdb-connection",
+        default="unix:/var/run/openvswitch/db.sock",
+        help="The local Open vSwitch database the agent manages (ovsdb-server remote).",
+    ),
+    cfg.StrOpt(
+        "integration-bridge",
+        default="br-int",
+        help="The Open vSwitch bridge virtual ports are plugged into.",
+    ),
+    cfg.PortOpt(
+        "vxlan-udp-port",
+        default=6677,
+        help="UDP port of the VXLAN tunnels between hosts.",
+    ),
 ]
 
 opts: list[cfg.Opt] = [
@@ -52,6 +78,19 @@ opts: list[cfg.Opt] = [
         help="Prefix of every key the topology store writes to Redis. Deployments "
         "that share one Redis server (or tests running side by side) set distinct "
         "prefixes to keep their data apart.",
+    ),
+    cfg.IntOpt(
+        "flow_idle_timeout",
+        default=60,
+        min=1,
+        help="Seconds an unused flow built from a simulation stays on the switch.",
+    ),
+    cfg.IntOpt(
+        "host_alive_ttl_ms",
+        default=3000,
+        min=500,
+        help="A host counts as alive for this long after its agent's last heartbeat; the "
+        "agent beats three times as often.",
     ),
 ]
 

@@ -82,12 +82,16 @@ def output_actions(result: Result, locate: Locate) -> tuple[Action, ...]:
                 elif rw.op == "set":
                     actions.append(set_field(rw.field or "", rw.value))
             applied = out.rewrites
-        if isinstance(where, Local):
-            actions.append(output(where.ofport))
-        else:
-            actions += [set_field("tunnel_id", where.key), set_field("tun_ipv4_dst", where.ip),
-                        output(where.tunnel_ofport)]
+        actions += output_actions_to(where)
     return tuple(actions)
+
+
+def output_actions_to(where: Location) -> tuple[Action, ...]:
+    """Actions that send a packet to one location (for packets the topology generates)."""
+    if isinstance(where, Local):
+        return (output(where.ofport),)
+    return (set_field("tunnel_id", where.key), set_field("tun_ipv4_dst", where.ip),
+            output(where.tunnel_ofport))
 
 
 def cacheable(result: Result) -> bool:

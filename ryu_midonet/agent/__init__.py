@@ -1,0 +1,1 @@
+"""The per-host agent's logic, apart from the os-ken application that drives it."""

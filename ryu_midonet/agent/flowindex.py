@@ -1,0 +1,60 @@
+"""Which installed flows depend on what: tags -> flow cookies, for exact invalidation."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from ryu_midonet.datapath import pipeline as p
+from ryu_midonet.datapath.flows import FlowDelete
+
+
+class FlowIndex:
+    """Hands out cookies for simulated flows and remembers the tags each one depends on."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._by_tag: dict[str, set[int]] = {}
+        self._tags_of: dict[int, set[str]] = {}
+
+    def add(self, tags: Iterable[str]) -> int:
+        with self._lock:
+            self._seq += 1
+            cookie = p.cookie(p.COOKIE_SIMULATED, self._seq)
+            tags = set(tags)
+            self._tags_of[cookie] = tags
+            for tag in tags:
+                self._by_tag.setdefault(tag, set()).add(cookie)
+            return cookie
+
+    def invalidate(self, tags: Iterable[str]) -> list[FlowDelete]:
+        """Forget every flow depending on any of ``tags``; the deletes to send for them."""
+        with self._lock:
+            cookies: set[int] = set()
+            for tag in tags:
+                cookies |= self._by_tag.pop(tag, set())
+            for cookie in cookies:
+                self._forget(cookie)
+        return [FlowDelete(c) for c in sorted(cookies)]
+
+    def removed(self, cookie: int) -> None:
+        """The switch removed a flow (idle timeout)."""
+        with self._lock:
+            self._forget(cookie)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_tag.clear()
+            self._tags_of.clear()
+
+    def _forget(self, cookie: int) -> None:
+        for tag in self._tags_of.pop(cookie, set()):
+            users = self._by_tag.get(tag)
+            if users is not None:
+                users.discard(cookie)
+                if not users:
+                    del self._by_tag[tag]
+
+    def __len__(self) -> int:
+        return len(self._tags_of)

@@ -1,0 +1,54 @@
+"""Where an exterior virtual port is: bound here (an OpenFlow port) or behind a tunnel."""
+
+from __future__ import annotations
+
+from ryu_midonet.datapath.translator import Local, Location, Remote
+from ryu_midonet.nsdb.cache import TopologyCache
+
+
+class Locator:
+    """Resolves virtual ports to locations for one host, from the local topology copy.
+
+    ``ofports`` maps the virtual ports plugged on this host to their OpenFlow port numbers;
+    ``tunnels`` maps tunnel types (``vxlan``/``gre``) to the OpenFlow port of that tunnel.
+    The tags of what a resolution depended on (the remote host, its tunnel zone) accumulate
+    in :attr:`tags` so the caller can attach them to the flow it builds.
+    """
+
+    def __init__(self, cache: TopologyCache, host_id: str, ofports: dict[str, int],
+                 tunnels: dict[str, int]) -> None:
+        self.cache = cache
+        self.host_id = host_id
+        self.ofports = ofports
+        self.tunnels = tunnels
+        self.tags: set[str] = set()
+
+    def __call__(self, port_id: str) -> Location | None:
+        port = self.cache.get("port", port_id)
+        self.tags.add(port_id)
+        if port is None or not port.get("hostId"):
+            return None
+        host = port["hostId"]
+        self.tags.add(host)
+        if host == self.host_id:
+            ofport = self.ofports.get(port_id)
+            return Local(ofport) if ofport else None
+        for zone in self.cache.objects.get("tunnelZone", {}).values():
+            if host not in zone["hostIds"] or self.host_id not in zone["hostIds"]:
+                continue
+            tunnel = self.tunnels.get(zone["type"])
+            if tunnel is None:
+                continue
+            self.tags.add(zone["id"])
+            address = next(m["ipAddress"] for m in zone["tzHosts"] if m["hostId"] == host)
+            return Remote(tunnel, address, port["tunnelKey"])
+        return None
+
+    def tunnel_ip(self) -> str | None:
+        """This host's own tunnel address (from its overlay tunnel zone membership)."""
+        for zone in self.cache.objects.get("tunnelZone", {}).values():
+            if zone["type"] != "vtep":
+                for member in zone["tzHosts"]:
+                    if member["hostId"] == self.host_id:
+                        return str(member["ipAddress"])
+        return None
