@@ -1,0 +1,1 @@
+"""Open vSwitch databases: the local switch of each host (ovsdbapp)."""
