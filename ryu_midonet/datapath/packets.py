@@ -34,6 +34,8 @@ def parse(data: bytes) -> Packet | None:
                       ip_frag="later" if offset else "first" if more else "no")
         if offset == 0:
             _l4(pkt, ip.proto, fields)
+            start = 14 + (4 if tag is not None else 0) + ip.header_length * 4
+            fields["l4_head"] = bytes(data[start:start + 8])
     return Packet(**fields)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 ETH_IPV4 = 0x0800
 ETH_ARP = 0x0806
@@ -52,6 +52,10 @@ class Packet:
     icmpv4_type: int | None = None
     icmpv4_code: int | None = None
     payload: bytes = b""  # L4 payload, only when an answer must echo it (ICMP)
+    # The first 8 bytes of the L4 header as received, when known: an ICMP error quotes them
+    # (a TCP sender checks the quoted sequence number). Without them the quote is rebuilt from
+    # the port fields.
+    l4_head: bytes = b""
 
     def replace(self, **changes: Any) -> Packet:
         return dataclasses.replace(self, **changes)
@@ -80,10 +84,24 @@ class Output:
 
 @dataclass(frozen=True)
 class Emit:
-    """A packet the virtual topology generates (ARP reply/request, ICMP), out of ``port_id``."""
+    """A packet the virtual topology generates (ARP reply/request, ICMP), out of ``port_id``.
+
+    ``port_id`` is an exterior port: a generated packet sent into an interior link is walked on
+    through the topology by the simulator, and emitted where it leaves it, with ``packet``'s
+    headers as they are there.
+    """
 
     port_id: str
     packet: Packet
+
+
+class MacLearning(NamedTuple):
+    """A bridge learned (or refreshed) that ``mac`` on ``vlan`` sits behind ``port_id``."""
+
+    bridge_id: str
+    mac: str
+    vlan: int | None
+    port_id: str
 
 
 @dataclass
@@ -97,6 +115,13 @@ class Result:
     so that a change to any of them can remove exactly the flows built from it. With
     ``cacheable`` False no flow may be installed (e.g. the answer depends on state that is
     about to change, like an ARP resolution in progress).
+
+    ``learned`` lists the MAC learning the simulation did as a side effect (already written to
+    the MAC table). Learning is not a decision input, so ``eth_src`` is not in ``fields_read``;
+    but once a flow is installed the packets it matches no longer reach the agent, so the agent
+    refreshes these entries for as long as flows built from this result live (MAC entries age
+    out otherwise), and a flow built from a result with ``learned`` entries should match
+    ``eth_src`` so that a new source behind the same port is seen and learned.
     """
 
     outputs: list[Output] = field(default_factory=list)
@@ -105,6 +130,7 @@ class Result:
     tags: set[str] = field(default_factory=set)
     cacheable: bool = True
     trace: list[str] = field(default_factory=list)  # human-readable steps, for tracing
+    learned: list[MacLearning] = field(default_factory=list)
 
     @property
     def dropped(self) -> bool:

@@ -114,7 +114,8 @@ def test_frames_round_trip_through_the_packet_model() -> None:
                   payload=b"\x12\x34\x00\x01hello")
     back = parse(build(echo))
     assert back.payload == echo.payload and back.icmpv4_type == 8 and back.ip_frag == "no"
-    assert back.replace(ip_frag=None, ip_dscp=None, ip_ecn=None) == echo
+    assert back.replace(ip_frag=None, ip_dscp=None, ip_ecn=None, l4_head=b"") == echo
+    assert back.l4_head == build(echo)[34:42]
     arp = Packet(eth_src=VM1_MAC, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=0x0806, arp_op=1,
                  arp_spa="10.0.0.11", arp_tpa="10.0.0.1", arp_sha=VM1_MAC,
                  arp_tha="00:00:00:00:00:00")

@@ -1,0 +1,198 @@
+"""The per-host agent: simulates new flows at the ingress host and programs the local switch.
+
+``ryu-midonet-manager --redis-url URL --ovsdb-connection unix:/path/db.sock
+--host-id-file FILE ryu_midonet.apps.agent``
+
+- registers this host (stable id, name, interfaces) and keeps it alive with heartbeats;
+- keeps a local copy of the topology, current from the store's change feed;
+- plugs the interfaces bound to virtual ports on this host into the integration bridge and
+  pre-installs their classification and tunnel-delivery flows;
+- on a table miss, simulates the packet through the virtual topology, installs the flow the
+  decision allows and sends the packet on; later packets never reach the agent;
+- removes exactly the flows built from something that changed (topology, MAC, ARP entries).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from os_ken.base import app_manager
+from os_ken.controller import ofp_event
+from os_ken.controller.handler import CONFIG_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
+from os_ken.ofproto import ofproto_v1_3
+
+from ryu_midonet import config
+from ryu_midonet.agent.bindings import Bindings
+from ryu_midonet.agent.flowindex import FlowIndex
+from ryu_midonet.agent.host import HostPresence, load_host_id
+from ryu_midonet.agent.locator import Locator
+from ryu_midonet.datapath import ofmsgs, packets
+from ryu_midonet.datapath import translator as tr
+from ryu_midonet.datapath.flows import FlowDelete, Message, PacketOut
+from ryu_midonet.nsdb.cache import TopologyCache
+from ryu_midonet.nsdb.store import Store
+from ryu_midonet.nsdb.topology import Topology
+from ryu_midonet.ovsdb.switch import LocalSwitch
+from ryu_midonet.sim import simulate
+from ryu_midonet.sim.redis_state import StateChanges, redis_state
+from ryu_midonet.sim.state import mac_tag
+from ryu_midonet.sim.topology import CacheView
+
+LOG = logging.getLogger(__name__)
+
+# Parent objects whose flows change when a child appears or goes (a new port changes a
+# bridge's flooding, a new route a router's decisions).
+PARENT_FIELDS = ("deviceId", "routerId", "chainId")
+
+
+class AgentApp(app_manager.OSKenApp):
+    """The agent of one host."""
+
+    OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        conf = self.CONF
+        config.register_opts(conf)
+        self.store = Store.from_url(conf.redis_url, conf.nsdb_prefix)
+        self.topo = Topology(self.store)
+        self.host_id = load_host_id(conf.host_id_file)
+        self.presence = HostPresence(self.topo, self.host_id, conf.host_name,
+                                     conf.host_alive_ttl_ms)
+        self.cache = TopologyCache(Store.from_url(conf.redis_url, conf.nsdb_prefix))
+        self.state = redis_state(self.store)
+        self.view = CacheView(self.cache)
+        self.switch = LocalSwitch(conf.ovsdb_connection, conf.integration_bridge)
+        self.index = FlowIndex()
+        self.tunnels: dict[str, int] = {}
+        self.bindings = Bindings(self.cache, self.switch, self.host_id)
+        self.dp: Any = None
+        self._send_lock = threading.Lock()
+        self._pending_tags: set[str] = set()
+        self._stop = threading.Event()
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self) -> Any:
+        super().start()
+        conf = self.CONF
+        self.presence.start()
+        port = conf.ofp_tcp_listen_port or 6653
+        self.switch.ensure_bridge(controller=f"tcp:127.0.0.1:{port}")
+        for kind in ("vxlan", "gre"):
+            name = self.switch.ensure_tunnel(kind, conf.vxlan_udp_port)
+            ofport = self.switch.ofport(name)
+            if ofport:
+                self.tunnels[kind] = ofport
+        self.cache.listeners.append(self._on_topology_change)
+        self.cache.resync()
+        self._send(self.bindings.reconcile())
+        threading.Thread(target=self._follow_topology, name="topology-feed",
+                         daemon=True).start()
+        threading.Thread(target=self._follow_state, name="state-feed", daemon=True).start()
+        LOG.info("agent of host %s (%s) started", self.host_id, self.presence.name)
+        return None
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.presence.stop()
+        super().stop()
+
+    def _follow_topology(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.cache.poll(block_ms=1000):
+                    self._after_changes()
+                elif self.bindings.pending():
+                    self._send(self.bindings.reconcile())
+            except Exception:  # noqa: BLE001 - keep following; the store may come back
+                LOG.warning("following the topology feed failed", exc_info=True)
+                self._stop.wait(1)
+
+    def _follow_state(self) -> None:
+        """Remove flows built on MAC/ARP entries that changed or expired (on every host)."""
+        changes = StateChanges(self.store)
+        ticks = 0
+        while not self._stop.is_set():
+            try:
+                tag = changes.get(timeout=1.0)
+                if tag is not None:
+                    self._send(self.index.invalidate([tag]))
+                ticks += 1
+                if ticks % 50 == 0:  # any agent may age entries out; each is announced once
+                    self.state.macs.expire()
+                    self.state.arps.expire()
+            except Exception:  # noqa: BLE001
+                LOG.warning("following MAC/ARP changes failed", exc_info=True)
+                self._stop.wait(1)
+                changes = StateChanges(self.store)
+
+    def _on_topology_change(self, op: str, kind: str, obj_id: str) -> None:
+        self._pending_tags.add(obj_id)
+        obj = self.cache.get(kind, obj_id)
+        if obj is not None:
+            self._pending_tags.update(obj[f] for f in PARENT_FIELDS if obj.get(f))
+
+    def _after_changes(self) -> None:
+        tags, self._pending_tags = self._pending_tags, set()
+        messages: list[Message] = list(self.index.invalidate(tags))
+        messages += self.bindings.reconcile()
+        self._send(messages)
+
+    # -- the switch ------------------------------------------------------------------------
+    def _send(self, messages: list[Message]) -> None:
+        """The one place that sends to the switch."""
+        if not messages:
+            return
+        with self._send_lock:
+            if self.dp is None:
+                return
+            ofmsgs.send_all(self.dp, messages)
+
+    @set_ev_cls(ofp_event.EventOFPSwitchFeatures, CONFIG_DISPATCHER)
+    def switch_features(self, ev: Any) -> None:
+        self.dp = ev.msg.datapath
+        self.index.clear()
+        messages: list[Message] = [FlowDelete(0, 0)]
+        messages += tr.base_flows(self.tunnels.values())
+        messages += self.bindings.port_flows()
+        self._send(messages)
+        LOG.info("switch %016x connected", self.dp.id)
+
+    @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
+    def flow_removed(self, ev: Any) -> None:
+        self.index.removed(ev.msg.cookie)
+
+    @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
+    def packet_in(self, ev: Any) -> None:
+        msg = ev.msg
+        in_port = msg.match["in_port"]
+        port_id = self.bindings.port_at(in_port)
+        packet = packets.parse(msg.data)
+        if port_id is None or packet is None:
+            return
+        self._send(self.handle(port_id, in_port, packet, msg.data))
+
+    def handle(self, port_id: str, in_port: int, packet: Any, data: bytes) -> list[Message]:
+        """Simulate one packet that missed the flow table; the messages that carry it out."""
+        result = simulate(self.view, self.state, port_id, packet)
+        locate = Locator(self.cache, self.host_id, self.bindings.ofports, self.tunnels)
+        actions = tr.output_actions(result, locate)
+        messages: list[Message] = []
+        for emit in result.emits:
+            where = locate(emit.port_id)
+            if where is not None:
+                messages.append(PacketOut(packets.build(emit.packet),
+                                          tr.output_actions_to(where)))
+        if tr.cacheable(result):
+            # a learned source's expiry must re-learn it: tag the flow with that entry too
+            learned = {mac_tag(entry.bridge_id, entry.mac) for entry in result.learned}
+            cookie = self.index.add(result.tags | locate.tags | learned)
+            flow = tr.flow_for(result, packet, in_port, locate, cookie,
+                               self.CONF.flow_idle_timeout)
+            if flow is not None:
+                messages.append(flow)
+        if actions:
+            messages.append(PacketOut(data, actions, in_port=in_port))
+        return messages

@@ -1,0 +1,184 @@
+"""Walks a packet through the virtual topology: the entry point of the simulator.
+
+:func:`simulate` takes the packet in at an exterior port and hands it to the port's device; a
+device hands it on through :meth:`Walk.leave`: out of an exterior (bound) port it becomes an
+:class:`~ryu_midonet.sim.model.Output` whose rewrites turn the packet that entered into the one
+that leaves; through an interior port it enters the peer port's device. Packets devices
+generate (:meth:`Walk.emit`) are walked the same way from the port they leave by, and become
+:class:`~ryu_midonet.sim.model.Emit` at the exterior ports they reach; what they depend on is
+not part of the decision about the original packet.
+
+Drops: a port or device that is administratively down, a port whose device or peer is missing,
+an exterior port bound to no host. Loops: a device that the same packet (same headers) already
+entered in this simulation is not entered again -- a bridge reached twice by one frame means
+two L2 paths, and a routing loop changes the TTL on every turn until it expires. As backstops,
+more than :data:`MAX_HOPS` devices on one path, or more than :data:`MAX_VISITS` device entries
+in one simulation (floods and answers included), drop too.
+
+Invalidation contract: results are tagged with the ids of the ports, devices and routes they
+used and with the MAC/ARP entries they read. A flood depends on the set of the bridge's ports
+and a route choice on the set of the router's routes, so the agent must also invalidate the
+device's tag when a port or route of the device is created or deleted.
+"""
+
+from __future__ import annotations
+
+from ryu_midonet.sim.bridge import Bridge
+from ryu_midonet.sim.context import Device, Frame
+from ryu_midonet.sim.filters import AcceptAll, Filters
+from ryu_midonet.sim.model import FIELDS, Emit, MacLearning, Output, Packet, Result, Rewrite
+from ryu_midonet.sim.router import Router
+from ryu_midonet.sim.state import State
+from ryu_midonet.sim.topology import Obj, TopologyView, is_bound
+
+MAX_HOPS = 32
+MAX_VISITS = 256
+
+DEVICES: dict[str, Device] = {"Bridge": Bridge(), "Router": Router()}
+
+
+def simulate(view: TopologyView, state: State, ingress_port_id: str, packet: Packet,
+             filters: Filters | None = None) -> Result:
+    """The decision for ``packet`` entering the topology at exterior port ``ingress_port_id``."""
+    walk = Walk(view, state, filters or AcceptAll(), packet)
+    frame = Frame(packet)
+    port = view.get("port", ingress_port_id)
+    walk.tag(ingress_port_id)
+    if port is None:
+        walk.trace(frame, f"ingress port {ingress_port_id} does not exist: dropping")
+    elif port.get("peerId"):
+        walk.trace(frame, f"ingress port {ingress_port_id} is interior: dropping")
+    else:
+        walk.enter(port, frame)
+    walk.summarise()
+    return walk.result
+
+
+class Walk:
+    """One simulation in progress (the :class:`~ryu_midonet.sim.context.Context` of devices)."""
+
+    def __init__(self, view: TopologyView, state: State, filters: Filters, original: Packet,
+                 generated: bool = False, budget: list[int] | None = None) -> None:
+        self.view = view
+        self.state = state
+        self.filters = filters
+        self.original = original
+        self.generated = generated
+        self.budget = budget if budget is not None else [MAX_VISITS]  # shared with answers
+        self.result = Result()
+        self.crossed: set[tuple[str, Packet]] = set()  # (device id, packet as it entered)
+
+    # -- what the decision depends on ----------------------------------------------------------
+    def read(self, frame: Frame, *fields: str) -> None:
+        self.result.fields_read.update(f for f in fields if f not in frame.written)
+
+    def tag(self, *tags: str) -> None:
+        self.result.tags.update(t for t in tags if t)
+
+    def trace(self, frame: Frame, line: str) -> None:
+        self.result.trace.append("  " * frame.hops + line)
+
+    def uncacheable(self) -> None:
+        self.result.cacheable = False
+
+    def learned(self, entry: MacLearning) -> None:
+        if entry not in self.result.learned:
+            self.result.learned.append(entry)
+
+    # -- moving between devices ----------------------------------------------------------------
+    def enter(self, port: Obj, frame: Frame) -> None:
+        """The packet arrives at ``port``'s device through ``port``."""
+        self.tag(port["id"])
+        if frame.hops >= MAX_HOPS or self.budget[0] <= 0:
+            self.trace(frame, f"more than {MAX_HOPS} devices on the path or {MAX_VISITS} in all"
+                       f" (a loop?): dropping at port {port['id']}")
+            return
+        self.budget[0] -= 1
+        if not port.get("adminStateUp", True):
+            self.trace(frame, f"port {port['id']} is down: dropping")
+            return
+        handler = DEVICES.get(port.get("type") or "")
+        device = None if handler is None else self.view.get(handler.kind, port.get("deviceId"))
+        if handler is None or device is None:
+            self.trace(frame, f"port {port['id']} has no device: dropping")
+            return
+        self.tag(device["id"])
+        if (device["id"], frame.packet) in self.crossed:
+            self.trace(frame, f"{handler.kind} {_label(device)} already had this packet (a loop):"
+                       f" dropping at port {port['id']}")
+            return
+        self.crossed.add((device["id"], frame.packet))
+        frame = frame.hop()
+        self.trace(frame, f"{handler.kind} {_label(device)} in at port {port['id']}")
+        if not device.get("adminStateUp", True):
+            self.trace(frame, f"{handler.kind} is down: dropping")
+            return
+        handler.process(self, device, port, frame)
+
+    def leave(self, port: Obj, frame: Frame) -> None:
+        """The packet leaves its device through ``port``."""
+        self.tag(port["id"])
+        if not port.get("adminStateUp", True):
+            self.trace(frame, f"port {port['id']} is down: dropping")
+        elif port.get("peerId"):
+            peer = self.view.get("port", port["peerId"])
+            if peer is None:
+                self.trace(frame, f"port {port['id']} links to missing port {port['peerId']}:"
+                           " dropping")
+            else:
+                self.enter(peer, frame)
+        elif not is_bound(port):
+            self.trace(frame, f"port {port['id']} is not bound to a host: dropping")
+        elif self.generated:
+            self.trace(frame, f"out of port {port['id']}")
+            self.result.emits.append(Emit(port["id"], frame.packet))
+        else:
+            self.trace(frame, f"out of port {port['id']}")
+            out = Output(port["id"], rewrites(self.original, frame))
+            if out not in self.result.outputs:
+                self.result.outputs.append(out)
+
+    def emit(self, frame: Frame, port: Obj, packet: Packet) -> None:
+        """Walk a generated packet from the device it leaves by ``port``."""
+        answer = Walk(self.view, self.state, self.filters, packet, True, self.budget)
+        answer.leave(port, Frame(packet))
+        self.result.emits.extend(answer.result.emits)
+        self.trace(frame, f"generated {_describe(packet)} out of port {port['id']}:")
+        indent = "  " * frame.hops
+        self.result.trace.extend(indent + line for line in answer.result.trace)
+
+    def summarise(self) -> None:
+        outs = ", ".join(o.port_id for o in self.result.outputs) or "dropped"
+        emits = f"; {len(self.result.emits)} generated" if self.result.emits else ""
+        cache = "" if self.result.cacheable else " (not cacheable)"
+        self.result.trace.append(f"result: {outs}{emits}{cache}")
+
+
+def rewrites(original: Packet, frame: Frame) -> tuple[Rewrite, ...]:
+    """The actions that turn ``original`` into the packet ``frame`` carries."""
+    out = [Rewrite("dec_ttl")] * frame.ttl_decrements
+    for name in FIELDS:
+        if name not in frame.written or name == "nw_ttl":
+            continue
+        old, new = getattr(original, name), getattr(frame.packet, name)
+        if old == new:
+            continue
+        if name == "vlan_vid" and new is None:
+            out.append(Rewrite("pop_vlan"))
+            continue
+        if name == "vlan_vid" and old is None:
+            out.append(Rewrite("push_vlan"))
+        out.append(Rewrite("set", name, new))
+    return tuple(out)
+
+
+def _label(device: Obj) -> str:
+    return f"{device['name']} ({device['id']})" if device.get("name") else str(device["id"])
+
+
+def _describe(packet: Packet) -> str:
+    if packet.arp_op is not None:
+        kind = "ARP request" if packet.arp_op == 1 else "ARP reply"
+        return f"{kind} {packet.arp_spa} -> {packet.arp_tpa}"
+    return (f"ICMP type {packet.icmpv4_type} code {packet.icmpv4_code} "
+            f"{packet.ipv4_src} -> {packet.ipv4_dst}")

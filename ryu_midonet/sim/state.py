@@ -1,0 +1,206 @@
+"""The state tables the simulator reads and writes: bridge MAC tables and router ARP tables.
+
+A MAC entry says behind which bridge port a MAC (on a VLAN, None: untagged) was last seen; it
+ages out ``mac_ttl`` seconds (default 300) after it was last learned or refreshed. An ARP entry
+maps a router's neighbour IPv4 address to its MAC and expires ``arp_ttl`` seconds (default
+3600) after it was last set.
+
+Every change that can alter a decision is announced with the tag of the entry --
+``mac:<bridge>:<mac>`` or ``arp:<router>:<ip>``, the tags simulation results carry -- so the
+flows built on the entry (or on its absence: a flood to an unknown MAC) can be removed. A
+refresh that keeps the same value announces nothing; a new value, a removal and an expiry do.
+Expired entries read as absent at once; :meth:`MacTable.expire`/:meth:`ArpTable.expire` remove
+them and announce the removals (the agent calls them periodically).
+
+This module holds the interfaces and the in-memory implementation (one process: tests, tools);
+:mod:`ryu_midonet.sim.redis_state` shares the tables between agents.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+MAC_TTL = 300.0
+ARP_TTL = 3600.0
+
+Listener = Callable[[str], None]  # called with the tag of a changed entry
+
+
+def mac_tag(bridge_id: str, mac: str) -> str:
+    return f"mac:{bridge_id}:{mac.lower()}"
+
+
+def arp_tag(router_id: str, ip: str) -> str:
+    return f"arp:{router_id}:{ip}"
+
+
+class MacTable(Protocol):
+    def get(self, bridge_id: str, mac: str, vlan: int | None) -> str | None:
+        """The port ``mac`` was learned on, None when unknown or aged out."""
+        ...
+
+    def learn(self, bridge_id: str, mac: str, vlan: int | None, port_id: str) -> bool:
+        """Record (or refresh) ``mac`` behind ``port_id``; True when that changed the table."""
+        ...
+
+    def forget(self, bridge_id: str, mac: str, vlan: int | None) -> bool:
+        """Remove an entry; True when there was one."""
+        ...
+
+    def entries(self, bridge_id: str) -> dict[tuple[str, int | None], str]:
+        """The live entries of a bridge: (mac, vlan) -> port id."""
+        ...
+
+    def expire(self) -> int:
+        """Remove the aged-out entries of every bridge, announcing each; returns how many."""
+        ...
+
+
+class ArpTable(Protocol):
+    def get(self, router_id: str, ip: str) -> str | None:
+        """The MAC of neighbour ``ip``, None when unknown or expired."""
+        ...
+
+    def put(self, router_id: str, ip: str, mac: str) -> bool:
+        """Record (or refresh) ``ip`` -> ``mac``; True when that changed the table."""
+        ...
+
+    def forget(self, router_id: str, ip: str) -> bool:
+        ...
+
+    def entries(self, router_id: str) -> dict[str, str]:
+        """The live entries of a router: ip -> mac."""
+        ...
+
+    def expire(self) -> int:
+        ...
+
+
+@dataclass
+class State:
+    """The state tables one simulation uses."""
+
+    macs: MacTable
+    arps: ArpTable
+
+    @classmethod
+    def in_memory(cls, mac_ttl: float = MAC_TTL, arp_ttl: float = ARP_TTL,
+                  clock: Callable[[], float] = time.monotonic) -> State:
+        """Both tables in this process; each announces changes to its ``listeners``."""
+        return cls(MemoryMacTable(mac_ttl, clock), MemoryArpTable(arp_ttl, clock))
+
+
+# -- in memory ---------------------------------------------------------------------------------
+
+Key = tuple[str, str]  # (table id, entry key)
+
+
+@dataclass
+class _ExpiringMap:
+    """Values with deadlines, announcing changes by tag."""
+
+    ttl: float
+    clock: Callable[[], float]
+    tag_of: Callable[[Key], str]
+    listeners: list[Listener] = field(default_factory=list)
+    data: dict[Key, tuple[str, float]] = field(default_factory=dict)
+
+    def get(self, key: Key) -> str | None:
+        held = self.data.get(key)
+        if held is None or held[1] <= self.clock():
+            return None
+        return held[0]
+
+    def put(self, key: Key, value: str) -> bool:
+        changed = self.get(key) != value
+        self.data[key] = (value, self.clock() + self.ttl)
+        if changed:
+            self._announce(key)
+        return changed
+
+    def forget(self, key: Key) -> bool:
+        held = self.data.pop(key, None)
+        if held is not None:
+            self._announce(key)
+        return held is not None
+
+    def live(self, table_id: str) -> dict[str, str]:
+        now = self.clock()
+        return {k: v for (t, k), (v, deadline) in self.data.items()
+                if t == table_id and deadline > now}
+
+    def expire(self) -> int:
+        now = self.clock()
+        gone = [key for key, (_, deadline) in self.data.items() if deadline <= now]
+        for key in gone:
+            self.forget(key)
+        return len(gone)
+
+    def _announce(self, key: Key) -> None:
+        tag = self.tag_of(key)
+        for listener in list(self.listeners):
+            listener(tag)
+
+
+def _mac_key(mac: str, vlan: int | None) -> str:
+    return f"{'-' if vlan is None else vlan}/{mac.lower()}"
+
+
+def _mac_of_key(key: str) -> tuple[str, int | None]:
+    vlan, mac = key.split("/", 1)
+    return mac, None if vlan == "-" else int(vlan)
+
+
+class MemoryMacTable:
+    """Bridge MAC tables in this process."""
+
+    def __init__(self, ttl: float = MAC_TTL, clock: Callable[[], float] = time.monotonic) -> None:
+        self._map = _ExpiringMap(ttl, clock, lambda k: mac_tag(k[0], _mac_of_key(k[1])[0]))
+
+    @property
+    def listeners(self) -> list[Listener]:
+        return self._map.listeners
+
+    def get(self, bridge_id: str, mac: str, vlan: int | None) -> str | None:
+        return self._map.get((bridge_id, _mac_key(mac, vlan)))
+
+    def learn(self, bridge_id: str, mac: str, vlan: int | None, port_id: str) -> bool:
+        return self._map.put((bridge_id, _mac_key(mac, vlan)), port_id)
+
+    def forget(self, bridge_id: str, mac: str, vlan: int | None) -> bool:
+        return self._map.forget((bridge_id, _mac_key(mac, vlan)))
+
+    def entries(self, bridge_id: str) -> dict[tuple[str, int | None], str]:
+        return {_mac_of_key(k): v for k, v in self._map.live(bridge_id).items()}
+
+    def expire(self) -> int:
+        return self._map.expire()
+
+
+class MemoryArpTable:
+    """Router ARP tables in this process."""
+
+    def __init__(self, ttl: float = ARP_TTL, clock: Callable[[], float] = time.monotonic) -> None:
+        self._map = _ExpiringMap(ttl, clock, lambda k: arp_tag(k[0], k[1]))
+
+    @property
+    def listeners(self) -> list[Listener]:
+        return self._map.listeners
+
+    def get(self, router_id: str, ip: str) -> str | None:
+        return self._map.get((router_id, ip))
+
+    def put(self, router_id: str, ip: str, mac: str) -> bool:
+        return self._map.put((router_id, ip), mac.lower())
+
+    def forget(self, router_id: str, ip: str) -> bool:
+        return self._map.forget((router_id, ip))
+
+    def entries(self, router_id: str) -> dict[str, str]:
+        return self._map.live(router_id)
+
+    def expire(self) -> int:
+        return self._map.expire()
