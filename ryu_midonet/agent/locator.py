@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ryu_midonet.datapath.translator import Local, Location, Remote
-from ryu_midonet.nsdb.cache import TopologyCache
+from ryu_midonet.sim.topology import DictView
 
 
 class Locator:
@@ -11,20 +11,21 @@ class Locator:
 
     ``ofports`` maps the virtual ports plugged on this host to their OpenFlow port numbers;
     ``tunnels`` maps tunnel types (``vxlan``/``gre``) to the OpenFlow port of that tunnel.
+    ``view`` is the topology as the simulator reads it.
     The tags of what a resolution depended on (the remote host, its tunnel zone) accumulate
     in :attr:`tags` so the caller can attach them to the flow it builds.
     """
 
-    def __init__(self, cache: TopologyCache, host_id: str, ofports: dict[str, int],
+    def __init__(self, view: DictView, host_id: str, ofports: dict[str, int],
                  tunnels: dict[str, int]) -> None:
-        self.cache = cache
+        self.view = view
         self.host_id = host_id
         self.ofports = ofports
         self.tunnels = tunnels
         self.tags: set[str] = set()
 
     def __call__(self, port_id: str) -> Location | None:
-        port = self.cache.get("port", port_id)
+        port = self.view.get("port", port_id)
         self.tags.add(port_id)
         if port is None or not port.get("hostId"):
             return None
@@ -33,7 +34,7 @@ class Locator:
         if host == self.host_id:
             ofport = self.ofports.get(port_id)
             return Local(ofport) if ofport else None
-        for zone in self.cache.objects.get("tunnelZone", {}).values():
+        for zone in self._zones():
             if host not in zone["hostIds"] or self.host_id not in zone["hostIds"]:
                 continue
             tunnel = self.tunnels.get(zone["type"])
@@ -46,9 +47,12 @@ class Locator:
 
     def tunnel_ip(self) -> str | None:
         """This host's own tunnel address (from its overlay tunnel zone membership)."""
-        for zone in self.cache.objects.get("tunnelZone", {}).values():
+        for zone in self._zones():
             if zone["type"] != "vtep":
                 for member in zone["tzHosts"]:
                     if member["hostId"] == self.host_id:
                         return str(member["ipAddress"])
         return None
+
+    def _zones(self) -> list[dict]:
+        return list(self.view.objects().get("tunnelZone", {}).values())

@@ -26,18 +26,16 @@ from os_ken.ofproto import ofproto_v1_3
 from ryu_midonet import config
 from ryu_midonet.agent.bindings import Bindings
 from ryu_midonet.agent.flowindex import FlowIndex
+from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.agent.host import HostPresence, load_host_id
-from ryu_midonet.agent.locator import Locator
 from ryu_midonet.datapath import ofmsgs, packets
 from ryu_midonet.datapath import translator as tr
-from ryu_midonet.datapath.flows import FlowDelete, Message, PacketOut
+from ryu_midonet.datapath.flows import FlowDelete, Message
 from ryu_midonet.nsdb.cache import TopologyCache
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.ovsdb.switch import LocalSwitch
-from ryu_midonet.sim import simulate
 from ryu_midonet.sim.redis_state import StateChanges, redis_state
-from ryu_midonet.sim.state import mac_tag
 from ryu_midonet.sim.topology import CacheView
 
 LOG = logging.getLogger(__name__)
@@ -68,6 +66,9 @@ class AgentApp(app_manager.OSKenApp):
         self.index = FlowIndex()
         self.tunnels: dict[str, int] = {}
         self.bindings = Bindings(self.cache, self.switch, self.host_id)
+        self.handler = PacketHandler(self.view, self.state, self.index, self.host_id,
+                                     self.bindings.ofports, self.tunnels,
+                                     conf.flow_idle_timeout)
         self.dp: Any = None
         self._send_lock = threading.Lock()
         self._pending_tags: set[str] = set()
@@ -176,23 +177,4 @@ class AgentApp(app_manager.OSKenApp):
 
     def handle(self, port_id: str, in_port: int, packet: Any, data: bytes) -> list[Message]:
         """Simulate one packet that missed the flow table; the messages that carry it out."""
-        result = simulate(self.view, self.state, port_id, packet)
-        locate = Locator(self.cache, self.host_id, self.bindings.ofports, self.tunnels)
-        actions = tr.output_actions(result, locate)
-        messages: list[Message] = []
-        for emit in result.emits:
-            where = locate(emit.port_id)
-            if where is not None:
-                messages.append(PacketOut(packets.build(emit.packet),
-                                          tr.output_actions_to(where)))
-        if tr.cacheable(result):
-            # a learned source's expiry must re-learn it: tag the flow with that entry too
-            learned = {mac_tag(entry.bridge_id, entry.mac) for entry in result.learned}
-            cookie = self.index.add(result.tags | locate.tags | learned)
-            flow = tr.flow_for(result, packet, in_port, locate, cookie,
-                               self.CONF.flow_idle_timeout)
-            if flow is not None:
-                messages.append(flow)
-        if actions:
-            messages.append(PacketOut(data, actions, in_port=in_port))
-        return messages
+        return self.handler.handle(port_id, in_port, packet, data)

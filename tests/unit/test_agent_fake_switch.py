@@ -1,0 +1,164 @@
+"""The flows the agent emits, applied to in-memory switches, deliver packets where the
+simulator says: on one host, across two hosts through a tunnel, and through a router."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ryu_midonet.agent.flowindex import FlowIndex
+from ryu_midonet.agent.handler import PacketHandler
+from ryu_midonet.datapath import packets
+from ryu_midonet.datapath import translator as tr
+from ryu_midonet.datapath.fakeswitch import FakeSwitch
+from ryu_midonet.datapath.flows import FlowSpec, PacketOut
+from ryu_midonet.sim.builder import TopologyBuilder
+from ryu_midonet.sim.model import Packet
+from ryu_midonet.sim.state import State
+
+TUNNEL = 100  # the vxlan port's OpenFlow number on every host
+HOSTS = {"hostA": "10.99.0.1", "hostB": "10.99.0.2"}
+MAC1, MAC2, MAC3 = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03"
+RMAC1, RMAC2 = "02:00:00:00:01:01", "02:00:00:00:02:01"
+
+
+class Host:
+    """One host: an in-memory switch and the agent's packet handler."""
+
+    def __init__(self, name: str, objects: Any, state: State, ofports: dict[str, int]) -> None:
+        self.switch = FakeSwitch()
+        self.index = FlowIndex()
+        self.handler = PacketHandler(objects, state, self.index, name, ofports,
+                                     {"vxlan": TUNNEL})
+        self.ofports = ofports
+        keys = {pid: objects.get("port", pid)["tunnelKey"] for pid in ofports}
+        flows = tr.base_flows([TUNNEL])
+        for pid, ofport in ofports.items():
+            flows += tr.port_flows(ofport, keys[pid])
+        self.switch.apply(flows)
+        self.agent_calls = 0
+        self.packet_outs: list[PacketOut] = []
+
+    def send(self, ofport: int, packet: Packet, hosts: dict[str, Host]) -> list[tuple]:
+        """A VM sends ``packet`` into port ``ofport``: where does it come out, on any host?"""
+        done = self.switch.process({**packet.headers(), "in_port": ofport})
+        if done.to_controller:
+            self.agent_calls += 1
+            port_id = next(p for p, n in self.ofports.items() if n == ofport)
+            msgs = self.handler.handle(port_id, ofport, packet, packets.build(packet))
+            flows = [m for m in msgs if isinstance(m, FlowSpec)]
+            self.switch.apply(flows)
+            self.packet_outs += [m for m in msgs if isinstance(m, PacketOut)]
+            if not flows:  # not cacheable: the agent answered through packet-outs only
+                return []
+            done = self.switch.process({**packet.headers(), "in_port": ofport})
+            assert not done.to_controller
+        delivered = []
+        for port, headers in done.outputs:
+            if port == TUNNEL:
+                remote = next(h for n, h in hosts.items() if HOSTS[n] == headers["tun_ipv4_dst"])
+                arrived = remote.switch.process({**headers, "in_port": TUNNEL})
+                assert not arrived.to_controller  # egress hosts never simulate
+                delivered += [(remote, p, h) for p, h in arrived.outputs]
+            else:
+                delivered.append((self, port, headers))
+        return delivered
+
+
+def _zone(b: TopologyBuilder) -> None:
+    b._put("tunnelZone", "tz", name="tz", type="vxlan", hostIds=list(HOSTS),
+           tzHosts=[{"hostId": h, "ipAddress": ip} for h, ip in HOSTS.items()])
+
+
+def _keys(b: TopologyBuilder) -> None:
+    for n, port in enumerate(b.objects["port"].values(), start=1):
+        port["tunnelKey"] = n
+
+
+def _icmp(src_mac: str, dst_mac: str, src: str, dst: str, ttl: int = 64) -> Packet:
+    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=0x0800, ipv4_src=src,
+                  ipv4_dst=dst, ip_proto=1, nw_ttl=ttl, icmpv4_type=8, icmpv4_code=0,
+                  payload=b"\0\1\0\1")
+
+
+def test_bridge_across_two_hosts_goes_through_the_tunnel_once_learned() -> None:
+    b = TopologyBuilder()
+    br = b.bridge("br")
+    vm1 = b.bridge_port(br, host="hostA", interfaceName="tap1")
+    vm2 = b.bridge_port(br, host="hostB", interfaceName="tap2")
+    _zone(b)
+    _keys(b)
+    view, state = b.view(), State.in_memory()
+    hosts = {"hostA": Host("hostA", view, state, {vm1["id"]: 1}),
+             "hostB": Host("hostB", view, state, {vm2["id"]: 1})}
+    a, bb = hosts["hostA"], hosts["hostB"]
+
+    # unknown destination: flooded to the other host's port over the tunnel
+    out = a.send(1, _icmp(MAC1, MAC2, "10.0.0.1", "10.0.0.2"), hosts)
+    assert [(h, p) for h, p, _ in out] == [(bb, 1)]
+    # the answer is unicast back (MAC1 was learned), and the request again reaches B
+    back = bb.send(1, _icmp(MAC2, MAC1, "10.0.0.2", "10.0.0.1"), hosts)
+    assert [(h, p) for h, p, _ in back] == [(a, 1)]
+    again = a.send(1, _icmp(MAC1, MAC2, "10.0.0.1", "10.0.0.2"), hosts)
+    assert [(h, p) for h, p, _ in again] == [(bb, 1)]
+    calls = (a.agent_calls, bb.agent_calls)
+    # now flows exist on both sides: further packets never reach an agent
+    for _ in range(3):
+        a.send(1, _icmp(MAC1, MAC2, "10.0.0.1", "10.0.0.2"), hosts)
+        bb.send(1, _icmp(MAC2, MAC1, "10.0.0.2", "10.0.0.1"), hosts)
+    assert (a.agent_calls, bb.agent_calls) == calls
+
+
+def test_router_between_bridges_rewrites_and_decrements_ttl() -> None:
+    b = TopologyBuilder()
+    br1, br2, rtr = b.bridge("br1"), b.bridge("br2"), b.router("r")
+    vm1 = b.bridge_port(br1, host="hostA", interfaceName="tap1")
+    vm2 = b.bridge_port(br2, host="hostB", interfaceName="tap2")
+    up1 = b.bridge_port(br1, host=None)
+    up2 = b.bridge_port(br2, host=None)
+    rp1 = b.router_port(rtr, "10.0.1.1/24", RMAC1)
+    rp2 = b.router_port(rtr, "10.0.2.1/24", RMAC2)
+    for x, y in ((up1, rp1), (up2, rp2)):
+        x["peerId"], y["peerId"] = y["id"], x["id"]
+    _zone(b)
+    _keys(b)
+    view, state = b.view(), State.in_memory()
+    state.arps.put("r", "10.0.2.12", MAC2)
+    state.macs.learn("br2", MAC2, None, vm2["id"])
+    hosts = {"hostA": Host("hostA", view, state, {vm1["id"]: 1}),
+             "hostB": Host("hostB", view, state, {vm2["id"]: 1})}
+    a, bb = hosts["hostA"], hosts["hostB"]
+
+    out = a.send(1, _icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12"), hosts)
+    assert len(out) == 1
+    host, port, headers = out[0]
+    assert host is bb and port == 1
+    assert headers["eth_src"] == RMAC2 and headers["eth_dst"] == MAC2
+    assert headers["nw_ttl"] == 63
+    # a second source on the same network reuses the same megaflow: no simulation
+    calls = a.agent_calls
+    a.send(1, _icmp(MAC1, RMAC1, "10.0.1.99", "10.0.2.12"), hosts)
+    assert a.agent_calls == calls
+    # a TTL of 1 cannot cross the router: the flow's dec_ttl hands it back to the agent
+    expired = a.switch.process({**_icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12", ttl=1)
+                                .headers(), "in_port": 1})
+    assert expired.to_controller
+
+
+def test_arp_for_the_router_is_answered_locally() -> None:
+    b = TopologyBuilder()
+    br1, rtr = b.bridge("br1"), b.router("r")
+    vm1 = b.bridge_port(br1, host="hostA", interfaceName="tap1")
+    up1 = b.bridge_port(br1, host=None)
+    rp1 = b.router_port(rtr, "10.0.1.1/24", RMAC1)
+    up1["peerId"], rp1["peerId"] = rp1["id"], up1["id"]
+    _zone(b)
+    _keys(b)
+    a = Host("hostA", b.view(), State.in_memory(), {vm1["id"]: 1})
+    request = Packet(eth_src=MAC1, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=0x0806, arp_op=1,
+                     arp_spa="10.0.1.11", arp_tpa="10.0.1.1", arp_sha=MAC1,
+                     arp_tha="00:00:00:00:00:00")
+    a.send(1, request, {"hostA": a})
+    replies = [packets.parse(m.data) for m in a.packet_outs]
+    assert [(r.arp_op, r.arp_spa, r.arp_sha, r.eth_dst) for r in replies if r.arp_op] == [
+        (2, "10.0.1.1", RMAC1, MAC1)]
+    assert [m.actions[-1].args for m in a.packet_outs] == [(1,)]
