@@ -68,42 +68,42 @@ topo.heartbeat(sys.argv[2], ttl_ms=3_600_000)
 EOF
 
 cli() {
-    echo "midonet> $*"
-    "$VENV/bin/midonet-cli" -A --midonet-url "$API_URL" -e "$*" | sed 's/^/  /'
+    echo "midonet> $1"
+    "$VENV/bin/midonet-cli" -A --midonet-url "$API_URL" -e "$1" | sed 's/^/  /'
 }
 
 echo "== building the demo topology"
-cli create tunnel-zone name demo-tz type vxlan
-cli tunnel-zone tzone0 add member host host0 address 192.168.0.3
-cli router create name "Edge Router"
-cli router router0 add port addresses 172.19.0.2/30
-cli router router0 add route src 0.0.0.0/0 dst 0.0.0.0/0 type normal port router router0 port port0 gw 172.19.0.1
-cli router router0 add port addresses 10.0.0.1/24
-cli bridge create name tenant-net
-cli bridge bridge0 add port
-cli bridge bridge0 add port
-cli router router0 port port1 set peer bridge0:port0
-cli host host0 add binding port bridge0:port1 interface eth1
-cli chain create name web-only
-cli chain chain0 add rule ethertype 2048 proto 6 dst-port 80 type accept
-cli chain chain0 add rule ethertype 2048 src !10.0.0.0/24 pos 2 type drop
-cli bridge bridge0 port port1 set outfilter chain0
-cli port-group create name SPG stateful true
-cli port-group pgroup0 add member port router0:port0
+cli "create tunnel-zone name demo-tz type vxlan"
+cli "tunnel-zone tzone0 add member host host0 address 192.168.0.3"
+cli "router create name \"Edge Router\""
+cli "router router0 add port addresses 172.19.0.2/30"
+cli "router router0 add route src 0.0.0.0/0 dst 0.0.0.0/0 type normal port router router0 port port0 gw 172.19.0.1"
+cli "router router0 add port addresses 10.0.0.1/24"
+cli "bridge create name tenant-net"
+cli "bridge bridge0 add port"
+cli "bridge bridge0 add port"
+cli "router router0 port port1 set peer bridge0:port0"
+cli "host host0 add binding port bridge0:port1 interface eth1"
+cli "chain create name web-only"
+cli "chain chain0 add rule ethertype 2048 proto 6 dst-port 80 type accept"
+cli "chain chain0 add rule ethertype 2048 src !10.0.0.0/24 pos 2 type drop"
+cli "bridge bridge0 port port1 set outfilter chain0"
+cli "port-group create name SPG stateful true"
+cli "port-group pgroup0 add member port router0:port0"
 
 echo
 echo "== the topology"
-cli list host
-cli list tunnel-zone
-cli tunnel-zone tzone0 list member
-cli list router
-cli router router0 list port
-cli router router0 list route
-cli list bridge
-cli bridge bridge0 list port
-cli list chain
-cli chain chain0 list rule
-cli port-group pgroup0 list member
+cli "list host"
+cli "list tunnel-zone"
+cli "tunnel-zone tzone0 list member"
+cli "list router"
+cli "router router0 list port"
+cli "router router0 list route"
+cli "list bridge"
+cli "bridge bridge0 list port"
+cli "list chain"
+cli "chain chain0 list rule"
+cli "port-group pgroup0 list member"
 
 cat <<EOF
 

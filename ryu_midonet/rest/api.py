@@ -12,7 +12,7 @@ from ryu_midonet.nsdb import errors
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.rest import dtos as d
 from ryu_midonet.rest import openapi
-from ryu_midonet.rest.wsgi import Reply, Request, Route, WsgiApp
+from ryu_midonet.rest.wsgi import ANY_BODY, Reply, Request, Route, WsgiApp
 
 Obj = dict[str, Any]
 
@@ -82,7 +82,8 @@ class Api:
                   "List the tenants that own objects")
         self._add("GET", "/tenants/{id}", self.get_tenant, d.TENANT.media, "Show a tenant")
         self._add("POST", "/login", self.login, d.TOKEN.media,
-                  "Log in (HTTP Basic); returns a token, also set as the sessionId cookie")
+                  "Log in (HTTP Basic); returns a token, also set as the sessionId cookie",
+                  accepts=(ANY_BODY,))
         s = d.SYSTEM_STATE
         self._add("GET", "/system_state", self.get_system_state, s.media, "Show system state")
         self._add("PUT", "/system_state", self.put_system_state, s.media,

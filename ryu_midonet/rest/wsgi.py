@@ -19,6 +19,7 @@ LOG = logging.getLogger(__name__)
 VENDOR = "application/vnd.org.midonet."
 ERROR_MEDIA_TYPE = VENDOR + "Error-v1+json"
 JSON = "application/json"
+ANY_BODY = "*/*"  # in Route.accepts: the body is ignored, any Content-Type will do
 
 
 def media_type(name: str, version: int, collection: bool = False) -> str:
@@ -137,6 +138,8 @@ class WsgiApp:
 
 
 def _check_content_type(route: Route, req: webob.Request) -> None:
+    if ANY_BODY in route.accepts:
+        return
     ctype = (req.content_type or "").split(";")[0].strip().lower()
     allowed = {JSON, "", *(a.lower() for a in route.accepts)}
     if route.media:

@@ -1,0 +1,159 @@
+"""The HTTP client of the MidoNet v5 REST API: JSON bodies, vendor media types, tokens."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from ryu_midonet.cli.errors import ApiError, ConnectionFailed
+
+VENDOR = "application/vnd.org.midonet."
+# The media type a write carries, by the first segment of the resource path.
+MEDIA = {
+    "bridges": "Bridge-v4", "routers": "Router-v3", "ports": "Port-v3", "routes": "Route-v1",
+    "chains": "Chain-v1", "rules": "Rule-v2", "hosts": "Host-v3", "tunnel_zones": "TunnelZone-v1",
+    "port_groups": "PortGroup-v1", "ip_addr_groups": "IpAddrGroup-v1",
+    "system_state": "SystemState-v2",
+}
+# ... and by the last segment, for nested resources (the parent segment when it matters).
+NESTED_MEDIA = {
+    "ports": {"hosts": "HostInterfacePort-v1", "port_groups": "PortGroupPort-v1", "": "Port-v3"},
+    "hosts": {"": "TunnelZoneHost-v1"},
+    "ip_addrs": {"": "IpAddrGroupAddr-v1"},
+    "routes": {"": "Route-v1"},
+    "rules": {"": "Rule-v2"},
+    "link": {"": "PortLink-v1"},
+}
+TIMEOUT = 30.0
+
+
+def media_type(path: str) -> str:
+    """The vendor media type of a body written to ``path`` (relative to the API root)."""
+    parts = [p for p in path.split("?")[0].split("/") if p]
+    if not parts:
+        return "application/json"
+    if len(parts) >= 3:
+        by_parent = NESTED_MEDIA.get(parts[-1], {})
+        nested = by_parent.get(parts[0]) or by_parent.get("")
+        if nested:
+            return f"{VENDOR}{nested}+json"
+    name = MEDIA.get(parts[0])
+    return f"{VENDOR}{name}+json" if name else "application/json"
+
+
+class ApiClient:
+    """Sends requests to ``base_url`` (``http://host:8181/midonet-api``)."""
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+
+    def url(self, path: str, query: dict[str, str] | None = None) -> str:
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        return url
+
+    def get(self, path: str, query: dict[str, str] | None = None) -> Any:
+        return self.request("GET", path, query=query)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.request("POST", path, body)
+
+    def put(self, path: str, body: Any) -> Any:
+        return self.request("PUT", path, body)
+
+    def delete(self, path: str) -> Any:
+        return self.request("DELETE", path)
+
+    def request(self, method: str, path: str, body: Any = None,
+                query: dict[str, str] | None = None,
+                headers: dict[str, str] | None = None) -> Any:
+        """Send one request; return the decoded JSON reply (``None`` when it has no body)."""
+        data = None
+        hdrs = {"Accept": "application/json, */*"}
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = media_type(path)
+        if self.token:
+            hdrs["X-Auth-Token"] = self.token
+        hdrs.update(headers or {})
+        req = urllib.request.Request(self.url(path, query), data=data, method=method,
+                                     headers=hdrs)
+        try:
+            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+                raw = resp.read()
+                token = resp.headers.get("X-Auth-Token") or _cookie_token(
+                    resp.headers.get("Set-Cookie"))
+        except urllib.error.HTTPError as exc:
+            raise _api_error(exc) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ConnectionFailed(
+                f"cannot reach the MidoNet API at {self.base_url}: {reason}") from None
+        if path.strip("/") == "login":
+            return _login_reply(raw, token)
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise ConnectionFailed(f"{method} {path}: the API answered with a body that is "
+                                   "not JSON") from None
+
+    def login(self, user: str, password: str) -> str | None:
+        """POST /login with HTTP Basic credentials; keep and return the token.
+
+        An API without a login resource (404) is used without a token.
+        """
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        try:
+            reply = self.request("POST", "login", headers={"Authorization": f"Basic {basic}"})
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            if exc.status in (401, 403):
+                raise ApiError(exc.status, exc.reason,
+                               f"authentication failed for user {user!r}") from None
+            raise
+        token = reply.get("key") if isinstance(reply, dict) else None
+        self.token = token or None
+        return self.token
+
+
+def _login_reply(raw: bytes, token: str | None) -> dict[str, Any]:
+    """The token of a login reply: its JSON ``key``, else the header or cookie token."""
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        body = {}
+    key = body.get("key") if isinstance(body, dict) else None
+    return {"key": key or token}
+
+
+def _cookie_token(cookie: str | None) -> str | None:
+    """``sessionId=<token>; Expires=...`` -> the token (MidoNet's login sets this cookie)."""
+    if not cookie:
+        return None
+    return cookie.partition(";")[0].partition("=")[2] or None
+
+
+def _api_error(exc: urllib.error.HTTPError) -> ApiError:
+    """The API's Error-v1 body (message, violations) as one :class:`ApiError`."""
+    message, field = "", None
+    try:
+        body = json.loads(exc.read() or b"{}")
+    except (ValueError, OSError):
+        body = {}
+    if isinstance(body, dict):
+        message = str(body.get("message") or "")
+        violations = body.get("violations") or []
+        if violations and isinstance(violations[0], dict):
+            field = violations[0].get("property")
+            if not message:
+                message = str(violations[0].get("message") or "")
+    return ApiError(exc.code, exc.reason or "", message, field)

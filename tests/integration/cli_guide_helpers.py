@@ -1,0 +1,176 @@
+"""Helpers for ``test_cli_guide.py``: run the installed ``midonet-cli`` and seed the topology.
+
+:class:`Cli` runs the console script as a subprocess, in one-shot (``-e``) or interactive mode
+(commands piped to the ``midonet> `` prompt). :class:`Seed` builds the objects a guide example
+assumes through the REST API, and registers hosts the way agents do.
+It is not a test module (no ``test_`` prefix), so pytest does not collect it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ryu_midonet.nsdb.store import Store
+from ryu_midonet.nsdb.topology import Topology
+
+PROMPT = "midonet> "
+TIMEOUT = 60.0
+
+
+def cli_command() -> str:
+    """The installed console script, next to the interpreter running the tests."""
+    candidate = Path(sys.executable).with_name("midonet-cli")
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("midonet-cli")
+    if not found:
+        raise RuntimeError("midonet-cli is not installed (pip install -e .)")
+    return found
+
+
+@dataclass
+class Result:
+    out: list[str]
+    err: str
+    rc: int
+
+
+class Cli:
+    """``midonet-cli -A --midonet-url URL`` with a clean HOME and environment."""
+
+    def __init__(self, url: str, home: Path) -> None:
+        self.url = url
+        self.home = home
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("MIDO_", "MIDONET_"))}
+        self.env["HOME"] = str(home)
+
+    def base(self, *flags: str, login: bool = False) -> list[str]:
+        return [cli_command(), *([] if login else ["-A"]), "--midonet-url", self.url, *flags]
+
+    def run(self, command: str, *flags: str, login: bool = False) -> Result:
+        """``-e COMMAND`` (one argument, as a shell script passes it); ``login``: without -A."""
+        proc = subprocess.run([*self.base(*flags, login=login), "-e", command], env=self.env,
+                              capture_output=True, text=True, timeout=TIMEOUT,
+                              stdin=subprocess.DEVNULL)
+        return Result(proc.stdout.splitlines(), proc.stderr, proc.returncode)
+
+    def ok(self, command: str, *flags: str) -> list[str]:
+        """The output lines of a command that must succeed quietly on stderr."""
+        res = self.run(command, *flags)
+        assert res.rc == 0 and res.err == "", (command, res)
+        return res.out
+
+    def fails(self, command: str, *flags: str) -> str:
+        """The one stderr line of a command that must fail."""
+        res = self.run(command, *flags)
+        assert res.rc != 0, (command, res)
+        assert res.out == [], (command, res)
+        lines = res.err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("midonet-cli: error: "), (command, res)
+        assert "Traceback" not in res.err
+        return lines[0]
+
+    def session(self, commands: list[str], *flags: str) -> tuple[list[list[str]], str, int]:
+        """Pipe ``commands`` to the prompt; the output lines of each command, stderr, rc."""
+        proc = subprocess.run(self.base(*flags), input="".join(c + "\n" for c in commands),
+                              env=self.env, capture_output=True, text=True, timeout=TIMEOUT)
+        parts = proc.stdout.split(PROMPT)
+        assert parts[0] == "" and parts[-1] == "\n", proc.stdout
+        outputs = [p.splitlines() for p in parts[1:-1]]
+        assert len(outputs) == len(commands), proc.stdout
+        return outputs, proc.stderr, proc.returncode
+
+    def script(self, text: str, strict: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a bash script in which ``midonet-cli`` talks to this API without auth
+        (``strict``: stop at the first failing command, ``set -e``)."""
+        prologue = (f'midonet-cli() {{ "{cli_command()}" -A --midonet-url "{self.url}" "$@"; }}\n'
+                    "export -f midonet-cli\n" + ("set -e\n" if strict else ""))
+        return subprocess.run(["bash", "-c", prologue + text], env=self.env,
+                              capture_output=True, text=True, timeout=TIMEOUT * 4)
+
+
+class Seed:
+    """Builds preconditions through the REST API (and registers hosts directly)."""
+
+    def __init__(self, url: str, redis_url: str) -> None:
+        self.url = url
+        self.topo = Topology(Store.from_url(redis_url))
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"{self.url}/{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw.strip() else None
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        return dict(self.call("POST", path, body or {}))
+
+    def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.call("PUT", path, body))
+
+    # -- objects ---------------------------------------------------------------------------
+    def router(self, name: str, tenant: str | None = None, **kw: Any) -> dict[str, Any]:
+        return self.post("routers", {"name": name, "tenantId": tenant, **kw})
+
+    def bridge(self, name: str, tenant: str | None = None) -> dict[str, Any]:
+        return self.post("bridges", {"name": name, "tenantId": tenant})
+
+    def chain(self, name: str, tenant: str | None = None) -> dict[str, Any]:
+        return self.post("chains", {"name": name, "tenantId": tenant})
+
+    def chains(self, count: int, tenant: str | None = None) -> list[dict[str, Any]]:
+        return [self.chain(f"pre-existing-{i}", tenant) for i in range(count)]
+
+    def router_port(self, router: dict[str, Any], cidr: str, mac: str | None = None,
+                    ) -> dict[str, Any]:
+        addr, length = cidr.split("/")
+        body: dict[str, Any] = {"portAddress": addr, "networkLength": int(length)}
+        if mac:
+            body["portMac"] = mac
+        return self.post(f"routers/{router['id']}/ports", body)
+
+    def bridge_port(self, bridge: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        return self.post(f"bridges/{bridge['id']}/ports", kw)
+
+    def link(self, port: dict[str, Any], peer: dict[str, Any]) -> None:
+        self.post(f"ports/{port['id']}/link", {"peerId": peer["id"]})
+
+    def rule(self, chain: dict[str, Any], position: int, **kw: Any) -> dict[str, Any]:
+        return self.post(f"chains/{chain['id']}/rules", {"position": position, **kw})
+
+    def tunnel_zone(self, name: str, kind: str = "gre") -> dict[str, Any]:
+        return self.post("tunnel_zones", {"name": name, "type": kind})
+
+    def member(self, zone: dict[str, Any], host_id: str, address: str) -> None:
+        self.post(f"tunnel_zones/{zone['id']}/hosts", {"hostId": host_id, "ipAddress": address})
+
+    def host(self, host_id: str, name: str, alive: bool = True,
+             interfaces: list[dict[str, Any]] | None = None) -> str:
+        """Register a host as its agent would, alive for ten minutes or down."""
+        self.topo.register_host(host_id, name, addresses=[], interfaces=interfaces or [])
+        if alive:
+            self.topo.heartbeat(host_id, ttl_ms=600_000)
+        else:
+            self.topo.host_down(host_id)
+        return host_id
+
+
+def host_id(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+def iface(name: str, mac: str, mtu: int, kind: str, endpoint: str, status: int,
+          addresses: list[str]) -> dict[str, Any]:
+    return {"name": name, "mac": mac, "mtu": mtu, "type": kind, "endpoint": endpoint,
+            "status": status, "addresses": addresses}
