@@ -34,6 +34,7 @@ setup(
         "console_scripts": [
             "ryu-midonet-manager = ryu_midonet.cmd.manager:main",
             "midonet-cli = ryu_midonet.cli.main:main",
+            "ryu-midonet-sandbox = ryu_midonet.sandbox.cli:main",
         ],
         "oslo.config.opts": [
             "ryu_midonet = ryu_midonet.config:list_opts",

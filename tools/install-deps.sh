@@ -19,6 +19,7 @@ DEB_PACKAGES=(
     openvswitch-vtep
     frr
     iproute2
+    ethtool
     iputils-ping
     tcpdump
     iperf3
