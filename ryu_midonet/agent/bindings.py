@@ -27,6 +27,7 @@ class Bindings:
         self.ofports: dict[str, int] = {}  # virtual port id -> OpenFlow port
         self.ifaces: dict[str, str] = {}  # virtual port id -> interface name
         self.keys: dict[str, int] = {}  # virtual port id -> tunnel key
+        self.changed: set[str] = set()  # ports plugged or unplugged since last asked
 
     def port_at(self, ofport: int) -> str | None:
         for port_id, number in self.ofports.items():
@@ -64,6 +65,7 @@ class Bindings:
             key = self.cache.objects["port"][port_id]["tunnelKey"]
             self.ofports[port_id], self.ifaces[port_id], self.keys[port_id] = ofport, iface, key
             LOG.info("plugged %s as OpenFlow port %d for port %s", iface, ofport, port_id)
+            self.changed.add(port_id)
             messages += tr.port_flows(ofport, key)
         return messages
 
@@ -77,7 +79,13 @@ class Bindings:
             flows += tr.port_flows(ofport, self.keys[port_id])
         return flows
 
+    def take_changed(self) -> set[str]:
+        """Ports whose location on this host changed: flows built on them must go."""
+        changed, self.changed = self.changed, set()
+        return changed
+
     def _forget(self, port_id: str) -> list[Message]:
+        self.changed.add(port_id)
         key = self.keys.pop(port_id, None)
         self.ofports.pop(port_id, None)
         self.ifaces.pop(port_id, None)

@@ -8,6 +8,10 @@ from collections.abc import Iterable
 from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath.flows import FlowDelete
 
+# Invalidations remembered to catch simulations that raced them (far more than can be in
+# flight at once).
+MAX_REMEMBERED = 100_000
+
 
 class FlowIndex:
     """Hands out cookies for simulated flows and remembers the tags each one depends on."""
@@ -17,12 +21,26 @@ class FlowIndex:
         self._seq = 0
         self._by_tag: dict[str, set[int]] = {}
         self._tags_of: dict[int, set[str]] = {}
+        self._generation = 0
+        self._invalidated_at: dict[str, int] = {}
 
-    def add(self, tags: Iterable[str]) -> int:
+    def generation(self) -> int:
+        """Take before simulating; pass to :meth:`add` to detect a change that raced it."""
         with self._lock:
+            return self._generation
+
+    def add(self, tags: Iterable[str], since: int | None = None) -> int | None:
+        """A cookie for a new flow built from ``tags``.
+
+        None when one of the tags was invalidated after generation ``since``: the simulation
+        read something that changed meanwhile, so its flow must not be installed.
+        """
+        with self._lock:
+            tags = set(tags)
+            if since is not None and any(self._invalidated_at.get(t, -1) > since for t in tags):
+                return None
             self._seq += 1
             cookie = p.cookie(p.COOKIE_SIMULATED, self._seq)
-            tags = set(tags)
             self._tags_of[cookie] = tags
             for tag in tags:
                 self._by_tag.setdefault(tag, set()).add(cookie)
@@ -31,8 +49,14 @@ class FlowIndex:
     def invalidate(self, tags: Iterable[str]) -> list[FlowDelete]:
         """Forget every flow depending on any of ``tags``; the deletes to send for them."""
         with self._lock:
+            self._generation += 1
+            if len(self._invalidated_at) > MAX_REMEMBERED:
+                horizon = self._generation - MAX_REMEMBERED // 2
+                self._invalidated_at = {t: g for t, g in self._invalidated_at.items()
+                                        if g > horizon}
             cookies: set[int] = set()
             for tag in tags:
+                self._invalidated_at[tag] = self._generation
                 cookies |= self._by_tag.pop(tag, set())
             for cookie in cookies:
                 self._forget(cookie)

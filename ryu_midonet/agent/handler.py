@@ -30,6 +30,7 @@ class PacketHandler:
 
     def handle(self, port_id: str, in_port: int, packet: Packet, data: bytes
                ) -> list[Message]:
+        since = self.index.generation()
         result = simulate(self.view, self.state, port_id, packet)
         self.last = result
         locate = Locator(self.view, self.host_id, self.ofports, self.tunnels)
@@ -43,10 +44,11 @@ class PacketHandler:
         if tr.cacheable(result):
             # a learned source's expiry must re-learn it: tag the flow with that entry too
             learned = {mac_tag(entry.bridge_id, entry.mac) for entry in result.learned}
-            cookie = self.index.add(result.tags | locate.tags | learned)
-            flow = tr.flow_for(result, packet, in_port, locate, cookie, self.idle_timeout)
-            if flow is not None:
-                messages.append(flow)
+            cookie = self.index.add(result.tags | locate.tags | learned, since)
+            if cookie is not None:
+                flow = tr.flow_for(result, packet, in_port, locate, cookie, self.idle_timeout)
+                if flow is not None:
+                    messages.append(flow)
         if actions:
             messages.append(PacketOut(data, actions, in_port=in_port))
         return messages

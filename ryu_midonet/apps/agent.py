@@ -88,7 +88,7 @@ class AgentApp(app_manager.OSKenApp):
                 self.tunnels[kind] = ofport
         self.cache.listeners.append(self._on_topology_change)
         self.cache.resync()
-        self._send(self.bindings.reconcile())
+        self._send(self._reconcile())
         threading.Thread(target=self._follow_topology, name="topology-feed",
                          daemon=True).start()
         threading.Thread(target=self._follow_state, name="state-feed", daemon=True).start()
@@ -106,7 +106,7 @@ class AgentApp(app_manager.OSKenApp):
                 if self.cache.poll(block_ms=1000):
                     self._after_changes()
                 elif self.bindings.pending():
-                    self._send(self.bindings.reconcile())
+                    self._send(self._reconcile())
             except Exception:  # noqa: BLE001 - keep following; the store may come back
                 LOG.warning("following the topology feed failed", exc_info=True)
                 self._stop.wait(1)
@@ -138,8 +138,13 @@ class AgentApp(app_manager.OSKenApp):
     def _after_changes(self) -> None:
         tags, self._pending_tags = self._pending_tags, set()
         messages: list[Message] = list(self.index.invalidate(tags))
-        messages += self.bindings.reconcile()
+        messages += self._reconcile()
         self._send(messages)
+
+    def _reconcile(self) -> list[Message]:
+        """Plug/unplug bound interfaces; drop flows that saw those ports elsewhere or nowhere."""
+        messages = self.bindings.reconcile()
+        return messages + list(self.index.invalidate(self.bindings.take_changed()))
 
     # -- the switch ------------------------------------------------------------------------
     def _send(self, messages: list[Message]) -> None:

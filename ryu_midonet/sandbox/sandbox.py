@@ -11,14 +11,16 @@ agent log).
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import signal
 import subprocess
 import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ryu_midonet.sandbox import agent, netns, services, teardown, underlay
+from ryu_midonet.sandbox import agent, netns, procs, services, teardown, underlay
 from ryu_midonet.sandbox.capture import Capture
 from ryu_midonet.sandbox.config import SandboxSpec, load
 from ryu_midonet.sandbox.host import Host
@@ -168,6 +170,31 @@ class Sandbox:
     def _track(self, st: State, proc: subprocess.Popen[bytes], rec: Any) -> None:
         self._children[proc.pid] = proc
         st.add_process(rec)
+
+    def stop_agent(self, host_name: str, kill: bool = False) -> None:
+        """Stop a host's agent (``kill``: SIGKILL at once, as a crash would)."""
+        st = self._state or State.load(self.run_dir)
+        if st is None:
+            raise RuntimeError("the sandbox is not up")
+        recs = [r for r in st.processes if r.name == f"agent-{host_name}" and r.alive()]
+        if kill:
+            for rec in recs:
+                os.kill(rec.pid, signal.SIGKILL)
+        procs.stop_all(recs, children=self._children)
+        for rec in recs:
+            child = self._children.pop(rec.pid, None)
+            if child is not None:
+                child.wait()
+
+    def start_agent(self, host_name: str) -> None:
+        """Start a host's agent again and wait until its switch is connected."""
+        st = self._state or State.load(self.run_dir)
+        if st is None or self.spec.agent is None:
+            raise RuntimeError("the sandbox is not up, or runs no agents")
+        host = self.hosts[host_name]
+        proc, rec = agent.start(self.spec.agent, host, self.redis_sock)
+        self._track(st, proc, rec)
+        agent.wait_connected(self.spec.agent, host, proc)
 
     def down(self) -> None:
         """Stop every process by PID and remove every namespace; safe to call again."""

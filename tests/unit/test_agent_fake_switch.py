@@ -162,3 +162,17 @@ def test_arp_for_the_router_is_answered_locally() -> None:
     assert [(r.arp_op, r.arp_spa, r.arp_sha, r.eth_dst) for r in replies if r.arp_op] == [
         (2, "10.0.1.1", RMAC1, MAC1)]
     assert [m.actions[-1].args for m in a.packet_outs] == [(1,)]
+
+
+def test_flow_index_refuses_a_flow_whose_inputs_changed_during_simulation() -> None:
+    index = FlowIndex()
+    since = index.generation()
+    first = index.add({"bridge", "port-a"}, since)
+    assert first is not None
+    since = index.generation()
+    deletes = index.invalidate({"port-a"})  # a change lands while a simulation runs
+    assert [d.cookie for d in deletes] == [first]
+    assert index.add({"bridge", "port-a"}, since) is None  # built from what changed
+    assert index.add({"bridge", "port-b"}, since) is not None  # unrelated: fine
+    assert index.add({"port-a"}, index.generation()) is not None
+    assert len(index) == 2
