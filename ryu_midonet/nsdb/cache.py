@@ -26,6 +26,7 @@ class TopologyCache:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.version = -1
+        self.epoch: str | None = None
         self.objects: dict[str, dict[str, dict[str, Any]]] = {}
         self.listeners: list[Listener] = []
         self.resyncs = 0
@@ -35,6 +36,7 @@ class TopologyCache:
 
     def resync(self) -> None:
         """Reload everything from a snapshot; listeners hear of every object that changed."""
+        self.epoch = self.store.epoch()
         version, snapshot = self.store.snapshot()
         old = self.objects
         self.objects = {kind: {o["id"]: o for o in objs} for kind, objs in snapshot.items()}
@@ -54,6 +56,10 @@ class TopologyCache:
             self.resync()
             return 0
         try:
+            if self.store.epoch() != self.epoch:
+                LOG.info("the topology store was reset; resynchronising")
+                self.resync()
+                return 0
             changes = self.store.changes(self.version, block_ms=block_ms)
         except redis.ConnectionError:
             LOG.warning("lost the topology store; keeping the cached topology")

@@ -7,6 +7,7 @@ MULTI/EXEC can touch any of them):
 - ``{p}:idx:<kind>``                   sorted set of ids, scored by creation order
 - ``{p}:ref:<kind>:<field>:<value>``   sorted set of ids of <kind> whose <field> holds <value>
 - ``{p}:version``                      integer bumped by every committed write
+- ``{p}:epoch``                        random id set by the first write (tells a lost store)
 - ``{p}:feed``                         stream of changes: version, op, kind, id
 - ``{p}:seq:<name>``                   counters (tunnel keys, ...)
 
@@ -17,6 +18,7 @@ another one is retried from the start with fresh reads.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -56,6 +58,10 @@ class Store:
     @property
     def key_version(self) -> str:
         return f"{self.tag}:version"
+
+    @property
+    def key_epoch(self) -> str:
+        return f"{self.tag}:epoch"
 
     @property
     def key_feed(self) -> str:
@@ -107,6 +113,10 @@ class Store:
     def version(self) -> int:
         return int(self.redis.get(self.key_version) or 0)
 
+    def epoch(self) -> str | None:
+        """Names this store's history: it changes when the data is lost and written anew."""
+        return self.redis.get(self.key_epoch)
+
     def next_seq(self, name: str) -> int:
         """Allocate a number from a named counter (gaps are possible, reuse is not)."""
         return int(self.redis.incr(self.key_seq(name)))
@@ -128,6 +138,8 @@ class Store:
         Returns None when the feed no longer holds every change since ``after_version`` (it was
         trimmed), in which case the reader must resynchronise from :meth:`snapshot`.
         """
+        if after_version > self.version():
+            return None  # the store went back in time (lost its data): start over
         first = self.redis.xrange(self.key_feed, count=1)
         if first:
             version, seq = (int(x) for x in first[0][0].split("-"))
@@ -277,6 +289,7 @@ class Txn:
         for fn in self._extra:
             fn(pipe)
         pipe.set(store.key_version, version)
+        pipe.set(store.key_epoch, uuid.uuid4().hex, nx=True)
         for n, ((kind, oid), old, new) in enumerate(changes):
             op = "create" if old is None else "delete" if new is None else "update"
             pipe.xadd(store.key_feed, {"v": version, "op": op, "kind": kind, "id": oid},

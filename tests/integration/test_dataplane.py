@@ -202,3 +202,33 @@ def test_agent_down_keeps_established_flows_and_new_flows_work_after_restart(net
     assert wait_until(lambda: net.topo.is_alive(host_id), timeout=8)
     assert net.pings("vm1", "10.0.0.13")
     assert net.pings("vm1", "10.0.0.12")
+
+
+def _simulated(net: Net, host: str) -> dict[str, str]:
+    """Simulated flows of a host's flow table: cookie -> flow."""
+    return {f.split(",")[0]: f for f in net.flows(host, 1) if f.startswith("cookie=0x2")}
+
+
+def test_a_change_removes_exactly_the_dependent_flows_on_every_host(net: Net) -> None:
+    left, right, rtr = net.bridge("left"), net.bridge("right"), net.router("r")
+    for vm in ("vm1", "vm2"):
+        net.plug(left, vm)
+    net.plug(right, "vm4")
+    net.attach(rtr, "10.0.0.1/24", left)
+    net.attach(rtr, "10.0.1.1/24", right)
+    assert net.pings("vm1", "10.0.0.12") and net.pings("vm1", "10.0.1.14")
+    before = {h: _simulated(net, h) for h in ("h1", "h2")}
+    routed = {h: {c for c, f in flows.items() if "nw_dst=10.0.1.14" in f or
+                  "nw_dst=10.0.0.11" in f and "dl_dst=02:00:00:00:00:11" not in f}
+              for h, flows in before.items()}
+    assert routed["h1"] and routed["h2"]
+    net.route(rtr, "10.0.1.14/32", kind="BlackHole")
+
+    def settled() -> bool:
+        return all(not (routed[h] & set(_simulated(net, h))) for h in ("h1", "h2"))
+
+    assert wait_until(settled, timeout=5, step=0.05)  # `make bench` measures how fast
+    for host in ("h1", "h2"):
+        after = _simulated(net, host)
+        untouched = set(before[host]) - routed[host]
+        assert untouched and untouched <= set(after), (host, before[host], after)

@@ -48,3 +48,24 @@ def test_cache_blocks_until_a_change(redis_url: str) -> None:
     applied = cache.poll(block_ms=5000)
     timer.join()
     assert applied == 1 and [b["name"] for b in cache.objects["bridge"].values()] == ["late"]
+
+
+def test_cache_starts_over_when_the_store_lost_its_data(redis_url: str) -> None:
+    topo = Topology(Store.from_url(redis_url))
+    cache = TopologyCache(Store.from_url(redis_url))
+    topo.create("bridge", {"name": "gone"})
+    cache.poll()
+    assert cache.objects["bridge"]
+    topo.store.redis.flushall()  # as after a restart of a Redis without persistence
+    router = topo.create("router", {"name": "new"})
+    cache.poll()
+    assert cache.objects["bridge"] == {} and list(cache.objects["router"]) == [router["id"]]
+
+
+def test_cache_survives_losing_the_store(redis_url: str) -> None:
+    cache = TopologyCache(Store.from_url(redis_url))
+    Topology(Store.from_url(redis_url)).create("bridge", {"name": "kept"})
+    cache.poll()
+    cache.store = Store.from_url("redis://127.0.0.1:1/0")  # nothing listens there
+    assert cache.poll() == 0  # keeps what it has
+    assert [b["name"] for b in cache.objects["bridge"].values()] == ["kept"]
