@@ -82,9 +82,9 @@ CONDITION: dict[str, Field] = {
     "invNwDst": Field("bool", False, nullable=False),
     "matchNwDstRewritten": Field("bool", False, nullable=False),
     "fragmentPolicy": Field("enum", choices=("any", "header", "nonheader", "unfragmented")),
-    "tpSrc": Field("range", lo=0, hi=65535),
+    "tpSrc": Field("range", lo=1, hi=65535),
     "invTpSrc": Field("bool", False, nullable=False),
-    "tpDst": Field("range", lo=0, hi=65535),
+    "tpDst": Field("range", lo=1, hi=65535),
     "invTpDst": Field("bool", False, nullable=False),
     "icmpDataSrcIpAddress": Field("ip"),
     "icmpDataSrcIpLength": Field("int", lo=0, hi=128),
@@ -342,6 +342,8 @@ def _check_nattargets(name: str, f: Field, v: Any) -> Any:
         p_to = _check_int(f"{name}.portTo", ports, t.get("portTo", p_from))
         if p_from > p_to:
             raise InvalidInput(name, "portFrom must not exceed portTo")
+        if (p_from == 0) != (p_to == 0):
+            raise InvalidInput(name, "ports must be within 1-65535 (or both 0 for no ports)")
         out.append({"addressFrom": a_from, "addressTo": a_to, "portFrom": p_from,
                     "portTo": p_to})
     return out
