@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message
+from ryu_midonet.datapath.translator import IP_FRAG_BITS
 
 Headers = dict[str, Any]
 
@@ -91,6 +92,8 @@ def _matches(match: dict[str, Any], headers: Headers) -> bool:
         have = headers.get(name)
         if name == "vlan_vid" and have is not None:
             have |= 0x1000
+        if name == "ip_frag" and isinstance(have, str | None):
+            have = IP_FRAG_BITS[have or "no"]
         if isinstance(want, tuple):
             value, mask = want
             if have is None or (_as_int(have) & mask) != (_as_int(value) & mask):

@@ -12,7 +12,7 @@ from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Pa
 # Fields a match may only name together with these prerequisites (OpenFlow 1.3 §7.2.3.6).
 _PREREQ: dict[str, dict[str, int]] = {
     **{f: {"eth_type": ETH_IPV4} for f in ("ipv4_src", "ipv4_dst", "ip_proto", "ip_dscp",
-                                            "ip_ecn")},
+                                            "ip_ecn", "ip_frag")},
     **{f: {"eth_type": ETH_ARP} for f in ("arp_op", "arp_spa", "arp_tpa", "arp_sha",
                                            "arp_tha")},
     **{f: {"eth_type": ETH_IPV4, "ip_proto": IP_TCP} for f in ("tcp_src", "tcp_dst")},
@@ -22,8 +22,10 @@ _PREREQ: dict[str, dict[str, int]] = {
 }
 # Read by simulations but not matchable in OpenFlow 1.3: a decision that depends on them is
 # not cached (TTL expiry is rare; dec_ttl sends expiring packets back to the agent anyway).
-UNMATCHABLE = frozenset({"nw_ttl", "ip_frag"})
+UNMATCHABLE = frozenset({"nw_ttl"})
 OFPVID_PRESENT = 0x1000
+# Open vSwitch's nw_frag bits: 1 = a fragment, 2 = not the first one (matched with mask 3).
+IP_FRAG_BITS = {"no": 0, "first": 1, "later": 3}
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ def match_for(packet: Packet, in_port: int, fields: Iterable[str]) -> dict[str, 
     match: dict[str, object] = {"in_port": in_port}
     for name in sorted(fields):
         value = getattr(packet, name, None)
+        if name == "ip_frag" and packet.eth_type == ETH_IPV4:
+            value = (IP_FRAG_BITS[value or "no"], 3)
         if value is None or name in UNMATCHABLE:
             continue
         for pre, pre_value in _PREREQ.get(name, {}).items():

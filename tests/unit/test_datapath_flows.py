@@ -127,3 +127,19 @@ def test_frames_round_trip_through_the_packet_model() -> None:
                          icmpv4_type=3, icmpv4_code=10, payload=build(TCP)[14:42])
     assert parse(build(unreachable)).payload == build(TCP)[14:42]
     assert parse(b"\x01") is None
+
+
+def test_fragment_state_is_matched_with_nw_frag_bits() -> None:
+    later = TCP.replace(ip_frag="later", tcp_src=None, tcp_dst=None)
+    assert t.match_for(later, 3, {"ip_frag", "tcp_dst"}) == {
+        "in_port": 3, "eth_type": 0x0800, "ip_frag": (3, 3)}
+    assert t.match_for(TCP.replace(ip_frag="no"), 3, {"ip_frag"})["ip_frag"] == (0, 3)
+    dp = SimpleNamespace(ofproto=ofproto_v1_3, ofproto_parser=ofproto_v1_3_parser, id=1)
+    flow = t.flow_for(Result(fields_read={"ip_frag"}), later, 3, LOCATIONS.get, 1)
+    msg = to_ofp(dp, flow)
+    msg.set_xid(1)
+    msg.serialize()
+    sw = FakeSwitch()
+    sw.apply([flow])
+    assert sw.lookup(1, {"in_port": 3, "eth_type": 0x0800, "ip_frag": "later"}) == flow
+    assert sw.lookup(1, {"in_port": 3, "eth_type": 0x0800, "ip_frag": "first"}) is None
