@@ -9,7 +9,7 @@ PYTHON := $(VENV)/bin/python
 RUFF := $(VENV)/bin/ruff
 GENERATOR_CONF := etc/oslo-config-generator/ryu-midonet.conf
 
-.PHONY: deps lint genconfig openapi test demo demo-stop clean
+.PHONY: deps lint genconfig openapi test demo demo-stop bench clean
 
 ## deps: Debian packages and the .venv virtual environment
 deps:
@@ -41,6 +41,9 @@ demo: deps
 ## demo-stop: stop the demo's redis-server and API
 demo-stop:
 	bash tools/demo.sh stop
+
+bench: deps
+	bash tools/bench.sh
 
 ## clean: remove the virtual environment and build and cache directories
 clean:

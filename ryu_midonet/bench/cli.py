@@ -1,0 +1,110 @@
+"""The benchmark's command line: run every controller in turn, print the table, write JSON.
+
+    python -m ryu_midonet.bench [--faucet-venv DIR] [--output FILE] [--quick]
+                                [--only ryu-midonet|faucet|ovs-normal ...]
+
+Needs root (namespaces, Open vSwitch). Exits 0 once ryu-midonet was measured, whatever the
+peers did; 1 when ryu-midonet could not be measured at all, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from types import FrameType
+
+from ryu_midonet.bench import layout
+from ryu_midonet.bench.faucet import FaucetScenario
+from ryu_midonet.bench.measure import Settings
+from ryu_midonet.bench.midonet import MidonetScenario
+from ryu_midonet.bench.ovs_normal import NormalScenario
+from ryu_midonet.bench.report import SUBJECT, CaseInfo, Report, table
+from ryu_midonet.bench.runner import Log, run_scenario
+from ryu_midonet.bench.scenario import Scenario
+
+CONTROLLERS = ("ryu-midonet", "faucet", "ovs-normal")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m ryu_midonet.bench",
+                                     description="ryu-midonet against its peers, same run")
+    parser.add_argument("--faucet-venv", type=Path, default=Path(".venv-bench-faucet"),
+                        help="virtual environment holding faucet (default: %(default)s)")
+    parser.add_argument("--run-dir", type=Path, default=Path(".run/bench"),
+                        help="sandbox and log directory (default: %(default)s)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="JSON results file (default: RUN_DIR/results-<UTC time>.json)")
+    parser.add_argument("--quick", action="store_true", help="fewer samples, for a smoke run")
+    parser.add_argument("--only", nargs="+", choices=CONTROLLERS, default=list(CONTROLLERS),
+                        help="controllers to run (default: all)")
+    return parser.parse_args(argv)
+
+
+def scenarios(args: argparse.Namespace) -> list[Scenario]:
+    every: dict[str, Scenario] = {"ryu-midonet": MidonetScenario(),
+                                  "faucet": FaucetScenario(args.faucet_venv),
+                                  "ovs-normal": NormalScenario()}
+    return [every[key] for key in CONTROLLERS if key in args.only]
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through every teardown
+
+
+def machine_info() -> dict[str, object]:
+    def first_line(argv: list[str]) -> str:
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+        except OSError:
+            return ""
+        return proc.stdout.strip().splitlines()[0] if proc.stdout.strip() else ""
+
+    return {"cpus": os.cpu_count(), "kernel": platform.release(),
+            "python": platform.python_version(),
+            "openvswitch": first_line(["ovs-vswitchd", "--version"]),
+            "iperf3": first_line(["iperf3", "--version"]),
+            "commit": first_line(["git", "rev-parse", "--short", "HEAD"])}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if os.geteuid() != 0:
+        print("the benchmark needs root (network namespaces, Open vSwitch)", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _terminate)
+    settings = Settings.quick() if args.quick else Settings()
+    run_dir = args.run_dir.resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    started = datetime.datetime.now(datetime.UTC)
+    output = args.output or run_dir / f"results-{started:%Y%m%dT%H%M%SZ}.json"
+    report = Report(cases=[CaseInfo(c.key, c.label) for c in layout.CASES], controllers=[])
+    report.info = {"started": started.isoformat(timespec="seconds"), "machine": machine_info(),
+                   "settings": asdict(settings),
+                   "sandbox": layout.sandbox() | {"agent": "per controller",
+                                                  "api": "per controller"}}
+    log = Log()
+    t0 = time.monotonic()
+    for scenario in scenarios(args):
+        run_scenario(scenario, settings, run_dir / "sandbox", report, log)
+    report.info["duration_s"] = round(time.monotonic() - t0, 1)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    print()
+    print(f"ryu-midonet benchmark, {started:%Y-%m-%d %H:%M} UTC, "
+          f"{report.info['duration_s']} s; every controller on the same two-host sandbox "
+          "(VXLAN underlay, userspace Open vSwitch), one after the other")
+    print()
+    print(table(report))
+    print()
+    print(f"results: {output}")
+    measured = [m for m in report.measurements if m.controller == SUBJECT and m.value is not None]
+    return 0 if measured or SUBJECT not in args.only else 1

@@ -1,0 +1,203 @@
+"""The measurements, each on one traffic case of a running sandbox.
+
+Every function returns plain numbers (or raises with a reason); none of them knows which
+controller programs the switches. Hooks that differ per controller are passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ryu_midonet.bench import stats
+from ryu_midonet.bench.vmtools import ICMP_PROBER, TCP_CLIENT, TCP_SERVER, Background, run_json
+from ryu_midonet.sandbox import Vm
+
+_RTT = re.compile(r"time[=<]([0-9.]+) ms")
+TCP_PORT = 5001
+IPERF_PORT = 5201
+TCP_MOST = 100_000  # connections in one run at most (a bound, never reached here)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How much of each measurement to take."""
+
+    first_packet_reps: int = 20
+    echo_count: int = 50
+    tcp_runs: int = 3
+    tcp_seconds: float = 1.5
+    iperf_runs: int = 3
+    iperf_seconds: int = 3
+    probe_interval: float = 0.005
+    probe_baseline: float = 1.0
+    change_window: float = 4.0
+
+    @classmethod
+    def quick(cls) -> Settings:
+        return cls(first_packet_reps=5, echo_count=10, tcp_runs=1, tcp_seconds=1.0,
+                   iperf_runs=1, iperf_seconds=2, change_window=3.0)
+
+
+@dataclass(frozen=True)
+class Sampled:
+    value: float | None
+    samples: list[float]
+    note: str = ""
+
+
+def _rtts(text: str) -> list[float]:
+    return [float(m) for m in _RTT.findall(text)]
+
+
+def connect(src: Vm, dst: Vm, timeout: float = 15.0) -> None:
+    """Wait until ``src`` reaches ``dst`` (paths may be built on the first packets)."""
+    if not src.wait_ping(dst.ip, timeout):
+        raise RuntimeError(f"{src.name} cannot ping {dst.name} ({dst.ip}) within {timeout:.0f} s")
+
+
+def pin_neighbours(*vms: Vm) -> None:
+    """Turn the VMs' resolved ARP entries permanent, so no ARP exchange lands in a sample."""
+    for vm in vms:
+        proc = vm.exec(["ip", "-j", "neigh", "show", "dev", vm.nic], check=True)
+        for entry in json.loads(proc.stdout or "[]"):
+            if entry.get("lladdr") and "PERMANENT" not in entry.get("state", []):
+                vm.exec(["ip", "neigh", "replace", entry["dst"], "lladdr", entry["lladdr"],
+                         "dev", vm.nic, "nud", "permanent"], check=True)
+
+
+def first_packet_rtt(src: Vm, dst: Vm, clear: Callable[[], None], reps: int) -> Sampled:
+    """RTT of a single echo right after ``clear`` removed what the datapath knew of the flow."""
+    samples: list[float] = []
+    lost = 0
+    for _ in range(reps):
+        clear()
+        time.sleep(0.05)
+        proc = src.exec(["ping", "-n", "-c", "1", "-W", "2", dst.ip], timeout=10)
+        rtts = _rtts(proc.stdout)
+        if rtts:
+            samples.append(rtts[0])
+        else:
+            lost += 1
+    note = f"{lost} of {reps} first packets got no answer within 2 s" if lost else ""
+    return Sampled(stats.median(samples), samples, note)
+
+
+def established_rtt(src: Vm, dst: Vm, count: int) -> Sampled:
+    """RTTs of echoes on a flow that is already installed (one every 10 ms)."""
+    proc = src.exec(["ping", "-n", "-c", str(count), "-i", "0.01", "-W", "2", dst.ip],
+                    timeout=count * 0.01 + 15)
+    samples = _rtts(proc.stdout)
+    if not samples:
+        raise RuntimeError(f"no echo answered: {proc.stdout.strip()[-200:]}")
+    lost = count - len(samples)
+    return Sampled(stats.median(samples), samples, f"{lost} of {count} lost" if lost else "")
+
+
+def tcp_connection_rate(src: Vm, dst: Vm, seconds: float, runs: int) -> Sampled:
+    """New TCP connections per second, the median of ``runs`` runs of ``seconds`` each: one
+    client, one connection at a time, each a 1-byte exchange before both ends close."""
+    rates: list[float] = []
+    total = failures = 0
+    for _ in range(runs):
+        done, failed, elapsed = _tcp_run(src, dst, seconds)
+        total, failures = total + done, failures + failed
+        if done:
+            rates.append(done / elapsed)
+    if not rates:
+        raise RuntimeError(f"no connection succeeded ({failures} failed)")
+    note = f"{total} connections in {runs} runs of {seconds:g} s"
+    if failures:
+        note += f", {failures} failed"
+    return Sampled(stats.median(rates), rates, note)
+
+
+def _tcp_run(src: Vm, dst: Vm, seconds: float) -> tuple[int, int, float]:
+    with Background.script(dst, TCP_SERVER, [str(TCP_PORT), str(TCP_MOST + 1),
+                                             str(seconds + 20)]) as server:
+        if server.wait_line(10) != "ready":
+            raise RuntimeError("the TCP server did not start")
+        result = run_json(src, TCP_CLIENT, [dst.ip, str(TCP_PORT), str(seconds), str(TCP_MOST)],
+                          timeout=seconds + 30)
+    if "error" in result:
+        raise RuntimeError(str(result["error"]))
+    return int(result["done"]), int(result["failed"]), float(result["elapsed"])
+
+
+def iperf_throughput(src: Vm, dst: Vm, seconds: int, runs: int) -> Sampled:
+    """TCP throughput of one iperf3 stream from ``src`` to ``dst`` in Gbit/s, the median of
+    ``runs`` runs of ``seconds`` each."""
+    if shutil.which("iperf3") is None:
+        raise RuntimeError("iperf3 is not installed (Debian package iperf3)")
+    rates = [_iperf_run(src, dst, seconds) for _ in range(runs)]
+    return Sampled(stats.median(rates), rates, f"one stream, {runs} runs of {seconds} s")
+
+
+def _iperf_run(src: Vm, dst: Vm, seconds: int) -> float:
+    with Background(dst, ["iperf3", "-s", "-1", "-p", str(IPERF_PORT)]):
+        result: dict[str, Any] = {}
+        for _ in range(25):  # the server needs a moment before it listens
+            proc = src.exec(["iperf3", "-c", dst.ip, "-p", str(IPERF_PORT), "-t", str(seconds),
+                             "-J"], timeout=seconds + 20)
+            result = json.loads(proc.stdout or "{}")
+            if "refused" not in str(result.get("error", "")):
+                break
+            time.sleep(0.2)
+    if result.get("error") or "end" not in result:
+        raise RuntimeError(f"iperf3: {result.get('error', 'no result')}")
+    return float(result["end"]["sum_received"]["bits_per_second"]) / 1e9
+
+
+@dataclass(frozen=True)
+class ChangeTimes:
+    block: Sampled
+    unblock: Sampled
+
+
+def change_to_effect(src: Vm, dst: Vm, block: Callable[[], None], unblock: Callable[[], None],
+                     settings: Settings) -> ChangeTimes:
+    """Echoes every few ms from ``src`` to ``dst`` while ``block`` and later ``unblock`` run.
+
+    The times are from the call of each hook to the send time of the first probe that shows
+    its effect (:func:`stats.effect_delay`); their resolution is the probe interval.
+    """
+    window = settings.change_window
+    duration = settings.probe_baseline + 2 * window + 1.0
+    prober = Background.script(src, ICMP_PROBER, [dst.ip, str(settings.probe_interval),
+                                                  str(duration)])
+    started = time.time()
+    try:
+        time.sleep(settings.probe_baseline)
+        t_block = time.time()
+        block()
+        block_call = time.time() - t_block
+        time.sleep(max(0.0, t_block + window - time.time()))
+        t_unblock = time.time()
+        unblock()
+        unblock_call = time.time() - t_unblock
+        data = json.loads(prober.communicate(timeout=duration + 15) or "{}")
+    finally:
+        prober.stop()
+    sent: list[float] = [float(t) for t in data.get("sent", [])]
+    answered_ids = set(data.get("answered", []))
+    answered = [i in answered_ids for i in range(len(sent))]
+    before = [ok for t, ok in zip(sent, answered, strict=True) if started <= t < t_block]
+    if not any(before):
+        raise RuntimeError("no probe was answered before the change")
+    end = sent[-1] + 1.0 if sent else t_unblock
+    block_delay = stats.effect_delay(sent, answered, t_block, t_unblock, answered_after=False)
+    unblock_delay = stats.effect_delay(sent, answered, t_unblock, end, answered_after=True)
+    return ChangeTimes(_change(block_delay, block_call, "traffic never stopped"),
+                       _change(unblock_delay, unblock_call, "traffic never came back"))
+
+
+def _change(delay: float | None, call: float, missing: str) -> Sampled:
+    note = f"the change call itself took {call * 1000:.1f} ms"
+    if delay is None:
+        return Sampled(None, [], f"{missing} (observed for the whole window); {note}")
+    return Sampled(delay * 1000, [], note)

@@ -1,0 +1,98 @@
+"""ryu-midonet: an agent on every host, the virtual topology built in the store, changes
+made through the REST API.
+
+Topology: bridge ``net1`` (vm1, vm2, vm3) and bridge ``net2`` (vm4, vm5), each linked to
+router ``r`` at its ``.1`` address; both hosts in one VXLAN tunnel zone.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import urllib.request
+from pathlib import Path
+
+from ryu_midonet.bench import layout
+from ryu_midonet.bench.layout import Case
+from ryu_midonet.bench.scenario import Scenario, flush_datapath
+from ryu_midonet.nsdb.store import Store
+from ryu_midonet.nsdb.topology import Topology
+from ryu_midonet.sandbox import Sandbox
+
+SIMULATED_FLOWS = "cookie=0x0200000000000000/0xff00000000000000"
+ROUTE_MEDIA = "application/vnd.org.midonet.Route-v1+json"
+HTTP_TIMEOUT = 10.0
+
+
+class MidonetScenario(Scenario):
+    key = "ryu-midonet"
+    label = "ryu-midonet"
+    agent = "default"
+    api = True
+    cases = layout.CASES
+    change_cases = (layout.ROUTED_SAME, layout.ROUTED_CROSS)
+    clear_note = ("first packet: after deleting every simulated flow (cookie 0x02...) on both "
+                  "hosts and flushing the datapath flow caches")
+    change_note = ("change: POST of a BlackHole route for the destination /32 to the REST "
+                   "API, then DELETE of that route")
+
+    def __init__(self) -> None:
+        self.router_id = ""
+        self.api_url = ""
+        self._routes: dict[str, str] = {}
+
+    def version(self) -> str:
+        try:
+            return importlib.metadata.version("ryu-midonet")
+        except importlib.metadata.PackageNotFoundError:
+            return ""
+
+    def start(self, sb: Sandbox, run_dir: Path) -> None:
+        if not sb.api_url:
+            raise RuntimeError("the sandbox runs no REST API")
+        self.api_url = sb.api_url
+        store = Store.from_url(sb.redis_url)
+        try:
+            self._build(Topology(store), sb)
+        finally:
+            store.redis.close()
+
+    def _build(self, topo: Topology, sb: Sandbox) -> None:
+        tz = topo.create("tunnelZone", {"name": "bench", "type": "vxlan"})
+        for host in sb.hosts.values():
+            topo.add_tunnel_zone_member(tz["id"], host.host_id, host.underlay_ip)
+        router = topo.create("router", {"name": "r"})
+        self.router_id = router["id"]
+        for subnet, name in layout.SUBNETS.items():
+            bridge = topo.create("bridge", {"name": name})
+            rport = topo.create("port", {"portAddress": f"{subnet}.1",
+                                         "networkLength": layout.PREFIX_LEN}, router["id"])
+            bport = topo.create("port", {}, bridge["id"])
+            topo.link(rport["id"], bport["id"])
+            for plan in layout.VMS:
+                if plan.subnet == subnet:
+                    port = topo.create("port", {}, bridge["id"])
+                    vm = sb.vm(plan.name)
+                    topo.bind(vm.host.host_id, port["id"], vm.interface)
+
+    def clear(self, sb: Sandbox) -> None:
+        for host in sb.hosts.values():
+            host.ofctl("del-flows", host.bridge, SIMULATED_FLOWS)
+        flush_datapath(sb)
+
+    def block(self, sb: Sandbox, case: Case) -> None:
+        body = {"srcNetworkAddr": "0.0.0.0", "srcNetworkLength": 0,
+                "dstNetworkAddr": sb.vm(case.dst).ip, "dstNetworkLength": 32,
+                "type": "BlackHole", "weight": 100}
+        req = urllib.request.Request(f"{self.api_url}/routers/{self.router_id}/routes",
+                                     data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": ROUTE_MEDIA, "Accept": ROUTE_MEDIA})
+        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
+            location = resp.headers.get("Location") or json.loads(resp.read())["uri"]
+        self._routes[case.key] = location
+
+    def unblock(self, sb: Sandbox, case: Case) -> None:
+        location = self._routes.pop(case.key)
+        req = urllib.request.Request(location, method="DELETE")
+        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT):
+            pass

@@ -1,0 +1,238 @@
+"""Results of a benchmark run: the figures, their ratios to the peers, a table and JSON.
+
+A ratio is always ``ryu-midonet / peer`` for the same case and measure, both taken in the
+same run. Whether above 1 is good depends on the measure: for times (lower is better) a ratio
+of 2.0 means ryu-midonet takes twice as long; for rates (higher is better) it means twice as
+many.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ryu_midonet.bench import stats
+
+SUBJECT = "ryu-midonet"
+NOT_APPLICABLE = "-"
+MISSING = "n/a"
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str
+    higher_is_better: bool
+
+    @property
+    def better(self) -> str:
+        return "higher" if self.higher_is_better else "lower"
+
+
+METRICS = (
+    Metric("first_packet_rtt", "first-packet RTT, median", "ms", False),
+    Metric("established_rtt", "established-flow RTT, median", "ms", False),
+    Metric("tcp_connection_rate", "new TCP connections", "conn/s", True),
+    Metric("throughput", "iperf3 TCP throughput", "Gbit/s", True),
+    Metric("block_delay", "change -> traffic stops", "ms", False),
+    Metric("unblock_delay", "change undone -> traffic back", "ms", False),
+)
+
+
+def metric(key: str) -> Metric:
+    for item in METRICS:
+        if item.key == key:
+            return item
+    raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    key: str
+    label: str
+
+
+@dataclass
+class Controller:
+    """One controller of the run: ryu-midonet or a peer."""
+
+    key: str
+    label: str
+    available: bool = True
+    reason: str = ""
+    version: str = ""
+    notes: list[str] = field(default_factory=list)
+    # The measures it was to take, by case: a figure missing from here is not applicable.
+    planned: dict[str, list[str]] = field(default_factory=dict)
+
+    def plans(self, case: str, metric_key: str) -> bool:
+        return metric_key in self.planned.get(case, [])
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One figure; ``value`` None means it was attempted and failed (``note`` says why)."""
+
+    controller: str
+    case: str
+    metric: str
+    value: float | None
+    samples: list[float] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Ratio:
+    case: str
+    metric: str
+    peer: str
+    subject_value: float
+    peer_value: float
+    ratio: float
+
+
+@dataclass
+class Report:
+    cases: list[CaseInfo]
+    controllers: list[Controller]
+    measurements: list[Measurement] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, item: Measurement) -> None:
+        self.measurements.append(item)
+
+    def find(self, controller: str, case: str, metric_key: str) -> Measurement | None:
+        for item in self.measurements:
+            if (item.controller, item.case, item.metric) == (controller, case, metric_key):
+                return item
+        return None
+
+    @property
+    def peers(self) -> list[Controller]:
+        return [c for c in self.controllers if c.key != SUBJECT]
+
+    def ratios(self) -> list[Ratio]:
+        """Every ratio of ryu-midonet to a peer where both have a figure."""
+        out = []
+        for item in self.measurements:
+            if item.controller != SUBJECT or item.value is None:
+                continue
+            for peer in self.peers:
+                other = self.find(peer.key, item.case, item.metric)
+                value = stats.ratio(item.value, other.value if other else None)
+                if value is not None and other is not None and other.value is not None:
+                    out.append(Ratio(item.case, item.metric, peer.key, item.value, other.value,
+                                     value))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "info": self.info,
+            "metrics": [asdict(m) | {"better": m.better} for m in METRICS],
+            "cases": [asdict(c) for c in self.cases],
+            "controllers": [asdict(c) for c in self.controllers],
+            "measurements": [asdict(m) for m in self.measurements],
+            "ratios": [asdict(r) for r in self.ratios()],
+        }
+
+
+def fmt(value: float | None) -> str:
+    """Three significant digits, without an exponent for the sizes seen here."""
+    if value is None:
+        return MISSING
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    if magnitude >= 1:
+        return f"{value:.2f}"
+    return f"{value:#.3g}"
+
+
+def fmt_ratio(value: float | None) -> str:
+    return MISSING if value is None else f"{value:.2f}x"
+
+
+def _cell(report: Report, controller: Controller | None, case: str, metric_key: str) -> str:
+    item = report.find(controller.key, case, metric_key) if controller else None
+    if item is not None:
+        return fmt(item.value)
+    planned = controller is not None and controller.plans(case, metric_key)
+    return MISSING if planned else NOT_APPLICABLE
+
+
+def rows(report: Report) -> list[list[str]]:
+    """The table body: one row per case and measure that any controller was to take."""
+    subject = next((c for c in report.controllers if c.key == SUBJECT), None)
+    out = []
+    for case in report.cases:
+        for m in METRICS:
+            if not any(c.plans(case.key, m.key) or report.find(c.key, case.key, m.key)
+                       for c in report.controllers):
+                continue
+            mine = report.find(SUBJECT, case.key, m.key)
+            row = [case.label, f"{m.label} ({m.unit})", m.better,
+                   _cell(report, subject, case.key, m.key)]
+            for peer in report.peers:
+                cell = _cell(report, peer, case.key, m.key)
+                other = report.find(peer.key, case.key, m.key)
+                row.append(cell)
+                if cell == NOT_APPLICABLE:
+                    row.append(NOT_APPLICABLE)
+                else:
+                    row.append(fmt_ratio(stats.ratio(mine.value if mine else None,
+                                                     other.value if other else None)))
+            out.append(row)
+    return out
+
+
+def table(report: Report) -> str:
+    """A plain-text table with a header line per column group, then the notes."""
+    header = ["case", "measure (unit)", "better", SUBJECT]
+    for peer in report.peers:
+        header += [peer.label, f"{SUBJECT}/{peer.label}"]
+    body = rows(report)
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        left = [c.ljust(w) for c, w in zip(cells[:3], widths[:3], strict=True)]
+        right = [c.rjust(w) for c, w in zip(cells[3:], widths[3:], strict=True)]
+        return "  ".join(left + right).rstrip()
+
+    lines = [line(header), line(["-" * w for w in widths])]
+    previous = ""
+    for row in body:
+        if row[0] == previous:
+            row = ["", *row[1:]]
+        else:
+            previous = row[0]
+        lines.append(line(row))
+    lines.append("")
+    lines.append(f"ratio = {SUBJECT} / peer, same case, same run; '{NOT_APPLICABLE}' = not "
+                 f"measured for that controller; '{MISSING}' = planned, but no figure (see "
+                 "the notes).")
+    lines.extend(notes(report))
+    return "\n".join(lines)
+
+
+def notes(report: Report) -> list[str]:
+    """Controllers' status and the reason of every missing figure."""
+    out = []
+    for c in report.controllers:
+        status = f"{c.label} {c.version}".strip()
+        if not c.available:
+            out.append(f"* {status}: unavailable: {c.reason}")
+        for note in c.notes:
+            out.append(f"* {status}: {note}")
+    labels = {c.key: c.label for c in report.controllers}
+    case_labels = {c.key: c.label for c in report.cases}
+    for item in report.measurements:
+        if item.value is None:
+            out.append(f"* {labels.get(item.controller, item.controller)}, "
+                       f"{case_labels.get(item.case, item.case)}, {metric(item.metric).label}: "
+                       f"failed: {item.note}")
+    return out

@@ -1,0 +1,139 @@
+"""One controller's turn: a fresh sandbox from the shared description, its cases, teardown."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ryu_midonet.bench import layout, measure
+from ryu_midonet.bench.layout import Case
+from ryu_midonet.bench.measure import Sampled, Settings
+from ryu_midonet.bench.report import Controller, Measurement, Report
+from ryu_midonet.bench.scenario import Scenario
+from ryu_midonet.sandbox import Sandbox, netns, procs
+from ryu_midonet.sandbox.state import State
+
+CASE_METRICS = ("first_packet_rtt", "established_rtt", "tcp_connection_rate", "throughput")
+CHANGE_METRICS = ("block_delay", "unblock_delay")
+
+
+class Log:
+    """Progress lines on standard error, with the seconds since the start."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        print(f"[{time.monotonic() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def remove_leftovers(run_dir: Path) -> None:
+    """Take down what an interrupted earlier run left: its sandbox, then its namespaces."""
+    try:
+        if State.load(run_dir) is not None:
+            Sandbox.attach(run_dir).down()
+    except RuntimeError:
+        pass
+    for ns in netns.list_netns(layout.NAMESPACE_PREFIX):
+        procs.stop_pids(netns.pids(ns))
+        netns.delete(ns)
+
+
+def run_scenario(scenario: Scenario, settings: Settings, run_dir: Path, report: Report,
+                 log: Log) -> None:
+    """Measure every case of ``scenario``; failures become notes, never exceptions."""
+    controller = Controller(scenario.key, scenario.label)
+    for case in scenario.cases:
+        controller.planned.setdefault(case.key, []).extend(CASE_METRICS)
+    for case in scenario.change_cases:
+        controller.planned.setdefault(case.key, []).extend(CHANGE_METRICS)
+    report.controllers.append(controller)
+    reason = scenario.unavailable()
+    controller.version = scenario.version()
+    if reason:
+        controller.available, controller.reason = False, reason
+        log(f"{scenario.label}: unavailable: {reason}")
+        return
+    controller.notes += [note for note in (scenario.clear_note, scenario.change_note) if note]
+    remove_leftovers(run_dir)
+    sb = Sandbox.from_yaml(layout.sandbox(scenario.agent, scenario.api), run_dir)
+    before = len(report.measurements)
+    try:
+        log(f"{scenario.label}: sandbox up")
+        sb.up()
+        scenario.start(sb, run_dir)
+        for case in scenario.cases:
+            _measure_case(sb, scenario, case, settings, report, log)
+        for case in scenario.change_cases:
+            _measure_change(sb, scenario, case, settings, report, log)
+    except Exception as exc:  # noqa: BLE001 - a controller that fails is reported, not fatal
+        message = f"{type(exc).__name__}: {exc}"
+        log(f"{scenario.label}: stopped: {message}")
+        if len(report.measurements) == before:
+            controller.available, controller.reason = False, message
+        else:
+            controller.notes.append(f"stopped early: {message}")
+    finally:
+        scenario.stop()
+        sb.down()
+        log(f"{scenario.label}: sandbox down")
+
+
+def _record(report: Report, scenario: Scenario, case: Case, key: str,
+            take: Callable[[], Sampled], log: Log) -> None:
+    try:
+        result = take()
+    except Exception as exc:  # noqa: BLE001
+        report.add(Measurement(scenario.key, case.key, key, None, note=str(exc)))
+        log(f"{scenario.label}, {case.label}, {key}: failed: {exc}")
+        return
+    report.add(Measurement(scenario.key, case.key, key, result.value, result.samples,
+                           result.note))
+    log(f"{scenario.label}, {case.label}, {key}: {result.value}")
+
+
+def _measure_case(sb: Sandbox, scenario: Scenario, case: Case, settings: Settings,
+                  report: Report, log: Log) -> None:
+    src, dst = sb.vm(case.src), sb.vm(case.dst)
+    try:
+        measure.connect(src, dst)
+        measure.pin_neighbours(src, dst)
+    except Exception as exc:  # noqa: BLE001
+        for key in CASE_METRICS:
+            report.add(Measurement(scenario.key, case.key, key, None, note=str(exc)))
+        log(f"{scenario.label}, {case.label}: no connectivity: {exc}")
+        return
+
+    def established() -> Sampled:
+        measure.connect(src, dst)
+        return measure.established_rtt(src, dst, settings.echo_count)
+
+    steps: dict[str, Callable[[], Sampled]] = {
+        "first_packet_rtt": lambda: measure.first_packet_rtt(
+            src, dst, lambda: scenario.clear(sb), settings.first_packet_reps),
+        "established_rtt": established,
+        "tcp_connection_rate": lambda: measure.tcp_connection_rate(
+            src, dst, settings.tcp_seconds, settings.tcp_runs),
+        "throughput": lambda: measure.iperf_throughput(src, dst, settings.iperf_seconds,
+                                                      settings.iperf_runs),
+    }
+    for key, take in steps.items():
+        _record(report, scenario, case, key, take, log)
+
+
+def _measure_change(sb: Sandbox, scenario: Scenario, case: Case, settings: Settings,
+                    report: Report, log: Log) -> None:
+    src, dst = sb.vm(case.src), sb.vm(case.dst)
+    try:
+        measure.connect(src, dst)
+        times = measure.change_to_effect(src, dst, lambda: scenario.block(sb, case),
+                                         lambda: scenario.unblock(sb, case), settings)
+    except Exception as exc:  # noqa: BLE001
+        for key in CHANGE_METRICS:
+            report.add(Measurement(scenario.key, case.key, key, None, note=str(exc)))
+        log(f"{scenario.label}, {case.label}: change timing failed: {exc}")
+        return
+    for key, result in zip(CHANGE_METRICS, (times.block, times.unblock), strict=True):
+        _record(report, scenario, case, key, lambda r=result: r, log)

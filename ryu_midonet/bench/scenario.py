@@ -1,0 +1,56 @@
+"""What a controller under test must provide to the runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ryu_midonet.bench.layout import Case
+from ryu_midonet.sandbox import Sandbox
+
+
+class Scenario:
+    """One controller programming the sandbox's switches.
+
+    ``cases`` are the traffic cases it carries; ``change_cases`` those where a configuration
+    change that blocks the destination (and its undoing) is timed through :meth:`block` and
+    :meth:`unblock`.
+    """
+
+    key = ""
+    label = ""
+    agent = "none"  # the sandbox's ``agent`` setting
+    api = False  # whether the sandbox runs the REST API
+    cases: tuple[Case, ...] = ()
+    change_cases: tuple[Case, ...] = ()
+    # How :meth:`clear` makes the next packet a first packet, for the report.
+    clear_note = ""
+    change_note = ""
+
+    def version(self) -> str:
+        return ""
+
+    def unavailable(self) -> str | None:
+        """Why this controller cannot run here, checked before any sandbox is built."""
+        return None
+
+    def start(self, sb: Sandbox, run_dir: Path) -> None:
+        """Program the sandbox (topology, configuration, processes) for every case."""
+
+    def stop(self) -> None:
+        """Stop whatever :meth:`start` started; safe to call when it started nothing."""
+
+    def clear(self, sb: Sandbox) -> None:
+        """Forget every installed flow of the cases, so the next packet is a first packet."""
+        flush_datapath(sb)
+
+    def block(self, sb: Sandbox, case: Case) -> None:
+        raise NotImplementedError
+
+    def unblock(self, sb: Sandbox, case: Case) -> None:
+        raise NotImplementedError
+
+
+def flush_datapath(sb: Sandbox) -> None:
+    """Empty every host's datapath flow cache: the next packet of any flow is an upcall."""
+    for host in sb.hosts.values():
+        host.appctl("dpctl/del-flows")

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The benchmark: ryu-midonet against faucet and plain Open vSwitch NORMAL forwarding, measured
+# in the same run on the same sandbox (python -m ryu_midonet.bench). `make bench` runs it after
+# `make deps`; arguments are passed on (e.g. --quick, --only ryu-midonet, --output FILE).
+#
+# It installs what only the benchmark needs: faucet, into its own virtual environment
+# .venv-bench-faucet, so that faucet's pinned dependencies never touch .venv. When faucet cannot
+# be installed, the benchmark still runs and reports faucet as unavailable, with the reason.
+#
+# Environment: FAUCET_VERSION (default 1.10.12), BENCH_TIMEOUT (seconds, default 840).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV=.venv
+FAUCET_VENV=.venv-bench-faucet
+FAUCET_VERSION="${FAUCET_VERSION:-1.10.12}"
+STAMP="$FAUCET_VENV/.faucet-$FAUCET_VERSION-installed"
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "run as root: the sandbox needs network namespaces and Open vSwitch"
+[ -x "$VENV/bin/python" ] || die "$VENV is missing: run 'make deps' first"
+
+install_faucet() {
+    if [ -f "$STAMP" ]; then
+        log "faucet $FAUCET_VERSION ready in $FAUCET_VENV"
+        return 0
+    fi
+    log "installing faucet $FAUCET_VERSION into $FAUCET_VENV"
+    rm -rf "$FAUCET_VENV"
+    # The same Python 3.11 as the product's environment, in a separate environment.
+    "$VENV/bin/python" -m venv "$FAUCET_VENV" &&
+        "$FAUCET_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+            "faucet==$FAUCET_VERSION" &&
+        touch "$STAMP"
+}
+
+if ! install_faucet; then
+    log "faucet could not be installed; the benchmark reports it as unavailable"
+    rm -rf "$FAUCET_VENV"
+fi
+
+# The benchmark stops and tears its sandbox down on SIGTERM; the timeout is a last resort.
+exec timeout --kill-after=60 "${BENCH_TIMEOUT:-840}" \
+    "$VENV/bin/python" -m ryu_midonet.bench --faucet-venv "$FAUCET_VENV" "$@"
