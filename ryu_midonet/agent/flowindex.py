@@ -23,13 +23,15 @@ class FlowIndex:
         self._tags_of: dict[int, set[str]] = {}
         self._generation = 0
         self._invalidated_at: dict[str, int] = {}
+        self._state_of: dict[int, set[str]] = {}  # cookie -> connection state it keeps alive
 
     def generation(self) -> int:
         """Take before simulating; pass to :meth:`add` to detect a change that raced it."""
         with self._lock:
             return self._generation
 
-    def add(self, tags: Iterable[str], since: int | None = None) -> int | None:
+    def add(self, tags: Iterable[str], since: int | None = None,
+            state_keys: Iterable[str] = ()) -> int | None:
         """A cookie for a new flow built from ``tags``.
 
         None when one of the tags was invalidated after generation ``since``: the simulation
@@ -42,6 +44,8 @@ class FlowIndex:
             self._seq += 1
             cookie = p.cookie(p.COOKIE_SIMULATED, self._seq)
             self._tags_of[cookie] = tags
+            if state_keys:
+                self._state_of[cookie] = set(state_keys)
             for tag in tags:
                 self._by_tag.setdefault(tag, set()).add(cookie)
             return cookie
@@ -71,8 +75,15 @@ class FlowIndex:
         with self._lock:
             self._by_tag.clear()
             self._tags_of.clear()
+            self._state_of.clear()
+
+    def live_state(self) -> set[str]:
+        """Connection-tracking and NAT keys that installed flows still use."""
+        with self._lock:
+            return set().union(*self._state_of.values()) if self._state_of else set()
 
     def _forget(self, cookie: int) -> None:
+        self._state_of.pop(cookie, None)
         for tag in self._tags_of.pop(cookie, set()):
             users = self._by_tag.get(tag)
             if users is not None:

@@ -44,7 +44,8 @@ class PacketHandler:
         if tr.cacheable(result):
             # a learned source's expiry must re-learn it: tag the flow with that entry too
             learned = {mac_tag(entry.bridge_id, entry.mac) for entry in result.learned}
-            cookie = self.index.add(result.tags | locate.tags | learned, since)
+            cookie = self.index.add(result.tags | locate.tags | learned, since,
+                                    result.state_keys)
             if cookie is not None:
                 flow = tr.flow_for(result, packet, in_port, locate, cookie, self.idle_timeout)
                 if flow is not None:

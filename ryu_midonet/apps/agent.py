@@ -35,6 +35,7 @@ from ryu_midonet.nsdb.cache import TopologyCache
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.ovsdb.switch import LocalSwitch
+from ryu_midonet.sim.conntrack import PORT_GROUPS_TAG
 from ryu_midonet.sim.redis_state import StateChanges, redis_state
 from ryu_midonet.sim.topology import CacheView
 
@@ -60,7 +61,7 @@ class AgentApp(app_manager.OSKenApp):
         self.presence = HostPresence(self.topo, self.host_id, conf.host_name,
                                      conf.host_alive_ttl_ms)
         self.cache = TopologyCache(Store.from_url(conf.redis_url, conf.nsdb_prefix))
-        self.state = redis_state(self.store)
+        self.state = redis_state(self.store, host_id=self.host_id)
         self.view = CacheView(self.cache)
         self.switch = LocalSwitch(conf.ovsdb_connection, conf.integration_bridge)
         self.index = FlowIndex()
@@ -121,16 +122,25 @@ class AgentApp(app_manager.OSKenApp):
                 if tag is not None:
                     self._send(self.index.invalidate([tag]))
                 ticks += 1
-                if ticks % 50 == 0:  # any agent may age entries out; each is announced once
-                    self.state.macs.expire()
-                    self.state.arps.expire()
+                if ticks % 20 == 0:  # any agent may age entries out; each is announced once
+                    self._maintain_state()
             except Exception:  # noqa: BLE001
                 LOG.warning("following MAC/ARP changes failed", exc_info=True)
                 self._stop.wait(1)
                 changes = StateChanges(self.store)
 
+    def _maintain_state(self) -> None:
+        """Keep the connection state of live flows; age out what nobody uses any more."""
+        self.state.flows.refresh(self.index.live_state())
+        self.state.macs.expire()
+        self.state.arps.expire()
+        self.state.flows.expire()
+        self.state.leases.maintain(self.state.flows)
+
     def _on_topology_change(self, op: str, kind: str, obj_id: str) -> None:
         self._pending_tags.add(obj_id)
+        if kind == "portGroup":
+            self._pending_tags.add(PORT_GROUPS_TAG)
         obj = self.cache.get(kind, obj_id)
         if obj is not None:
             self._pending_tags.update(obj[f] for f in PARENT_FIELDS if obj.get(f))

@@ -52,6 +52,8 @@ def normalise(rule: dict[str, Any]) -> None:
             rule[name] = None
     for side in ("Src", "Dst", "DataSrcIp", "DataDstIp"):
         _normalise_prefix(rule, side)
+    for name in ("tpSrc", "tpDst"):
+        _check_l4_range(rule, name)
     _normalise_fragment_policy(rule)
 
 
@@ -71,6 +73,19 @@ def _normalise_prefix(rule: dict[str, Any], side: str) -> None:
     if length > ip.max_prefixlen:
         raise InvalidInput(len_f, f"must be at most {ip.max_prefixlen} for {addr}")
     rule[len_f] = length
+
+
+def _check_l4_range(rule: dict[str, Any], name: str) -> None:
+    """TCP/UDP ports are 1-65535; on ICMP rules the ranges hold the type (tpSrc) and code
+    (tpDst), as in MidoNet and Neutron security groups, so 0 (echo reply) is valid there."""
+    span = rule.get(name)
+    if span is None:
+        return
+    hi = 255 if rule.get("nwProto") == 1 else 65535
+    lo = 0 if rule.get("nwProto") == 1 else 1
+    if span["start"] < lo or span.get("end", span["start"]) > hi:
+        what = "ICMP type/code" if hi == 255 else "port"
+        raise InvalidInput(name, f"{what} range must be within {lo}-{hi}")
 
 
 def _normalise_fragment_policy(rule: dict[str, Any]) -> None:

@@ -13,7 +13,15 @@ Modules, one job each:
 - :mod:`.state`        MAC and ARP tables: interfaces and the in-memory implementation
 - :mod:`.redis_state`  the same tables shared by every agent through Redis
 - :mod:`.context`      what a device sees: the packet so far and the simulation it is in
-- :mod:`.filters`      the hook where rule chains are evaluated (accept-all by default)
+- :mod:`.filters`      the hook where rule chains are evaluated
+- :mod:`.chains`       rule-chain evaluation: the default filters
+- :mod:`.conditions`   one rule's condition against a packet
+- :mod:`.tuples`       connection 5-tuples, and the datagram an ICMP error quotes
+- :mod:`.conntrack`    connection tracking (forward and return flows)
+- :mod:`.nat`          static and dynamic NAT, and its reverse
+- :mod:`.flowstate`    the flow-state table (conntrack and NAT entries) in memory
+- :mod:`.leases`       port blocks leased per host for dynamic SNAT
+- :mod:`.redis_flowstate` the flow-state table and the leases shared through Redis
 - :mod:`.coordinator`  the walk from device to device; :func:`simulate`
 - :mod:`.bridge`       MAC learning, unicast and flooding
 - :mod:`.router`       ARP, ICMP, routing and next-hop resolution

@@ -2,18 +2,22 @@
 
 A :class:`Frame` is the packet as it travels: its headers as rewritten so far, which fields were
 overwritten (a field a device sets no longer depends on the packet that entered the topology,
-so reading it later adds nothing to ``fields_read``), the TTL decrements, and how many devices
-it crossed. Frames are immutable; a flood forks one frame into many.
+so reading it later adds nothing to ``fields_read``), the TTL decrements, how many devices it
+crossed and which, the port it entered the current device through and its headers there (what
+answers such as ICMP errors quote), and whether NAT rewrote its destination. Frames are
+immutable; a flood forks one frame into many.
 
 :class:`Context` is the simulation as devices use it: the topology view and state tables, the
 rule-chain hook, the recording of what the decision depended on, and the way out of a device
 (:meth:`Context.leave`) or back into the topology for a generated packet (:meth:`Context.emit`).
+Its :class:`Session` holds what rule chains keep for the whole simulation (the ingress port,
+the connection-tracking verdict, the flow state written).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ryu_midonet.sim.model import MacLearning, Packet
@@ -30,6 +34,10 @@ class Frame:
     written: frozenset[str] = frozenset()
     ttl_decrements: int = 0
     hops: int = 0  # devices entered so far on this path
+    devices: tuple[str, ...] = ()  # ids of the devices entered so far on this path
+    in_port: str | None = None  # the port the current device was entered through
+    entered: Packet | None = None  # the packet as it entered the current device
+    dnat: bool = False  # NAT rewrote the destination earlier on this path
 
     def set(self, **fields: Any) -> Frame:
         """The frame with header fields overwritten by a device."""
@@ -41,14 +49,33 @@ class Frame:
         packet = self.packet if ttl is None else self.packet.replace(nw_ttl=ttl - 1)
         return dataclasses.replace(self, packet=packet, ttl_decrements=self.ttl_decrements + 1)
 
-    def hop(self) -> Frame:
-        return dataclasses.replace(self, hops=self.hops + 1)
+    def hop(self, device_id: str | None = None, port_id: str | None = None) -> Frame:
+        """The frame entering device ``device_id`` through port ``port_id``."""
+        if device_id is None:
+            return dataclasses.replace(self, hops=self.hops + 1)
+        return dataclasses.replace(self, hops=self.hops + 1, devices=(*self.devices, device_id),
+                                   in_port=port_id, entered=self.packet)
+
+
+@dataclass
+class Session:
+    """What rule chains keep for a whole simulation."""
+
+    original: Packet  # the packet as it entered the topology
+    ingress: Obj | None = None  # the exterior port it entered through
+    generated: bool = False  # a packet the topology generated (an answer)
+    forward: bool | None = None  # connection tracking: starts a connection? None: not asked
+    track: bool = False  # record the connection where the packet leaves the topology
+    created: list[str] = field(default_factory=list)  # NAT entries written by this simulation
+    left: bool = False  # the packet left the topology somewhere
+    scopes: dict[str, str] = field(default_factory=dict)  # port id -> flow-state scope
 
 
 class Context(Protocol):
     view: TopologyView
     state: State
     filters: Filters
+    session: Session
 
     def read(self, frame: Frame, *fields: str) -> None:
         """The decision depends on these header fields of ``frame``."""
@@ -60,6 +87,10 @@ class Context(Protocol):
 
     def trace(self, frame: Frame, line: str) -> None:
         """One step, for the operator reading the packet's trace."""
+        ...
+
+    def keep(self, *keys: str) -> None:
+        """Flow-state entries the decision created or relies on (kept alive with its flow)."""
         ...
 
     def uncacheable(self) -> None:
@@ -86,3 +117,13 @@ class Device(Protocol):
 
     def process(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> None:
         ...
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a rule chain runs: the device, the port the packet entered it through, and (after
+    the forwarding decision) the port it leaves by."""
+
+    device: Obj
+    in_port: Obj | None
+    out_port: Obj | None = None

@@ -19,13 +19,23 @@ Invalidation contract: results are tagged with the ids of the ports, devices and
 used and with the MAC/ARP entries they read. A flood depends on the set of the bridge's ports
 and a route choice on the set of the router's routes, so the agent must also invalidate the
 device's tag when a port or route of the device is created or deleted.
+
+Rule chains (:mod:`.chains`) are evaluated unless other ``filters`` are given. They add the
+chains, rules, port and IP address groups and flow-state keys they used to the tags, and the
+flow-state keys to keep alive to ``Result.state_keys``. A packet of a new connection is
+recorded by connection tracking where it leaves the topology (:func:`.conntrack.record`); NAT
+entries written for a packet that leaves it nowhere are deleted at the end. A packet whose
+payload a chain rewrote (an ICMP error translated back by NAT) cannot be sent by flow actions:
+it leaves as an :class:`~ryu_midonet.sim.model.Emit` of the rewritten packet, not cacheable.
 """
 
 from __future__ import annotations
 
+from ryu_midonet.sim import conntrack, nat
 from ryu_midonet.sim.bridge import Bridge
-from ryu_midonet.sim.context import Device, Frame
-from ryu_midonet.sim.filters import AcceptAll, Filters
+from ryu_midonet.sim.chains import ChainFilters
+from ryu_midonet.sim.context import Device, Frame, Session
+from ryu_midonet.sim.filters import Filters
 from ryu_midonet.sim.model import FIELDS, Emit, MacLearning, Output, Packet, Result, Rewrite
 from ryu_midonet.sim.router import Router
 from ryu_midonet.sim.state import State
@@ -40,7 +50,7 @@ DEVICES: dict[str, Device] = {"Bridge": Bridge(), "Router": Router()}
 def simulate(view: TopologyView, state: State, ingress_port_id: str, packet: Packet,
              filters: Filters | None = None) -> Result:
     """The decision for ``packet`` entering the topology at exterior port ``ingress_port_id``."""
-    walk = Walk(view, state, filters or AcceptAll(), packet)
+    walk = Walk(view, state, filters if filters is not None else ChainFilters(), packet)
     frame = Frame(packet)
     port = view.get("port", ingress_port_id)
     walk.tag(ingress_port_id)
@@ -49,7 +59,9 @@ def simulate(view: TopologyView, state: State, ingress_port_id: str, packet: Pac
     elif port.get("peerId"):
         walk.trace(frame, f"ingress port {ingress_port_id} is interior: dropping")
     else:
+        walk.session.ingress = port
         walk.enter(port, frame)
+    walk.finish()
     walk.summarise()
     return walk.result
 
@@ -66,6 +78,7 @@ class Walk:
         self.generated = generated
         self.budget = budget if budget is not None else [MAX_VISITS]  # shared with answers
         self.result = Result()
+        self.session = Session(original, generated=generated)
         self.crossed: set[tuple[str, Packet]] = set()  # (device id, packet as it entered)
 
     # -- what the decision depends on ----------------------------------------------------------
@@ -77,6 +90,9 @@ class Walk:
 
     def trace(self, frame: Frame, line: str) -> None:
         self.result.trace.append("  " * frame.hops + line)
+
+    def keep(self, *keys: str) -> None:
+        self.result.state_keys.update(keys)
 
     def uncacheable(self) -> None:
         self.result.cacheable = False
@@ -108,7 +124,7 @@ class Walk:
                        f" dropping at port {port['id']}")
             return
         self.crossed.add((device["id"], frame.packet))
-        frame = frame.hop()
+        frame = frame.hop(device["id"], port["id"])
         self.trace(frame, f"{handler.kind} {_label(device)} in at port {port['id']}")
         if not device.get("adminStateUp", True):
             self.trace(frame, f"{handler.kind} is down: dropping")
@@ -130,9 +146,17 @@ class Walk:
         elif not is_bound(port):
             self.trace(frame, f"port {port['id']} is not bound to a host: dropping")
         elif self.generated:
+            self.session.left = True
             self.trace(frame, f"out of port {port['id']}")
             self.result.emits.append(Emit(port["id"], frame.packet))
         else:
+            self.session.left = True
+            conntrack.record(self, port, frame)
+            if "payload" in frame.written:
+                self.uncacheable()
+                self.trace(frame, f"out of port {port['id']}, rewritten (payload changed)")
+                self.result.emits.append(Emit(port["id"], frame.packet))
+                return
             self.trace(frame, f"out of port {port['id']}")
             out = Output(port["id"], rewrites(self.original, frame))
             if out not in self.result.outputs:
@@ -142,10 +166,17 @@ class Walk:
         """Walk a generated packet from the device it leaves by ``port``."""
         answer = Walk(self.view, self.state, self.filters, packet, True, self.budget)
         answer.leave(port, Frame(packet))
+        answer.finish()
         self.result.emits.extend(answer.result.emits)
         self.trace(frame, f"generated {_describe(packet)} out of port {port['id']}:")
         indent = "  " * frame.hops
         self.result.trace.extend(indent + line for line in answer.result.trace)
+
+    def finish(self) -> None:
+        """Undo the NAT entries of a packet that left the topology nowhere."""
+        if not self.session.left and self.session.created:
+            self.result.state_keys.difference_update(self.session.created)
+            nat.rollback(self)
 
     def summarise(self) -> None:
         outs = ", ".join(o.port_id for o in self.result.outputs) or "dropped"

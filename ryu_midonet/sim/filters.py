@@ -11,7 +11,11 @@ Devices call it at two points, and only there:
 
 Each returns the frame to continue with (chains may rewrite it, e.g. NAT, through
 :meth:`Frame.set`) or None to drop it. Chains record what they depend on through ``ctx`` (fields
-read, chain and rule ids as tags) like devices do.
+read, chain and rule ids as tags) like devices do. The frame tells which port the current device
+was entered by (``Frame.in_port``), which outbound chains also see.
+
+The simulator's default is :class:`ryu_midonet.sim.chains.ChainFilters`, which evaluates the
+topology's chains; :class:`AcceptAll` ignores them.
 """
 
 from __future__ import annotations

@@ -116,6 +116,11 @@ class Result:
     ``cacheable`` False no flow may be installed (e.g. the answer depends on state that is
     about to change, like an ARP resolution in progress).
 
+    ``state_keys`` are the flow-state entries (connection tracking, NAT: :mod:`.flowstate`)
+    the decision created or relies on: while a flow built from this result lives, the agent
+    refreshes them (``State.flows.refresh``), since packets the flow handles no longer reach
+    the agent; the decision's tags include the entries whose appearance or expiry changes it.
+
     ``learned`` lists the MAC learning the simulation did as a side effect (already written to
     the MAC table). Learning is not a decision input, so ``eth_src`` is not in ``fields_read``;
     but once a flow is installed the packets it matches no longer reach the agent, so the agent
@@ -131,6 +136,7 @@ class Result:
     cacheable: bool = True
     trace: list[str] = field(default_factory=list)  # human-readable steps, for tracing
     learned: list[MacLearning] = field(default_factory=list)
+    state_keys: set[str] = field(default_factory=set)
 
     @property
     def dropped(self) -> bool:

@@ -6,7 +6,8 @@ Layout, under the store's hash tag (one Redis Cluster slot, like the rest of the
 - ``{p}:state:arp:<router>``       hash ``<ip>`` -> mac
 - ``{p}:state:deadlines:mac``      sorted set ``<bridge>|<vlan>/<mac>`` scored by deadline (ms)
 - ``{p}:state:deadlines:arp``      sorted set ``<router>|<ip>`` scored by deadline (ms)
-- channel ``{p}:state:changes``    the tag of every entry that changed (see :mod:`.state`)
+- channel ``{p}:state:changes``    the tag of every entry that changed (see :mod:`.state`), and
+  every flow-state key that changed (:mod:`.redis_flowstate`, which also lays out its keys)
 
 Every operation is one Lua script, so a write, its deadline and its announcement are atomic, and
 deadlines use the Redis server's clock: agents on hosts whose clocks disagree still age entries
@@ -21,6 +22,8 @@ from typing import Any
 import redis
 
 from ryu_midonet.nsdb.store import Store
+from ryu_midonet.sim.flowstate import FLOW_TTL
+from ryu_midonet.sim.leases import PortLeaser
 from ryu_midonet.sim.state import ARP_TTL, MAC_TTL, State, arp_tag, mac_tag
 
 EXPIRE_BATCH = 1000
@@ -192,9 +195,15 @@ class RedisArpTable:
         return removed
 
 
-def redis_state(store: Store, mac_ttl: float = MAC_TTL, arp_ttl: float = ARP_TTL) -> State:
-    """Both tables on the store's Redis."""
-    return State(RedisMacTable(store, mac_ttl), RedisArpTable(store, arp_ttl))
+def redis_state(store: Store, mac_ttl: float = MAC_TTL, arp_ttl: float = ARP_TTL,
+                flow_ttl: float = FLOW_TTL, host_id: str | None = None) -> State:
+    """Every table on the store's Redis: MAC, ARP, flow state (:mod:`.redis_flowstate`), and
+    SNAT port leases held by ``host_id`` (default: an id unique to this process)."""
+    from ryu_midonet.sim.redis_flowstate import RedisBlockLeases, RedisFlowTable
+
+    return State(RedisMacTable(store, mac_ttl), RedisArpTable(store, arp_ttl),
+                 RedisFlowTable(store, flow_ttl),
+                 PortLeaser(RedisBlockLeases(store, host_id)))
 
 
 class StateChanges:

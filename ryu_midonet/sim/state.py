@@ -1,4 +1,6 @@
-"""The state tables the simulator reads and writes: bridge MAC tables and router ARP tables.
+"""The state tables the simulator reads and writes: bridge MAC tables, router ARP tables, and
+the flow state of rule chains (connection tracking and NAT, :mod:`.flowstate`, with the SNAT
+port leases of :mod:`.leases`).
 
 A MAC entry says behind which bridge port a MAC (on a VLAN, None: untagged) was last seen; it
 ages out ``mac_ttl`` seconds (default 300) after it was last learned or refreshed. An ARP entry
@@ -22,6 +24,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from ryu_midonet.sim.flowstate import FLOW_TTL, FlowTable, MemoryFlowTable
+from ryu_midonet.sim.leases import LeaseBoard, MemoryBlockLeases, PortLeaser
 
 MAC_TTL = 300.0
 ARP_TTL = 3600.0
@@ -81,16 +86,25 @@ class ArpTable(Protocol):
 
 @dataclass
 class State:
-    """The state tables one simulation uses."""
+    """The state tables one simulation uses.
+
+    ``flows`` and ``leases`` default to in-memory ones private to this object: enough for a
+    single host; agents sharing a topology share them through Redis (:mod:`.redis_state`).
+    """
 
     macs: MacTable
     arps: ArpTable
+    flows: FlowTable = field(default_factory=MemoryFlowTable)
+    leases: PortLeaser = field(default_factory=lambda: PortLeaser(MemoryBlockLeases()))
 
     @classmethod
     def in_memory(cls, mac_ttl: float = MAC_TTL, arp_ttl: float = ARP_TTL,
-                  clock: Callable[[], float] = time.monotonic) -> State:
-        """Both tables in this process; each announces changes to its ``listeners``."""
-        return cls(MemoryMacTable(mac_ttl, clock), MemoryArpTable(arp_ttl, clock))
+                  clock: Callable[[], float] = time.monotonic,
+                  flow_ttl: float = FLOW_TTL) -> State:
+        """Every table in this process; each announces changes to its ``listeners``."""
+        return cls(MemoryMacTable(mac_ttl, clock), MemoryArpTable(arp_ttl, clock),
+                   MemoryFlowTable(flow_ttl, clock),
+                   PortLeaser(MemoryBlockLeases(board=LeaseBoard(clock=clock))))
 
 
 # -- in memory ---------------------------------------------------------------------------------

@@ -313,3 +313,14 @@ def test_store_prefix_isolates_deployments(redis_url: str) -> None:
     assert b.list("bridge") == []
     keys = redis.Redis.from_url(redis_url).keys("*")
     assert keys and all(k.startswith(b"{a}:") for k in keys)
+
+
+def test_icmp_rules_take_type_and_code_zero_in_the_port_ranges(topo: Topology) -> None:
+    chain = topo.create("chain", {})
+    echo_reply = topo.create("rule", {"type": "accept", "nwProto": 1,
+                                      "tpSrc": {"start": 0, "end": 0}}, chain["id"])
+    assert echo_reply["tpSrc"] == {"start": 0, "end": 0}
+    for body in ({"type": "accept", "nwProto": 6, "tpDst": {"start": 0, "end": 80}},
+                 {"type": "accept", "nwProto": 1, "tpSrc": {"start": 0, "end": 300}}):
+        with pytest.raises(errors.InvalidInput):
+            topo.create("rule", body, chain["id"])

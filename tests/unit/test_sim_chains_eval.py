@@ -1,0 +1,285 @@
+"""Rule-chain evaluation: where chains run, rule order, actions, jumps, tags and reads.
+
+The topology::
+
+    vm1, vm2 --[bridge br]-- br:up ~ r:in 10.0.0.1/24
+                                 router r   r:out 192.0.2.1/24 (exterior) -> 192.0.2.10
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ryu_midonet.sim import simulate
+from ryu_midonet.sim.builder import TopologyBuilder
+from ryu_midonet.sim.chainbuilder import chain, rule
+from ryu_midonet.sim.chains import ACCEPT, CONTINUE, DROP, RETURN, run_chain
+from ryu_midonet.sim.context import Frame, Where
+from ryu_midonet.sim.coordinator import Walk
+from ryu_midonet.sim.filters import AcceptAll
+from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_TCP, Emit, Output, Packet, Result
+from ryu_midonet.sim.packets import ip_quote
+from ryu_midonet.sim.state import State
+from ryu_midonet.sim.topology import Obj
+
+VM1, VM2, RIN, ROUT, OUT = (f"02:00:00:00:00:0{n}" for n in range(1, 6))
+
+
+@pytest.fixture
+def b() -> TopologyBuilder:
+    b = TopologyBuilder()
+    br, r = b.bridge("br"), b.router("r")
+    b.bridge_port(br, port_id="vm1")
+    b.bridge_port(br, port_id="vm2")
+    b.link(b.bridge_port(br, port_id="br:up"),
+           b.router_port(r, "10.0.0.1/24", RIN, port_id="r:in"))
+    b.router_port(r, "192.0.2.1/24", ROUT, host="gw", port_id="r:out")
+    return b
+
+
+@pytest.fixture
+def state() -> State:
+    state = State.in_memory()
+    state.arps.put("r", "192.0.2.10", OUT)
+    state.arps.put("r", "10.0.0.11", VM1)
+    return state
+
+
+def tcp(src_mac: str = VM1, dst_mac: str = RIN, src: str = "10.0.0.11",
+        dst: str = "192.0.2.10", sport: int = 40000, dport: int = 80) -> Packet:
+    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src=src,
+                  ipv4_dst=dst, ip_proto=IP_TCP, nw_ttl=64, tcp_src=sport, tcp_dst=dport)
+
+
+def routed(result: Result) -> bool:
+    return [o.port_id for o in result.outputs] == ["r:out"]
+
+
+def attach(obj: Obj, inbound: Obj | None = None, outbound: Obj | None = None) -> None:
+    if inbound is not None:
+        obj["inboundFilterId"] = inbound["id"]
+    if outbound is not None:
+        obj["outboundFilterId"] = outbound["id"]
+
+
+# -- where chains run ----------------------------------------------------------------------
+
+def test_chains_run_in_the_order_the_packet_meets_them(b: TopologyBuilder,
+                                                       state: State) -> None:
+    names = ["vm1-in", "br-in", "br-out", "up-out", "rin-in", "r-in", "r-out", "rout-out"]
+    chains = {n: chain(b, n) for n in names}
+    for c in chains.values():
+        rule(b, c, "continue", rule_id=f"{c['id']}-mark")
+    ports = b.objects["port"]
+    attach(ports["vm1"], inbound=chains["vm1-in"])
+    attach(b.objects["bridge"]["br"], chains["br-in"], chains["br-out"])
+    attach(ports["br:up"], outbound=chains["up-out"])
+    attach(ports["r:in"], inbound=chains["rin-in"])
+    attach(b.objects["router"]["r"], chains["r-in"], chains["r-out"])
+    attach(ports["r:out"], outbound=chains["rout-out"])
+    result = simulate(b.view(), state, "vm1", tcp())
+    assert routed(result)
+    seen = [n for line in result.trace for n in names if f"chain {n} " in line]
+    assert seen == names
+    assert {f"{n}-mark" for n in names} | set(names) <= result.tags
+
+
+def test_router_inbound_chain_sees_in_ports_and_outbound_sees_both(b: TopologyBuilder,
+                                                                   state: State) -> None:
+    pre, post = chain(b, "pre"), chain(b, "post")
+    rule(b, pre, "drop", inPorts=["r:in"], invInPorts=True)  # only r:in may send in
+    rule(b, pre, "drop", outPorts=["r:out"])  # no egress port known yet: never matches
+    rule(b, post, "accept", inPorts=["r:in"], outPorts=["r:out"], nwDstAddress="192.0.2.10")
+    rule(b, post, "drop")
+    attach(b.objects["router"]["r"], pre, post)
+    assert routed(simulate(b.view(), state, "vm1", tcp()))
+    assert simulate(b.view(), state, "vm1", tcp(dst="192.0.2.20")).dropped
+    back = tcp(OUT, ROUT, "192.0.2.10", "10.0.0.11", 80, 40000)
+    assert simulate(b.view(), state, "r:out", back).dropped  # by the pre-routing chain
+
+
+def test_no_chains_reads_and_tags_nothing_more(b: TopologyBuilder) -> None:
+    results = []
+    for filters in (None, AcceptAll()):
+        state = State.in_memory()
+        state.arps.put("r", "192.0.2.10", OUT)
+        results.append(simulate(b.view(), state, "vm1", tcp(), filters))
+    assert results[0] == results[1]
+
+
+# -- rule order and actions ------------------------------------------------------------------
+
+def evaluate(b: TopologyBuilder, state: State, c: Obj, packet: Packet) -> tuple[str, Result]:
+    walk = Walk(b.view(), state, AcceptAll(), packet)
+    where = Where(b.objects["router"]["r"], b.objects["port"]["r:in"])
+    verdict, _ = run_chain(walk, c["id"], where, Frame(packet))
+    return verdict, walk.result
+
+
+def test_rules_run_in_position_order(b: TopologyBuilder, state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "accept")
+    rule(b, c, "drop", pos=1)  # inserted before: wins
+    assert evaluate(b, state, c, tcp())[0] == DROP
+
+
+def test_continue_goes_on_and_the_end_of_a_chain_continues(b: TopologyBuilder,
+                                                           state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "continue")
+    rule(b, c, "drop", nwProto=17)
+    assert evaluate(b, state, c, tcp())[0] == CONTINUE
+    attach(b.objects["router"]["r"], c)
+    assert routed(simulate(b.view(), state, "vm1", tcp()))  # the end of a chain accepts
+
+
+def test_return_at_top_level_ends_the_chain_and_accepts(b: TopologyBuilder,
+                                                        state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "return")
+    rule(b, c, "drop")
+    assert evaluate(b, state, c, tcp())[0] == RETURN
+    attach(b.objects["router"]["r"], c)
+    assert routed(simulate(b.view(), state, "vm1", tcp()))
+
+
+def test_jump_return_continues_after_the_jump(b: TopologyBuilder, state: State) -> None:
+    top, sub = chain(b, "top"), chain(b, "sub")
+    rule(b, top, "jump", jumpChainId="sub")
+    rule(b, top, "drop", nwDstAddress="192.0.2.10")
+    rule(b, sub, "return", nwDstAddress="192.0.2.10")
+    rule(b, sub, "accept")
+    verdict, result = evaluate(b, state, top, tcp())
+    assert verdict == DROP  # returned from sub, then the drop after the jump
+    assert {"top", "sub", "top/rule0", "top/rule1", "sub/rule0"} <= result.tags
+    assert evaluate(b, state, top, tcp(dst="192.0.2.20"))[0] == ACCEPT  # decided in sub
+
+
+def test_a_jump_that_does_not_match_goes_on_in_its_own_chain(b: TopologyBuilder,
+                                                             state: State) -> None:
+    top, sub = chain(b, "top"), chain(b, "sub")
+    rule(b, top, "jump", jumpChainId="sub", nwProto=17)
+    rule(b, top, "accept")
+    rule(b, sub, "drop")
+    verdict, result = evaluate(b, state, top, tcp())
+    assert verdict == ACCEPT and "sub" not in result.tags
+
+
+def test_jump_to_a_chain_already_running_drops(b: TopologyBuilder, state: State) -> None:
+    one, two = chain(b, "one"), chain(b, "two")
+    rule(b, one, "jump", jumpChainId="two")
+    rule(b, two, "jump", jumpChainId="one")
+    rule(b, one, "accept")
+    assert evaluate(b, state, one, tcp())[0] == DROP
+
+
+def test_jumping_twice_to_the_same_chain_is_no_loop(b: TopologyBuilder, state: State) -> None:
+    top, sub = chain(b, "top"), chain(b, "sub")
+    rule(b, top, "jump", jumpChainId="sub")
+    rule(b, top, "jump", jumpChainId="sub")
+    rule(b, top, "drop")
+    rule(b, sub, "continue")
+    assert evaluate(b, state, top, tcp())[0] == DROP  # both jumps came back
+
+
+def test_jump_to_a_missing_chain_continues_and_is_tagged(b: TopologyBuilder,
+                                                         state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "jump", jumpChainId="nowhere")
+    rule(b, c, "accept")
+    verdict, result = evaluate(b, state, c, tcp())
+    assert verdict == ACCEPT and "nowhere" in result.tags  # creating it changes the decision
+
+
+def test_a_missing_filter_chain_accepts_and_is_tagged(b: TopologyBuilder, state: State) -> None:
+    b.objects["router"]["r"]["inboundFilterId"] = "gone"
+    result = simulate(b.view(), state, "vm1", tcp())
+    assert routed(result) and "gone" in result.tags
+
+
+def test_drop_is_silent(b: TopologyBuilder, state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "drop")
+    attach(b.objects["router"]["r"], c)
+    result = simulate(b.view(), state, "vm1", tcp())
+    assert result.dropped and not result.emits and result.cacheable
+
+
+def test_reject_on_a_router_answers_administratively_prohibited(b: TopologyBuilder,
+                                                                state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "reject", nwDstAddress="192.0.2.10")
+    attach(b.objects["router"]["r"], outbound=c)  # post-routing: the TTL was decremented
+    state.macs.learn("br", VM1, None, "vm1")
+    packet = tcp()
+    result = simulate(b.view(), state, "vm1", packet)
+    assert result.dropped
+    assert result.emits == [Emit("vm1", Packet(
+        eth_src=RIN, eth_dst=VM1, eth_type=ETH_IPV4, ipv4_src="10.0.0.1",
+        ipv4_dst="10.0.0.11", ip_proto=1, nw_ttl=64, icmpv4_type=3, icmpv4_code=13,
+        payload=ip_quote(packet)))]  # quotes the packet as it entered the router
+
+
+def test_reject_on_a_bridge_only_drops(b: TopologyBuilder, state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "reject")
+    attach(b.objects["port"]["vm1"], inbound=c)
+    result = simulate(b.view(), state, "vm1", tcp())
+    assert result.dropped and not result.emits
+
+
+def test_cond_invert_inverts_the_whole_condition(b: TopologyBuilder, state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "drop", nwProto=6, tpDst={"start": 80, "end": 80}, condInvert=True)
+    assert evaluate(b, state, c, tcp())[0] == CONTINUE  # (tcp AND 80) holds: inverted false
+    assert evaluate(b, state, c, tcp(dport=22))[0] == DROP
+
+
+def test_unknown_rule_types_and_missing_rules_are_skipped(b: TopologyBuilder,
+                                                          state: State) -> None:
+    c = chain(b, "c")
+    c["ruleIds"].append("ghost")
+    rule(b, c, "drop")
+    verdict, result = evaluate(b, state, c, tcp())
+    assert verdict == DROP and "ghost" in result.tags
+
+
+# -- what the decision depends on -----------------------------------------------------------
+
+def test_only_the_fields_conditions_examined_are_read(b: TopologyBuilder,
+                                                      state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "drop", nwProto=17)  # fails on ip_proto: nothing after it is read
+    rule(b, c, "accept", nwSrcAddress="10.0.0.0", nwSrcLength=8, tpDst={"start": 80})
+    verdict, result = evaluate(b, state, c, tcp())
+    assert verdict == ACCEPT
+    assert result.fields_read == {"eth_type", "ip_proto", "ipv4_src", "tcp_dst", "ip_frag"}
+    verdict, result = evaluate(b, state, c, tcp().replace(ip_proto=17, tcp_src=None,
+                                                          tcp_dst=None, udp_src=1, udp_dst=2))
+    assert verdict == DROP and result.fields_read == {"eth_type", "ip_proto"}
+
+
+def test_rules_after_a_rewrite_see_the_new_packet_and_do_not_read_it(
+        b: TopologyBuilder, state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "dnat", flowAction="continue", nwDstAddress="198.51.100.7",
+         natTargets=["192.0.2.10"])
+    rule(b, c, "accept", nwDstAddress="192.0.2.10")
+    rule(b, c, "drop")
+    attach(b.objects["router"]["r"], c)
+    result = simulate(b.view(), state, "vm1", tcp(dst="198.51.100.7"))
+    assert routed(result)
+    assert ("set", "ipv4_dst", "192.0.2.10") in [(r.op, r.field, r.value)
+                                                 for r in result.outputs[0].rewrites]
+    assert result.cacheable and not result.state_keys  # static NAT keeps no state
+
+
+def test_arp_does_not_meet_router_chains(b: TopologyBuilder, state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "drop")
+    attach(b.objects["router"]["r"], c)
+    arp = Packet(eth_src=VM1, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=ETH_ARP, arp_op=1,
+                 arp_sha=VM1, arp_spa="10.0.0.11", arp_tha="00:00:00:00:00:00",
+                 arp_tpa="10.0.0.1")
+    result = simulate(b.view(), state, "vm1", arp)
+    assert result.outputs == [Output("vm2")] and len(result.emits) == 1

@@ -1,0 +1,140 @@
+"""Static NAT: floating IPs as the guide lays them out (ch. 8), and the flow they make.
+
+The topology::
+
+    vm1 10.0.0.11, vm2 10.0.0.12 --[br]-- br:up ~ r:in 10.0.0.1/24
+                                        router r   r:out 198.51.100.1/24 (uplink)
+
+Pre-routing: dnat 198.51.100.3 -> 10.0.0.11 (the floating IP), rev_snat 198.51.100.2.
+Post-routing: snat 10.0.0.11 -> 198.51.100.3; snat everything else -> 198.51.100.2:1-65535.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ryu_midonet.sim import simulate
+from ryu_midonet.sim.builder import TopologyBuilder
+from ryu_midonet.sim.chainbuilder import chain, rule
+from ryu_midonet.sim.model import ETH_IPV4, IP_ICMP, IP_TCP, Emit, Output, Packet, Rewrite
+from ryu_midonet.sim.packets import icmp_error, ip_quote
+from ryu_midonet.sim.state import State
+
+VM1, VM2, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 6))
+FIP, GW_IP, REMOTE = "198.51.100.3", "198.51.100.2", "8.8.8.8"
+
+
+@pytest.fixture
+def b() -> TopologyBuilder:
+    b = TopologyBuilder()
+    br, r = b.bridge("br"), b.router("r")
+    b.bridge_port(br, port_id="vm1")
+    b.bridge_port(br, port_id="vm2")
+    b.link(b.bridge_port(br, port_id="br:up"),
+           b.router_port(r, "10.0.0.1/24", RIN, port_id="r:in"))
+    up = b.router_port(r, "198.51.100.1/24", ROUT, host="gw", port_id="r:out")
+    b.route(r, "0.0.0.0/0", up, gw="198.51.100.254")
+    pre, post = chain(b, "pre"), chain(b, "post")
+    rule(b, pre, "dnat", nwDstAddress=FIP, inPorts=["r:out"], natTargets=["10.0.0.11"])
+    rule(b, pre, "rev_snat", nwDstAddress=GW_IP, inPorts=["r:out"])
+    rule(b, post, "snat", nwSrcAddress="10.0.0.11", outPorts=["r:out"], natTargets=[FIP])
+    rule(b, post, "snat", outPorts=["r:out"], natTargets=[f"{GW_IP}:1-65535"])
+    b.objects["router"]["r"].update(inboundFilterId="pre", outboundFilterId="post")
+    return b
+
+
+@pytest.fixture
+def state() -> State:
+    state = State.in_memory()
+    state.arps.put("r", "198.51.100.254", FAR)
+    state.arps.put("r", "10.0.0.11", VM1)
+    state.arps.put("r", "10.0.0.12", VM2)
+    state.macs.learn("br", VM1, None, "vm1")
+    state.macs.learn("br", VM2, None, "vm2")
+    return state
+
+
+def tcp(src_mac: str, dst_mac: str, src: str, dst: str, sport: int, dport: int,
+        **more: Any) -> Packet:
+    fields: dict[str, Any] = {"nw_ttl": 64, **more}
+    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src=src,
+                  ipv4_dst=dst, ip_proto=IP_TCP, tcp_src=sport, tcp_dst=dport, **fields)
+
+
+def test_inbound_to_the_floating_ip_is_translated_statelessly(b: TopologyBuilder,
+                                                              state: State) -> None:
+    result = simulate(b.view(), state, "r:out", tcp(FAR, ROUT, REMOTE, FIP, 5555, 22))
+    assert result.outputs == [Output("vm1", (
+        Rewrite("dec_ttl"), Rewrite("set", "eth_src", RIN), Rewrite("set", "eth_dst", VM1),
+        Rewrite("set", "ipv4_dst", "10.0.0.11")))]
+    assert result.cacheable and not result.state_keys
+    assert not result.fields_read & {"tcp_src", "tcp_dst", "ipv4_src"}  # not per connection
+    assert {"pre", "pre/rule0"} <= result.tags
+
+
+def test_outbound_from_the_floating_ip_vm_is_translated_statelessly(b: TopologyBuilder,
+                                                                    state: State) -> None:
+    result = simulate(b.view(), state, "vm1", tcp(VM1, RIN, "10.0.0.11", REMOTE, 40000, 443))
+    (output,) = result.outputs
+    assert output.port_id == "r:out"
+    assert Rewrite("set", "ipv4_src", FIP) in output.rewrites
+    assert not any(r.field == "tcp_src" for r in output.rewrites)
+    assert result.cacheable and not result.state_keys
+    assert "tcp_src" not in result.fields_read
+
+
+def test_other_vms_are_masqueraded_dynamically(b: TopologyBuilder, state: State) -> None:
+    result = simulate(b.view(), state, "vm2", tcp(VM2, RIN, "10.0.0.12", REMOTE, 40000, 443))
+    (output,) = result.outputs
+    sets = {r.field: r.value for r in output.rewrites if r.op == "set"}
+    assert sets["ipv4_src"] == GW_IP and 1 <= sets["tcp_src"] <= 65535
+    assert len(result.state_keys) == 2  # forward and reverse translation
+    assert {"tcp_src", "tcp_dst", "ipv4_src", "ipv4_dst"} <= result.fields_read
+    reply = tcp(FAR, ROUT, REMOTE, GW_IP, 443, sets["tcp_src"])
+    back = simulate(b.view(), state, "r:out", reply)
+    (output,) = back.outputs
+    assert output.port_id == "vm2"
+    assert Rewrite("set", "ipv4_dst", "10.0.0.12") in output.rewrites
+    assert Rewrite("set", "tcp_dst", 40000) in output.rewrites
+
+
+def test_icmp_error_about_a_floating_ip_packet_is_translated_back(b: TopologyBuilder,
+                                                                  state: State) -> None:
+    sent = tcp(ROUT, FAR, FIP, REMOTE, 40000, 443, nw_ttl=1)  # as it left, translated
+    error = icmp_error(sent, 11, 0, "192.0.2.77", FAR).replace(eth_dst=ROUT, ipv4_dst=FIP)
+    result = simulate(b.view(), state, "r:out", error)
+    assert not result.outputs and not result.cacheable
+    (emit,) = result.emits
+    assert emit.port_id == "vm1"
+    assert emit.packet.ipv4_dst == "10.0.0.11" and emit.packet.eth_dst == VM1
+    original = tcp(VM1, RIN, "10.0.0.11", REMOTE, 40000, 443, nw_ttl=1)
+    assert emit.packet.payload == ip_quote(original)  # what the VM sent, checksum redone
+
+
+def test_icmp_error_from_the_vm_about_floating_ip_traffic(b: TopologyBuilder,
+                                                          state: State) -> None:
+    received = tcp(RIN, VM1, REMOTE, "10.0.0.11", 5555, 22, nw_ttl=63)
+    error = icmp_error(received, 3, 3, "10.0.0.11", VM1).replace(eth_dst=RIN)
+    result = simulate(b.view(), state, "vm1", error)
+    (emit,) = result.emits
+    assert emit == Emit("r:out", emit.packet)
+    assert emit.packet.ipv4_src == FIP  # the outer source, statically
+    quoted = emit.packet.payload
+    assert quoted == ip_quote(received.replace(ipv4_dst=FIP))  # as the remote sent it
+
+
+def test_static_nat_applies_to_any_ip_protocol(b: TopologyBuilder, state: State) -> None:
+    gre = Packet(eth_src=FAR, eth_dst=ROUT, eth_type=ETH_IPV4, ipv4_src=REMOTE, ipv4_dst=FIP,
+                 ip_proto=47, nw_ttl=64)
+    result = simulate(b.view(), state, "r:out", gre)
+    assert result.outputs[0].port_id == "vm1" and result.cacheable
+
+
+def test_echo_to_the_floating_ip(b: TopologyBuilder, state: State) -> None:
+    ping = Packet(eth_src=FAR, eth_dst=ROUT, eth_type=ETH_IPV4, ipv4_src=REMOTE, ipv4_dst=FIP,
+                  ip_proto=IP_ICMP, nw_ttl=64, icmpv4_type=8, icmpv4_code=0,
+                  payload=b"\x00\x01\x00\x01")
+    result = simulate(b.view(), state, "r:out", ping)
+    assert result.outputs[0].port_id == "vm1" and result.cacheable
