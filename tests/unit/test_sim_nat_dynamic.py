@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sim_tenant import FAR, GW_IP, REMOTE, RIN, ROUT, VM1, VM2, tcp, tenant, tenant_state
 
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
@@ -20,27 +21,13 @@ from ryu_midonet.sim import simulate
 from ryu_midonet.sim.builder import TopologyBuilder
 from ryu_midonet.sim.chainbuilder import chain, port_group, rule
 from ryu_midonet.sim.flowstate import MemoryFlowTable
-from ryu_midonet.sim.model import ETH_IPV4, IP_TCP, IP_UDP, Packet, Result
+from ryu_midonet.sim.model import IP_UDP, Packet, Result
 from ryu_midonet.sim.state import State
-
-VM1, VM2, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 6))
-GW_IP, REMOTE = "198.51.100.2", "8.8.8.8"
 
 
 @pytest.fixture
 def b() -> TopologyBuilder:
-    b = TopologyBuilder()
-    br, r = b.bridge("br"), b.router("r")
-    b.bridge_port(br, port_id="vm1")
-    b.bridge_port(br, port_id="vm2")
-    b.link(b.bridge_port(br, port_id="br:up"),
-           b.router_port(r, "10.0.0.1/24", RIN, port_id="r:in"))
-    up = b.router_port(r, "198.51.100.1/24", ROUT, host="gw", port_id="r:out")
-    b.route(r, "0.0.0.0/0", up, gw="198.51.100.254")
-    chain(b, "pre")
-    chain(b, "post")
-    b.objects["router"]["r"].update(inboundFilterId="pre", outboundFilterId="post")
-    return b
+    return tenant()
 
 
 def masquerade(b: TopologyBuilder, target: str = f"{GW_IP}:1-65535") -> None:
@@ -50,21 +37,7 @@ def masquerade(b: TopologyBuilder, target: str = f"{GW_IP}:1-65535") -> None:
 
 @pytest.fixture
 def state() -> State:
-    state = State.in_memory()
-    state.arps.put("r", "198.51.100.254", FAR)
-    state.arps.put("r", "10.0.0.11", VM1)
-    state.arps.put("r", "10.0.0.12", VM2)
-    state.macs.learn("br", VM1, None, "vm1")
-    state.macs.learn("br", VM2, None, "vm2")
-    return state
-
-
-def tcp(src_mac: str, dst_mac: str, src: str, dst: str, sport: int, dport: int,
-        **more: Any) -> Packet:
-    fields: dict[str, Any] = {"nw_ttl": 64, "ip_proto": IP_TCP, "tcp_src": sport,
-                              "tcp_dst": dport, **more}
-    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src=src,
-                  ipv4_dst=dst, **fields)
+    return tenant_state()
 
 
 def sets(result: Result) -> dict[str, Any]:

@@ -13,48 +13,34 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sim_tenant import FAR, GW_IP, REMOTE, RIN, ROUT, VM1, VM2, tcp, tenant, tenant_state
 
 from ryu_midonet.datapath import packets as frames
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.builder import TopologyBuilder
 from ryu_midonet.sim.chainbuilder import chain, rule
-from ryu_midonet.sim.model import ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet, Result
+from ryu_midonet.sim.model import ETH_IPV4, IP_ICMP, IP_UDP, Packet, Result
 from ryu_midonet.sim.packets import checksum, icmp_error, ip_quote
 from ryu_midonet.sim.state import State
 from ryu_midonet.sim.tuples import parse_quote
 
-VM1, VM2, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 6))
-GW_IP, VIP, REMOTE, HOP = "198.51.100.2", "198.51.100.80", "8.8.8.8", "192.0.2.77"
+VIP, HOP = "198.51.100.80", "192.0.2.77"
 
 
 @pytest.fixture
 def b() -> TopologyBuilder:
-    b = TopologyBuilder()
-    br, r = b.bridge("br"), b.router("r")
-    b.bridge_port(br, port_id="vm1")
-    b.bridge_port(br, port_id="vm2")
-    b.link(b.bridge_port(br, port_id="br:up"),
-           b.router_port(r, "10.0.0.1/24", RIN, port_id="r:in"))
-    up = b.router_port(r, "198.51.100.1/24", ROUT, host="gw", port_id="r:out")
-    b.route(r, "0.0.0.0/0", up, gw="198.51.100.254")
-    pre, post = chain(b, "pre"), chain(b, "post")
+    b = tenant()
+    pre, post = b.objects["chain"]["pre"], b.objects["chain"]["post"]
     rule(b, pre, "dnat", nwDstAddress=VIP, inPorts=["r:out"], natTargets=["10.0.0.12:8080"])
     rule(b, pre, "rev_snat", nwDstAddress=GW_IP, inPorts=["r:out"])
     rule(b, post, "rev_dnat", outPorts=["r:out"])
     rule(b, post, "snat", outPorts=["r:out"], natTargets=[f"{GW_IP}:1-65535"])
-    b.objects["router"]["r"].update(inboundFilterId="pre", outboundFilterId="post")
     return b
 
 
 @pytest.fixture
 def state() -> State:
-    state = State.in_memory()
-    state.arps.put("r", "198.51.100.254", FAR)
-    state.arps.put("r", "10.0.0.11", VM1)
-    state.arps.put("r", "10.0.0.12", VM2)
-    state.macs.learn("br", VM1, None, "vm1")
-    state.macs.learn("br", VM2, None, "vm2")
-    return state
+    return tenant_state()
 
 
 def ping(src_mac: str, dst_mac: str, src: str, dst: str, ident: int, reply: bool = False,
@@ -63,13 +49,6 @@ def ping(src_mac: str, dst_mac: str, src: str, dst: str, ident: int, reply: bool
     return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src=src,
                   ipv4_dst=dst, ip_proto=IP_ICMP, icmpv4_type=0 if reply else 8,
                   icmpv4_code=0, payload=ident.to_bytes(2, "big") + b"\x00\x01data", **fields)
-
-
-def tcp(src_mac: str, dst_mac: str, src: str, dst: str, sport: int, dport: int,
-        **more: Any) -> Packet:
-    fields: dict[str, Any] = {"nw_ttl": 64, **more}
-    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src=src,
-                  ipv4_dst=dst, ip_proto=IP_TCP, tcp_src=sport, tcp_dst=dport, **fields)
 
 
 def sets(result: Result) -> dict[str, Any]:
