@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 
-from ryu_midonet.bench import layout
+from ryu_midonet.bench import layout, nat
 from ryu_midonet.bench.faucet import FaucetScenario
 from ryu_midonet.bench.measure import Settings
 from ryu_midonet.bench.midonet import MidonetScenario
@@ -72,7 +72,8 @@ def machine_info() -> dict[str, object]:
             "python": platform.python_version(),
             "openvswitch": first_line(["ovs-vswitchd", "--version"]),
             "iperf3": first_line(["iperf3", "--version"]),
-            "commit": first_line(["git", "rev-parse", "--short", "HEAD"])}
+            # "-dirty": the tree measured had changes not yet committed
+            "commit": first_line(["git", "describe", "--always", "--dirty"])}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.datetime.now(datetime.UTC)
     output = args.output or run_dir / f"results-{started:%Y%m%dT%H%M%SZ}.json"
-    report = Report(cases=[CaseInfo(c.key, c.label) for c in layout.CASES], controllers=[])
+    report = Report(cases=[CaseInfo(c.key, c.label, c.baseline, c.detail)
+                           for c in (*layout.CASES, *nat.CASES)], controllers=[])
     report.info = {"started": started.isoformat(timespec="seconds"), "machine": machine_info(),
                    "settings": asdict(settings),
                    "sandbox": layout.sandbox() | {"agent": "per controller",
@@ -99,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     print()
-    print(f"ryu-midonet benchmark, {started:%Y-%m-%d %H:%M} UTC, "
+    commit = report.info["machine"].get("commit") or "unknown"
+    print(f"ryu-midonet benchmark, {started:%Y-%m-%d %H:%M} UTC, commit {commit}, "
           f"{report.info['duration_s']} s; every controller on the same two-host sandbox "
           "(VXLAN underlay, userspace Open vSwitch), one after the other")
     print()

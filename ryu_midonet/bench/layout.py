@@ -53,12 +53,28 @@ VMS = (
 
 @dataclass(frozen=True)
 class Case:
-    """Traffic from one VM to another."""
+    """Traffic from one VM to another.
+
+    ``address`` is the address the source connects to when it is not the destination VM's
+    own (a NAT address), ``source`` the address the destination sees the source as when it
+    is not the source VM's own, ``port`` the TCP port the destination serves on when it is
+    not the usual one. ``baseline`` names the case whose figures of the same controller, same
+    run, this one is compared with (instead of with the peers'); ``detail`` says what the
+    case sets up, for the report.
+    """
 
     key: str
     label: str
     src: str
     dst: str
+    address: str = ""
+    source: str = ""
+    port: int = 0
+    baseline: str = ""
+
+    @property
+    def detail(self) -> str:
+        return ""
 
 
 L2_SAME = Case("l2-same", "L2, same host", "vm1", "vm3")

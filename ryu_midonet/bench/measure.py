@@ -15,11 +15,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from ryu_midonet.bench import stats
-from ryu_midonet.bench.vmtools import ICMP_PROBER, TCP_CLIENT, TCP_SERVER, Background, run_json
+from ryu_midonet.bench.vmtools import (
+    ICMP_PROBER,
+    PEER_CLIENT,
+    PEER_SERVER,
+    TCP_CLIENT,
+    TCP_SERVER,
+    Background,
+    run_json,
+)
 from ryu_midonet.sandbox import Vm
 
 _RTT = re.compile(r"time[=<]([0-9.]+) ms")
 TCP_PORT = 5001
+PEER_PORT = 5002
 IPERF_PORT = 5201
 TCP_MOST = 100_000  # connections in one run at most (a bound, never reached here)
 
@@ -99,34 +108,80 @@ def established_rtt(src: Vm, dst: Vm, count: int) -> Sampled:
     return Sampled(stats.median(samples), samples, f"{lost} of {count} lost" if lost else "")
 
 
-def tcp_connection_rate(src: Vm, dst: Vm, seconds: float, runs: int) -> Sampled:
+def tcp_connection_rate(src: Vm, dst: Vm, seconds: float, runs: int, address: str = "",
+                        upcalls: Callable[[], int | None] | None = None,
+                        port: int = TCP_PORT) -> Sampled:
     """New TCP connections per second, the median of ``runs`` runs of ``seconds`` each: one
-    client, one connection at a time, each a 1-byte exchange before both ends close."""
+    client, one connection at a time, each a 1-byte exchange before both ends close. The
+    client connects to ``address`` (a NAT address) or else to ``dst``'s own address, on
+    ``port``.
+
+    ``upcalls`` (when the controller can tell) counts the packets that missed the flow tables
+    and went to the controller so far, on every host; the note then gives their number per
+    connection attempted (the client's warm-up connections included).
+    """
     rates: list[float] = []
-    total = failures = 0
+    total = failures = attempts = 0
+    sent_up: int | None = 0 if upcalls else None
     for _ in range(runs):
-        done, failed, elapsed = _tcp_run(src, dst, seconds)
-        total, failures = total + done, failures + failed
-        if done:
-            rates.append(done / elapsed)
+        before = upcalls() if upcalls else None
+        run = _tcp_run(src, dst, seconds, address or dst.ip, port)
+        after = upcalls() if upcalls else None
+        total, failures = total + run.done, failures + run.failed
+        attempts += run.done + run.failed + run.warmup
+        if sent_up is not None:
+            sent_up = None if before is None or after is None else sent_up + after - before
+        if run.done:
+            rates.append(run.done / run.elapsed)
     if not rates:
         raise RuntimeError(f"no connection succeeded ({failures} failed)")
     note = f"{total} connections in {runs} runs of {seconds:g} s"
     if failures:
         note += f", {failures} failed"
+    per_connection = stats.per_item(sent_up, attempts)
+    if per_connection is not None:
+        note += (f", {per_connection:.2f} packets per connection missed the flow tables "
+                 "(sent to the controller)")
     return Sampled(stats.median(rates), rates, note)
 
 
-def _tcp_run(src: Vm, dst: Vm, seconds: float) -> tuple[int, int, float]:
-    with Background.script(dst, TCP_SERVER, [str(TCP_PORT), str(TCP_MOST + 1),
+@dataclass(frozen=True)
+class _TcpRun:
+    done: int
+    failed: int
+    elapsed: float
+    warmup: int
+
+
+def _tcp_run(src: Vm, dst: Vm, seconds: float, address: str, port: int) -> _TcpRun:
+    with Background.script(dst, TCP_SERVER, [str(port), str(TCP_MOST + 1),
                                              str(seconds + 20)]) as server:
         if server.wait_line(10) != "ready":
             raise RuntimeError("the TCP server did not start")
-        result = run_json(src, TCP_CLIENT, [dst.ip, str(TCP_PORT), str(seconds), str(TCP_MOST)],
+        result = run_json(src, TCP_CLIENT, [address, str(port), str(seconds), str(TCP_MOST)],
                           timeout=seconds + 30)
     if "error" in result:
         raise RuntimeError(str(result["error"]))
-    return int(result["done"]), int(result["failed"]), float(result["elapsed"])
+    return _TcpRun(int(result["done"]), int(result["failed"]), float(result["elapsed"]),
+                   int(result.get("warmup", 1)))
+
+
+def wait_seen_as(src: Vm, dst: Vm, address: str, seen_as: str, timeout: float = 20.0) -> int:
+    """Wait until a TCP connection from ``src`` to ``address`` reaches ``dst`` and ``dst``
+    sees it come from ``seen_as``: a configuration (NAT) is in effect on the whole path.
+
+    Returns the number of connections it took; raises with what was seen last.
+    """
+    with Background.script(dst, PEER_SERVER, [str(PEER_PORT), str(timeout + 10)]) as server:
+        if server.wait_line(10) != "ready":
+            raise RuntimeError("the TCP server did not start")
+        result = run_json(src, PEER_CLIENT, [address, str(PEER_PORT), seen_as, str(timeout)],
+                          timeout=timeout + 15)
+    if "error" in result:
+        raise RuntimeError(f"no TCP connection from {src.name} to {address}:{PEER_PORT} came "
+                           f"through as {seen_as} within {timeout:g} s "
+                           f"({result.get('tries')} tries; last: {result['error']})")
+    return int(result["tries"])
 
 
 def iperf_throughput(src: Vm, dst: Vm, seconds: int, runs: int) -> Sampled:

@@ -2,17 +2,22 @@
 made through the REST API.
 
 Topology: bridge ``net1`` (vm1, vm2, vm3) and bridge ``net2`` (vm4, vm5), each linked to
-router ``r`` at its ``.1`` address; both hosts in one VXLAN tunnel zone.
+router ``r`` at its ``.1`` address; both hosts in one VXLAN tunnel zone. The NAT cases
+(:mod:`.nat`) give router ``r`` an inbound and an outbound chain each, built in the store and
+attached in one update of the router; removing them detaches and deletes both chains.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import json
+import re
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from ryu_midonet.bench import layout
+from ryu_midonet.bench import layout, nat
 from ryu_midonet.bench.layout import Case
 from ryu_midonet.bench.scenario import Scenario, flush_datapath
 from ryu_midonet.nsdb.store import Store
@@ -20,6 +25,8 @@ from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox
 
 SIMULATED_FLOWS = "cookie=0x0200000000000000/0xff00000000000000"
+MISS_FLOW = "cookie=0x0400000000000000/-1"  # its packet count: packets sent to the agent
+_N_PACKETS = re.compile(r"\bn_packets=(\d+)")
 ROUTE_MEDIA = "application/vnd.org.midonet.Route-v1+json"
 HTTP_TIMEOUT = 10.0
 
@@ -31,6 +38,7 @@ class MidonetScenario(Scenario):
     api = True
     cases = layout.CASES
     change_cases = (layout.ROUTED_SAME, layout.ROUTED_CROSS)
+    configured_cases = nat.CASES
     clear_note = ("first packet: after deleting every simulated flow (cookie 0x02...) on both "
                   "hosts and flushing the datapath flow caches")
     change_note = ("change: POST of a BlackHole route for the destination /32 to the REST "
@@ -40,6 +48,8 @@ class MidonetScenario(Scenario):
         self.router_id = ""
         self.api_url = ""
         self._routes: dict[str, str] = {}
+        self._router_ports: dict[str, str] = {}  # subnet -> router port id
+        self._chains: list[str] = []  # the chains of the NAT case in place
 
     def version(self) -> str:
         try:
@@ -51,11 +61,8 @@ class MidonetScenario(Scenario):
         if not sb.api_url:
             raise RuntimeError("the sandbox runs no REST API")
         self.api_url = sb.api_url
-        store = Store.from_url(sb.redis_url)
-        try:
-            self._build(Topology(store), sb)
-        finally:
-            store.redis.close()
+        with _topology(sb) as topo:
+            self._build(topo, sb)
 
     def _build(self, topo: Topology, sb: Sandbox) -> None:
         tz = topo.create("tunnelZone", {"name": "bench", "type": "vxlan"})
@@ -67,6 +74,7 @@ class MidonetScenario(Scenario):
             bridge = topo.create("bridge", {"name": name})
             rport = topo.create("port", {"portAddress": f"{subnet}.1",
                                          "networkLength": layout.PREFIX_LEN}, router["id"])
+            self._router_ports[subnet] = rport["id"]
             bport = topo.create("port", {}, bridge["id"])
             topo.link(rport["id"], bport["id"])
             for plan in layout.VMS:
@@ -74,6 +82,13 @@ class MidonetScenario(Scenario):
                     port = topo.create("port", {}, bridge["id"])
                     vm = sb.vm(plan.name)
                     topo.bind(vm.host.host_id, port["id"], vm.interface)
+
+    def upcalls(self, sb: Sandbox) -> int | None:
+        total = 0
+        for host in sb.hosts.values():
+            total += sum(int(n) for n in
+                         _N_PACKETS.findall(host.ofctl("dump-flows", host.bridge, MISS_FLOW)))
+        return total
 
     def clear(self, sb: Sandbox) -> None:
         for host in sb.hosts.values():
@@ -96,3 +111,36 @@ class MidonetScenario(Scenario):
         req = urllib.request.Request(location, method="DELETE")
         with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT):
             pass
+
+    def configure(self, sb: Sandbox, case: Case) -> None:
+        if not isinstance(case, nat.NatCase):
+            raise TypeError(f"no configuration for {case.key}")
+        uplink = self._router_ports[nat.OUTSIDE.subnet]
+        inbound, outbound = nat.chains(case, uplink)
+        with _topology(sb) as topo:
+            ids = []
+            for direction, rules in (("in", inbound), ("out", outbound)):
+                chain = topo.create("chain", {"name": f"bench-{case.key}-{direction}"})
+                self._chains.append(chain["id"])
+                ids.append(chain["id"])
+                for position, rule in enumerate(rules, start=1):
+                    topo.create("rule", rule | {"position": position}, chain["id"])
+            topo.update("router", self.router_id, {"inboundFilterId": ids[0],
+                                                   "outboundFilterId": ids[1]})
+
+    def unconfigure(self, sb: Sandbox, case: Case) -> None:
+        with _topology(sb) as topo:
+            topo.update("router", self.router_id, {"inboundFilterId": None,
+                                                   "outboundFilterId": None})
+            while self._chains:
+                topo.delete("chain", self._chains[-1])
+                self._chains.pop()
+
+
+@contextmanager
+def _topology(sb: Sandbox) -> Iterator[Topology]:
+    store = Store.from_url(sb.redis_url)
+    try:
+        yield Topology(store)
+    finally:
+        store.redis.close()

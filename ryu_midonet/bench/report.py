@@ -4,6 +4,10 @@ A ratio is always ``ryu-midonet / peer`` for the same case and measure, both tak
 same run. Whether above 1 is good depends on the measure: for times (lower is better) a ratio
 of 2.0 means ryu-midonet takes twice as long; for rates (higher is better) it means twice as
 many.
+
+A case with a ``baseline`` (NAT, rule chains: no peer has them) is compared with ryu-midonet
+itself instead: its ratio is ``case / baseline case``, same measure, same run, and it is listed
+in a table of its own.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ def metric(key: str) -> Metric:
 class CaseInfo:
     key: str
     label: str
+    baseline: str = ""  # the case of ryu-midonet's own this one is compared with
+    detail: str = ""  # what the case sets up, for the notes
 
 
 @dataclass
@@ -92,6 +98,18 @@ class Ratio:
     ratio: float
 
 
+@dataclass(frozen=True)
+class BaselineRatio:
+    """A ryu-midonet figure against ryu-midonet's figure for the baseline case."""
+
+    case: str
+    metric: str
+    baseline: str
+    value: float
+    baseline_value: float
+    ratio: float
+
+
 @dataclass
 class Report:
     cases: list[CaseInfo]
@@ -126,6 +144,24 @@ class Report:
                                      value))
         return out
 
+    def case(self, key: str) -> CaseInfo | None:
+        return next((c for c in self.cases if c.key == key), None)
+
+    def baseline_ratios(self) -> list[BaselineRatio]:
+        """Every ratio of a ryu-midonet figure to its figure for the case's baseline."""
+        out = []
+        for item in self.measurements:
+            info = self.case(item.case)
+            if item.controller != SUBJECT or info is None or not info.baseline:
+                continue
+            other = self.find(SUBJECT, info.baseline, item.metric)
+            other_value = other.value if other else None
+            value = stats.ratio(item.value, other_value)
+            if value is not None and item.value is not None and other_value is not None:
+                out.append(BaselineRatio(item.case, item.metric, info.baseline, item.value,
+                                         other_value, value))
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "info": self.info,
@@ -134,6 +170,7 @@ class Report:
             "controllers": [asdict(c) for c in self.controllers],
             "measurements": [asdict(m) for m in self.measurements],
             "ratios": [asdict(r) for r in self.ratios()],
+            "baseline_ratios": [asdict(r) for r in self.baseline_ratios()],
         }
 
 
@@ -170,6 +207,8 @@ def rows(report: Report) -> list[list[str]]:
     subject = next((c for c in report.controllers if c.key == SUBJECT), None)
     out = []
     for case in report.cases:
+        if case.baseline:
+            continue
         for m in METRICS:
             if not any(c.plans(case.key, m.key) or report.find(c.key, case.key, m.key)
                        for c in report.controllers):
@@ -190,18 +229,40 @@ def rows(report: Report) -> list[list[str]]:
     return out
 
 
-def table(report: Report) -> str:
-    """A plain-text table with a header line per column group, then the notes."""
-    header = ["case", "measure (unit)", "better", SUBJECT]
-    for peer in report.peers:
-        header += [peer.label, f"{SUBJECT}/{peer.label}"]
-    body = rows(report)
+BASELINE_HEADER = ["case", "measure (unit)", "better", SUBJECT, "baseline case", "baseline",
+                   "ratio"]
+
+
+def baseline_rows(report: Report) -> list[list[str]]:
+    """The body of the table of cases compared with a baseline case of ryu-midonet's own."""
+    subject = next((c for c in report.controllers if c.key == SUBJECT), None)
+    labels = {c.key: c.label for c in report.cases}
+    out = []
+    for case in report.cases:
+        if not case.baseline:
+            continue
+        for m in METRICS:
+            mine = report.find(SUBJECT, case.key, m.key)
+            if mine is None and not (subject and subject.plans(case.key, m.key)):
+                continue
+            base = report.find(SUBJECT, case.baseline, m.key)
+            out.append([case.label, f"{m.label} ({m.unit})", m.better,
+                        _cell(report, subject, case.key, m.key),
+                        labels.get(case.baseline, case.baseline),
+                        _cell(report, subject, case.baseline, m.key),
+                        fmt_ratio(stats.ratio(mine.value if mine else None,
+                                              base.value if base else None))])
+    return out
+
+
+def _render(header: list[str], body: list[list[str]], left: tuple[int, ...]) -> list[str]:
+    """Columns padded to width: those numbered in ``left`` to the left, the others to the
+    right; a case label repeated on consecutive rows is printed once."""
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
-        left = [c.ljust(w) for c, w in zip(cells[:3], widths[:3], strict=True)]
-        right = [c.rjust(w) for c, w in zip(cells[3:], widths[3:], strict=True)]
-        return "  ".join(left + right).rstrip()
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     lines = [line(header), line(["-" * w for w in widths])]
     previous = ""
@@ -211,12 +272,53 @@ def table(report: Report) -> str:
         else:
             previous = row[0]
         lines.append(line(row))
+    return lines
+
+
+def table(report: Report) -> str:
+    """A plain-text table with a header line per column group, then the notes; the cases
+    compared with a baseline of ryu-midonet's own follow in a second table."""
+    header = ["case", "measure (unit)", "better", SUBJECT]
+    for peer in report.peers:
+        header += [peer.label, f"{SUBJECT}/{peer.label}"]
+    lines = _render(header, rows(report), (0, 1, 2))
     lines.append("")
     lines.append(f"ratio = {SUBJECT} / peer, same case, same run; '{NOT_APPLICABLE}' = not "
                  f"measured for that controller; '{MISSING}' = planned, but no figure (see "
                  "the notes).")
+    extra = baseline_rows(report)
+    if extra:
+        lines.append("")
+        lines.extend(_render(BASELINE_HEADER, extra, (0, 1, 2, 4)))
+        lines.append("")
+        lines.append(f"{SUBJECT} only (no peer here does NAT): ratio = case / baseline case, "
+                     f"both {SUBJECT}, same measure, same run; '{MISSING}' = no figure (see "
+                     "the notes).")
+        lines.extend(case_notes(report))
     lines.extend(notes(report))
     return "\n".join(lines)
+
+
+def case_notes(report: Report) -> list[str]:
+    """What each case compared with a baseline sets up, then what was taken for the figures
+    of that table (those cases' and their baselines')."""
+    compared = [c for c in report.cases if c.baseline]
+    out = [f"* {c.label}: {c.detail}" for c in compared if c.detail]
+    keys = {c.key for c in compared}
+    wanted: set[tuple[str, str]] = set()
+    for c in compared:
+        for m in METRICS:
+            if report.find(SUBJECT, c.key, m.key) is not None:
+                wanted |= {(c.key, m.key), (c.baseline, m.key)}
+    for c in report.cases:
+        for m in METRICS:
+            item = report.find(SUBJECT, c.key, m.key)
+            if (c.key, m.key) not in wanted or item is None or item.value is None:
+                continue
+            if item.note:
+                role = "" if c.key in keys else " (baseline)"
+                out.append(f"* {c.label}{role}, {m.label}: {item.note}")
+    return out
 
 
 def notes(report: Report) -> list[str]:

@@ -17,6 +17,12 @@ from ryu_midonet.sandbox.state import State
 
 CASE_METRICS = ("first_packet_rtt", "established_rtt", "tcp_connection_rate", "throughput")
 CHANGE_METRICS = ("block_delay", "unblock_delay")
+CONFIGURED_METRICS = ("tcp_connection_rate",)
+# After a configuration change, before counting the packets sent to the controller: when
+# Open vSwitch revalidates its datapath flows after the rules changed (every 500 ms at most),
+# it can credit earlier traffic to the miss flow (seen once right after a router's chains
+# changed: thousands of packets counted while no traffic ran).
+SETTLE = 1.0
 
 
 class Log:
@@ -49,6 +55,8 @@ def run_scenario(scenario: Scenario, settings: Settings, run_dir: Path, report: 
         controller.planned.setdefault(case.key, []).extend(CASE_METRICS)
     for case in scenario.change_cases:
         controller.planned.setdefault(case.key, []).extend(CHANGE_METRICS)
+    for case in scenario.configured_cases:
+        controller.planned.setdefault(case.key, []).extend(CONFIGURED_METRICS)
     report.controllers.append(controller)
     reason = scenario.unavailable()
     controller.version = scenario.version()
@@ -68,6 +76,8 @@ def run_scenario(scenario: Scenario, settings: Settings, run_dir: Path, report: 
             _measure_case(sb, scenario, case, settings, report, log)
         for case in scenario.change_cases:
             _measure_change(sb, scenario, case, settings, report, log)
+        for case in scenario.configured_cases:
+            _measure_configured(sb, scenario, case, settings, report, log)
     except Exception as exc:  # noqa: BLE001 - a controller that fails is reported, not fatal
         message = f"{type(exc).__name__}: {exc}"
         log(f"{scenario.label}: stopped: {message}")
@@ -115,7 +125,8 @@ def _measure_case(sb: Sandbox, scenario: Scenario, case: Case, settings: Setting
             src, dst, lambda: scenario.clear(sb), settings.first_packet_reps),
         "established_rtt": established,
         "tcp_connection_rate": lambda: measure.tcp_connection_rate(
-            src, dst, settings.tcp_seconds, settings.tcp_runs),
+            src, dst, settings.tcp_seconds, settings.tcp_runs,
+            upcalls=lambda: scenario.upcalls(sb)),
         "throughput": lambda: measure.iperf_throughput(src, dst, settings.iperf_seconds,
                                                       settings.iperf_runs),
     }
@@ -137,3 +148,33 @@ def _measure_change(sb: Sandbox, scenario: Scenario, case: Case, settings: Setti
         return
     for key, result in zip(CHANGE_METRICS, (times.block, times.unblock), strict=True):
         _record(report, scenario, case, key, lambda r=result: r, log)
+
+
+def _measure_configured(sb: Sandbox, scenario: Scenario, case: Case, settings: Settings,
+                        report: Report, log: Log) -> None:
+    """Put the case's configuration in place, wait until traffic shows it, measure, remove it.
+
+    A configuration that cannot be removed stops the controller's run (the next case would
+    be measured on top of it).
+    """
+    src, dst = sb.vm(case.src), sb.vm(case.dst)
+    address, seen_as = case.address or dst.ip, case.source or src.ip
+    try:
+        t0 = time.monotonic()
+        scenario.configure(sb, case)
+        tries = measure.wait_seen_as(src, dst, address, seen_as)
+        log(f"{scenario.label}, {case.label}: in effect after {time.monotonic() - t0:.1f} s "
+            f"({tries} connections to {address} until {dst.name} saw one from {seen_as})")
+        time.sleep(SETTLE)
+    except Exception as exc:  # noqa: BLE001
+        for key in CONFIGURED_METRICS:
+            report.add(Measurement(scenario.key, case.key, key, None, note=str(exc)))
+        log(f"{scenario.label}, {case.label}: not in effect: {exc}")
+    else:
+        _record(report, scenario, case, "tcp_connection_rate",
+                lambda: measure.tcp_connection_rate(src, dst, settings.tcp_seconds,
+                                                    settings.tcp_runs, address,
+                                                    lambda: scenario.upcalls(sb),
+                                                    case.port or measure.TCP_PORT), log)
+    finally:
+        scenario.unconfigure(sb, case)

@@ -13,7 +13,10 @@ class Scenario:
 
     ``cases`` are the traffic cases it carries; ``change_cases`` those where a configuration
     change that blocks the destination (and its undoing) is timed through :meth:`block` and
-    :meth:`unblock`.
+    :meth:`unblock`. ``configured_cases`` are measured last, one at a time, each with the
+    configuration :meth:`configure` puts in place for it and :meth:`unconfigure` removes
+    (NAT, rule chains); they are compared with their ``baseline`` case of the same
+    controller.
     """
 
     key = ""
@@ -22,6 +25,7 @@ class Scenario:
     api = False  # whether the sandbox runs the REST API
     cases: tuple[Case, ...] = ()
     change_cases: tuple[Case, ...] = ()
+    configured_cases: tuple[Case, ...] = ()
     # How :meth:`clear` makes the next packet a first packet, for the report.
     clear_note = ""
     change_note = ""
@@ -39,6 +43,11 @@ class Scenario:
     def stop(self) -> None:
         """Stop whatever :meth:`start` started; safe to call when it started nothing."""
 
+    def upcalls(self, sb: Sandbox) -> int | None:
+        """Packets that missed the flow tables and went to the controller so far, on every
+        host; None when unknown."""
+        return None
+
     def clear(self, sb: Sandbox) -> None:
         """Forget every installed flow of the cases, so the next packet is a first packet."""
         flush_datapath(sb)
@@ -47,6 +56,12 @@ class Scenario:
         raise NotImplementedError
 
     def unblock(self, sb: Sandbox, case: Case) -> None:
+        raise NotImplementedError
+
+    def configure(self, sb: Sandbox, case: Case) -> None:
+        raise NotImplementedError
+
+    def unconfigure(self, sb: Sandbox, case: Case) -> None:
         raise NotImplementedError
 
 

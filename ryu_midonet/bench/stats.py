@@ -42,3 +42,10 @@ def ratio(subject: float | None, peer: float | None) -> float | None:
     if subject is None or peer is None or peer == 0:
         return None
     return subject / peer
+
+
+def per_item(total: float | None, items: int) -> float | None:
+    """``total / items``, or None when the total is unknown or there are no items."""
+    if total is None or items <= 0:
+        return None
+    return total / items

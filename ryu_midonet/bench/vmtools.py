@@ -54,7 +54,9 @@ def once():
         s.sendall(b"x")
         return s.recv(1) == b"y"
 warm = time.monotonic() + 5
+warmup = 0
 while True:
+    warmup += 1
     try:
         if once():
             break
@@ -74,9 +76,54 @@ while done + failed < most and time.perf_counter() < deadline:
         ok = False
     done += ok
     failed += not ok
-print(json.dumps({"done": done, "failed": failed, "elapsed": time.perf_counter() - start}))
+print(json.dumps({"done": done, "failed": failed, "elapsed": time.perf_counter() - start,
+                  "warmup": warmup}))
 """
 
+# Answers every connection with the address it came from, as text.
+PEER_SERVER = r"""
+import socket, sys, time
+port, limit = int(sys.argv[1]), float(sys.argv[2])
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("0.0.0.0", port))
+srv.listen(16)
+print("ready", flush=True)
+deadline = time.monotonic() + limit
+while time.monotonic() < deadline:
+    srv.settimeout(max(0.05, deadline - time.monotonic()))
+    try:
+        conn, peer = srv.accept()
+    except OSError:
+        break
+    with conn:
+        try:
+            conn.sendall(peer[0].encode())
+        except OSError:
+            pass
+"""
+
+# Connects until the server reports the expected source address, or the time is up.
+PEER_CLIENT = r"""
+import json, socket, sys, time
+host, port, want, limit = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+deadline = time.monotonic() + limit
+tries, last = 0, "no attempt"
+while time.monotonic() < deadline:
+    tries += 1
+    try:
+        with socket.create_connection((host, port), timeout=1) as s:
+            s.settimeout(1)
+            seen = s.recv(64).decode()
+        if seen == want:
+            print(json.dumps({"tries": tries}))
+            sys.exit(0)
+        last = "the server saw the connection come from " + seen
+    except OSError as exc:
+        last = str(exc) or type(exc).__name__
+    time.sleep(0.1)
+print(json.dumps({"error": last, "tries": tries}))
+"""
 
 ICMP_PROBER = r"""
 import json, os, select, socket, struct, sys, time

@@ -1,12 +1,14 @@
-"""The benchmark's arithmetic and report: medians, ratios, effect delays, table cells, JSON."""
+"""The benchmark's arithmetic and report: medians, ratios (to peers and to a baseline case),
+per-connection counts, effect delays, table cells, JSON, the NAT cases' filler rules."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 
 import pytest
 
-from ryu_midonet.bench import stats
+from ryu_midonet.bench import layout, measure, nat, stats
 from ryu_midonet.bench.report import (
     MISSING,
     NOT_APPLICABLE,
@@ -14,6 +16,7 @@ from ryu_midonet.bench.report import (
     Controller,
     Measurement,
     Report,
+    baseline_rows,
     fmt,
     fmt_ratio,
     rows,
@@ -151,3 +154,106 @@ def test_effect_delay_is_none_when_the_change_never_shows() -> None:
     answered = [True] * len(SENT)
     assert stats.effect_delay(SENT, answered, 1.0, 3.0, answered_after=False) is None
     assert stats.effect_delay(SENT, answered, 5.0, 6.0, answered_after=True) is None
+
+
+def test_per_item_divides_and_is_missing_when_undefined() -> None:
+    assert stats.per_item(30, 3) == 10.0
+    assert stats.per_item(0, 5) == 0.0
+    assert stats.per_item(None, 5) is None
+    assert stats.per_item(7, 0) is None
+
+
+def _nat_report() -> Report:
+    rm = Controller("ryu-midonet", "ryu-midonet",
+                    planned={"routed": ["tcp_connection_rate"], "fip": ["tcp_connection_rate"],
+                             "snat": ["tcp_connection_rate"]})
+    faucet = Controller("faucet", "faucet", planned={"routed": ["tcp_connection_rate"]})
+    cases = [CaseInfo("routed", "routed"),
+             CaseInfo("fip", "floating IP", baseline="routed", detail="DNAT and SNAT"),
+             CaseInfo("snat", "SNAT", baseline="routed", detail="masquerade")]
+    report = Report(cases, [rm, faucet])
+    report.add(Measurement("ryu-midonet", "routed", "tcp_connection_rate", 800.0,
+                           note="2400 connections, 0.00 per connection"))
+    report.add(Measurement("faucet", "routed", "tcp_connection_rate", 400.0))
+    report.add(Measurement("ryu-midonet", "fip", "tcp_connection_rate", 200.0,
+                           note="600 connections, 9.50 per connection"))
+    report.add(Measurement("ryu-midonet", "snat", "tcp_connection_rate", None,
+                           note="no connection came through"))
+    return report
+
+
+def test_baseline_ratios_divide_by_the_subjects_own_baseline_figure() -> None:
+    report = _nat_report()
+    (only,) = report.baseline_ratios()
+    assert (only.case, only.metric, only.baseline) == ("fip", "tcp_connection_rate", "routed")
+    assert (only.value, only.baseline_value, only.ratio) == (200.0, 800.0, 0.25)
+    # the peer ratio of the baseline case itself is unchanged; NAT cases have no peer ratio
+    assert [(r.case, r.peer, r.ratio) for r in report.ratios()] == [("routed", "faucet", 2.0)]
+
+
+def test_baseline_ratio_is_missing_without_a_baseline_figure() -> None:
+    report = _nat_report()
+    report.measurements = [m for m in report.measurements if m.case != "routed"]
+    assert report.baseline_ratios() == []
+    fip = {r[0]: r for r in baseline_rows(report)}["floating IP"]
+    assert fip[3:] == ["200", "routed", MISSING, MISSING]
+
+
+def test_baseline_cases_get_their_own_table_and_notes() -> None:
+    report = _nat_report()
+    assert [r[0] for r in rows(report)] == ["routed"]
+    by_case = {r[0]: r for r in baseline_rows(report)}
+    assert by_case["floating IP"] == ["floating IP", "new TCP connections (conn/s)", "higher",
+                                      "200", "routed", "800", "0.25x"]
+    assert by_case["SNAT"][3:] == [MISSING, "routed", "800", MISSING]
+    text = table(report)
+    assert "baseline case" in text
+    assert "* floating IP: DNAT and SNAT" in text
+    assert "* routed (baseline), new TCP connections: 2400 connections" in text
+    assert "* floating IP, new TCP connections: 600 connections, 9.50 per connection" in text
+    assert "* ryu-midonet, SNAT, new TCP connections: failed: no connection came through" in text
+
+
+def test_baseline_table_is_left_out_when_no_case_has_a_baseline() -> None:
+    assert "baseline case" not in table(_report())
+
+
+def test_json_document_carries_the_baseline_ratios() -> None:
+    data = json.loads(json.dumps(_nat_report().to_dict()))
+    assert data["baseline_ratios"] == [{"case": "fip", "metric": "tcp_connection_rate",
+                                        "baseline": "routed", "value": 200.0,
+                                        "baseline_value": 800.0, "ratio": 0.25}]
+    assert {c["key"]: c["baseline"] for c in data["cases"]}["snat"] == "routed"
+
+
+def test_nat_filler_rules_never_match_an_address_of_the_benchmark() -> None:
+    unused = [ipaddress.ip_network(p) for p in nat.UNUSED_PREFIXES]
+    used = [ipaddress.ip_address(vm.ip) for vm in layout.VMS]
+    used += [ipaddress.ip_address(vm.gateway) for vm in layout.VMS]
+    used += [ipaddress.ip_address(c.nat_address) for c in nat.CASES]
+    assert not [a for a in used if any(a in net for net in unused)]
+    fillers = nat.filler_rules(nat.CHAIN_LENGTH - 1)
+    assert len(fillers) == 99 and all(r["type"] == "drop" for r in fillers)
+    for r in fillers:
+        side = "Src" if "nwSrcAddress" in r else "Dst"
+        net = ipaddress.ip_network(f"{r[f'nw{side}Address']}/{r[f'nw{side}Length']}")
+        assert any(net.subnet_of(u) for u in unused), r
+
+
+def test_nat_cases_have_addresses_and_server_ports_of_their_own() -> None:
+    for field in ("nat_address", "port"):
+        values = [getattr(c, field) for c in nat.CASES]
+        assert len(set(values)) == len(values)
+    assert not {c.port for c in nat.CASES} & {measure.TCP_PORT, measure.PEER_PORT}
+
+
+def test_nat_chains_put_the_nat_rule_after_the_fillers() -> None:
+    inbound, outbound = nat.chains(nat.FIP_CHAIN, "uplink")
+    assert len(inbound) == nat.CHAIN_LENGTH and inbound[-1]["type"] == "dnat"
+    assert [r["type"] for r in outbound] == ["snat"]
+    inbound, outbound = nat.chains(nat.SNAT, "uplink")
+    assert [r["type"] for r in inbound] == ["rev_snat"]
+    assert outbound[0]["outPorts"] == ["uplink"]
+    target = outbound[0]["natTargets"][0]
+    assert (target["addressFrom"], target["portFrom"], target["portTo"]) == (
+        nat.SNAT.nat_address, 1, 65535)
