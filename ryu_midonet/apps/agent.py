@@ -30,7 +30,7 @@ from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.agent.host import HostPresence, load_host_id
 from ryu_midonet.datapath import ofmsgs, packets
 from ryu_midonet.datapath import translator as tr
-from ryu_midonet.datapath.flows import FlowDelete, Message
+from ryu_midonet.datapath.flows import FlowDelete, Message, SwitchConfig
 from ryu_midonet.nsdb.cache import TopologyCache
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
@@ -170,7 +170,7 @@ class AgentApp(app_manager.OSKenApp):
     def switch_features(self, ev: Any) -> None:
         self.dp = ev.msg.datapath
         self.index.clear()
-        messages: list[Message] = [FlowDelete(0, 0)]
+        messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0)]
         messages += tr.base_flows(self.tunnels.values())
         messages += self.bindings.port_flows()
         self._send(messages)

@@ -85,4 +85,14 @@ class PacketOut:
     in_port: int | str = "controller"
 
 
-Message = FlowSpec | FlowDelete | PacketOut
+@dataclass(frozen=True)
+class SwitchConfig:
+    """How the switch treats IP fragments. ``nx-match`` (an Open vSwitch mode) lets flows
+    match the L4 ports of first fragments and sees no ports in later ones, which is what
+    flows matching ``ip_frag`` are built for; OpenFlow's default, ``normal``, hides the ports
+    of first fragments too, so flows for them would never match."""
+
+    fragments: str = "nx-match"
+
+
+Message = FlowSpec | FlowDelete | PacketOut | SwitchConfig

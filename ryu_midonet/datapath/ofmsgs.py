@@ -7,10 +7,24 @@ from typing import Any
 from os_ken.ofproto import ofproto_v1_3 as ofp
 from os_ken.ofproto import ofproto_v1_3_parser as parser
 
-from ryu_midonet.datapath.flows import Action, FlowDelete, FlowSpec, Message, PacketOut
+from ryu_midonet.datapath.flows import (
+    Action,
+    FlowDelete,
+    FlowSpec,
+    Message,
+    PacketOut,
+    SwitchConfig,
+)
 
 _PORTS = {"controller": ofp.OFPP_CONTROLLER, "in_port": ofp.OFPP_IN_PORT,
           "table": ofp.OFPP_TABLE, "local": ofp.OFPP_LOCAL}
+# Nicira extension fields: os-ken orders match fields by OXM class and number, which puts
+# these ahead of the standard fields; Open vSwitch wants every field after its prerequisites
+# (``ip_frag`` after ``eth_type``) and refuses the flow otherwise (OFPBMC_BAD_PREREQ).
+_EXTENSION_FIELDS = frozenset({"ip_frag"})
+_FRAGMENTS = {"normal": ofp.OFPC_FRAG_NORMAL, "drop": ofp.OFPC_FRAG_DROP,
+              "reassemble": ofp.OFPC_FRAG_REASM, "nx-match": 3}  # OFPC_FRAG_NX_MATCH
+_MISS_SEND_LEN = 128  # OpenFlow's default (the miss flow asks for whole packets anyway)
 
 
 def _port(value: int | str) -> int:
@@ -40,6 +54,13 @@ def _actions(actions: tuple[Action, ...]) -> tuple[list[Any], int | None]:
     return out, goto
 
 
+def match(fields: dict[str, Any]) -> Any:
+    """The OpenFlow match of ``fields``, every field after its prerequisites."""
+    ordered = parser.OFPMatch(**fields).items()
+    ordered = sorted(ordered, key=lambda field: field[0] in _EXTENSION_FIELDS)
+    return parser.OFPMatch(_ordered_fields=ordered)
+
+
 def to_ofp(dp: Any, msg: Message) -> Any:
     """The os-ken message for ``msg`` on datapath ``dp``."""
     if isinstance(msg, FlowSpec):
@@ -53,7 +74,7 @@ def to_ofp(dp: Any, msg: Message) -> Any:
                                  command=ofp.OFPFC_ADD, idle_timeout=msg.idle_timeout,
                                  hard_timeout=msg.hard_timeout, priority=msg.priority,
                                  flags=ofp.OFPFF_SEND_FLOW_REM if msg.idle_timeout else 0,
-                                 match=parser.OFPMatch(**msg.match), instructions=inst)
+                                 match=match(msg.match), instructions=inst)
     if isinstance(msg, FlowDelete):
         return parser.OFPFlowMod(dp, cookie=msg.cookie, cookie_mask=msg.mask,
                                  table_id=ofp.OFPTT_ALL, command=ofp.OFPFC_DELETE,
@@ -63,6 +84,8 @@ def to_ofp(dp: Any, msg: Message) -> Any:
         actions, _ = _actions(msg.actions)
         return parser.OFPPacketOut(dp, buffer_id=ofp.OFP_NO_BUFFER,
                                    in_port=_port(msg.in_port), actions=actions, data=msg.data)
+    if isinstance(msg, SwitchConfig):
+        return parser.OFPSetConfig(dp, _FRAGMENTS[msg.fragments], _MISS_SEND_LEN)
     raise TypeError(f"not a switch message: {msg!r}")
 
 

@@ -26,6 +26,12 @@ UNMATCHABLE = frozenset({"nw_ttl"})
 OFPVID_PRESENT = 0x1000
 # Open vSwitch's nw_frag bits: 1 = a fragment, 2 = not the first one (matched with mask 3).
 IP_FRAG_BITS = {"no": 0, "first": 1, "later": 3}
+LATER_BIT = 2
+# Fields a later fragment does not carry. Open vSwitch sees them as 0 in later fragments
+# (ICMP type 0 is an echo reply), so a flow that matches them, or that was built from a later
+# fragment that lacked them, must also say whether it is for later fragments.
+L4_FIELDS = frozenset({"tcp_src", "tcp_dst", "udp_src", "udp_dst", "icmpv4_type",
+                       "icmpv4_code"})
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,16 @@ Locate = Callable[[str], Location | None]
 
 
 def match_for(packet: Packet, in_port: int, fields: Iterable[str]) -> dict[str, object]:
-    """``in_port`` plus every read field the packet carries, with their prerequisites."""
+    """``in_port`` plus every read field the packet carries, with their prerequisites (and
+    whether the packet is a later fragment, when an L4 field was read)."""
+    read = set(fields)
     match: dict[str, object] = {"in_port": in_port}
-    for name in sorted(fields):
+    if packet.eth_type == ETH_IPV4 and "ip_frag" not in read and read & L4_FIELDS:
+        # later fragments, or not: the decision was not about fragments otherwise
+        later = packet.ip_frag == "later"
+        match["eth_type"] = ETH_IPV4
+        match["ip_frag"] = (LATER_BIT if later else 0, LATER_BIT)
+    for name in sorted(read):
         value = getattr(packet, name, None)
         if name == "ip_frag" and packet.eth_type == ETH_IPV4:
             value = (IP_FRAG_BITS[value or "no"], 3)

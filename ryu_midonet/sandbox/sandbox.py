@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 import uuid
 from pathlib import Path
 from types import TracebackType
@@ -192,6 +193,11 @@ class Sandbox:
         if st is None or self.spec.agent is None:
             raise RuntimeError("the sandbox is not up, or runs no agents")
         host = self.hosts[host_name]
+        # The switch shows a stopped agent's connection for a few seconds more (it refreshes
+        # its status periodically): wait until it does not, or the wait below would not wait.
+        deadline = time.monotonic() + self.spec.agent.connect_timeout
+        while host.switch.controller_connected(host.bridge) and time.monotonic() < deadline:
+            time.sleep(0.1)
         proc, rec = agent.start(self.spec.agent, host, self.redis_sock)
         self._track(st, proc, rec)
         agent.wait_connected(self.spec.agent, host, proc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
+import time
 
 from ryu_midonet.sandbox import netns
 from ryu_midonet.sandbox.config import SandboxSpec, VmSpec
@@ -59,10 +60,19 @@ class Vm:
         return proc.returncode == 0
 
     def wait_ping(self, ip: str, timeout: float = 10.0) -> bool:
-        """Ping until a reply comes back or ``timeout`` passes (for paths set up lazily)."""
-        proc = self.exec(["ping", "-n", "-q", "-c", "1", "-w", str(int(max(1, timeout))), ip],
-                         timeout=timeout + 5)
-        return proc.returncode == 0
+        """Ping until a reply comes back or ``timeout`` passes (for paths set up lazily: an
+        ICMP error, say from a router that has not seen its new route yet, ends ping but not
+        the wait)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            proc = self.exec(["ping", "-n", "-q", "-c", "1", "-w", str(int(max(1, left))), ip],
+                             timeout=left + 5)
+            if proc.returncode == 0:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
 
     def __repr__(self) -> str:
         return f"Vm({self.name!r}, host={self.host.name!r}, ip={self.ip!r})"

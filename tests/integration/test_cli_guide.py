@@ -56,7 +56,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_guide_helpers import Cli, Seed, host_id, iface
+from cli_guide_helpers import SNAT_CHAIN, SNAT_LAB, Cli, Seed, host_id, iface
 
 pytestmark = pytest.mark.integration
 
@@ -774,44 +774,6 @@ def test_dnat_rev_dnat_example(cli: Cli, seed: Seed) -> None:
         "rule rule1 dst 198.51.100.2 proto 0 tos 0 in-ports router0:port0 pos 2 type rev_snat "
         "action accept",
     ]
-
-
-# The SNAT lab's midonet-cli lines, as printed in the guide, except where marked "adapted".
-SNAT_LAB = r"""
-midonet-cli -e 'bridge list name snat-example-bridge' || midonet-cli -e 'bridge create name snat-example-bridge'
-export BRIDGE="$(midonet-cli -e 'bridge list name snat-example-bridge' | awk '{print $2;}')"
-
-midonet-cli -e "bridge $BRIDGE port list" | wc -l | grep '2' || midonet-cli -e "bridge $BRIDGE port create"
-midonet-cli -e "bridge $BRIDGE port list" | wc -l | grep '2' || midonet-cli -e "bridge $BRIDGE port create"
-
-# adapted: $2 of a nested listing is the port's alias in its bridge; prefix the bridge
-export VETH_PORT="$BRIDGE:$(midonet-cli -e "bridge $BRIDGE port list" | head -n1 | awk '{print $2;}')"
-export ROUTER_PORT="$BRIDGE:$(midonet-cli -e "bridge $BRIDGE port list" | tail -n1 | awk '{print $2;}')"
-
-export HOST="$(midonet-cli -e "host list name os004" | awk '{print $2;}')"
-midonet-cli -e "host $HOST add binding port $VETH_PORT interface veth0-snat"
-
-export ROUTER="$(midonet-cli -e "router list name edge" | awk '{print $2;}')"
-# adapted: router ports print "addresses 192.168.11.1/24", not "address ... net ..."
-midonet-cli -e "router $ROUTER port list" | grep 'addresses 192.168.11.1/24' || \
-midonet-cli -e "router $ROUTER port create address 192.168.11.1 net 192.168.11.0/24"
-
-export RPORT="$ROUTER:$(midonet-cli -e "router $ROUTER port list" | grep 'addresses 192.168.11.1/24' | awk '{print $2;}')"
-midonet-cli -e "router $ROUTER route list" | grep 'dst 192.168.11.0/24' || \
-midonet-cli -e "router $ROUTER route add type normal src 0.0.0.0/0 dst 192.168.11.0/24 port $RPORT"
-
-midonet-cli -e "port $RPORT set peer $ROUTER_PORT"
-"""  # noqa: E501 - the guide's lines, unwrapped
-
-SNAT_CHAIN = r"""
-export ROUTER="$(midonet-cli -e "router list name edge" | awk '{print $2;}')"
-export RPORT="$ROUTER:$(midonet-cli -e "router $ROUTER port list" | grep 'addresses 192.168.11.1/24' | awk '{print $2;}')"
-export IPORT="$RPORT" XPORT="$ROUTER:port0"
-export CHAIN="$(midonet-cli -e "chain create name snat-example")"
-midonet-cli -e "chain $CHAIN add rule src 192.168.11.11/32 in-ports $IPORT fragment-policy unfragmented no-vlan false pos 1 type snat action accept target 200.200.200.11:10000-60000"
-midonet-cli -e "chain $CHAIN add rule dst 200.200.200.11 in-ports $XPORT fragment-policy any no-vlan false pos 1 type rev_snat action accept"
-midonet-cli -e "router $ROUTER set infilter $CHAIN"
-"""  # noqa: E501 - the guide's lines, unwrapped
 
 
 def test_snat_lab_script(cli: Cli, seed: Seed) -> None:
