@@ -90,18 +90,19 @@ class ChainFilters:
     """The :class:`~ryu_midonet.sim.filters.Filters` that evaluate the topology's chains."""
 
     def pre(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> Frame | None:
-        where = Where(device, in_port)
-        for chain_id in (in_port.get("inboundFilterId"), device.get("inboundFilterId")):
-            if chain_id:
-                passed = self._filter(ctx, chain_id, where, frame)
-                if passed is None:
-                    return None
-                frame = passed
-        return frame
+        return self._through(ctx, (in_port.get("inboundFilterId"),
+                                   device.get("inboundFilterId")),
+                             Where(device, in_port), frame)
 
     def post(self, ctx: Context, device: Obj, out_port: Obj, frame: Frame) -> Frame | None:
-        where = Where(device, ctx.view.get("port", frame.in_port), out_port)
-        for chain_id in (device.get("outboundFilterId"), out_port.get("outboundFilterId")):
+        return self._through(ctx, (device.get("outboundFilterId"),
+                                   out_port.get("outboundFilterId")),
+                             Where(device, ctx.view.get("port", frame.in_port), out_port), frame)
+
+    def _through(self, ctx: Context, chain_ids: tuple[str | None, ...], where: Where,
+                 frame: Frame) -> Frame | None:
+        """Run the chains that are set, in order; None as soon as one drops the packet."""
+        for chain_id in chain_ids:
             if chain_id:
                 passed = self._filter(ctx, chain_id, where, frame)
                 if passed is None:
