@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fakeclock import Clock
 
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.builder import TopologyBuilder
@@ -30,19 +31,6 @@ from ryu_midonet.sim.tuples import Conn
 VM, VM_IP, FAR, FAR_IP = "02:00:00:00:00:01", "10.0.0.11", "02:00:00:00:00:99", "198.51.100.9"
 MACS = {name: f"02:aa:00:00:00:{n:02x}" for n, name in enumerate(
     ("t:in", "t:a", "t:b", "gw1:in", "gw1:up", "gw1:up2", "gw2:in", "gw2:up"))}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

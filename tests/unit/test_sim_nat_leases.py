@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fakeclock import Clock
 
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.builder import TopologyBuilder
@@ -23,19 +24,6 @@ from ryu_midonet.sim.state import MemoryArpTable, MemoryMacTable, State
 
 VM, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 5))
 NAT_IP, REMOTE = "198.51.100.2", "8.8.8.8"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 def test_blocks_and_their_ports() -> None:

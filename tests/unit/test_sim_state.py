@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
+from fakeclock import Clock
+
 from ryu_midonet.sim.state import ARP_TTL, MAC_TTL, MemoryArpTable, MemoryMacTable, State
 
 MAC = "02:00:00:00:00:01"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_defaults() -> None:
