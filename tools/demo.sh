@@ -22,6 +22,7 @@ if [ "${1:-}" = "stop" ]; then
 fi
 
 echo "== starting two hosts (h1, h2), their agents, redis and the REST API"
+mkdir -p "$(dirname "$RUN")"
 "$SANDBOX" up etc/sandbox/demo.yaml --run-dir "$RUN" >"$RUN.up.log" 2>&1 || {
     cat "$RUN.up.log"; exit 1; }
 
