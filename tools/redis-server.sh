@@ -6,9 +6,12 @@
 #   tools/redis-server.sh stop  DIR [PORT] stop the server whose pid is in DIR
 #   tools/redis-server.sh url   DIR PORT   print its URL (redis://127.0.0.1:PORT/0)
 #
-# DIR holds redis.pid, redis.log and (when persistent) dump.rdb. Nothing is
-# persisted unless REDIS_PERSIST=1, which snapshots to DIR/dump.rdb every 60 s
-# after a change and on stop. REDIS_SERVER overrides the redis-server binary.
+# DIR holds redis.pid, redis.log and the data: an append-only file (a multi-part
+# AOF in DIR/appendonlydir) written with fsync on every write, so a write Redis
+# acknowledged survives kill -9 of the server and a crash of the machine. It is
+# read back at start; to start empty, stop the server and remove DIR/appendonlydir.
+# No RDB snapshots are taken (the AOF rewrite compacts the log by itself).
+# REDIS_SERVER overrides the redis-server binary.
 set -euo pipefail
 
 usage() {
@@ -92,13 +95,10 @@ start() {
         die "port $PORT on 127.0.0.1 is already in use by another process"
     fi
     : >"$LOGFILE"
-    local save=(--save "" --appendonly no)
-    if [ "${REDIS_PERSIST:-0}" = "1" ]; then
-        save=(--save "60 1" --appendonly no --dbfilename dump.rdb)
-    fi
     "$(find_server)" --port "$PORT" --bind 127.0.0.1 --protected-mode yes \
         --daemonize yes --dir "$DIR" --pidfile "$PIDFILE" --logfile "$LOGFILE" \
-        "${save[@]}" || die "redis-server failed to start; see $LOGFILE"
+        --save "" --appendonly yes --appendfsync always --appenddirname appendonlydir \
+        || die "redis-server failed to start; see $LOGFILE"
     local i
     for i in $(seq 100); do
         if running_pid >/dev/null && ping_redis; then
