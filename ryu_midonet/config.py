@@ -92,6 +92,15 @@ opts: list[cfg.Opt] = [
         help="A host counts as alive for this long after its agent's last heartbeat; the "
         "agent beats three times as often.",
     ),
+    cfg.IntOpt(
+        "store_divergence_grace",
+        default=0,
+        min=0,
+        help="Seconds an agent keeps its cached topology, ports and flows when the topology "
+        "store comes back empty or older than its cache, before applying the store as it "
+        "is. 0 waits for an operator to accept the store (POST "
+        "/midonet-api/store_status/accept, or 'store accept' in midonet-cli).",
+    ),
 ]
 
 

@@ -74,14 +74,26 @@ class HostPresence:
         self._thread: threading.Thread | None = None
         self._interfaces: list[dict[str, Any]] | None = None
 
-    def register(self) -> None:
+    def register(self, force: bool = False) -> None:
+        """Write the host record when it changed (or ``force``), then beat once."""
         interfaces = local_interfaces()
         addresses = sorted({a for i in interfaces for a in i["addresses"]
                             if i["endpoint"] != "LOCALHOST"})
-        if interfaces != self._interfaces:
+        if force or interfaces != self._interfaces:
             self.topo.register_host(self.host_id, self.name, addresses, interfaces)
             self._interfaces = interfaces
-        self.topo.heartbeat(self.host_id, self.ttl_ms)
+        if not self.topo.heartbeat(self.host_id, self.ttl_ms) and not force:
+            self.register(force=True)
+
+    def beat(self, beats: int = 0) -> None:
+        """One heartbeat; registers again when the store lost the host or its interfaces
+        changed (checked every 30 beats)."""
+        if beats % 30 == 0:
+            self.register()
+        elif not self.topo.heartbeat(self.host_id, self.ttl_ms):
+            LOG.warning("the topology store lost host %s; registering it again",
+                        self.host_id)
+            self.register(force=True)
 
     def start(self) -> None:
         self.register()
@@ -90,15 +102,19 @@ class HostPresence:
 
     def _run(self) -> None:
         beats = 0
+        failing = False
         while not self._stop.wait(self.ttl_ms / 3000):
             beats += 1
             try:
-                if beats % 30 == 0:
-                    self.register()  # interfaces may have changed
-                else:
-                    self.topo.heartbeat(self.host_id, self.ttl_ms)
-            except Exception:  # noqa: BLE001 - keep beating through store outages
-                LOG.warning("heartbeat to the topology store failed", exc_info=True)
+                self.beat(0 if failing else beats)  # after an outage: register at once
+                if failing:
+                    LOG.warning("the topology store is back; host %s is alive again",
+                                self.host_id)
+                failing = False
+            except Exception as exc:  # noqa: BLE001 - keep beating through store outages
+                if not failing:
+                    LOG.warning("heartbeat to the topology store failed (%s); retrying", exc)
+                failing = True
 
     def stop(self) -> None:
         self._stop.set()

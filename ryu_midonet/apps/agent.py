@@ -31,6 +31,7 @@ from ryu_midonet.agent.host import HostPresence, load_host_id
 from ryu_midonet.datapath import ofmsgs, packets
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import FlowDelete, Message, SwitchConfig
+from ryu_midonet.nsdb import divergence
 from ryu_midonet.nsdb.cache import TopologyCache
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
@@ -60,7 +61,8 @@ class AgentApp(app_manager.OSKenApp):
         self.host_id = load_host_id(conf.host_id_file)
         self.presence = HostPresence(self.topo, self.host_id, conf.host_name,
                                      conf.host_alive_ttl_ms)
-        self.cache = TopologyCache(Store.from_url(conf.redis_url, conf.nsdb_prefix))
+        self.cache = TopologyCache(Store.from_url(conf.redis_url, conf.nsdb_prefix),
+                                   grace=conf.store_divergence_grace)
         self.state = redis_state(self.store, host_id=self.host_id)
         self.view = CacheView(self.cache)
         self.switch = LocalSwitch(conf.ovsdb_connection, conf.integration_bridge)
@@ -88,6 +90,7 @@ class AgentApp(app_manager.OSKenApp):
             if ofport:
                 self.tunnels[kind] = ofport
         self.cache.listeners.append(self._on_topology_change)
+        self.cache.divergence_listeners.append(self._on_divergence)
         self.cache.resync()
         self._send(self._reconcile())
         threading.Thread(target=self._follow_topology, name="topology-feed",
@@ -144,6 +147,14 @@ class AgentApp(app_manager.OSKenApp):
         obj = self.cache.get(kind, obj_id)
         if obj is not None:
             self._pending_tags.update(obj[f] for f in PARENT_FIELDS if obj.get(f))
+
+    def _on_divergence(self, found: divergence.Divergence | None) -> None:
+        """Tell operators (through the store) that this host keeps its cached topology."""
+        try:
+            divergence.report(self.store, self.host_id, self.presence.name, found,
+                              self.CONF.store_divergence_grace)
+        except Exception as exc:  # noqa: BLE001 - the store may be failing again
+            LOG.warning("could not report the store divergence: %s", exc)
 
     def _after_changes(self) -> None:
         tags, self._pending_tags = self._pending_tags, set()

@@ -13,6 +13,7 @@ from ryu_midonet.cli.errors import ApiError, CliError
 from ryu_midonet.cli.formatter import created_line, describe, listing_line, show_line
 from ryu_midonet.cli.parser import Command, attr_names, matches, parse, parse_pairs
 from ryu_midonet.cli.session import Node, Session
+from ryu_midonet.cli.store import run_store
 from ryu_midonet.cli.tokens import tokenize, verb_of
 
 Write = Callable[[str], None]
@@ -27,6 +28,8 @@ Commands (an OBJECT is a path such as "router router0" or "bridge bridge0 port p
   clear OBJECT ATTR {ATTR}                     also: OBJECT clear ATTR
   describe [OBJECT] [COLLECTION]               the collections and attributes of a type
   sett TENANT | cleart                         set or clear the tenant of this session
+  store status | store accept                  hosts keeping a topology the store lost;
+                                               accept the store as it is
   help | quit | exit
 Collections: router, bridge, port, chain, host, tunnel-zone, port-group, ip-address-group.
 Values: "!" inverts a rule condition (src !10.0.0.0/16); references take aliases
@@ -59,6 +62,9 @@ def run_line(line: str, session: Session, write: Write) -> None:
         return
     if head in ("help", "?"):
         write(HELP)
+        return
+    if head == "store":
+        run_store(words, session, write)
         return
     run(parse(words, session), session, write)
 

@@ -307,6 +307,7 @@ IP_ADDRESS_GROUP.children = {n: _ip_addr_collection(n) for n in ("ip", "ipv4", "
 SYSTEM_STATE = ObjType("system-state", "system_state", None, (
     a.Enum("state", "state", choices=_same("ACTIVE", "UPGRADE"), upper=True),
     a.Enum("availability", "availability", choices=_same("READWRITE", "READONLY"), upper=True),
+    a.Attr("information", "information", writable=False),
 ))
 SYSTEM_STATE_PATH = "system_state"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import redis
+
 
 class NsdbError(Exception):
     """Base class of every topology-store error."""
@@ -47,3 +49,18 @@ class ReadOnly(NsdbError):
 
     def __init__(self) -> None:
         super().__init__("the system is in READONLY mode; writes are refused")
+
+
+class StoreUnavailable(NsdbError):
+    """Redis cannot be reached, is loading its data, or is a replica (HTTP 503)."""
+
+    status = 503
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"the topology store is unavailable ({cause}); try again shortly")
+
+
+# What redis-py raises while the store is down, restarting, loading or failing over.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.ReadOnlyError,
+)

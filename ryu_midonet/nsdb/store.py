@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import redis
 
 from ryu_midonet.nsdb import errors
+from ryu_midonet.nsdb.connect import client_from_url
 from ryu_midonet.nsdb.schema import KINDS, indexed_fields
 
 T = TypeVar("T")
@@ -43,7 +44,7 @@ class Store:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "mn") -> Store:
-        return cls(redis.Redis.from_url(url, decode_responses=True), prefix)
+        return cls(client_from_url(url), prefix)
 
     # -- key names -------------------------------------------------------------------------
     def key_obj(self, kind: str, obj_id: str) -> str:
@@ -74,16 +75,18 @@ class Store:
         return f"{self.tag}:state:{name}"
 
     # -- transactions ----------------------------------------------------------------------
-    def transaction(self, fn: Callable[[Txn], T]) -> T:
+    def transaction(self, fn: Callable[[Txn], T], system: bool = False) -> T:
         """Run ``fn(txn)`` and commit its writes atomically, retrying on a concurrent write.
 
         ``fn`` must be free of side effects other than through ``txn``: it may run more than once.
+        ``system`` writes (hosts registering themselves) are allowed in READONLY availability,
+        which freezes what operators change, never the data plane.
         """
         for _ in range(MAX_RETRIES):
             with self.redis.pipeline(transaction=True) as pipe:
                 try:
                     pipe.watch(self.key_version)
-                    txn = Txn(self, pipe)
+                    txn = Txn(self, pipe, system)
                     result = fn(txn)
                     txn.commit()
                     return result
@@ -165,9 +168,10 @@ def _feed_entry(entry_id: str, fields: dict[str, str]) -> dict[str, Any]:
 class Txn:
     """A unit of work: reads see earlier writes of the same transaction; writes land at commit."""
 
-    def __init__(self, store: Store, pipe: redis.client.Pipeline) -> None:
+    def __init__(self, store: Store, pipe: redis.client.Pipeline, system: bool = False) -> None:
         self.store = store
         self.pipe = pipe
+        self.system = system
         self.base_version = int(pipe.get(store.key_version) or 0)
         self._cache: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._original: dict[tuple[str, str], dict[str, Any] | None] = {}
@@ -300,6 +304,8 @@ class Txn:
         pipe.execute()
 
     def _check_writable(self, changes: list[tuple[tuple[str, str], Any, Any]]) -> None:
+        if self.system:
+            return
         state = self.get("systemState", "system") or {}
         if state.get("availability") != "READONLY":
             return

@@ -204,11 +204,19 @@ class Topology:
             txn.put("host", host)
             return host
 
-        return self.store.transaction(work)
+        return self.store.transaction(work, system=True)
 
-    def heartbeat(self, host_id: str, ttl_ms: int = ALIVE_TTL_MS) -> None:
-        """Mark a host alive for ``ttl_ms``; agents call this periodically."""
-        self.store.redis.set(self.store.key_state(f"alive:{host_id}"), "1", px=ttl_ms)
+    def heartbeat(self, host_id: str, ttl_ms: int = ALIVE_TTL_MS) -> bool:
+        """Mark a host alive for ``ttl_ms``; agents call this periodically.
+
+        Returns whether the store still holds the host's record (a store that lost its data
+        does not, and the agent then registers its host again).
+        """
+        with self.store.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self.store.key_state(f"alive:{host_id}"), "1", px=ttl_ms)
+            pipe.exists(self.store.key_obj("host", host_id))
+            _, exists = pipe.execute()
+        return bool(exists)
 
     def host_down(self, host_id: str) -> None:
         self.store.redis.delete(self.store.key_state(f"alive:{host_id}"))

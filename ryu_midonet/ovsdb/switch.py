@@ -11,6 +11,7 @@ from ovsdbapp.schema.open_vswitch import impl_idl
 LOG = logging.getLogger(__name__)
 
 TUNNEL_PORTS = {"vxlan": "tun-vxlan", "gre": "tun-gre"}
+CONTROLLER_MAX_BACKOFF_MS = 1000
 IFACE_ID = "ryu-midonet-port"  # external_ids key naming the virtual port of an interface
 
 
@@ -23,13 +24,23 @@ class LocalSwitch:
         self.bridge = bridge
 
     def ensure_bridge(self, controller: str | None = None) -> None:
-        """The integration bridge, OpenFlow 1.3 only, secure fail mode, userspace datapath."""
+        """The integration bridge, OpenFlow 1.3 only, secure fail mode, userspace datapath.
+
+        The controller record is replaced only when its target differs, so a restarted agent
+        finds the switch already reconnecting to it; the switch retries every second at most
+        (``max_backoff``), so an agent that restarts is reconnected within a second.
+        """
         with self.api.transaction(check_error=True) as txn:
             txn.add(self.api.add_br(self.bridge, may_exist=True, datapath_type="netdev"))
             txn.add(self.api.db_set("Bridge", self.bridge, ("protocols", ["OpenFlow13"]),
                                     ("fail_mode", "secure")))
-            if controller:
-                txn.add(self.api.set_controller(self.bridge, [controller]))
+        if not controller:
+            return
+        current = self.api.get_controller(self.bridge).execute(check_error=True)
+        if list(current) != [controller]:
+            self.api.set_controller(self.bridge, [controller]).execute(check_error=True)
+        self.api.db_set("Controller", self.bridge,
+                        ("max_backoff", CONTROLLER_MAX_BACKOFF_MS)).execute(check_error=True)
 
     def ensure_tunnel(self, kind: str, udp_port: int | None = None) -> str:
         """A flow-based tunnel port (``remote_ip=flow key=flow``); returns its name."""

@@ -11,7 +11,7 @@ from typing import Any
 from ryu_midonet.nsdb import errors
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.rest import dtos as d
-from ryu_midonet.rest import openapi
+from ryu_midonet.rest import openapi, store_status
 from ryu_midonet.rest.wsgi import ANY_BODY, Reply, Request, Route, WsgiApp
 
 Obj = dict[str, Any]
@@ -88,6 +88,7 @@ class Api:
         self._add("GET", "/system_state", self.get_system_state, s.media, "Show system state")
         self._add("PUT", "/system_state", self.put_system_state, s.media,
                   "Set system availability (READONLY refuses every write with 503)")
+        store_status.register(self)
 
     def _register_kind(self, kind: str, res: d.Resource) -> None:
         coll, item = f"/{res.path}", f"/{res.path}/{{id}}"
@@ -387,11 +388,12 @@ class Api:
         return Reply(body=self.dtos(req).tenant(tenant))
 
     def get_system_state(self, req: Request) -> Reply:
-        return Reply(body=self.dtos(req).system_state(self.topo.system_state()))
+        return Reply(body=self.dtos(req).system_state(self.topo.system_state(),
+                                                      store_status.information(self)))
 
     def put_system_state(self, req: Request) -> Reply:
         state = self.topo.set_system_state(req.body)
-        return Reply(body=self.dtos(req).system_state(state))
+        return Reply(body=self.dtos(req).system_state(state, store_status.information(self)))
 
 
 def _uuid(value: str, kind: str) -> str:

@@ -210,9 +210,9 @@ class Dtos:
                 "bridges": self.uri("bridges") + q, "routers": self.uri("routers") + q,
                 "chains": self.uri("chains") + q, "portGroups": self.uri("port_groups") + q}
 
-    def system_state(self, state: Obj) -> Obj:
+    def system_state(self, state: Obj, information: str | None = None) -> Obj:
         return {"state": state["state"], "availability": state["availability"],
-                "version": state.get("writeVersion", "5.0"), "information": None,
+                "version": state.get("writeVersion", "5.0"), "information": information,
                 "uri": self.uri("system_state")}
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
+from ryu_midonet.nsdb import divergence
 from ryu_midonet.nsdb.cache import TopologyCache
+from ryu_midonet.nsdb.divergence import Divergence
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 
@@ -50,16 +54,60 @@ def test_cache_blocks_until_a_change(redis_url: str) -> None:
     assert applied == 1 and [b["name"] for b in cache.objects["bridge"].values()] == ["late"]
 
 
-def test_cache_starts_over_when_the_store_lost_its_data(redis_url: str) -> None:
+def test_cache_keeps_its_topology_when_the_store_lost_its_data(redis_url: str) -> None:
     topo = Topology(Store.from_url(redis_url))
     cache = TopologyCache(Store.from_url(redis_url))
+    seen: list[Divergence | None] = []
+    cache.divergence_listeners.append(seen.append)
+    bridge = topo.create("bridge", {"name": "kept"})
+    cache.poll()
+    topo.store.redis.flushall()  # as after a restart of a Redis that lost its data
+    router = topo.create("router", {"name": "new"})
+    assert cache.poll() == 0
+    assert list(cache.objects["bridge"]) == [bridge["id"]] and cache.objects["router"] == {}
+    assert cache.divergence is not None and seen[-1] is cache.divergence
+    assert "lost its data" in cache.divergence.describe()
+
+    # an operator accepts the store as it is: the cache applies it
+    divergence.accept(topo.store)
+    assert cache.poll() == 2  # the bridge went, the router came
+    assert cache.objects["bridge"] == {} and list(cache.objects["router"]) == [router["id"]]
+    assert cache.divergence is None and seen[-1] is None
+    # and follows the feed as before
+    topo.create("chain", {"name": "after"})
+    assert cache.poll() == 1
+
+
+def test_cache_keeps_its_topology_when_the_store_went_back_in_time(redis_url: str) -> None:
+    topo = Topology(Store.from_url(redis_url))
+    topo.create("bridge", {"name": "old"})
+    saved = {k: topo.store.redis.dump(k) for k in topo.store.redis.keys("*")}
+    newer = topo.create("bridge", {"name": "newer"})
+    cache = TopologyCache(Store.from_url(redis_url))
+    cache.poll()
+    topo.store.redis.flushall()  # restored from an older backup: same history, older version
+    for key, value in saved.items():
+        topo.store.redis.restore(key, 0, value)
+    assert cache.poll() == 0 and newer["id"] in cache.objects["bridge"]
+    assert "went back in time" in cache.divergence.describe()
+
+
+def test_cache_applies_a_lost_store_after_its_grace_period(redis_url: str) -> None:
+    topo = Topology(Store.from_url(redis_url))
+    cache = TopologyCache(Store.from_url(redis_url), grace=0.5)
     topo.create("bridge", {"name": "gone"})
     cache.poll()
-    assert cache.objects["bridge"]
-    topo.store.redis.flushall()  # as after a restart of a Redis without persistence
-    router = topo.create("router", {"name": "new"})
-    cache.poll()
-    assert cache.objects["bridge"] == {} and list(cache.objects["router"]) == [router["id"]]
+    topo.store.redis.flushall()
+    assert cache.poll(block_ms=100) == 0 and cache.objects["bridge"]
+    time.sleep(0.5)
+    assert cache.poll() == 1 and cache.objects["bridge"] == {} and cache.divergence is None
+
+
+def test_a_cache_built_from_an_empty_store_follows_its_first_writes(redis_url: str) -> None:
+    cache = TopologyCache(Store.from_url(redis_url))
+    assert cache.poll() == 0 and cache.epoch is None
+    Topology(Store.from_url(redis_url)).create("bridge", {"name": "first"})
+    assert cache.poll() == 1 and cache.divergence is None
 
 
 def test_cache_survives_losing_the_store(redis_url: str) -> None:
