@@ -6,8 +6,8 @@
   ``SERVICE`` as the listed sentinels announce it. The client asks the sentinels again
   whenever its connection to the master fails, so it follows a failover by itself.
 
-Every client gets short connect and read timeouts, so a store that went away is noticed within
-seconds instead of hanging a thread forever.
+Every client gets short connect and read timeouts and a single immediate retry, so a store
+that went away is noticed at once instead of stalling a thread for seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 SENTINEL_SCHEME = "redis+sentinel"
@@ -35,6 +37,9 @@ def client_from_url(url: str, decode_responses: bool = True) -> redis.Redis:
         "socket_connect_timeout": CONNECT_TIMEOUT,
         "socket_timeout": READ_TIMEOUT,
         "health_check_interval": 10,
+        # One immediate retry on a fresh connection rides over a restarted server; more,
+        # with redis-py's default backoff, would stall a packet for seconds while it is down.
+        "retry": Retry(NoBackoff(), 1),
     }
     if urlsplit(url).scheme != SENTINEL_SCHEME:
         try:
