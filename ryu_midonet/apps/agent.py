@@ -31,7 +31,7 @@ from ryu_midonet.agent.host import HostPresence, load_host_id
 from ryu_midonet.datapath import ofmsgs, packets
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import FlowDelete, Message, SwitchConfig
-from ryu_midonet.nsdb import divergence
+from ryu_midonet.nsdb import divergence, errors
 from ryu_midonet.nsdb.cache import TopologyCache
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
@@ -199,7 +199,15 @@ class AgentApp(app_manager.OSKenApp):
         packet = packets.parse(msg.data)
         if port_id is None or packet is None:
             return
-        self._send(self.handle(port_id, in_port, packet, msg.data))
+        try:
+            messages = self.handle(port_id, in_port, packet, msg.data)
+        except errors.UNAVAILABLE as exc:
+            # The MAC/ARP tables and flow state live in the store: new flows wait for it.
+            # Established ones are on the switch and keep flowing.
+            if self.cache.connected:
+                LOG.warning("store unavailable; dropping a new flow's first packet: %s", exc)
+            return
+        self._send(messages)
 
     def handle(self, port_id: str, in_port: int, packet: Any, data: bytes) -> list[Message]:
         """Simulate one packet that missed the flow table; the messages that carry it out."""
