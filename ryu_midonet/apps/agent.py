@@ -117,20 +117,23 @@ class AgentApp(app_manager.OSKenApp):
 
     def _follow_state(self) -> None:
         """Remove flows built on MAC/ARP entries that changed or expired (on every host)."""
-        changes = StateChanges(self.store)
+        changes: StateChanges | None = None
         ticks = 0
         while not self._stop.is_set():
             try:
+                if changes is None:  # (re)subscribe; announcements missed meanwhile are lost
+                    changes = StateChanges(self.store)
                 tag = changes.get(timeout=1.0)
                 if tag is not None:
                     self._send(self.index.invalidate([tag]))
                 ticks += 1
                 if ticks % 20 == 0:  # any agent may age entries out; each is announced once
                     self._maintain_state()
-            except Exception:  # noqa: BLE001
-                LOG.warning("following MAC/ARP changes failed", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - keep following; the store may come back
+                if not isinstance(exc, errors.UNAVAILABLE):  # the topology feed logs outages
+                    LOG.warning("following MAC/ARP changes failed", exc_info=True)
+                changes = None
                 self._stop.wait(1)
-                changes = StateChanges(self.store)
 
     def _maintain_state(self) -> None:
         """Keep the connection state of live flows; age out what nobody uses any more."""
