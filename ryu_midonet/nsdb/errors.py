@@ -64,3 +64,12 @@ class StoreUnavailable(NsdbError):
 UNAVAILABLE: tuple[type[BaseException], ...] = (
     redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.ReadOnlyError,
 )
+# Replies of a master that may not take writes now (min-replicas-to-write, no quorum).
+_REFUSING = ("NOREPLICAS", "MASTERDOWN")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the store cannot serve now (rather than a defect)."""
+    if isinstance(exc, UNAVAILABLE):
+        return True
+    return isinstance(exc, redis.ResponseError) and any(w in str(exc) for w in _REFUSING)

@@ -94,15 +94,16 @@ class WsgiApp:
             resp = error_response(exc.status, exc.message)
         except errors.NsdbError as exc:
             resp = error_response(exc.status, exc.message, exc.field)
-        except errors.UNAVAILABLE as exc:
-            LOG.warning("%s %s: the topology store is unavailable: %s", req.method, req.path,
-                        exc)
-            unavailable = errors.StoreUnavailable(exc)
-            resp = error_response(unavailable.status, unavailable.message)
-            resp.headers["Retry-After"] = "1"
-        except Exception:  # noqa: BLE001 - one bad request must never take the API down
-            LOG.exception("unhandled error on %s %s", req.method, req.path)
-            resp = error_response(500, "internal error; see the API log")
+        except Exception as exc:  # noqa: BLE001 - one bad request must never take the API down
+            if errors.unavailable(exc):
+                LOG.warning("%s %s: the topology store is unavailable: %s", req.method,
+                            req.path, exc)
+                unavailable = errors.StoreUnavailable(exc)
+                resp = error_response(unavailable.status, unavailable.message)
+                resp.headers["Retry-After"] = "1"
+            else:
+                LOG.exception("unhandled error on %s %s", req.method, req.path)
+                resp = error_response(500, "internal error; see the API log")
         return resp(environ, start_response)
 
     def _dispatch(self, req: webob.Request) -> webob.Response:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from tests.conftest import _console_script, _stop, find_free_port
 
@@ -135,3 +136,15 @@ def test_store_status_reports_no_divergence_and_accept_renews_the_epoch(api: str
     assert status == 200
     assert after["epoch"] != doc["epoch"] and after["acceptedEpoch"] == after["epoch"]
     assert call("GET", f"{api}/system_state")[1]["information"] is None
+
+
+def test_a_master_without_its_replicas_refuses_writes_with_503(store: Redis, api: str) -> None:
+    admin = redis.Redis(port=store.port)
+    admin.config_set("min-replicas-to-write", 1)  # as production masters are run
+    try:
+        status, error = call("POST", f"{api}/bridges", {"name": "unreplicated"})
+        assert status == 503 and "NOREPLICAS" in error["message"]
+        assert call("GET", f"{api}/bridges")[0] == 200
+    finally:
+        admin.config_set("min-replicas-to-write", 0)
+        admin.close()
