@@ -9,6 +9,14 @@
     ryu-midonet-sandbox ofctl [--run-dir DIR] HOST ARGS ...   (ovs-ofctl -O OpenFlow13)
     ryu-midonet-sandbox vsctl|appctl [--run-dir DIR] HOST ARGS ...
     ryu-midonet-sandbox wire static|normal [--run-dir DIR]   connect the VMs without an agent
+    ryu-midonet-sandbox stop|kill|start|restart [--run-dir DIR] PART [HOST]
+                                                       one part, for failure tests (below)
+
+PART is ``agent HOST``, ``ovs HOST`` (its ovsdb-server and ovs-vswitchd), ``redis``, ``api``
+and, in sentinel mode, ``redis-2``, ``sentinel-1`` .. ``sentinel-3``, ``redis-master`` and
+``redis-replica`` (by the role the sentinels give them now). ``kill`` is SIGKILL (a crash);
+``restart --kill`` kills before starting again; ``start|restart --empty`` brings a
+redis-server back without its data. See :mod:`ryu_midonet.sandbox.parts`.
 
 The run directory defaults to $RYU_MIDONET_SANDBOX_DIR or /run/ryu-midonet-sandbox/default.
 Must run as root (network namespaces).
@@ -58,6 +66,18 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("args", nargs=argparse.REMAINDER)
     wire = sub.add_parser("wire", parents=[run_dir], help="connect the VMs without an agent")
     wire.add_argument("mode", choices=["static", "normal"])
+    for action, text in (("stop", "stop one part (SIGTERM)"), ("kill", "SIGKILL one part"),
+                         ("start", "start a stopped part again"),
+                         ("restart", "stop and start one part")):
+        p = sub.add_parser(action, parents=[run_dir], help=text)
+        p.add_argument("part", help="agent, ovs, redis, redis-2, redis-master, redis-replica, "
+                                    "sentinel-N or api")
+        p.add_argument("host", nargs="?", help="the host of an agent or ovs part")
+        if action in ("start", "restart"):
+            p.add_argument("--empty", action="store_true",
+                           help="redis: remove its data first, so it comes back empty")
+        if action == "restart":
+            p.add_argument("--kill", action="store_true", help="SIGKILL instead of SIGTERM")
     return parser
 
 
@@ -101,6 +121,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         out = getattr(host, args.command)(*_rest(args.args))
         if out:
             print(out)
+    elif args.command in ("stop", "kill", "start", "restart"):
+        sb = Sandbox.attach(args.run_dir)
+        if args.command in ("stop", "kill"):
+            sb.stop_part(args.part, args.host, kill=args.command == "kill")
+        elif args.command == "start":
+            sb.start_part(args.part, args.host, empty=args.empty)
+        else:
+            sb.restart_part(args.part, args.host, kill=args.kill, empty=args.empty)
     elif args.command == "wire":
         sb = Sandbox.attach(args.run_dir)
         if args.mode == "static":
@@ -120,7 +148,13 @@ def _rest(words: list[str]) -> list[str]:
 def _print_status(status: dict[str, Any]) -> None:
     print(f"run dir   {status['run_dir']} ({'up' if status['up'] else 'down'})")
     redis = status["redis"]
-    print(f"redis     {redis['url']}  {redis['unix_url']}  alive={redis['alive']}")
+    if redis["sentinel"]:
+        print(f"redis     {redis['url']}  master={redis['master'] or 'unknown'}")
+        for name, srv in {**redis["servers"], **redis["sentinels"]}.items():
+            role = " (master)" if name == redis["master"] else ""
+            print(f"  {name:<10} {srv['address']:<20} alive={srv['alive']}{role}")
+    else:
+        print(f"redis     {redis['url']}  {redis['unix_url']}  alive={redis['alive']}")
     print(f"api       {status['api']['url'] or '-'}  alive={status['api']['alive']}")
     print(f"underlay  netns {status['underlay']['netns']} bridge {status['underlay']['bridge']}")
     for name, h in status["hosts"].items():

@@ -14,6 +14,11 @@ Example (every key but ``hosts`` has a default)::
       mtu: 9000              # room for the tunnel headers on 1500-byte VM frames
     redis:
       port: 0                # 0: a free port on 127.0.0.1 (a unix socket is always made too)
+      sentinel: false        # true: a master, one replica and three sentinels (see below)
+      service: sandbox       # with sentinel: the name the sentinels monitor the master by
+      address: 10.99.0.254   # with sentinel: the root namespace's address on the underlay,
+                             # where every server and sentinel listens (default: the highest
+                             # address of the underlay cidr that no host uses)
     api: true                # the REST API in the root namespace; or {port: 8181}; or false
     agent: none              # none | default | "template" | {command: ..., connect_timeout: 30}
     hosts:
@@ -37,6 +42,13 @@ attributes: ``{host}``, ``{host_id}``, ``{netns}``, ``{run_dir}`` (the host's di
 ``{tunnel}``, ``{redis_sock}``, ``{redis_url}`` (``unix://<sock>?db=0``), ``{bin}`` (the
 directory of the running interpreter, where this project's console scripts live) and
 ``{python}``. ``default`` stands for :data:`DEFAULT_AGENT`.
+
+Every redis-server keeps its data in an append-only file with fsync on every write, so a
+write it acknowledged survives ``kill -9``. With ``redis: {sentinel: true}`` the store is a
+master (``redis``), a replica (``redis-2``) and three sentinels (``sentinel-1`` ..
+``sentinel-3``), all reached over TCP at ``address``: a veth from the root namespace into the
+underlay switch carries it, so host namespaces reach it too. ``{redis_url}`` is then
+``redis+sentinel://ADDRESS:P1,ADDRESS:P2,ADDRESS:P3/SERVICE/0``.
 """
 
 from __future__ import annotations
@@ -117,6 +129,9 @@ class SandboxSpec:
     openflow_port: int = DEFAULT_OPENFLOW_PORT
     underlay_mtu: int = DEFAULT_UNDERLAY_MTU
     redis_port: int = 0
+    redis_sentinel: bool = False
+    redis_service: str = "sandbox"
+    store_address: ipaddress.IPv4Interface | None = None
     api: bool = True
     api_port: int = 0
     agent: AgentSpec | None = None
@@ -126,6 +141,11 @@ class SandboxSpec:
         """The network namespace of a host or VM (or ``underlay``)."""
         middle = f"{self.name}-" if self.name else ""
         return f"{self.prefix}{middle}{name}"
+
+    @property
+    def store_link(self) -> str:
+        """The root namespace's veth into the underlay (sentinel mode): ``<prefix>[<name>-]st``."""
+        return self.namespace("st")
 
     def host(self, name: str) -> HostSpec:
         for host in self.hosts:
@@ -176,8 +196,19 @@ def parse(data: dict[str, Any]) -> SandboxSpec:
     if dup:
         raise ConfigError(f"host and VM names must be unique: {', '.join(sorted(dup))}")
     redis = data.get("redis") or {}
-    _no_unknown(redis, {"port"}, "redis")
+    _no_unknown(redis, {"port", "sentinel", "service", "address"}, "redis")
+    sentinel = redis.get("sentinel", False)
+    if not isinstance(sentinel, bool):
+        raise ConfigError("redis sentinel must be true or false")
+    service = str(redis.get("service", "sandbox"))
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", service):
+        raise ConfigError(f"redis service {service!r}: use letters, digits, '_', '.' and '-'")
+    address = _store_address(redis.get("address"), cidr, hosts) if sentinel else None
     api, api_port = _api(data.get("api", True))
+    middle = f"{name}-" if name else ""
+    if sentinel and len(f"{prefix}{middle}st") > IFNAMSIZ:
+        raise ConfigError(f"prefix and name too long for the store's interface "
+                          f"{prefix}{middle}st (max {IFNAMSIZ} characters)")
     return SandboxSpec(
         hosts=hosts, vms=vms, name=name, prefix=prefix, tunnel=tunnel,
         tunnel_port=bool(data.get("tunnel_port", True)),
@@ -186,6 +217,7 @@ def parse(data: dict[str, Any]) -> SandboxSpec:
         openflow_port=_port(data.get("openflow_port", DEFAULT_OPENFLOW_PORT), "openflow_port"),
         underlay_mtu=_int(underlay.get("mtu", DEFAULT_UNDERLAY_MTU), "underlay mtu", 1280, 65000),
         redis_port=_port(redis.get("port", 0), "redis port", zero=True),
+        redis_sentinel=sentinel, redis_service=service, store_address=address,
         api=api, api_port=api_port, agent=_agent(data.get("agent")), raw=dict(data),
     )
 
@@ -222,6 +254,25 @@ def _hosts(items: Any, cidr: ipaddress.IPv4Network) -> tuple[HostSpec, ...]:
     if len(set(ips)) != len(ips):
         raise ConfigError("hosts must have distinct underlay addresses")
     return tuple(out)
+
+
+def _store_address(value: Any, cidr: ipaddress.IPv4Network,
+                   hosts: tuple[HostSpec, ...]) -> ipaddress.IPv4Interface:
+    taken = {h.underlay_ip.ip for h in hosts}
+    if value is None:
+        free = [ip for ip in cidr.hosts() if ip not in taken]
+        if not free:
+            raise ConfigError(f"underlay {cidr} has no address left for the store")
+        return ipaddress.IPv4Interface(f"{free[-1]}/{cidr.prefixlen}")
+    try:
+        ip = ipaddress.IPv4Address(str(value).split("/")[0])
+    except ValueError as exc:
+        raise ConfigError(f"redis address: {exc}") from None
+    if ip not in cidr or ip in (cidr.network_address, cidr.broadcast_address):
+        raise ConfigError(f"redis address {ip} is not a host address of the underlay {cidr}")
+    if ip in taken:
+        raise ConfigError(f"redis address {ip} is the underlay address of a host")
+    return ipaddress.IPv4Interface(f"{ip}/{cidr.prefixlen}")
 
 
 def _vms(items: Any, hosts: set[str], prefix: str) -> tuple[VmSpec, ...]:

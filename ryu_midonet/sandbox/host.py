@@ -70,6 +70,13 @@ class Host:
         self._integration_bridge()
         return records
 
+    def restart_switch(self, peers: list[ipaddress.IPv4Interface]) -> list[ProcessRecord]:
+        """Start the (stopped) Open vSwitch daemons again on their database; ``br-phy`` gets
+        its address, routes and the ``peers``' neighbour entries back."""
+        records = self.switch.start_daemons()
+        underlay.restore_phy(self.switch, self.underlay, self._sandbox.underlay_mtu, peers)
+        return records
+
     def _integration_bridge(self) -> None:
         br = self.bridge
         args = ["add-br", br, "--", "set", "Bridge", br, "datapath_type=netdev",

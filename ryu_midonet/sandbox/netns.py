@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 
 from ryu_midonet.sandbox.shell import CommandError, output, run
@@ -75,7 +76,7 @@ def add_default_route(netns: str, gateway: str) -> None:
     run(["ip", "route", "add", "default", "via", gateway], netns=netns)
 
 
-def tx_checksum_off(netns: str, dev: str) -> None:
+def tx_checksum_off(netns: str | None, dev: str) -> None:
     """Compute checksums in software: a userspace switch forwards veth frames as they are,
     so a partial (offloaded) TCP/UDP checksum would reach the receiver unfinished."""
     run(["ethtool", "-K", dev, "tx", "off"], netns=netns)
@@ -95,3 +96,12 @@ def delete_link(dev: str, netns: str | None = None) -> None:
     except CommandError as exc:
         if "Cannot find device" not in exc.stderr:
             raise
+
+
+def addresses(netns: str | None = None) -> list[tuple[str, ipaddress.IPv4Interface]]:
+    """``(device, address/prefix)`` of every IPv4 address in a namespace (the root one by
+    default)."""
+    proc = run(["ip", "-j", "-4", "addr", "show"], netns=netns)
+    return [(link["ifname"], ipaddress.IPv4Interface(f"{a['local']}/{a['prefixlen']}"))
+            for link in json.loads(proc.stdout or "[]") for a in link.get("addr_info", [])
+            if a.get("family") == "inet"]

@@ -47,6 +47,11 @@ class OvsSwitch:
             raise RuntimeError(f"run directory {self.run_dir} is too long for unix sockets")
         self.run_dir.mkdir(parents=True, exist_ok=True)
         run(["ovsdb-tool", "create", str(self.run_dir / "conf.db"), _schema()], env=self.env)
+        return self.start_daemons()
+
+    def start_daemons(self) -> list[procs.ProcessRecord]:
+        """Start ovsdb-server on the existing database, then ovs-vswitchd (also after a stop:
+        the switch's configuration is kept in the database)."""
         records = [self._daemon("ovsdb-server", [
             str(self.run_dir / "conf.db"), f"--remote=punix:{self.db_sock}",
             f"--unixctl={self.ovsdb_ctl}"])]

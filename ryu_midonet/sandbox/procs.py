@@ -121,6 +121,18 @@ def stop_all(records: Iterable[ProcessRecord], timeout: float = STOP_TIMEOUT,
             Path(rec.pidfile).unlink(missing_ok=True)
 
 
+def kill_all(records: Iterable[ProcessRecord], timeout: float = STOP_TIMEOUT,
+             children: Mapping[int, subprocess.Popen[bytes]] | None = None) -> None:
+    """SIGKILL every live process at once (a crash) and wait until they are gone."""
+    live = [rec for rec in records if rec.alive()]
+    for rec in live:
+        _signal(rec, signal.SIGKILL)
+    _wait(live, timeout, children)
+    for rec in live:
+        if rec.pidfile:
+            Path(rec.pidfile).unlink(missing_ok=True)
+
+
 def stop_pids(pids: Iterable[int], timeout: float = STOP_TIMEOUT) -> None:
     """Stop processes known only by PID (those left inside a namespace the sandbox owns)."""
     records = []

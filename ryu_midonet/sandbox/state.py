@@ -45,6 +45,13 @@ class State:
         self.processes.append(rec)
         self.save()
 
+    def put_process(self, rec: ProcessRecord) -> None:
+        """Record a process in place of any earlier one of the same name and namespace (a
+        part that was started again)."""
+        self.processes = [p for p in self.processes
+                          if (p.name, p.netns) != (rec.name, rec.netns)] + [rec]
+        self.save()
+
     def save(self) -> None:
         data = {"config": self.config, "namespaces": self.namespaces,
                 "processes": [p.to_dict() for p in self.processes], "facts": self.facts}

@@ -21,9 +21,10 @@ LOG = logging.getLogger(__name__)
 
 
 def teardown(st: State, children: Mapping[int, subprocess.Popen[bytes]] | None = None) -> None:
-    """Stop everything ``st`` records, remove its namespaces, forget the run.
+    """Stop everything ``st`` records, remove its namespaces and its root-namespace link (the
+    store's veth, in sentinel mode), forget the run.
 
-    Veth pairs go with their namespaces; the sandbox creates no link in the root namespace.
+    The other veth pairs go with their namespaces.
     """
     agents = [p for p in st.processes if p.name.startswith("agent-")]
     in_ns = [p for p in st.processes if p.netns and p not in agents]
@@ -33,6 +34,9 @@ def teardown(st: State, children: Mapping[int, subprocess.Popen[bytes]] | None =
     existing = set(netns.list_netns())
     names = [ns for ns in reversed(st.namespaces) if ns in existing]
     procs.stop_pids(pid for ns in names for pid in netns.pids(ns))
+    link = st.facts.get("store_link")
+    if link:
+        netns.delete_link(str(link))
     for ns in names:
         netns.delete(ns)
     for path in (st.run_dir / "redis.sock",):

@@ -1,7 +1,9 @@
 """The physical network between sandbox hosts, and OVS userspace tunnelling on each host.
 
 The underlay is a Linux bridge ``br-ul`` in a namespace of its own (``<prefix>underlay``), with
-one veth to every host: ``ul-<host>`` on the bridge, ``ul0`` inside the host namespace.
+one veth to every host: ``ul-<host>`` on the bridge, ``ul0`` inside the host namespace. In
+sentinel mode one more veth gives the root namespace an address there (the store's address):
+``store0`` on the bridge, ``<prefix>[<name>-]st`` in the root namespace.
 
 With the userspace (netdev) datapath OVS builds tunnel headers itself, so the host's underlay
 address must sit on a bridge OVS owns: ``br-phy`` (datapath_type=netdev) holds ``ul0`` as a
@@ -21,11 +23,12 @@ import time
 
 from ryu_midonet.sandbox import netns
 from ryu_midonet.sandbox.ovs import OvsSwitch
-from ryu_midonet.sandbox.shell import CommandError
+from ryu_midonet.sandbox.shell import CommandError, run
 
 UNDERLAY_BRIDGE = "br-ul"
 PHY_BRIDGE = "br-phy"
 HOST_NIC = "ul0"
+STORE_PORT = "store0"
 
 
 def phy_mac(ip: ipaddress.IPv4Interface | ipaddress.IPv4Address) -> str:
@@ -46,6 +49,41 @@ def attach(underlay_ns: str, host: str, host_ns: str, mtu: int) -> None:
     netns.add_veth(port, underlay_ns, HOST_NIC, host_ns, mtu)
     netns.set_up(underlay_ns, port, master=UNDERLAY_BRIDGE)
     netns.set_up(host_ns, HOST_NIC)
+
+
+def add_store_link(underlay_ns: str, link: str, ip: ipaddress.IPv4Interface, mtu: int) -> None:
+    """Give the root namespace ``ip`` on the underlay: a veth ``link`` whose other end
+    (``store0``) is a port of the underlay switch. Checksums are computed in software, since
+    the hosts receive these frames through their userspace ``br-phy``."""
+    if link in netns.links(None, link):
+        raise RuntimeError(f"interface {link} already exists in the root namespace "
+                           "(another sandbox of this name is up; 'down' or 'clean' it first)")
+    for other, cidr in netns.addresses(None):
+        if cidr.network.subnet_of(ip.network):
+            raise RuntimeError(f"the root namespace already has {cidr} on {other}, in the "
+                               f"underlay {ip.network}: give this sandbox another underlay cidr")
+    run(["ip", "link", "add", link, "mtu", str(mtu), "type", "veth", "peer", "name",
+         STORE_PORT, "netns", underlay_ns, "mtu", str(mtu)])
+    netns.set_up(underlay_ns, STORE_PORT, master=UNDERLAY_BRIDGE)
+    netns.tx_checksum_off(None, link)
+    netns.add_address(None, link, str(ip))
+    netns.set_up(None, link)
+
+
+def restore_phy(switch: OvsSwitch, ip: ipaddress.IPv4Interface, mtu: int,
+                peers: list[ipaddress.IPv4Interface], timeout: float = 10.0) -> None:
+    """After ovs-vswitchd restarted: its ``br-phy`` device is new, without the address, and
+    its tunnel routes and neighbours are gone; put them back."""
+    deadline = time.monotonic() + timeout
+    while PHY_BRIDGE not in netns.links(switch.netns, PHY_BRIDGE):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"ovs-vswitchd in {switch.netns} did not create {PHY_BRIDGE}")
+        time.sleep(0.02)
+    netns.set_up(switch.netns, PHY_BRIDGE, mtu=mtu)
+    if all(cidr != ip for _dev, cidr in netns.addresses(switch.netns)):
+        netns.add_address(switch.netns, PHY_BRIDGE, str(ip))
+    ensure_route(switch, ip)
+    add_neighbours(switch, peers)
 
 
 def setup_phy(switch: OvsSwitch, ip: ipaddress.IPv4Interface, mtu: int) -> None:
