@@ -78,6 +78,10 @@ def _start_redis(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes], s
                 "--daemonize", "no",
                 "--dir", str(workdir),
                 "--logfile", str(logfile),
+                # Not persistent, unlike the product's store (tools/redis-server.sh and the
+                # sandbox use an append-only file with fsync on every write): every test
+                # starts from FLUSHALL and nothing outlives the session, so an fsync per
+                # write would only slow the suite down. Durability has tests of its own.
                 "--save", "",
                 "--appendonly", "no",
             ],
