@@ -122,11 +122,11 @@ def stop(sb: Sandbox, part: Part, kill: bool,
 
 def start(sb: Sandbox, part: Part, empty: bool, track: Track) -> None:
     """Start a stopped part and wait until it works."""
+    if empty and (part.kind != "redis" or part.name.startswith("sentinel-")):
+        raise RuntimeError("only a redis-server can be started empty")
     live = running(sb, part)
     if live:
         raise RuntimeError(f"{part} is already running (pid {live[0].pid})")
-    if empty and (part.kind != "redis" or part.name.startswith("sentinel-")):
-        raise RuntimeError("only a redis-server can be started empty")
     if part.kind == "agent":
         _start_agent(sb, part.name, track)
     elif part.kind == "ovs":
