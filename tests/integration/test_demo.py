@@ -2,8 +2,8 @@
 ``make demo-stop``, which leaves no namespace behind.
 
 The demo listens on fixed ports (redis 6390, the API 8181) and names its namespaces
-``rm-demo-*``; no other test uses them, and this test refuses to run beside a demo that is
-already up.
+``rm-demo-*``; no other test uses them (the others take free ports and their own names), and
+this test refuses to run beside a demo that is already up.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def test_make_demo_twice_from_a_fresh_clone_then_demo_stop(tmp_path: Path) -> No
         for _run in range(2):
             done = make(clone, env, "demo")
             assert done.returncode == 0, done.stdout + done.stderr
+            assert "Python packages up to date" in done.stdout  # the shared venv untouched
             assert "3 packets transmitted, 3 received, 0% packet loss" in done.stdout
             assert "64 bytes from 10.0.1.12" in done.stdout
             assert netns.list_netns(DEMO_NAMESPACES)
