@@ -76,10 +76,30 @@ def test_explicit_and_generated_underlay_addresses() -> None:
     ({"prefix": "rm"}, "ending with '-'"),
     ({"agent": 3}, "agent must be"),
     ({"api": "yes"}, "api must be"),
+    ({"redis": {"sentinel": "yes"}}, "sentinel must be true or false"),
+    ({"redis": {"sentinel": True, "service": "my master"}}, "redis service"),
+    ({"redis": {"sentinel": True, "address": "10.98.0.9"}}, "not a host address of the"),
+    ({"redis": {"sentinel": True, "address": "10.99.0.255"}}, "not a host address of the"),
+    ({"redis": {"sentinel": True, "address": "10.99.0.2"}}, "underlay address of a host"),
+    ({"redis": {"sentinel": True}, "name": "averylongname"}, "too long for the store"),
 ])
 def test_invalid_descriptions(change: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse(minimal(**change))
+
+
+def test_redis_modes() -> None:
+    single = parse(minimal())
+    assert (single.redis_sentinel, single.store_address) == (False, None)
+    spec = parse(minimal(name="sen", redis={"sentinel": True, "port": 7000}))
+    assert spec.redis_sentinel and spec.redis_service == "sandbox" and spec.redis_port == 7000
+    assert spec.store_address == ipaddress.IPv4Interface("10.99.0.254/24")
+    assert spec.store_link == "rm-sen-st"
+    small = parse(minimal(underlay={"cidr": "10.5.0.0/30"}, redis={"sentinel": True},
+                          hosts=[{"name": "h1", "underlay_ip": "10.5.0.2"}]))
+    assert small.store_address == ipaddress.IPv4Interface("10.5.0.1/30")
+    given = parse(minimal(redis={"sentinel": True, "service": "mn", "address": "10.99.0.7"}))
+    assert (given.redis_service, str(given.store_address)) == ("mn", "10.99.0.7/24")
 
 
 def test_yaml_text_and_non_mapping() -> None:
@@ -107,6 +127,8 @@ def test_agent_command_is_formatted_with_the_host_attributes(tmp_path: Path) -> 
         "--host-id-file", f"{tmp_path}/hosts/h2/host_id", "--host-name", "h2",
         "--ovsdb-connection", f"unix:{tmp_path}/hosts/h2/db.sock",
         "--integration-bridge", "br-int", "ryu_midonet.apps.agent"]
+    url = "redis+sentinel://10.99.0.254:1,10.99.0.254:2/sandbox/0"
+    assert agent.command(sb.spec.agent, host, sb.redis_sock, url)[1:3] == ["--redis-url", url]
     with pytest.raises(RuntimeError, match="unknown field 'nope'"):
         agent.command(AgentSpec("x {nope}"), host, sb.redis_sock)
 
