@@ -13,7 +13,8 @@ Example (every key but ``hosts`` has a default)::
       cidr: 10.99.0.0/24     # hosts without underlay_ip get .1, .2, ... in host order
       mtu: 9000              # room for the tunnel headers on 1500-byte VM frames
     redis:
-      port: 0                # 0: a free port on 127.0.0.1 (a unix socket is always made too)
+      port: 0                # 0: a free port on 127.0.0.1 (a unix socket is always made too);
+                             # with sentinel, the first server's (the other ports are free ones)
       sentinel: false        # true: a master, one replica and three sentinels (see below)
       service: sandbox       # with sentinel: the name the sentinels monitor the master by
       address: 10.99.0.254   # with sentinel: the root namespace's address on the underlay,
