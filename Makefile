@@ -38,7 +38,7 @@ test: lint
 demo: deps
 	bash tools/demo.sh
 
-## demo-stop: stop the demo's redis-server and API
+## demo-stop: take the demo sandbox down (its processes by PID, its namespaces)
 demo-stop:
 	bash tools/demo.sh stop
 
