@@ -85,6 +85,8 @@ class Sandbox:
 
     @property
     def redis_sock(self) -> Path:
+        """The unix socket of the server named ``redis`` (in sentinel mode it is the master
+        only until a failover: use :attr:`redis_url` there)."""
         return self.run_dir / "redis.sock"
 
     @property
