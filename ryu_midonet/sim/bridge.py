@@ -1,17 +1,24 @@
 """The virtual L2 switch: MAC learning, unicast to the learned port, flooding otherwise.
 
+- VLAN isolation: a port's ``vlanId`` puts it on that VLAN's segment of the bridge; ports
+  without one (or with VLAN id 0, which 802.1Q reserves for "no VLAN") share the untagged
+  segment. A frame only ever leaves through ports of the segment it entered on -- unicast,
+  unknown unicast and floods alike -- so traffic never crosses VLANs. MidoNet's VLAN-aware
+  bridges also push and pop tags on trunk ports; until trunks exist a port without a VLAN id
+  is not one: frames' own 802.1Q tags are carried unchanged and do not choose a segment. A
+  router port linked through a bridge port is reachable from that port's segment only.
 - The source MAC is learned behind the ingress port, keyed (mac, vlan) where vlan is the
-  ingress port's ``vlanId`` (None for ports without one; frames' own VLAN tags are not used
-  yet). Learning is a side effect, not an input of the decision: ``eth_src`` is not read; the
-  entry goes to ``Result.learned``. As in MidoNet it happens before the inbound filters, so a
-  frame a chain drops still teaches its source. Group (multicast) sources are not learned.
+  ingress port's segment (None: untagged). Learning is a side effect, not an input of the
+  decision: ``eth_src`` is not read; the entry goes to ``Result.learned``. As in MidoNet it
+  happens before the inbound filters, so a frame a chain drops still teaches its source.
+  Group (multicast) sources are not learned.
 - MACs of router ports linked to the bridge are known without learning (like MidoNet's
   MAC -> logical port map): frames to them go straight to the linking port.
 - A unicast destination learned on another port goes there; learned on the ingress port, the
   frame is dropped; unknown, or a group address (broadcast, multicast), the frame floods to
-  every other port: exterior ports get a copy, interior ones carry it into their peer device.
-  A flood caused by an unknown MAC is tagged with that MAC's entry, so learning it later
-  removes the flood flow.
+  every other port of its segment: exterior ports get a copy, interior ones carry it into
+  their peer device. A flood caused by an unknown MAC is tagged with that MAC's entry, so
+  learning it later removes the flood flow.
 - The decision reads ``eth_dst`` only. The bridge answers nothing itself (no ARP proxy yet).
 """
 
@@ -34,13 +41,19 @@ def router_macs(view: TopologyView, bridge_id: str) -> dict[str, tuple[Obj, Obj]
     return out
 
 
+def segment(port: Obj) -> int | None:
+    """The VLAN a bridge port is on (None: the untagged segment)."""
+    return port.get("vlanId") or None
+
+
 class Bridge:
     kind = "bridge"
 
     def process(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> None:
         bridge_id = device["id"]
-        vlan = in_port.get("vlanId")
-        static = router_macs(ctx.view, bridge_id)
+        vlan = segment(in_port)
+        static = {mac: link for mac, link in router_macs(ctx.view, bridge_id).items()
+                  if segment(link[0]) == vlan}
         src = frame.packet.eth_src.lower()
         if not is_multicast(src) and src not in static:
             changed = ctx.state.macs.learn(bridge_id, src, vlan, in_port["id"])
@@ -70,7 +83,7 @@ class Bridge:
         ctx.tag(mac_tag(bridge_id, dst))
         port_id = ctx.state.macs.get(bridge_id, dst, vlan)
         port = ctx.view.get("port", port_id)
-        if port is None or port.get("deviceId") != bridge_id:
+        if port is None or port.get("deviceId") != bridge_id or segment(port) != vlan:
             ctx.trace(frame, f"{dst}{_on(vlan)} is not learned: flooding")
             self._flood(ctx, device, in_port, frame)
         elif port["id"] == in_port["id"]:
@@ -81,8 +94,9 @@ class Bridge:
             self._forward(ctx, device, port, frame)
 
     def _flood(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> None:
+        vlan = segment(in_port)
         for port in ctx.view.ports_of(device["id"]):
-            if port["id"] != in_port["id"]:
+            if port["id"] != in_port["id"] and segment(port) == vlan:
                 self._forward(ctx, device, port, frame)
 
     def _forward(self, ctx: Context, device: Obj, port: Obj, frame: Frame) -> None:

@@ -84,20 +84,69 @@ def test_broadcast_and_multicast_flood_without_a_table_lookup() -> None:
         assert not any(t.startswith("mac:") for t in result.tags)
 
 
-def test_vlan_ports_learn_per_vlan() -> None:
+def vlan_bridge() -> TopologyBuilder:
     b = TopologyBuilder()
     br = b.bridge("br")
-    b.bridge_port(br, port_id="v10", vlanId=10)
-    b.bridge_port(br, port_id="v20", vlanId=20)
+    for port_id, vlan in (("v10", 10), ("v10b", 10), ("v20", 20), ("v20b", 20)):
+        b.bridge_port(br, port_id=port_id, vlanId=vlan)
     b.bridge_port(br, port_id="plain")
+    b.bridge_port(br, port_id="plain2")
+    return b
+
+
+def test_vlan_ports_learn_per_vlan() -> None:
+    b = vlan_bridge()
     state = State.in_memory()
     result = simulate(b.view(), state, "v10", frame(VM1, VM2))
     assert result.learned == [MacLearning("br", VM1, 10, "v10")]
     assert state.macs.get("br", VM1, 10) == "v10"
     assert state.macs.get("br", VM1, None) is None
-    # from an untagged port the VLAN-10 entry does not apply: flood
+    # from an untagged port the VLAN-10 entry does not apply, and the flood stays untagged
     result = simulate(b.view(), state, "plain", frame(VM3, VM1))
-    assert result.outputs == [Output("v10"), Output("v20")]
+    assert result.outputs == [Output("plain2")]
+
+
+def test_unknown_unicast_and_broadcast_stay_in_their_vlan() -> None:
+    b = vlan_bridge()
+    state = State.in_memory()
+    for dst in (VM2, BCAST):
+        assert simulate(b.view(), state, "v20", frame(VM1, dst)).outputs == [Output("v20b")]
+        assert simulate(b.view(), state, "v10", frame(VM3, dst)).outputs == [Output("v10b")]
+
+
+def test_a_mac_learned_on_another_vlan_is_not_a_destination() -> None:
+    b = vlan_bridge()
+    state = State.in_memory()
+    state.macs.learn("br", VM2, 20, "v20")
+    result = simulate(b.view(), state, "v10", frame(VM1, VM2))
+    assert result.outputs == [Output("v10b")]  # a flood in VLAN 10, not a unicast to VLAN 20
+    # even a stale entry pointing at a port of another VLAN is not followed
+    state.macs.learn("br", VM2, 10, "v20")
+    assert simulate(b.view(), state, "v10", frame(VM1, VM2)).outputs == [Output("v10b")]
+    # the same MAC on the right VLAN is forwarded as usual
+    state.macs.learn("br", VM2, 10, "v10b")
+    assert simulate(b.view(), state, "v10", frame(VM1, VM2)).outputs == [Output("v10b")]
+    assert simulate(b.view(), state, "plain", frame(VM1, VM2)).outputs == [Output("plain2")]
+
+
+def test_vlan_zero_is_the_untagged_segment() -> None:
+    b = vlan_bridge()
+    b.bridge_port(b.objects["bridge"]["br"], port_id="zero", vlanId=0)
+    result = simulate(b.view(), State.in_memory(), "zero", frame(VM1, BCAST))
+    assert result.outputs == [Output("plain"), Output("plain2")]
+
+
+def test_router_reached_only_from_the_segment_of_its_link() -> None:
+    b = vlan_bridge()
+    br = b.objects["bridge"]["br"]
+    rtr = b.router("r")
+    link = b.bridge_port(br, port_id="uplink", vlanId=10)
+    b.link(link, b.router_port(rtr, "10.0.0.1/24", "02:aa:00:00:00:01", port_id="rp"))
+    state = State.in_memory()
+    to_router = frame(VM1, "02:aa:00:00:00:01")
+    assert "r" in simulate(b.view(), state, "v10", to_router).tags
+    result = simulate(b.view(), state, "v20", to_router)
+    assert "r" not in result.tags and result.outputs == [Output("v20b")]
 
 
 def test_unbound_and_down_ports_get_nothing_but_are_tagged() -> None:
