@@ -43,9 +43,12 @@ class LocalSwitch:
                         ("max_backoff", CONTROLLER_MAX_BACKOFF_MS)).execute(check_error=True)
 
     def ensure_tunnel(self, kind: str, udp_port: int | None = None) -> str:
-        """A flow-based tunnel port (``remote_ip=flow key=flow``); returns its name."""
+        """A flow-based tunnel port (``remote_ip=flow key=flow``); returns its name.
+
+        Encapsulated packets leave with outer TTL 255, as MidoNet's tunnels do.
+        """
         name = TUNNEL_PORTS[kind]
-        options = {"remote_ip": "flow", "key": "flow"}
+        options = {"remote_ip": "flow", "key": "flow", "ttl": "255"}
         if kind == "vxlan" and udp_port:
             options["dst_port"] = str(udp_port)
         with self.api.transaction(check_error=True) as txn:

@@ -7,7 +7,8 @@ Inside the namespace ``<prefix>[<sandbox>-]<host>``:
   protocols=OpenFlow13, in-band control off, controller ``tcp:127.0.0.1:<ofport>`` (retried
   every second at most, so an agent started later is picked up quickly);
 - unless ``tunnel_port: false``, the flow-based tunnel port: ``tun-vxlan`` (type=vxlan,
-  remote_ip=flow, key=flow, dst_port=6677) or ``tun-gre`` (type=gre, remote_ip=flow, key=flow);
+  remote_ip=flow, key=flow, dst_port=6677) or ``tun-gre`` (type=gre, remote_ip=flow, key=flow),
+  with outer TTL 255;
 - ``Open_vSwitch`` external_ids ``system-id`` (the host id) and ``hostname``.
 """
 
@@ -24,6 +25,7 @@ from ryu_midonet.sandbox.procs import ProcessRecord
 from ryu_midonet.sandbox.shell import Command, run
 
 TUNNEL_PORTS = {"vxlan": "tun-vxlan", "gre": "tun-gre"}
+TUNNEL_TTL = 255  # the outer TTL of encapsulated packets, as the agent sets it
 CONTROLLER_MAX_BACKOFF_MS = 1000
 
 
@@ -84,7 +86,8 @@ class Host:
                 "controller=@ctl", "--", "--id=@ctl", "create", "Controller",
                 f"target=\"{self.controller}\"", f"max_backoff={CONTROLLER_MAX_BACKOFF_MS}"]
         if self._sandbox.tunnel_port:
-            options = ["options:remote_ip=flow", "options:key=flow"]
+            options = ["options:remote_ip=flow", "options:key=flow",
+                       f"options:ttl={TUNNEL_TTL}"]
             if self.tunnel == "vxlan":
                 options.append(f"options:dst_port={self.vxlan_port}")
             args += ["--", "add-port", br, self.tunnel_port, "--", "set", "Interface",

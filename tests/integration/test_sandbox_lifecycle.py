@@ -68,7 +68,7 @@ def test_up_builds_hosts_and_vms_and_down_removes_everything(run_dir: Path) -> N
         assert h1.vsctl("get", "Bridge", "br-int", "protocols") == "[OpenFlow13]"
         assert h1.vsctl("get", "Controller", "br-int", "target") == '"tcp:127.0.0.1:6653"'
         assert h1.vsctl("get", "Interface", "tun-vxlan", "options") == (
-            '{dst_port="6677", key=flow, remote_ip=flow}')
+            '{dst_port="6677", key=flow, remote_ip=flow, ttl="255"}')
         assert "OFPT_FEATURES_REPLY" in h1.ofctl("show", "br-int")
         # The VM's host-side interface is up in the host namespace, on no bridge.
         assert "rm-vm1-tap" in h1.exec("ip -br link show up", check=True).stdout
