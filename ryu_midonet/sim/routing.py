@@ -15,6 +15,13 @@
    destination address, protocol, L4 source and destination port) modulo their number, with the
    routes ordered by id. The hash is a fixed function of the packet (not Python's salted
    ``hash``), so every agent picks the same route for the same flow.
+
+   Fragments: only the first fragment of a datagram carries the L4 ports, so every fragment
+   -- first and later alike -- hashes its addresses and protocol with ports 0 (the kernel's
+   L3 hash for fragments does the same). All fragments of a datagram thus take one path and
+   can be reassembled at its end. A TCP or UDP decision therefore also reads ``ip_frag``: its
+   flow matches unfragmented packets (5-tuple) or fragments (addresses and protocol) only, so
+   a first fragment never follows the flow of an unfragmented packet with the same ports.
 """
 
 from __future__ import annotations
@@ -65,16 +72,27 @@ def lookup(candidates: Iterable[Obj], src: str) -> list[Obj]:
 
 
 def ecmp_fields(packet: Packet) -> tuple[str, ...]:
-    """The header fields the ECMP choice hashes."""
-    return ("ipv4_src", "ipv4_dst", "ip_proto", *ECMP_FIELDS.get(packet.ip_proto or 0, ()))
+    """The header fields the ECMP choice hashes (and whether the packet is a fragment)."""
+    names = ECMP_FIELDS.get(packet.ip_proto or 0)
+    if names is None:
+        return ("ipv4_src", "ipv4_dst", "ip_proto")
+    if is_fragment(packet):
+        return ("ipv4_src", "ipv4_dst", "ip_proto", "ip_frag")
+    return ("ipv4_src", "ipv4_dst", "ip_proto", "ip_frag", *names)
+
+
+def is_fragment(packet: Packet) -> bool:
+    return packet.ip_frag in ("first", "later")
 
 
 def ecmp_pick(routes: list[Obj], packet: Packet) -> Obj:
-    """One of ``routes`` (ordered by id) for this flow."""
+    """One of ``routes`` (ordered by id) for this flow; one for every fragment of a datagram."""
     if len(routes) == 1:
         return routes[0]
     names = ECMP_FIELDS.get(packet.ip_proto or 0)
-    sport, dport = (getattr(packet, names[0]), getattr(packet, names[1])) if names else (0, 0)
+    sport, dport = 0, 0
+    if names and not is_fragment(packet):
+        sport, dport = getattr(packet, names[0]), getattr(packet, names[1])
     key = f"{packet.ipv4_src}|{packet.ipv4_dst}|{packet.ip_proto or 0}|{sport or 0}|{dport or 0}"
     digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
     return routes[int.from_bytes(digest, "big") % len(routes)]

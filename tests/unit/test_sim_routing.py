@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
+from ryu_midonet.datapath.translator import match_for
 from ryu_midonet.sim import routing, simulate
 from ryu_midonet.sim.builder import TopologyBuilder
 from ryu_midonet.sim.model import ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
@@ -102,12 +103,61 @@ def test_ecmp_hash_value_is_pinned() -> None:
 
 def test_ecmp_fields_depend_on_the_protocol() -> None:
     assert routing.ecmp_fields(tcp("1.1.1.1", "2.2.2.2")) == (
-        "ipv4_src", "ipv4_dst", "ip_proto", "tcp_src", "tcp_dst")
+        "ipv4_src", "ipv4_dst", "ip_proto", "ip_frag", "tcp_src", "tcp_dst")
     udp = Packet(eth_src=HOST, eth_dst=RMAC, eth_type=ETH_IPV4, ipv4_src="1.1.1.1",
                  ipv4_dst="2.2.2.2", ip_proto=IP_UDP, udp_src=1, udp_dst=2)
     assert routing.ecmp_fields(udp)[-2:] == ("udp_src", "udp_dst")
     icmp = udp.replace(ip_proto=IP_ICMP, udp_src=None, udp_dst=None)
     assert routing.ecmp_fields(icmp) == ("ipv4_src", "ipv4_dst", "ip_proto")
+
+
+def ecmp_table(n: int = 4) -> tuple[TopologyBuilder, State]:
+    b, r, p = table()
+    state = State.in_memory()
+    for i in range(1, n + 1):
+        b.route(r, "0.0.0.0/0", p[f"up{i}"], gw=f"192.0.{i}.2", route_id=f"ecmp{i}")
+        state.arps.put("r", f"192.0.{i}.2", f"02:00:00:00:0{i}:02")
+    return b, state
+
+
+def udp_fragments(src: str, sport: int) -> tuple[Packet, Packet]:
+    first = Packet(eth_src=HOST, eth_dst=RMAC, eth_type=ETH_IPV4, ipv4_src=src,
+                   ipv4_dst="8.8.8.8", ip_proto=IP_UDP, nw_ttl=64, ip_frag="first",
+                   udp_src=sport, udp_dst=53)
+    return first, first.replace(ip_frag="later", udp_src=None, udp_dst=None)
+
+
+def test_every_fragment_of_a_datagram_takes_the_same_path() -> None:
+    b, state = ecmp_table()
+    for host in range(1, 40):
+        for sport in (1000, 2000, 3000):
+            first, later = udp_fragments(f"10.9.0.{host}", sport)
+            a = simulate(b.view(), state, "in", first)
+            z = simulate(b.view(), state, "in", later)
+            assert a.outputs == z.outputs and len(a.outputs) == 1
+            # the first fragment's flow does not depend on its ports, so it is exact for the
+            # first fragments of every datagram between the two hosts
+            assert a.fields_read == z.fields_read == {
+                "eth_dst", "eth_type", "vlan_vid", "ipv4_src", "ipv4_dst", "ip_proto", "ip_frag"}
+
+
+def test_fragments_still_spread_over_the_paths_by_address() -> None:
+    b, state = ecmp_table()
+    used = {simulate(b.view(), state, "in", udp_fragments(f"10.9.0.{h}", 1)[1]).outputs[0]
+            for h in range(1, 60)}
+    assert len(used) == 4
+
+
+def test_an_unfragmented_packet_flow_is_not_one_for_first_fragments() -> None:
+    b, state = ecmp_table()
+    whole = Packet(eth_src=HOST, eth_dst=RMAC, eth_type=ETH_IPV4, ipv4_src="10.9.0.5",
+                   ipv4_dst="8.8.8.8", ip_proto=IP_UDP, nw_ttl=64, udp_src=1000, udp_dst=53)
+    result = simulate(b.view(), state, "in", whole)
+    assert {"udp_src", "udp_dst", "ip_frag"} <= result.fields_read
+    assert match_for(whole, 1, result.fields_read)["ip_frag"] == (0, 3)
+    first = udp_fragments("10.9.0.5", 1000)[0]
+    match = match_for(first, 1, simulate(b.view(), state, "in", first).fields_read)
+    assert match["ip_frag"] == (1, 3) and "udp_src" not in match
 
 
 def test_simulated_ecmp_reads_the_five_tuple() -> None:
