@@ -21,6 +21,13 @@ A chain runs its rules in list order (``chain.ruleIds``); rules whose condition
   translation, or a rule for a packet NAT does not handle, goes on with the next rule; no free
   translation drops the packet.
 
+A router's inbound chains (its ingress port's and its own) that drop the first fragment of a
+datagram answer the sender, as MidoNet does, with ICMP destination unreachable, fragmentation
+needed (code 4), from the ingress port: without its first fragment the datagram can never be
+reassembled. Later fragments are dropped silently (no ICMP error about them, RFC 1122), and so
+are unfragmented packets. A drop at a router's inbound chain thus reads ``ip_frag``; the
+answered first fragments are not cached, so each one is answered.
+
 The end of a chain accepts. Later rules see the packet as earlier rules rewrote it. Every chain
 and rule looked at tags the decision (a change to one removes the flows built on it); a missing
 chain or rule tags its id too, so creating it does.
@@ -92,7 +99,7 @@ class ChainFilters:
     def pre(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> Frame | None:
         return self._through(ctx, (in_port.get("inboundFilterId"),
                                    device.get("inboundFilterId")),
-                             Where(device, in_port), frame)
+                             Where(device, in_port), frame, inbound=True)
 
     def post(self, ctx: Context, device: Obj, out_port: Obj, frame: Frame) -> Frame | None:
         return self._through(ctx, (device.get("outboundFilterId"),
@@ -100,20 +107,23 @@ class ChainFilters:
                              Where(device, ctx.view.get("port", frame.in_port), out_port), frame)
 
     def _through(self, ctx: Context, chain_ids: tuple[str | None, ...], where: Where,
-                 frame: Frame) -> Frame | None:
+                 frame: Frame, inbound: bool = False) -> Frame | None:
         """Run the chains that are set, in order; None as soon as one drops the packet."""
         for chain_id in chain_ids:
             if chain_id:
-                passed = self._filter(ctx, chain_id, where, frame)
+                passed = self._filter(ctx, chain_id, where, frame, inbound)
                 if passed is None:
                     return None
                 frame = passed
         return frame
 
-    def _filter(self, ctx: Context, chain_id: str, where: Where, frame: Frame) -> Frame | None:
+    def _filter(self, ctx: Context, chain_id: str, where: Where, frame: Frame,
+                inbound: bool) -> Frame | None:
         verdict, frame = run_chain(ctx, chain_id, where, frame)
         if verdict == REJECT:
             _reject(ctx, where, frame)
+        elif verdict == DROP and inbound:
+            _frag_needed(ctx, where, frame)
         return None if verdict in (DROP, REJECT) else frame
 
 
@@ -127,4 +137,22 @@ def _reject(ctx: Context, where: Where, frame: Frame) -> None:
         return
     ctx.emit(frame, port, packets.icmp_error(entered, packets.ICMP_UNREACH,
                                              UNREACH_FILTER_PROHIBITED, port["portAddress"],
+                                             port["portMac"]))
+
+
+def _frag_needed(ctx: Context, where: Where, frame: Frame) -> None:
+    """ICMP fragmentation needed back to the sender of a first fragment a router dropped."""
+    port, entered = where.in_port, frame.entered or frame.packet
+    if port is None or port.get("type") != "Router" or not port.get("portAddress"):
+        return
+    ctx.read(frame, "ip_frag")
+    if entered.ip_frag != "first":
+        return
+    ctx.uncacheable()
+    if not packets.may_answer_with_error(entered):
+        ctx.trace(frame, "no ICMP error for this packet")
+        return
+    ctx.trace(frame, "first fragment dropped: ICMP fragmentation needed")
+    ctx.emit(frame, port, packets.icmp_error(entered, packets.ICMP_UNREACH,
+                                             packets.UNREACH_FRAG_NEEDED, port["portAddress"],
                                              port["portMac"]))

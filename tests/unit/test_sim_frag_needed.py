@@ -1,0 +1,119 @@
+"""A router's inbound chain dropping a fragmented datagram: the sender hears of it once.
+
+The topology (as in the chain evaluation tests)::
+
+    vm1, vm2 --[bridge br]-- br:up ~ r:in 10.0.0.1/24
+                                 router r   r:out 192.0.2.1/24 (exterior) -> 192.0.2.10
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ryu_midonet.datapath.translator import cacheable
+from ryu_midonet.sim import simulate
+from ryu_midonet.sim.builder import TopologyBuilder
+from ryu_midonet.sim.chainbuilder import chain, rule
+from ryu_midonet.sim.model import ETH_IPV4, IP_UDP, Emit, Packet
+from ryu_midonet.sim.packets import ip_quote
+from ryu_midonet.sim.state import State
+
+VM1, RIN, ROUT, OUT = (f"02:00:00:00:00:0{n}" for n in (1, 3, 4, 5))
+
+
+@pytest.fixture
+def b() -> TopologyBuilder:
+    b = TopologyBuilder()
+    br, r = b.bridge("br"), b.router("r")
+    b.bridge_port(br, port_id="vm1")
+    b.bridge_port(br, port_id="vm2")
+    b.link(b.bridge_port(br, port_id="br:up"),
+           b.router_port(r, "10.0.0.1/24", RIN, port_id="r:in"))
+    b.router_port(r, "192.0.2.1/24", ROUT, host="gw", port_id="r:out")
+    return b
+
+
+@pytest.fixture
+def state() -> State:
+    state = State.in_memory()
+    state.arps.put("r", "192.0.2.10", OUT)
+    state.macs.learn("br", VM1, None, "vm1")
+    return state
+
+
+def udp(frag: str = "no") -> Packet:
+    p = Packet(eth_src=VM1, eth_dst=RIN, eth_type=ETH_IPV4, ipv4_src="10.0.0.11",
+               ipv4_dst="192.0.2.10", ip_proto=IP_UDP, nw_ttl=64, ip_frag=frag,
+               udp_src=5000, udp_dst=53)
+    return p.replace(udp_src=None, udp_dst=None) if frag == "later" else p
+
+
+def frag_needed(about: Packet) -> Emit:
+    return Emit("vm1", Packet(eth_src=RIN, eth_dst=VM1, eth_type=ETH_IPV4, ipv4_src="10.0.0.1",
+                              ipv4_dst="10.0.0.11", ip_proto=1, nw_ttl=64, icmpv4_type=3,
+                              icmpv4_code=4, payload=ip_quote(about)))
+
+
+def drop_on(b: TopologyBuilder, where: str, **condition: object) -> None:
+    c = chain(b, "c")
+    rule(b, c, "drop", **condition)
+    if where == "router":
+        b.objects["router"]["r"]["inboundFilterId"] = c["id"]
+    else:
+        b.objects["port"][where]["inboundFilterId"] = c["id"]
+
+
+@pytest.mark.parametrize("where", ["router", "r:in"])
+def test_dropped_first_fragment_gets_fragmentation_needed(b: TopologyBuilder, state: State,
+                                                          where: str) -> None:
+    drop_on(b, where)
+    first = udp("first")
+    result = simulate(b.view(), state, "vm1", first)
+    assert result.dropped
+    assert result.emits == [frag_needed(first)]
+    # every dropped first fragment is answered: nothing may be cached
+    assert not cacheable(result)
+    assert simulate(b.view(), state, "vm1", first).emits == [frag_needed(first)]
+
+
+def test_the_quote_says_first_fragment(b: TopologyBuilder, state: State) -> None:
+    drop_on(b, "router")
+    quote = simulate(b.view(), state, "vm1", udp("first")).emits[0].packet.payload
+    assert quote[6:8] == b"\x20\x00"  # more fragments, offset 0
+
+
+def test_later_fragments_and_whole_datagrams_are_dropped_silently(b: TopologyBuilder,
+                                                                   state: State) -> None:
+    drop_on(b, "router")
+    for packet in (udp("later"), udp("no")):
+        result = simulate(b.view(), state, "vm1", packet)
+        assert result.dropped and not result.emits
+        # cached as drops, for that kind of packet only
+        assert result.cacheable and "ip_frag" in result.fields_read
+
+
+def test_a_header_only_drop_rule_answers_first_fragments_and_passes_later_ones(
+        b: TopologyBuilder, state: State) -> None:
+    drop_on(b, "router", fragmentPolicy="header")
+    assert simulate(b.view(), state, "vm1", udp("first")).emits == [frag_needed(udp("first"))]
+    later = simulate(b.view(), state, "vm1", udp("later"))
+    assert [o.port_id for o in later.outputs] == ["r:out"] and not later.emits
+
+
+def test_outbound_chain_and_bridge_drops_send_nothing(b: TopologyBuilder,
+                                                      state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "drop")
+    b.objects["router"]["r"]["outboundFilterId"] = c["id"]
+    assert not simulate(b.view(), state, "vm1", udp("first")).emits
+    b.objects["router"]["r"]["outboundFilterId"] = None
+    b.objects["port"]["vm1"]["inboundFilterId"] = c["id"]
+    assert not simulate(b.view(), state, "vm1", udp("first")).emits
+
+
+def test_reject_keeps_its_own_answer(b: TopologyBuilder, state: State) -> None:
+    c = chain(b, "c")
+    rule(b, c, "reject")
+    b.objects["router"]["r"]["inboundFilterId"] = c["id"]
+    emits = simulate(b.view(), state, "vm1", udp("first")).emits
+    assert [e.packet.icmpv4_code for e in emits] == [13]
