@@ -116,7 +116,8 @@ class AgentApp(app_manager.OSKenApp):
                 self._stop.wait(1)
 
     def _follow_state(self) -> None:
-        """Remove flows built on MAC/ARP entries that changed or expired (on every host)."""
+        """Remove flows built on MAC/ARP entries that changed or expired (on every host), and
+        deliver the packets held for an ARP entry that appeared (on whichever host)."""
         changes: StateChanges | None = None
         ticks = 0
         while not self._stop.is_set():
@@ -126,6 +127,8 @@ class AgentApp(app_manager.OSKenApp):
                 tag = changes.get(timeout=1.0)
                 if tag is not None:
                     self._send(self.index.invalidate([tag]))
+                    self._send(self.handler.release(tag))
+                self.handler.held.expire()
                 ticks += 1
                 if ticks % 20 == 0:  # any agent may age entries out; each is announced once
                     self._maintain_state()

@@ -2,7 +2,8 @@
 
 ``simulate(view, state, ingress_port_id, packet) -> Result`` walks a packet from the exterior
 port it entered through bridges, routers and the interior links between them, and says where
-it leaves (with which header rewrites), which packets the topology answers with, which header
+it leaves (with which header rewrites), which packets the topology answers with, which ARP
+resolutions it waits for (a packet to an unresolved next hop is held, not lost), which header
 fields and which objects the decision depended on, and a readable trace of every step. It knows
 nothing of OpenFlow: the flow translator turns results into flows.
 

@@ -20,7 +20,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ryu_midonet.sim.model import MacLearning, Packet
+from ryu_midonet.sim.model import ArpWait, MacLearning, Packet
 from ryu_midonet.sim.state import State
 from ryu_midonet.sim.topology import Obj, TopologyView
 
@@ -103,6 +103,10 @@ class Context(Protocol):
 
     def leave(self, port: Obj, frame: Frame) -> None:
         """The packet leaves its device through ``port``."""
+        ...
+
+    def hold(self, frame: Frame, wait: ArpWait) -> None:
+        """The packet waits for a next hop's ARP resolution (the request is on its way)."""
         ...
 
     def emit(self, frame: Frame, port: Obj, packet: Packet) -> None:

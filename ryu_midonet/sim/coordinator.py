@@ -36,7 +36,16 @@ from ryu_midonet.sim.bridge import Bridge
 from ryu_midonet.sim.chains import ChainFilters
 from ryu_midonet.sim.context import Device, Frame, Session
 from ryu_midonet.sim.filters import Filters
-from ryu_midonet.sim.model import FIELDS, Emit, MacLearning, Output, Packet, Result, Rewrite
+from ryu_midonet.sim.model import (
+    FIELDS,
+    ArpWait,
+    Emit,
+    MacLearning,
+    Output,
+    Packet,
+    Result,
+    Rewrite,
+)
 from ryu_midonet.sim.router import Router
 from ryu_midonet.sim.state import State
 from ryu_midonet.sim.topology import Obj, TopologyView, is_bound
@@ -162,6 +171,15 @@ class Walk:
             if out not in self.result.outputs:
                 self.result.outputs.append(out)
 
+    def hold(self, frame: Frame, wait: ArpWait) -> None:
+        """Report that the packet waits for an ARP resolution (answers are not held)."""
+        self.uncacheable()
+        if self.generated:
+            self.trace(frame, f"no ARP entry for {wait.ip}: this generated packet is dropped")
+        elif wait not in self.result.waiting:
+            self.trace(frame, f"held until {wait.ip} is resolved out of port {wait.port_id}")
+            self.result.waiting.append(wait)
+
     def emit(self, frame: Frame, port: Obj, packet: Packet) -> None:
         """Walk a generated packet from the device it leaves by ``port``."""
         answer = Walk(self.view, self.state, self.filters, packet, True, self.budget)
@@ -179,7 +197,8 @@ class Walk:
             nat.rollback(self)
 
     def summarise(self) -> None:
-        outs = ", ".join(o.port_id for o in self.result.outputs) or "dropped"
+        outs = ", ".join(o.port_id for o in self.result.outputs) or (
+            "held" if self.result.waiting else "dropped")
         emits = f"; {len(self.result.emits)} generated" if self.result.emits else ""
         cache = "" if self.result.cacheable else " (not cacheable)"
         self.result.trace.append(f"result: {outs}{emits}{cache}")

@@ -95,6 +95,19 @@ class Emit:
     packet: Packet
 
 
+@dataclass(frozen=True)
+class ArpWait:
+    """The packet is held until router ``router_id`` resolves ``ip`` out of ``port_id``.
+
+    The router has sent an ARP request for ``ip``; the entry it waits for is the one tagged
+    ``arp:<router_id>:<ip>`` (:func:`ryu_midonet.sim.state.arp_tag`).
+    """
+
+    router_id: str
+    port_id: str
+    ip: str
+
+
 class MacLearning(NamedTuple):
     """A bridge learned (or refreshed) that ``mac`` on ``vlan`` sits behind ``port_id``."""
 
@@ -121,6 +134,11 @@ class Result:
     refreshes them (``State.flows.refresh``), since packets the flow handles no longer reach
     the agent; the decision's tags include the entries whose appearance or expiry changes it.
 
+    ``waiting`` lists the next hops whose ARP resolution the packet waits for: the packet was
+    not delivered there (and the result is not cacheable), but its sender should hold it and
+    simulate it again when the ARP entry appears, as a router holds packets for an unresolved
+    neighbour.
+
     ``learned`` lists the MAC learning the simulation did as a side effect (already written to
     the MAC table). Learning is not a decision input, so ``eth_src`` is not in ``fields_read``;
     but once a flow is installed the packets it matches no longer reach the agent, so the agent
@@ -137,6 +155,7 @@ class Result:
     trace: list[str] = field(default_factory=list)  # human-readable steps, for tracing
     learned: list[MacLearning] = field(default_factory=list)
     state_keys: set[str] = field(default_factory=set)
+    waiting: list[ArpWait] = field(default_factory=list)
 
     @property
     def dropped(self) -> bool:

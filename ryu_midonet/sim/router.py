@@ -18,7 +18,10 @@ A frame entering a router port is handled in this order:
    does not read the TTL). The outbound filters run. The next hop (the route's gateway, or the
    destination itself) is resolved to a MAC: a peer router port's MAC, a router port on the
    peer bridge with that address, or the ARP table; unknown, an ARP request goes out of the
-   egress port and this packet is dropped, uncacheable (later packets find the entry). The
+   egress port and the packet is held: the result is uncacheable and names the resolution it
+   waits for (``Result.waiting``), so that whoever simulated it keeps it and simulates it
+   again once the entry appears (the agent holds a few packets per next hop, for a few
+   seconds, as MidoNet and the kernel do). Packets the topology generates are not held. The
    packet leaves with ``eth_src`` = egress port MAC and ``eth_dst`` = next hop MAC.
 
 Answers (ARP replies, ICMP) go back out of the ingress port to the previous hop (the frame's
@@ -34,7 +37,7 @@ import ipaddress
 from ryu_midonet.sim import packets, routing
 from ryu_midonet.sim.bridge import router_macs
 from ryu_midonet.sim.context import Context, Frame
-from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP
+from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP, ArpWait
 from ryu_midonet.sim.packets import (
     ARP_REPLY,
     ARP_REQUEST,
@@ -230,9 +233,10 @@ class Router:
         if mac is None:
             ctx.uncacheable()
             ctx.trace(frame, f"no ARP entry for {hop}: ARP request out of port"
-                      f" {out_port['id']}, dropping")
+                      f" {out_port['id']}")
             ctx.emit(frame, out_port, packets.arp_request(out_port["portMac"],
                                                           out_port["portAddress"], hop))
+            ctx.hold(frame, ArpWait(device["id"], out_port["id"], hop))
         return mac
 
     def _icmp_error(self, ctx: Context, in_port: Obj, entry: Frame, icmp_type: int,
