@@ -28,6 +28,7 @@ from ryu_midonet.agent.bindings import Bindings
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.agent.host import HostPresence, load_host_id
+from ryu_midonet.agent.reconnect import hurry_switch
 from ryu_midonet.datapath import ofmsgs, packets
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import FlowDelete, Message, SwitchConfig
@@ -83,7 +84,8 @@ class AgentApp(app_manager.OSKenApp):
         conf = self.CONF
         self.presence.start()
         port = conf.ofp_tcp_listen_port or 6653
-        self.switch.ensure_bridge(controller=f"tcp:127.0.0.1:{port}")
+        controller = f"tcp:127.0.0.1:{port}"
+        self.switch.ensure_bridge(controller=controller)
         for kind in ("vxlan", "gre"):
             name = self.switch.ensure_tunnel(kind, conf.vxlan_udp_port)
             ofport = self.switch.ofport(name)
@@ -96,6 +98,9 @@ class AgentApp(app_manager.OSKenApp):
         threading.Thread(target=self._follow_topology, name="topology-feed",
                          daemon=True).start()
         threading.Thread(target=self._follow_state, name="state-feed", daemon=True).start()
+        threading.Thread(target=hurry_switch, name="hurry-switch", daemon=True,
+                         args=(self.switch, controller, port, lambda: self.dp is not None,
+                               self._stop)).start()
         LOG.info("agent of host %s (%s) started", self.host_id, self.presence.name)
         return None
 

@@ -12,6 +12,7 @@ LOG = logging.getLogger(__name__)
 
 TUNNEL_PORTS = {"vxlan": "tun-vxlan", "gre": "tun-gre"}
 CONTROLLER_MAX_BACKOFF_MS = 1000
+RECONNECT_PAUSE = 0.1  # seconds for ovs-vswitchd to drop a removed controller
 IFACE_ID = "ryu-midonet-port"  # external_ids key naming the virtual port of an interface
 
 
@@ -26,9 +27,8 @@ class LocalSwitch:
     def ensure_bridge(self, controller: str | None = None) -> None:
         """The integration bridge, OpenFlow 1.3 only, secure fail mode, userspace datapath.
 
-        The controller record is replaced only when its target differs, so a restarted agent
-        finds the switch already reconnecting to it; the switch retries every second at most
-        (``max_backoff``), so an agent that restarts is reconnected within a second.
+        The controller record is replaced only when its target differs; it retries a lost
+        controller every second at most (``max_backoff``).
         """
         with self.api.transaction(check_error=True) as txn:
             txn.add(self.api.add_br(self.bridge, may_exist=True, datapath_type="netdev"))
@@ -38,7 +38,17 @@ class LocalSwitch:
             return
         current = self.api.get_controller(self.bridge).execute(check_error=True)
         if list(current) != [controller]:
-            self.api.set_controller(self.bridge, [controller]).execute(check_error=True)
+            self._set_controller(controller)
+
+    def reconnect(self, controller: str) -> None:
+        """Make the switch connect to ``controller`` now, whatever its back-off: the record is
+        removed and, once the switch dropped it, created again (a new connection)."""
+        self.api.del_controller(self.bridge).execute(check_error=True)
+        time.sleep(RECONNECT_PAUSE)
+        self._set_controller(controller)
+
+    def _set_controller(self, controller: str) -> None:
+        self.api.set_controller(self.bridge, [controller]).execute(check_error=True)
         self.api.db_set("Controller", self.bridge,
                         ("max_backoff", CONTROLLER_MAX_BACKOFF_MS)).execute(check_error=True)
 
