@@ -1,4 +1,4 @@
-"""The per-host OpenFlow 1.3 pipeline: tables and cookies.
+"""The per-host OpenFlow 1.3 pipeline: tables, their contracts, and cookies.
 
 =====  ================  ===============================================================
 table  name              what it holds
@@ -11,6 +11,12 @@ table  name              what it holds
                          installed when the port is bound; no simulation on egress hosts
 =====  ================  ===============================================================
 
+Each table declares, as a :class:`TableContract`, the fields its flows may match, the fields
+every flow but the table-miss flow must match, the tables it may go to and the actions it
+may use. :func:`check` refuses a flow that steps outside its table's contract; the fake
+switch applies it to every flow it is sent, and :mod:`.ofcheck` applies it to os-ken
+messages.
+
 Cookies say what installed a flow: the top byte is the kind, the rest an id. Classification
 and delivery flows carry the port's tunnel key, so ``cookie=0x0100000000000007`` is the
 classification flow of the port whose tunnel key is 7; simulated flows carry a sequence
@@ -20,12 +26,12 @@ from, and removes when any of them changes.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
+
 TABLE_CLASSIFY = 0
 TABLE_FLOWS = 1
 TABLE_TUNNEL_DELIVERY = 2
-
-TABLE_NAMES = {TABLE_CLASSIFY: "classify", TABLE_FLOWS: "flows",
-               TABLE_TUNNEL_DELIVERY: "tunnel-delivery"}
 
 KIND_SHIFT = 56
 ID_MASK = (1 << KIND_SHIFT) - 1
@@ -42,6 +48,116 @@ KIND_NAMES = {COOKIE_CLASSIFY: "classify", COOKIE_SIMULATED: "simulated",
 PRIORITY_MISS = 0
 PRIORITY_PORT = 100
 PRIORITY_FLOW = 100
+
+# Action names, as OpenFlow 1.3 calls them.
+OUTPUT = "output"
+SET_FIELD = "set_field"
+DEC_NW_TTL = "dec_nw_ttl"
+PUSH_VLAN = "push_vlan"
+POP_VLAN = "pop_vlan"
+
+# The packet headers a simulation may read, hence a megaflow match.
+PACKET_FIELDS = frozenset({
+    "eth_src", "eth_dst", "eth_type", "vlan_vid", "arp_op", "arp_spa", "arp_tpa", "arp_sha",
+    "arp_tha", "ipv4_src", "ipv4_dst", "ip_proto", "ip_dscp", "ip_ecn", "ip_frag", "tcp_src",
+    "tcp_dst", "udp_src", "udp_dst", "icmpv4_type", "icmpv4_code"})
+# The headers a simulation may rewrite, and the tunnel metadata that names the egress port.
+REWRITABLE_FIELDS = PACKET_FIELDS - {"eth_type", "ip_proto", "ip_frag"}
+TUNNEL_FIELDS = frozenset({"tunnel_id", "tun_ipv4_dst"})
+
+
+class FlowRefused(ValueError):
+    """A flow breaks the contract of the table it is for (or names no known table)."""
+
+
+@dataclass(frozen=True)
+class FlowShape:
+    """What a flow does, in the terms contracts speak: fields matched, actions, gotos."""
+
+    table_id: int
+    priority: int
+    match: frozenset[str]
+    actions: tuple[str, ...] = ()
+    set_fields: frozenset[str] = frozenset()
+    goto: int | None = None
+    to_controller: bool = False
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """What the flows of one table may do.
+
+    ``required`` fields must be matched by every flow except the table-miss flow (priority
+    :data:`PRIORITY_MISS`, empty match), which is how a table says what it is keyed on.
+    """
+
+    table_id: int
+    name: str
+    matches: frozenset[str]
+    required: frozenset[str] = frozenset()
+    next_tables: frozenset[int] = frozenset()
+    actions: frozenset[str] = frozenset()
+    set_fields: frozenset[str] = frozenset()
+    to_controller: bool = False
+    description: str = ""
+
+    def violations(self, flow: FlowShape) -> list[str]:
+        """Why ``flow`` may not be in this table (empty: it may)."""
+        found = []
+        if extra := sorted(flow.match - self.matches):
+            found.append(f"matches {', '.join(extra)}")
+        is_miss = flow.priority == PRIORITY_MISS and not flow.match
+        if not is_miss and (missing := sorted(self.required - flow.match)):
+            found.append(f"does not match {', '.join(missing)}")
+        if flow.goto is not None and flow.goto not in self.next_tables:
+            found.append(f"goes to table {flow.goto}")
+        if extra := sorted(set(flow.actions) - self.actions):
+            found.append(f"uses {', '.join(extra)}")
+        if extra := sorted(flow.set_fields - self.set_fields):
+            found.append(f"sets {', '.join(extra)}")
+        if flow.to_controller and not self.to_controller:
+            found.append("sends to the controller")
+        return found
+
+
+TABLES: dict[int, TableContract] = {c.table_id: c for c in (
+    TableContract(
+        TABLE_CLASSIFY, "classify", matches=frozenset({"in_port"}),
+        required=frozenset({"in_port"}),
+        next_tables=frozenset({TABLE_FLOWS, TABLE_TUNNEL_DELIVERY}),
+        description="local ports to the flow cache, tunnel ports to delivery"),
+    TableContract(
+        TABLE_FLOWS, "flows", matches=PACKET_FIELDS | {"in_port"},
+        required=frozenset({"in_port"}),
+        actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN}),
+        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS, to_controller=True,
+        description="megaflows from simulations; misses go to the agent"),
+    TableContract(
+        TABLE_TUNNEL_DELIVERY, "tunnel-delivery", matches=frozenset({"tunnel_id"}),
+        required=frozenset({"tunnel_id"}), actions=frozenset({OUTPUT}),
+        description="tunnel key of a local port -> that port"),
+)}
+
+TABLE_NAMES = {table_id: contract.name for table_id, contract in TABLES.items()}
+
+
+def check(flow: FlowShape) -> None:
+    """Raise :class:`FlowRefused` unless ``flow`` keeps its table's contract."""
+    contract = TABLES.get(flow.table_id)
+    if contract is None:
+        raise FlowRefused(f"table {flow.table_id} is not in the pipeline")
+    found = contract.violations(flow)
+    if found:
+        raise FlowRefused(f"a flow for table {flow.table_id} ({contract.name}) "
+                          + "; ".join(found))
+
+
+def shape(table_id: int, priority: int, match: Collection[str], *,
+          actions: Collection[str] = (), set_fields: Collection[str] = (),
+          goto: int | None = None, to_controller: bool = False) -> FlowShape:
+    """A :class:`FlowShape` from any collections."""
+    return FlowShape(table_id, priority, frozenset(match), tuple(actions),
+                     frozenset(set_fields), goto, to_controller)
 
 
 def cookie(kind: int, ident: int = 0) -> int:

@@ -1,0 +1,67 @@
+"""Checks os-ken OpenFlow 1.3 flow-mods against the pipeline's table contracts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from os_ken.ofproto import ofproto_v1_3 as ofp
+from os_ken.ofproto import ofproto_v1_3_parser as parser
+
+from ryu_midonet.datapath import pipeline as p
+
+ACTION_NAMES: dict[type, str] = {
+    parser.OFPActionOutput: p.OUTPUT,
+    parser.OFPActionSetField: p.SET_FIELD,
+    parser.OFPActionDecNwTtl: p.DEC_NW_TTL,
+    parser.OFPActionPushVlan: p.PUSH_VLAN,
+    parser.OFPActionPopVlan: p.POP_VLAN,
+}
+
+
+class NotUnderstood(ValueError):
+    """A message, instruction, action or field that the checks and the fake switch do not
+    model: refused rather than guessed at."""
+
+
+def action_name(action: Any) -> str:
+    """The OpenFlow name of an os-ken action, or :class:`NotUnderstood`."""
+    name = ACTION_NAMES.get(type(action))
+    if name is None:
+        raise NotUnderstood(f"action {action!r}")
+    return name
+
+
+def instructions(msg: Any) -> tuple[list[Any], int | None]:
+    """The apply-actions and the goto table of a flow-mod (the only instructions in use)."""
+    actions: list[Any] = []
+    goto = None
+    for inst in msg.instructions:
+        if isinstance(inst, parser.OFPInstructionActions) \
+                and inst.type == ofp.OFPIT_APPLY_ACTIONS:
+            actions += inst.actions
+        elif isinstance(inst, parser.OFPInstructionGotoTable):
+            goto = inst.table_id
+        else:
+            raise NotUnderstood(f"instruction {inst!r}")
+    return actions, goto
+
+
+def flow_shape(msg: Any) -> p.FlowShape:
+    """What an ``OFPFlowMod`` that adds a flow does, as the contracts see it."""
+    actions, goto = instructions(msg)
+    return p.FlowShape(
+        table_id=msg.table_id, priority=msg.priority,
+        match=frozenset(name for name, _ in msg.match.items()),
+        actions=tuple(action_name(a) for a in actions),
+        set_fields=frozenset(a.key for a in actions
+                             if isinstance(a, parser.OFPActionSetField)),
+        goto=goto,
+        to_controller=any(isinstance(a, parser.OFPActionOutput)
+                          and a.port == ofp.OFPP_CONTROLLER for a in actions))
+
+
+def check_flow_mod(msg: Any) -> None:
+    """Raise :class:`~.pipeline.FlowRefused` if ``msg`` adds a flow that breaks its table's
+    contract; other messages pass."""
+    if isinstance(msg, parser.OFPFlowMod) and msg.command == ofp.OFPFC_ADD:
+        p.check(flow_shape(msg))
