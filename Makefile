@@ -15,9 +15,10 @@ GENERATOR_CONF := etc/oslo-config-generator/ryu-midonet.conf
 deps:
 	bash tools/install-deps.sh
 
-## lint: ruff over the whole tree
+## lint: ruff over the whole tree, then the import contracts between layers (pyproject.toml)
 lint: deps
 	$(RUFF) check .
+	$(VENV)/bin/lint-imports
 
 ## genconfig: regenerate etc/ryu-midonet.conf.sample from the option definitions
 genconfig: deps

@@ -28,6 +28,8 @@ setup(
             "httplib2==0.32.1",
             "ruff==0.17.5",
             "openapi-spec-validator==0.9.0",
+            "import-linter==2.17",
+            "mypy==2.4.1",
         ],
     },
     entry_points={

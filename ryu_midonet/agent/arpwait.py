@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ryu_midonet.sim.model import ArpWait, Packet
+from ryu_midonet.sim.core.model import ArpWait, Packet
 from ryu_midonet.sim.state import arp_tag
 
 HOLD_SECONDS = 3.0

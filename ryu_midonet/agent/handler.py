@@ -13,9 +13,9 @@ from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import Message, PacketOut
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.model import ArpWait, Packet, Result
+from ryu_midonet.sim.core.model import ArpWait, Packet, Result
+from ryu_midonet.sim.core.topology import DictView
 from ryu_midonet.sim.state import State, mac_tag
-from ryu_midonet.sim.topology import DictView
 
 
 class PacketHandler:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ryu_midonet.datapath.translator import Local, Location, Remote
-from ryu_midonet.sim.topology import DictView
+from ryu_midonet.sim.core.topology import DictView
 
 
 class Locator:

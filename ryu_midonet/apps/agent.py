@@ -37,9 +37,9 @@ from ryu_midonet.nsdb.cache import TopologyCache
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.ovsdb.switch import LocalSwitch
-from ryu_midonet.sim.conntrack import PORT_GROUPS_TAG
-from ryu_midonet.sim.redis_state import StateChanges, redis_state
-from ryu_midonet.sim.topology import CacheView
+from ryu_midonet.sim.core.topology import CacheView
+from ryu_midonet.sim.rules.conntrack import PORT_GROUPS_TAG
+from ryu_midonet.statestore import StateChanges, redis_state
 
 LOG = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from os_ken.lib.packet import arp, ethernet, icmp, ipv4, packet, tcp, udp, vlan
 
-from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
+from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
 
 
 def parse(data: bytes) -> Packet | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath.flows import DEC_TTL, Action, FlowSpec, goto, output, set_field
-from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet, Result
+from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet, Result
 
 # Fields a match may only name together with these prerequisites (OpenFlow 1.3 §7.2.3.6).
 _PREREQ: dict[str, dict[str, int]] = {

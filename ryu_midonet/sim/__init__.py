@@ -4,33 +4,24 @@
 port it entered through bridges, routers and the interior links between them, and says where
 it leaves (with which header rewrites), which packets the topology answers with, which ARP
 resolutions it waits for (a packet to an unresolved next hop is held, not lost), which header
-fields and which objects the decision depended on, and a readable trace of every step. It knows
-nothing of OpenFlow: the flow translator turns results into flows.
+fields and which objects the decision depended on, and a trace of every step. It knows
+nothing of OpenFlow, of the store or of Redis: the flow translator turns results into flows,
+and the agent gives it its topology view and state tables.
 
-Modules, one job each:
+Packages, lowest layer first (a layer imports only the layers below it):
 
-- :mod:`.model`        packets and results (the contract with the flow translator)
-- :mod:`.topology`     the read-only topology view (over the agent's cache, or plain dicts)
-- :mod:`.state`        MAC and ARP tables: interfaces and the in-memory implementation
-- :mod:`.redis_state`  the same tables shared by every agent through Redis
-- :mod:`.context`      what a device sees: the packet so far and the simulation it is in
-- :mod:`.filters`      the hook where rule chains are evaluated
-- :mod:`.chains`       rule-chain evaluation: the default filters
-- :mod:`.conditions`   one rule's condition against a packet
-- :mod:`.tuples`       connection 5-tuples, and the datagram an ICMP error quotes
-- :mod:`.conntrack`    connection tracking (forward and return flows)
-- :mod:`.nat`          static and dynamic NAT, and its reverse
-- :mod:`.flowstate`    the flow-state table (conntrack and NAT entries) in memory
-- :mod:`.leases`       port blocks leased per host for dynamic SNAT
-- :mod:`.redis_flowstate` the flow-state table and the leases shared through Redis
-- :mod:`.coordinator`  the walk from device to device; :func:`simulate`
-- :mod:`.bridge`       MAC learning, unicast and flooding
-- :mod:`.router`       ARP, ICMP, routing and next-hop resolution
-- :mod:`.routing`      route selection (longest prefix, source, lowest weight, ECMP)
-- :mod:`.packets`      the ARP and ICMP packets devices generate
-- :mod:`.builder`      plain-dict topologies for tests and tools
+- :mod:`.state`     the state tables: MAC, ARP, flow state (conntrack, NAT), SNAT port
+  leases; interfaces and in-memory implementations
+- :mod:`.core`      packets and results (the contract with the flow translator), verdicts,
+  pipeline stages and the trace, the topology view, frames and the context devices see, the
+  packets devices generate, and the walk from device to device
+- :mod:`.rules`     rule chains: evaluation, conditions, one module per rule type, 5-tuples,
+  connection tracking, NAT
+- :mod:`.devices`   bridge (MAC learning, unicast, flooding), router (ARP, ICMP, routing)
+  and route selection
+- :mod:`.simulator` the walk with the real devices, chains and flow state: :func:`simulate`
 """
 
-from ryu_midonet.sim.coordinator import simulate
+from ryu_midonet.sim.simulator import simulate
 
 __all__ = ["simulate"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 
+from ryu_midonet.builders.chains import chain, rule
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.chainbuilder import chain, rule
-from ryu_midonet.sim.leases import block_of
-from ryu_midonet.sim.model import ETH_IPV4, IP_TCP, Packet, Result
-from ryu_midonet.sim.redis_flowstate import RedisBlockLeases, RedisFlowTable
-from ryu_midonet.sim.redis_state import StateChanges, redis_state
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_TCP, Packet, Result
+from ryu_midonet.sim.state.leases import block_of
+from ryu_midonet.statestore import StateChanges, redis_state
+from ryu_midonet.statestore.flowstate import RedisBlockLeases, RedisFlowTable
 
 VM, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 5))
 NAT_IP, REMOTE = "198.51.100.2", "8.8.8.8"

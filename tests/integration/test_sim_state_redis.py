@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.model import ETH_IPV4, Output, Packet
-from ryu_midonet.sim.redis_state import RedisArpTable, RedisMacTable, StateChanges, redis_state
+from ryu_midonet.sim.core.model import ETH_IPV4, Output, Packet
+from ryu_midonet.statestore import RedisArpTable, RedisMacTable, StateChanges, redis_state
 
 MAC1, MAC2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
 

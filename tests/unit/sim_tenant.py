@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.chainbuilder import chain
-from ryu_midonet.sim.model import ETH_IPV4, IP_TCP, Packet
+from ryu_midonet.builders.chains import chain
+from ryu_midonet.builders.topology import TopologyBuilder
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_TCP, Packet
 from ryu_midonet.sim.state import State
 
 VM1, VM2, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 6))

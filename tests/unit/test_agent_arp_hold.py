@@ -13,10 +13,10 @@ from fakeclock import Clock
 from ryu_midonet.agent.arpwait import HOLD_SECONDS, QUEUE_LENGTH, HeldPackets
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath.flows import FlowSpec, Message, PacketOut, output
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.model import ETH_IPV4, IP_ICMP, IP_UDP, Packet
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, IP_UDP, Packet
 from ryu_midonet.sim.state import State
 
 VM1, VM2 = "02:00:00:00:00:01", "02:00:00:00:00:02"

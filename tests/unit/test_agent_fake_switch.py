@@ -7,12 +7,12 @@ from typing import Any
 
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakeswitch import FakeSwitch
 from ryu_midonet.datapath.flows import FlowSpec, PacketOut
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.model import Packet
+from ryu_midonet.sim.core.model import Packet
 from ryu_midonet.sim.state import State
 
 TUNNEL = 100  # the vxlan port's OpenFlow number on every host

@@ -11,7 +11,7 @@ from ryu_midonet.datapath import translator as t
 from ryu_midonet.datapath.fakeswitch import FakeSwitch
 from ryu_midonet.datapath.flows import FlowDelete, PacketOut, SwitchConfig, output
 from ryu_midonet.datapath.ofmsgs import to_ofp
-from ryu_midonet.sim.model import Output, Packet, Result, Rewrite
+from ryu_midonet.sim.core.model import Output, Packet, Result, Rewrite
 
 VM1_MAC, VM2_MAC, RTR_MAC = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:fe"
 TCP = Packet(eth_src=VM1_MAC, eth_dst=RTR_MAC, eth_type=0x0800, ipv4_src="10.0.0.11",

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
+from ryu_midonet.builders.chains import chain, rule
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.chainbuilder import chain, rule
-from ryu_midonet.sim.model import ETH_IPV4, IP_ICMP, ArpWait, Packet
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, ArpWait, Packet
 from ryu_midonet.sim.state import State
 
 VM1, VM2 = "02:00:00:00:00:01", "02:00:00:00:00:02"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.model import ETH_IPV4, MacLearning, Output, Packet
+from ryu_midonet.sim.core.model import ETH_IPV4, MacLearning, Output, Packet
 from ryu_midonet.sim.state import State
 
 VM1, VM2, VM3 = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03"

@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
+from ryu_midonet.builders.chains import chain, ip_group, port_group, rule
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.chainbuilder import chain, ip_group, port_group, rule
-from ryu_midonet.sim.conditions import fragment_policy, matches
-from ryu_midonet.sim.context import Frame, Where
-from ryu_midonet.sim.coordinator import Walk
-from ryu_midonet.sim.filters import AcceptAll
-from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet, Result
-from ryu_midonet.sim.packets import icmp_error
+from ryu_midonet.sim.core.context import Frame, Where
+from ryu_midonet.sim.core.filters import AcceptAll
+from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet, Result
+from ryu_midonet.sim.core.packets import icmp_error
+from ryu_midonet.sim.core.walk import Walk
+from ryu_midonet.sim.rules.conditions import fragment_policy, matches
 from ryu_midonet.sim.state import State
 
 MAC1, MAC2 = "fa:16:3e:fb:19:07", "02:00:00:00:00:02"

@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 from fakeclock import Clock
 
+from ryu_midonet.builders.chains import chain, port_group, rule
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.chainbuilder import chain, port_group, rule
-from ryu_midonet.sim.conntrack import PORT_GROUPS_TAG, ct_key
-from ryu_midonet.sim.flowstate import MemoryFlowTable
-from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Emit, Packet
-from ryu_midonet.sim.packets import icmp_error
+from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Emit, Packet
+from ryu_midonet.sim.core.packets import icmp_error
+from ryu_midonet.sim.rules.conntrack import PORT_GROUPS_TAG, ct_key
+from ryu_midonet.sim.rules.tuples import Conn
 from ryu_midonet.sim.state import MemoryArpTable, MemoryMacTable, State
-from ryu_midonet.sim.tuples import Conn
+from ryu_midonet.sim.state.flowstate import MemoryFlowTable
 
 VM, VM_IP, FAR, FAR_IP = "02:00:00:00:00:01", "10.0.0.11", "02:00:00:00:00:99", "198.51.100.9"
 MACS = {name: f"02:aa:00:00:00:{n:02x}" for n, name in enumerate(

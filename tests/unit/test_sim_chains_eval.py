@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import pytest
 
+from ryu_midonet.builders.chains import chain, rule
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.chainbuilder import chain, rule
-from ryu_midonet.sim.chains import ACCEPT, CONTINUE, DROP, RETURN, run_chain
-from ryu_midonet.sim.context import Frame, Where
-from ryu_midonet.sim.coordinator import Walk
-from ryu_midonet.sim.filters import AcceptAll
-from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_TCP, Emit, Output, Packet, Result
-from ryu_midonet.sim.packets import ip_quote
+from ryu_midonet.sim.core.context import Frame, Where
+from ryu_midonet.sim.core.filters import AcceptAll
+from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_TCP, Emit, Output, Packet, Result
+from ryu_midonet.sim.core.packets import ip_quote
+from ryu_midonet.sim.core.walk import Walk
+from ryu_midonet.sim.rules.chains import ACCEPT, CONTINUE, DROP, RETURN, run_chain
 from ryu_midonet.sim.state import State
-from ryu_midonet.sim.topology import Obj
+from ryu_midonet.types import Obj
 
 VM1, VM2, RIN, ROUT, OUT = (f"02:00:00:00:00:0{n}" for n in range(1, 6))
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from ryu_midonet.builders.chains import chain, rule
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.chainbuilder import chain, rule
-from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, Packet, Result
+from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, Packet, Result
 from ryu_midonet.sim.state import State
 
 SRC_MAC, RMAC = "02:00:00:00:00:01", "02:aa:00:00:00:01"

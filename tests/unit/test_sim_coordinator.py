@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.context import Context, Frame
-from ryu_midonet.sim.coordinator import MAX_HOPS, rewrites
-from ryu_midonet.sim.model import ETH_IPV4, IP_TCP, Output, Packet, Rewrite
+from ryu_midonet.sim.core.context import Context, Frame
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_TCP, Output, Packet, Rewrite
+from ryu_midonet.sim.core.walk import MAX_HOPS, rewrites
 from ryu_midonet.sim.state import State
-from ryu_midonet.sim.topology import Obj
+from ryu_midonet.types import Obj
 
 VM1, VM2, RMAC, OUT = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:aa:00:00:00:01", \
     "02:00:00:00:00:09"

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
+from ryu_midonet.builders.chains import chain, rule
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath.translator import cacheable
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.chainbuilder import chain, rule
-from ryu_midonet.sim.model import ETH_IPV4, IP_UDP, Emit, Packet
-from ryu_midonet.sim.packets import ip_quote
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_UDP, Emit, Packet
+from ryu_midonet.sim.core.packets import ip_quote
 from ryu_midonet.sim.state import State
 
 VM1, RIN, ROUT, OUT = (f"02:00:00:00:00:0{n}" for n in (1, 3, 4, 5))

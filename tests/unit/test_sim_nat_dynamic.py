@@ -15,14 +15,14 @@ from sim_tenant import FAR, GW_IP, REMOTE, RIN, ROUT, VM1, VM2, tcp, tenant, ten
 
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
+from ryu_midonet.builders.chains import chain, port_group, rule
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath.flows import FlowSpec, set_field
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.chainbuilder import chain, port_group, rule
-from ryu_midonet.sim.flowstate import MemoryFlowTable
-from ryu_midonet.sim.model import IP_UDP, Packet, Result
+from ryu_midonet.sim.core.model import IP_UDP, Packet, Result
 from ryu_midonet.sim.state import State
+from ryu_midonet.sim.state.flowstate import MemoryFlowTable
 
 
 @pytest.fixture

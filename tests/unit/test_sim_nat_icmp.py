@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from sim_tenant import FAR, GW_IP, REMOTE, RIN, ROUT, VM1, VM2, tcp, tenant, tenant_state
 
+from ryu_midonet.builders.chains import chain, rule
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath import packets as frames
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.chainbuilder import chain, rule
-from ryu_midonet.sim.model import ETH_IPV4, IP_ICMP, IP_UDP, Packet, Result
-from ryu_midonet.sim.packets import checksum, icmp_error, ip_quote
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, IP_UDP, Packet, Result
+from ryu_midonet.sim.core.packets import checksum, icmp_error, ip_quote
+from ryu_midonet.sim.rules.tuples import parse_quote
 from ryu_midonet.sim.state import State
-from ryu_midonet.sim.tuples import parse_quote
 
 VIP, HOP = "198.51.100.80", "192.0.2.77"
 

@@ -7,11 +7,13 @@ from typing import Any
 import pytest
 from fakeclock import Clock
 
+from ryu_midonet.builders.chains import chain, rule
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.chainbuilder import chain, rule
-from ryu_midonet.sim.flowstate import MemoryFlowTable
-from ryu_midonet.sim.leases import (
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_TCP, Packet, Result
+from ryu_midonet.sim.state import MemoryArpTable, MemoryMacTable, State
+from ryu_midonet.sim.state.flowstate import MemoryFlowTable
+from ryu_midonet.sim.state.leases import (
     BLOCK_SIZE,
     LeaseBoard,
     MemoryBlockLeases,
@@ -19,8 +21,6 @@ from ryu_midonet.sim.leases import (
     block_of,
     block_ports,
 )
-from ryu_midonet.sim.model import ETH_IPV4, IP_TCP, Packet, Result
-from ryu_midonet.sim.state import MemoryArpTable, MemoryMacTable, State
 
 VM, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 5))
 NAT_IP, REMOTE = "198.51.100.2", "8.8.8.8"

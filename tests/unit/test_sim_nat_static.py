@@ -14,11 +14,11 @@ from __future__ import annotations
 import pytest
 from sim_tenant import FAR, GW_IP, REMOTE, RIN, ROUT, VM1, VM2, tcp, tenant, tenant_state
 
+from ryu_midonet.builders.chains import rule
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.chainbuilder import rule
-from ryu_midonet.sim.model import ETH_IPV4, IP_ICMP, Emit, Output, Packet, Rewrite
-from ryu_midonet.sim.packets import icmp_error, ip_quote
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, Emit, Output, Packet, Rewrite
+from ryu_midonet.sim.core.packets import icmp_error, ip_quote
 from ryu_midonet.sim.state import State
 
 FIP = "198.51.100.3"

@@ -7,8 +7,8 @@ import struct
 from os_ken.lib.packet import icmp, ipv4, packet, tcp
 
 from ryu_midonet.datapath.packets import build, parse
-from ryu_midonet.sim import packets
-from ryu_midonet.sim.model import ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
+from ryu_midonet.sim.core import packets
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
 
 A, B = "02:00:00:00:00:01", "02:00:00:00:00:02"
 TCP = Packet(eth_src=A, eth_dst=B, eth_type=ETH_IPV4, ipv4_src="10.0.0.5", ipv4_dst="8.8.8.8",

@@ -14,10 +14,19 @@ from __future__ import annotations
 
 import pytest
 
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, Emit, Output, Packet, Rewrite
-from ryu_midonet.sim.packets import ip_quote
+from ryu_midonet.sim.core.model import (
+    ETH_ARP,
+    ETH_IPV4,
+    IP_ICMP,
+    IP_TCP,
+    Emit,
+    Output,
+    Packet,
+    Rewrite,
+)
+from ryu_midonet.sim.core.packets import ip_quote
 from ryu_midonet.sim.state import State
 
 VM1, VM2, HOST, OUTSIDE = (f"02:00:00:00:00:0{n}" for n in (1, 2, 3, 4))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath.translator import match_for
-from ryu_midonet.sim import routing, simulate
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.model import ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
+from ryu_midonet.sim import simulate
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
+from ryu_midonet.sim.devices import routing
 from ryu_midonet.sim.state import State
-from ryu_midonet.sim.topology import Obj
+from ryu_midonet.types import Obj
 
 RMAC, HOST = "02:aa:00:00:00:01", "02:00:00:00:00:01"
 

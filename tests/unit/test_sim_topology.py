@@ -5,8 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.topology import CacheView, DictView, is_bound, is_interior
+from ryu_midonet.builders.topology import TopologyBuilder
+from ryu_midonet.sim.core.topology import CacheView, DictView, is_bound, is_interior
 
 
 def test_dict_view_indexes_ports_and_routes_by_device_in_id_order() -> None:

@@ -37,12 +37,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from ryu_midonet.sim import conntrack
-from ryu_midonet.sim.context import Context, Frame, Where
-from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP
-from ryu_midonet.sim.nat import is_static
-from ryu_midonet.sim.topology import Obj
-from ryu_midonet.sim.tuples import ICMP_ERRORS, PORTS, parse_quote
+from ryu_midonet.sim.core.context import Context, Frame, Where
+from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP
+from ryu_midonet.sim.rules import conntrack
+from ryu_midonet.sim.rules.nat import is_static
+from ryu_midonet.sim.rules.tuples import ICMP_ERRORS, PORTS, parse_quote
+from ryu_midonet.types import Obj
 
 Check = Callable[[Context, Obj, Where, Frame], bool | None]  # None: attribute not set
 

@@ -15,7 +15,7 @@ Expired entries read as absent at once; :meth:`MacTable.expire`/:meth:`ArpTable.
 them and announce the removals (the agent calls them periodically).
 
 This module holds the interfaces and the in-memory implementation (one process: tests, tools);
-:mod:`ryu_midonet.sim.redis_state` shares the tables between agents.
+:mod:`ryu_midonet.statestore` shares the tables between agents.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ryu_midonet.sim.flowstate import FLOW_TTL, FlowTable, MemoryFlowTable
-from ryu_midonet.sim.leases import LeaseBoard, MemoryBlockLeases, PortLeaser
+from ryu_midonet.sim.state.flowstate import FLOW_TTL, FlowTable, MemoryFlowTable
+from ryu_midonet.sim.state.leases import LeaseBoard, MemoryBlockLeases, PortLeaser
 
 MAC_TTL = 300.0
 ARP_TTL = 3600.0
@@ -89,7 +89,7 @@ class State:
     """The state tables one simulation uses.
 
     ``flows`` and ``leases`` default to in-memory ones private to this object: enough for a
-    single host; agents sharing a topology share them through Redis (:mod:`.redis_state`).
+    single host; agents sharing a topology share them through Redis (:mod:`ryu_midonet.statestore`).
     """
 
     macs: MacTable

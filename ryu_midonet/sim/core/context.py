@@ -17,15 +17,14 @@ the connection-tracking verdict, the flow state written).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from ryu_midonet.sim.model import ArpWait, MacLearning, Packet
+from ryu_midonet.sim.core.model import ArpWait, MacLearning, Packet
+from ryu_midonet.sim.core.topology import TopologyView
 from ryu_midonet.sim.state import State
-from ryu_midonet.sim.topology import Obj, TopologyView
-
-if TYPE_CHECKING:
-    from ryu_midonet.sim.filters import Filters
+from ryu_midonet.types import Obj
 
 
 @dataclass(frozen=True)
@@ -114,6 +113,16 @@ class Context(Protocol):
         ...
 
 
+class Filters(Protocol):
+    """The hook where rule chains are evaluated (see :mod:`.filters`)."""
+
+    def pre(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> Frame | None:
+        ...
+
+    def post(self, ctx: Context, device: Obj, out_port: Obj, frame: Frame) -> Frame | None:
+        ...
+
+
 class Device(Protocol):
     """The simulation of one device type: what it does with a packet entering at ``in_port``."""
 
@@ -131,3 +140,22 @@ class Where:
     device: Obj
     in_port: Obj | None
     out_port: Obj | None = None
+
+
+def _no_exit(ctx: Context, port: Obj, frame: Frame) -> None:
+    return None
+
+
+def _no_loss(ctx: Context) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """What the layers above the walk give it: the device simulations by port type, what
+    happens when a packet leaves the topology (connection tracking records it) and when it
+    leaves it nowhere (NAT entries written for it are undone)."""
+
+    devices: Mapping[str, Device] = field(default_factory=dict)
+    on_exit: Callable[[Context, Obj, Frame], None] = _no_exit
+    on_lost: Callable[[Context], None] = _no_loss

@@ -6,8 +6,9 @@ Layout, under the store's hash tag (one Redis Cluster slot, like the rest of the
 - ``{p}:state:arp:<router>``       hash ``<ip>`` -> mac
 - ``{p}:state:deadlines:mac``      sorted set ``<bridge>|<vlan>/<mac>`` scored by deadline (ms)
 - ``{p}:state:deadlines:arp``      sorted set ``<router>|<ip>`` scored by deadline (ms)
-- channel ``{p}:state:changes``    the tag of every entry that changed (see :mod:`.state`), and
-  every flow-state key that changed (:mod:`.redis_flowstate`, which also lays out its keys)
+- channel ``{p}:state:changes``    the tag of every entry that changed (see
+  :mod:`ryu_midonet.sim.state.tables`), and every flow-state key that changed
+  (:mod:`.flowstate`, which also lays out its keys)
 
 Every operation is one Lua script, so a write, its deadline and its announcement are atomic, and
 deadlines use the Redis server's clock: agents on hosts whose clocks disagree still age entries
@@ -16,25 +17,14 @@ alike.
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import redis
 
 from ryu_midonet.nsdb.store import Store
-from ryu_midonet.sim.flowstate import FLOW_TTL
-from ryu_midonet.sim.leases import PortLeaser
-from ryu_midonet.sim.state import ARP_TTL, MAC_TTL, State, arp_tag, mac_tag
-
-EXPIRE_BATCH = 1000
-
-_NOW = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-"""
+from ryu_midonet.sim.state import ARP_TTL, MAC_TTL, arp_tag, mac_tag
+from ryu_midonet.statestore.common import EXPIRE_BATCH, NOW_LUA, changes_channel, now_ms, text
 
 # KEYS: table hash, deadlines; ARGV: field, value, ttl ms, member, channel, tag
-_PUT = _NOW + """
+_PUT = NOW_LUA + """
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 local deadline = redis.call('ZSCORE', KEYS[2], ARGV[4])
 local live = old and deadline and tonumber(deadline) > now
@@ -46,7 +36,7 @@ return 1
 """
 
 # KEYS: table hash, deadlines; ARGV: field, member
-_GET = _NOW + """
+_GET = NOW_LUA + """
 local value = redis.call('HGET', KEYS[1], ARGV[1])
 if not value then return false end
 local deadline = redis.call('ZSCORE', KEYS[2], ARGV[2])
@@ -55,7 +45,7 @@ return value
 """
 
 # KEYS: table hash, deadlines; ARGV: field, member, channel, tag, only-if-expired (0/1)
-_REMOVE = _NOW + """
+_REMOVE = NOW_LUA + """
 if ARGV[5] == '1' then
   local deadline = redis.call('ZSCORE', KEYS[2], ARGV[2])
   if deadline and tonumber(deadline) > now then return 0 end
@@ -66,14 +56,6 @@ if removed == 0 then return 0 end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 """
-
-
-def changes_channel(store: Store) -> str:
-    return store.key_state("changes")
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class _RedisTable:
@@ -96,7 +78,7 @@ class _RedisTable:
     def get(self, table_id: str, field: str) -> str | None:
         value = self._get(keys=[self.table(table_id), self.deadlines],
                           args=[field, f"{table_id}|{field}"])
-        return None if value is None else _text(value)
+        return None if value is None else text(value)
 
     def put(self, table_id: str, field: str, value: str, tag: str) -> bool:
         return bool(self._put(keys=[self.table(table_id), self.deadlines],
@@ -109,7 +91,7 @@ class _RedisTable:
                                        "1" if only_expired else "0"]))
 
     def live(self, table_id: str) -> dict[str, str]:
-        values = {_text(k): _text(v) for k, v in self.redis.hgetall(self.table(table_id)).items()}
+        values = {text(k): text(v) for k, v in self.redis.hgetall(self.table(table_id)).items()}
         if not values:
             return {}
         fields = list(values)
@@ -124,13 +106,12 @@ class _RedisTable:
                                            num=limit)
         out = []
         for member in members:
-            table_id, _, field = _text(member).partition("|")
+            table_id, _, field = text(member).partition("|")
             out.append((table_id, field))
         return out
 
     def _now_ms(self) -> int:
-        seconds, micros = self.redis.time()
-        return int(seconds) * 1000 + int(micros) // 1000
+        return now_ms(self.redis)
 
 
 def _mac_field(mac: str, vlan: int | None) -> str:
@@ -143,7 +124,7 @@ def _mac_of_field(field: str) -> tuple[str, int | None]:
 
 
 class RedisMacTable:
-    """Bridge MAC tables shared through Redis (see :class:`ryu_midonet.sim.state.MacTable`)."""
+    """Bridge MAC tables shared through Redis (:class:`~ryu_midonet.sim.state.MacTable`)."""
 
     def __init__(self, store: Store, ttl: float = MAC_TTL) -> None:
         self._t = _RedisTable(store, "mac", ttl)
@@ -170,7 +151,7 @@ class RedisMacTable:
 
 
 class RedisArpTable:
-    """Router ARP tables shared through Redis (see :class:`ryu_midonet.sim.state.ArpTable`)."""
+    """Router ARP tables shared through Redis (:class:`~ryu_midonet.sim.state.ArpTable`)."""
 
     def __init__(self, store: Store, ttl: float = ARP_TTL) -> None:
         self._t = _RedisTable(store, "arp", ttl)
@@ -193,35 +174,3 @@ class RedisArpTable:
         for router_id, ip in self._t.expired(limit):
             removed += self._t.remove(router_id, ip, arp_tag(router_id, ip), True)
         return removed
-
-
-def redis_state(store: Store, mac_ttl: float = MAC_TTL, arp_ttl: float = ARP_TTL,
-                flow_ttl: float = FLOW_TTL, host_id: str | None = None) -> State:
-    """Every table on the store's Redis: MAC, ARP, flow state (:mod:`.redis_flowstate`), and
-    SNAT port leases held by ``host_id`` (default: an id unique to this process)."""
-    from ryu_midonet.sim.redis_flowstate import RedisBlockLeases, RedisFlowTable
-
-    return State(RedisMacTable(store, mac_ttl), RedisArpTable(store, arp_ttl),
-                 RedisFlowTable(store, flow_ttl),
-                 PortLeaser(RedisBlockLeases(store, host_id)))
-
-
-class StateChanges:
-    """Follows the announcements of changed entries (a Redis pub/sub subscription)."""
-
-    def __init__(self, store: Store) -> None:
-        self._pubsub = store.redis.pubsub(ignore_subscribe_messages=True)
-        self._pubsub.subscribe(changes_channel(store))
-
-    def get(self, timeout: float = 0.0) -> str | None:
-        """The next changed tag, waiting up to ``timeout`` seconds; None when none came."""
-        deadline = time.monotonic() + timeout
-        while True:
-            message = self._pubsub.get_message(timeout=max(0.0, deadline - time.monotonic()))
-            if message is not None and message.get("type") == "message":
-                return _text(message["data"])
-            if time.monotonic() >= deadline:
-                return None
-
-    def close(self) -> None:
-        self._pubsub.close()

@@ -14,25 +14,17 @@ Each returns the frame to continue with (chains may rewrite it, e.g. NAT, throug
 read, chain and rule ids as tags) like devices do. The frame tells which port the current device
 was entered by (``Frame.in_port``), which outbound chains also see.
 
-The simulator's default is :class:`ryu_midonet.sim.chains.ChainFilters`, which evaluates the
-topology's chains; :class:`AcceptAll` ignores them.
+The protocol is :class:`~ryu_midonet.sim.core.context.Filters`. The simulator's default is
+:class:`ryu_midonet.sim.rules.chains.ChainFilters`, which evaluates the topology's chains;
+:class:`AcceptAll` ignores them.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from ryu_midonet.sim.core.context import Context, Filters, Frame
+from ryu_midonet.types import Obj
 
-from ryu_midonet.sim.context import Context, Frame
-from ryu_midonet.sim.topology import Obj
-
-
-class Filters(Protocol):
-    def pre(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> Frame | None:
-        ...
-
-    def post(self, ctx: Context, device: Obj, out_port: Obj, frame: Frame) -> Frame | None:
-        ...
-
+__all__ = ["AcceptAll", "Filters"]
 
 class AcceptAll:
     """No chains: every packet passes unchanged."""

@@ -12,7 +12,8 @@ import ipaddress
 from typing import Any
 
 from ryu_midonet.nsdb.schema import defaults
-from ryu_midonet.sim.topology import DictView, Obj
+from ryu_midonet.sim.core.topology import DictView
+from ryu_midonet.types import Obj
 
 
 class TopologyBuilder:

@@ -6,14 +6,15 @@ destination, whichever hosts simulate them. Ports are handed out in blocks of
 host) from a store every agent shares: a host only picks ports in blocks it holds, so hosts
 never compete for a port. Inside a block a port may serve several connections as long as
 their destinations differ: the reverse-NAT entry (keyed by destination and NAT port) is
-written only if absent, which settles the rest (see :mod:`.nat`).
+written only if absent, which settles the rest (see :mod:`ryu_midonet.sim.rules.nat`).
 
 A lease lasts :data:`LEASE_TTL` seconds and is renewed by :meth:`PortLeaser.maintain` while a
 connection still uses one of its ports (its NAT entry is live); a block whose connections have
 all expired is released. Leases of a host that stops renewing them (it died) lapse.
 
-:class:`BlockLeases` is the store side (in memory here; Redis in :mod:`.redis_flowstate`);
-:class:`PortLeaser` is the host side: which ports to try, and what uses them.
+:class:`BlockLeases` is the store side (in memory here; Redis in
+:mod:`ryu_midonet.statestore.flowstate`); :class:`PortLeaser` is the host side: which ports
+to try, and what uses them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ryu_midonet.sim.flowstate import FlowTable
+from ryu_midonet.sim.state.flowstate import FlowTable
 
 BLOCK_SIZE = 64
 LEASE_TTL = 300.0

@@ -28,9 +28,9 @@ refreshes them while the flow lives.
 
 from __future__ import annotations
 
-from ryu_midonet.sim.context import Context, Frame
-from ryu_midonet.sim.topology import Obj
-from ryu_midonet.sim.tuples import Conn, conn_of, flow_of
+from ryu_midonet.sim.core.context import Context, Frame
+from ryu_midonet.sim.rules.tuples import Conn, conn_of, flow_of
+from ryu_midonet.types import Obj
 
 PORT_GROUPS_TAG = "portGroups"  # any port group created, changed or deleted
 RECORDED = "1"

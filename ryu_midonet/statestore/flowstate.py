@@ -1,6 +1,6 @@
 """The flow-state table and the SNAT port leases, shared by every agent through Redis.
 
-Layout, under the store's hash tag (see :mod:`.redis_state`):
+Layout, under the store's hash tag (see :mod:`.tables`):
 
 - ``{p}:state:flow``                 hash ``<key>`` -> value (``ct:...``, ``nat:...`` keys)
 - ``{p}:state:deadlines:flow``       sorted set ``<key>`` scored by deadline (ms)
@@ -20,12 +20,12 @@ from collections.abc import Iterable
 import redis
 
 from ryu_midonet.nsdb.store import Store
-from ryu_midonet.sim.flowstate import FLOW_TTL
-from ryu_midonet.sim.leases import LEASE_TTL
-from ryu_midonet.sim.redis_state import _NOW, EXPIRE_BATCH, _text, changes_channel
+from ryu_midonet.sim.state.flowstate import FLOW_TTL
+from ryu_midonet.sim.state.leases import LEASE_TTL
+from ryu_midonet.statestore.common import EXPIRE_BATCH, NOW_LUA, changes_channel, now_ms, text
 
 # KEYS: table, deadlines; ARGV: key
-_GET = _NOW + """
+_GET = NOW_LUA + """
 local value = redis.call('HGET', KEYS[1], ARGV[1])
 if not value then return false end
 local deadline = redis.call('ZSCORE', KEYS[2], ARGV[1])
@@ -34,7 +34,7 @@ return value
 """
 
 # KEYS: table, deadlines; ARGV: key, value, ttl ms, channel, only-if-absent (0/1)
-_PUT = _NOW + """
+_PUT = NOW_LUA + """
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 local deadline = redis.call('ZSCORE', KEYS[2], ARGV[1])
 local live = old and deadline and tonumber(deadline) > now
@@ -47,7 +47,7 @@ return 1
 """
 
 # KEYS: table, deadlines; ARGV: key, channel, only-if-expired (0/1)
-_DELETE = _NOW + """
+_DELETE = NOW_LUA + """
 if ARGV[3] == '1' then
   local deadline = redis.call('ZSCORE', KEYS[2], ARGV[1])
   if deadline and tonumber(deadline) > now then return 0 end
@@ -60,7 +60,7 @@ return 1
 """
 
 # KEYS: deadlines; ARGV: ttl ms, keys... -> how many were live (and refreshed)
-_REFRESH = _NOW + """
+_REFRESH = NOW_LUA + """
 local count = 0
 for i = 2, #ARGV do
   local deadline = redis.call('ZSCORE', KEYS[1], ARGV[i])
@@ -73,7 +73,7 @@ return count
 """
 
 # KEYS: deadlines; ARGV: keys... -> 1/0 each
-_LIVE = _NOW + """
+_LIVE = NOW_LUA + """
 local out = {}
 for i = 1, #ARGV do
   local deadline = redis.call('ZSCORE', KEYS[1], ARGV[i])
@@ -83,7 +83,7 @@ return out
 """
 
 # KEYS: blocks of the ip, lease deadlines; ARGV: ip, first, last, host, ttl ms
-_ACQUIRE = _NOW + """
+_ACQUIRE = NOW_LUA + """
 for block = tonumber(ARGV[2]), tonumber(ARGV[3]) do
   local member = ARGV[1] .. '|' .. block
   local deadline = redis.call('ZSCORE', KEYS[2], member)
@@ -97,7 +97,7 @@ return -1
 """
 
 # KEYS: blocks of the ip, lease deadlines; ARGV: member, block, host, ttl ms (0: release)
-_RENEW = _NOW + """
+_RENEW = NOW_LUA + """
 if redis.call('HGET', KEYS[1], ARGV[2]) ~= ARGV[3] then return 0 end
 if ARGV[4] == '0' then
   redis.call('HDEL', KEYS[1], ARGV[2])
@@ -114,7 +114,7 @@ def _ms(seconds: float) -> int:
 
 
 class RedisFlowTable:
-    """The flow-state table on Redis (see :class:`ryu_midonet.sim.flowstate.FlowTable`)."""
+    """The flow-state table on Redis (see :class:`ryu_midonet.sim.state.flowstate.FlowTable`)."""
 
     def __init__(self, store: Store, ttl: float = FLOW_TTL) -> None:
         self.redis: redis.Redis = store.redis
@@ -130,7 +130,7 @@ class RedisFlowTable:
 
     def get(self, key: str) -> str | None:
         value = self._get(keys=[self.table, self.deadlines], args=[key])
-        return None if value is None else _text(value)
+        return None if value is None else text(value)
 
     def put(self, key: str, value: str) -> bool:
         return self._write(key, value, False)
@@ -157,10 +157,9 @@ class RedisFlowTable:
 
     def expire(self, limit: int = EXPIRE_BATCH) -> int:
         """Remove up to ``limit`` expired entries, announcing each; returns how many."""
-        seconds, micros = self.redis.time()
-        now = int(seconds) * 1000 + int(micros) // 1000
+        now = now_ms(self.redis)
         members = self.redis.zrangebyscore(self.deadlines, "-inf", now, start=0, num=limit)
-        return sum(self.delete(_text(m), only_expired=True) for m in members)
+        return sum(self.delete(text(m), only_expired=True) for m in members)
 
     def _write(self, key: str, value: str, only_new: bool) -> bool:
         return bool(self._put(keys=[self.table, self.deadlines],
@@ -169,7 +168,7 @@ class RedisFlowTable:
 
 
 class RedisBlockLeases:
-    """SNAT port-block leases on Redis (see :class:`ryu_midonet.sim.leases.BlockLeases`)."""
+    """SNAT port-block leases on Redis (see :class:`ryu_midonet.sim.state.leases.BlockLeases`)."""
 
     def __init__(self, store: Store, host_id: str | None = None,
                  ttl: float = LEASE_TTL) -> None:
@@ -185,7 +184,7 @@ class RedisBlockLeases:
         return self.store.key_state(f"natblock:{ip}")
 
     def held(self, ip: str) -> set[int]:
-        owners = {int(_text(b)): _text(h) for b, h in self.redis.hgetall(self.blocks(ip)).items()}
+        owners = {int(text(b)): text(h) for b, h in self.redis.hgetall(self.blocks(ip)).items()}
         mine = sorted(b for b, host in owners.items() if host == self.host_id)
         if not mine:
             return set()
@@ -210,12 +209,11 @@ class RedisBlockLeases:
         score = self.redis.zscore(self.deadlines, f"{ip}|{block}")
         if host is None or score is None or score <= self._now_ms():
             return None
-        return _text(host)
+        return text(host)
 
     def _change(self, ip: str, block: int, ttl_ms: int) -> bool:
         return bool(self._renew(keys=[self.blocks(ip), self.deadlines],
                                 args=[f"{ip}|{block}", block, self.host_id, ttl_ms]))
 
     def _now_ms(self) -> int:
-        seconds, micros = self.redis.time()
-        return int(seconds) * 1000 + int(micros) // 1000
+        return now_ms(self.redis)

@@ -24,11 +24,12 @@
 
 from __future__ import annotations
 
-from ryu_midonet.sim.context import Context, Frame
-from ryu_midonet.sim.model import MacLearning
-from ryu_midonet.sim.packets import is_multicast
+from ryu_midonet.sim.core.context import Context, Frame
+from ryu_midonet.sim.core.model import MacLearning
+from ryu_midonet.sim.core.packets import is_multicast
+from ryu_midonet.sim.core.topology import TopologyView
 from ryu_midonet.sim.state import mac_tag
-from ryu_midonet.sim.topology import Obj, TopologyView
+from ryu_midonet.types import Obj
 
 
 def router_macs(view: TopologyView, bridge_id: str) -> dict[str, tuple[Obj, Obj]]:

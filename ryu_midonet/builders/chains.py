@@ -1,6 +1,6 @@
 """Rule chains, port groups and IP address groups for plain-dict topologies (tests, tools).
 
-Objects are built on a :class:`~ryu_midonet.sim.builder.TopologyBuilder` with the store's
+Objects are built on a :class:`~ryu_midonet.builders.topology.TopologyBuilder` with the store's
 field names and defaults; rules are normalised as the store does on create
 (:func:`ryu_midonet.nsdb.rules.normalise`: fragment-policy defaults, NAT flow action, prefix
 lengths), so a chain built here behaves like one created through the API.
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.nsdb import rules as store_rules
 from ryu_midonet.nsdb.schema import KINDS, check_value, defaults
-from ryu_midonet.sim.builder import TopologyBuilder
-from ryu_midonet.sim.topology import Obj
+from ryu_midonet.types import Obj
 
 
 def _put(b: TopologyBuilder, kind: str, obj_id: str, **fields: Any) -> Obj:

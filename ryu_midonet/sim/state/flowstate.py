@@ -1,9 +1,10 @@
 """The flow-state table: connection-tracking and NAT entries shared by every agent.
 
 Entries map a key (``ct:...`` for connection tracking, ``nat:...`` for NAT; see
-:mod:`.conntrack` and :mod:`.nat`) to a short string, and live ``ttl`` seconds (default
-:data:`FLOW_TTL`) after they were written or last refreshed. The agent refreshes the keys a
-live flow depends on (``Result.state_keys``), so entries outlive their flows by at most ``ttl``.
+:mod:`ryu_midonet.sim.rules.conntrack` and :mod:`ryu_midonet.sim.rules.nat`) to a short
+string, and live ``ttl`` seconds (default :data:`FLOW_TTL`) after they were written or last
+refreshed. The agent refreshes the keys a live flow depends on (``Result.state_keys``), so
+entries outlive their flows by at most ``ttl``.
 
 A key is also the tag of the decisions that depend on it: the table announces the key to its
 listeners when it appears (written while absent), changes value, is deleted or expires, so
@@ -11,8 +12,8 @@ flows built on its presence or on its absence can be removed. A refresh announce
 Expired entries read as absent at once; :meth:`FlowTable.expire` removes them and announces
 the removals (the agent calls it periodically).
 
-This module holds the interface and the in-memory implementation; :mod:`.redis_flowstate`
-shares the table through Redis.
+This module holds the interface and the in-memory implementation;
+:mod:`ryu_midonet.statestore.flowstate` shares the table through Redis.
 """
 
 from __future__ import annotations

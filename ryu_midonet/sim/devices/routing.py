@@ -30,8 +30,8 @@ import hashlib
 import ipaddress
 from collections.abc import Iterable
 
-from ryu_midonet.sim.model import IP_TCP, IP_UDP, Packet
-from ryu_midonet.sim.topology import Obj
+from ryu_midonet.sim.core.model import IP_TCP, IP_UDP, Packet
+from ryu_midonet.types import Obj
 
 ECMP_FIELDS = {IP_TCP: ("tcp_src", "tcp_dst"), IP_UDP: ("udp_src", "udp_dst")}
 

@@ -1,11 +1,11 @@
-"""Walks a packet through the virtual topology: the entry point of the simulator.
+"""Walks a packet through the virtual topology.
 
 :func:`simulate` takes the packet in at an exterior port and hands it to the port's device; a
 device hands it on through :meth:`Walk.leave`: out of an exterior (bound) port it becomes an
-:class:`~ryu_midonet.sim.model.Output` whose rewrites turn the packet that entered into the one
+:class:`~ryu_midonet.sim.core.model.Output` whose rewrites turn the packet that entered into the one
 that leaves; through an interior port it enters the peer port's device. Packets devices
 generate (:meth:`Walk.emit`) are walked the same way from the port they leave by, and become
-:class:`~ryu_midonet.sim.model.Emit` at the exterior ports they reach; what they depend on is
+:class:`~ryu_midonet.sim.core.model.Emit` at the exterior ports they reach; what they depend on is
 not part of the decision about the original packet.
 
 Drops: a port or device that is administratively down, a port whose device or peer is missing,
@@ -20,23 +20,20 @@ used and with the MAC/ARP entries they read. A flood depends on the set of the b
 and a route choice on the set of the router's routes, so the agent must also invalidate the
 device's tag when a port or route of the device is created or deleted.
 
-Rule chains (:mod:`.chains`) are evaluated unless other ``filters`` are given. They add the
+The walk knows devices, filters and flow state only through the contracts of
+:mod:`.context`; :mod:`ryu_midonet.sim.simulator` wires in the real ones. Rule chains add the
 chains, rules, port and IP address groups and flow-state keys they used to the tags, and the
-flow-state keys to keep alive to ``Result.state_keys``. A packet of a new connection is
-recorded by connection tracking where it leaves the topology (:func:`.conntrack.record`); NAT
-entries written for a packet that leaves it nowhere are deleted at the end. A packet whose
+flow-state keys to keep alive to ``Result.state_keys``. Where a packet leaves the topology,
+``Semantics.on_exit`` runs (connection tracking records a new connection); for a packet that
+leaves it nowhere, ``Semantics.on_lost`` undoes the NAT entries written for it. A packet whose
 payload a chain rewrote (an ICMP error translated back by NAT) cannot be sent by flow actions:
-it leaves as an :class:`~ryu_midonet.sim.model.Emit` of the rewritten packet, not cacheable.
+it leaves as an :class:`~ryu_midonet.sim.core.model.Emit` of the rewritten packet, not cacheable.
 """
 
 from __future__ import annotations
 
-from ryu_midonet.sim import conntrack, nat
-from ryu_midonet.sim.bridge import Bridge
-from ryu_midonet.sim.chains import ChainFilters
-from ryu_midonet.sim.context import Device, Frame, Session
-from ryu_midonet.sim.filters import Filters
-from ryu_midonet.sim.model import (
+from ryu_midonet.sim.core.context import Filters, Frame, Semantics, Session
+from ryu_midonet.sim.core.model import (
     FIELDS,
     ArpWait,
     Emit,
@@ -46,20 +43,19 @@ from ryu_midonet.sim.model import (
     Result,
     Rewrite,
 )
-from ryu_midonet.sim.router import Router
+from ryu_midonet.sim.core.topology import TopologyView, is_bound
 from ryu_midonet.sim.state import State
-from ryu_midonet.sim.topology import Obj, TopologyView, is_bound
+from ryu_midonet.types import Obj
 
 MAX_HOPS = 32
 MAX_VISITS = 256
 
-DEVICES: dict[str, Device] = {"Bridge": Bridge(), "Router": Router()}
 
 
 def simulate(view: TopologyView, state: State, ingress_port_id: str, packet: Packet,
-             filters: Filters | None = None) -> Result:
+             filters: Filters, semantics: Semantics) -> Result:
     """The decision for ``packet`` entering the topology at exterior port ``ingress_port_id``."""
-    walk = Walk(view, state, filters if filters is not None else ChainFilters(), packet)
+    walk = Walk(view, state, filters, packet, semantics=semantics)
     frame = Frame(packet)
     port = view.get("port", ingress_port_id)
     walk.tag(ingress_port_id)
@@ -76,10 +72,12 @@ def simulate(view: TopologyView, state: State, ingress_port_id: str, packet: Pac
 
 
 class Walk:
-    """One simulation in progress (the :class:`~ryu_midonet.sim.context.Context` of devices)."""
+    """One simulation in progress (the :class:`~.context.Context` devices see)."""
 
     def __init__(self, view: TopologyView, state: State, filters: Filters, original: Packet,
-                 generated: bool = False, budget: list[int] | None = None) -> None:
+                 generated: bool = False, budget: list[int] | None = None,
+                 semantics: Semantics | None = None) -> None:
+        self.semantics = semantics if semantics is not None else Semantics()
         self.view = view
         self.state = state
         self.filters = filters
@@ -122,7 +120,7 @@ class Walk:
         if not port.get("adminStateUp", True):
             self.trace(frame, f"port {port['id']} is down: dropping")
             return
-        handler = DEVICES.get(port.get("type") or "")
+        handler = self.semantics.devices.get(port.get("type") or "")
         device = None if handler is None else self.view.get(handler.kind, port.get("deviceId"))
         if handler is None or device is None:
             self.trace(frame, f"port {port['id']} has no device: dropping")
@@ -160,7 +158,7 @@ class Walk:
             self.result.emits.append(Emit(port["id"], frame.packet))
         else:
             self.session.left = True
-            conntrack.record(self, port, frame)
+            self.semantics.on_exit(self, port, frame)
             if "payload" in frame.written:
                 self.uncacheable()
                 self.trace(frame, f"out of port {port['id']}, rewritten (payload changed)")
@@ -182,7 +180,8 @@ class Walk:
 
     def emit(self, frame: Frame, port: Obj, packet: Packet) -> None:
         """Walk a generated packet from the device it leaves by ``port``."""
-        answer = Walk(self.view, self.state, self.filters, packet, True, self.budget)
+        answer = Walk(self.view, self.state, self.filters, packet, True, self.budget,
+                      self.semantics)
         answer.leave(port, Frame(packet))
         answer.finish()
         self.result.emits.extend(answer.result.emits)
@@ -194,7 +193,7 @@ class Walk:
         """Undo the NAT entries of a packet that left the topology nowhere."""
         if not self.session.left and self.session.created:
             self.result.state_keys.difference_update(self.session.created)
-            nat.rollback(self)
+            self.semantics.on_lost(self)
 
     def summarise(self) -> None:
         outs = ", ".join(o.port_id for o in self.result.outputs) or (

@@ -34,11 +34,10 @@ from __future__ import annotations
 
 import ipaddress
 
-from ryu_midonet.sim import packets, routing
-from ryu_midonet.sim.bridge import router_macs
-from ryu_midonet.sim.context import Context, Frame
-from ryu_midonet.sim.model import ETH_ARP, ETH_IPV4, IP_ICMP, ArpWait
-from ryu_midonet.sim.packets import (
+from ryu_midonet.sim.core import packets
+from ryu_midonet.sim.core.context import Context, Frame
+from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, ArpWait
+from ryu_midonet.sim.core.packets import (
     ARP_REPLY,
     ARP_REQUEST,
     BROADCAST_MAC,
@@ -49,8 +48,10 @@ from ryu_midonet.sim.packets import (
     UNREACH_NET,
     UNREACH_NET_PROHIBITED,
 )
+from ryu_midonet.sim.devices import routing
+from ryu_midonet.sim.devices.bridge import router_macs
 from ryu_midonet.sim.state import arp_tag
-from ryu_midonet.sim.topology import Obj
+from ryu_midonet.types import Obj
 
 NO_GATEWAY = ("0.0.0.0", "255.255.255.255")
 

@@ -26,7 +26,7 @@ deleted at the end of the simulation.
 ICMP errors quoting a translated connection are translated back: the outer address when it
 is the translated one, and the quoted datagram's address and port. The rewritten quote is
 payload, which no flow action can set: such decisions are not cacheable, and the packet leaves
-the topology as an ``Emit`` of the rewritten packet (see :mod:`.coordinator`).
+the topology as an ``Emit`` of the rewritten packet (see :mod:`ryu_midonet.sim.core.walk`).
 
 A decision that looked flow state up is tagged with the keys it found or missed (not with
 those it wrote itself); keys it found or wrote go to ``Result.state_keys``. Dynamic NAT reads
@@ -42,11 +42,11 @@ import zlib
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from ryu_midonet.sim.conntrack import stateful_group
-from ryu_midonet.sim.context import Context, Frame, Where
-from ryu_midonet.sim.model import ETH_IPV4, IP_ICMP
-from ryu_midonet.sim.topology import Obj
-from ryu_midonet.sim.tuples import ICMP_ERRORS, PORTS, Conn, Flow, Quote, flow_of, parse_quote
+from ryu_midonet.sim.core.context import Context, Frame, Where
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP
+from ryu_midonet.sim.rules.conntrack import stateful_group
+from ryu_midonet.sim.rules.tuples import ICMP_ERRORS, PORTS, Conn, Flow, Quote, flow_of, parse_quote
+from ryu_midonet.types import Obj
 
 APPLIED, SKIPPED, FAILED = "applied", "skipped", "failed"
 NAT_TYPES = ("dnat", "snat")

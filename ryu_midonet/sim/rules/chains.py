@@ -35,10 +35,11 @@ chain or rule tags its id too, so creating it does.
 
 from __future__ import annotations
 
-from ryu_midonet.sim import nat, packets
-from ryu_midonet.sim.conditions import matches
-from ryu_midonet.sim.context import Context, Frame, Where
-from ryu_midonet.sim.topology import Obj
+from ryu_midonet.sim.core import packets
+from ryu_midonet.sim.core.context import Context, Frame, Where
+from ryu_midonet.sim.rules import nat
+from ryu_midonet.sim.rules.conditions import matches
+from ryu_midonet.types import Obj
 
 ACCEPT, DROP, REJECT, CONTINUE, RETURN = "accept", "drop", "reject", "continue", "return"
 UNREACH_FILTER_PROHIBITED = 13
@@ -94,7 +95,7 @@ def _act(ctx: Context, rule: Obj, where: Where, frame: Frame,
 
 
 class ChainFilters:
-    """The :class:`~ryu_midonet.sim.filters.Filters` that evaluate the topology's chains."""
+    """The :class:`~ryu_midonet.sim.core.filters.Filters` that evaluate the topology's chains."""
 
     def pre(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> Frame | None:
         return self._through(ctx, (in_port.get("inboundFilterId"),

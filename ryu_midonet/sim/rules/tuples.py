@@ -18,9 +18,9 @@ import struct
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ryu_midonet.sim.context import Context, Frame
-from ryu_midonet.sim.model import ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
-from ryu_midonet.sim.packets import checksum
+from ryu_midonet.sim.core.context import Context, Frame
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
+from ryu_midonet.sim.core.packets import checksum
 
 ICMP_ECHO_TYPES = frozenset({0, 8})
 ICMP_ERRORS = frozenset({3, 11, 12})

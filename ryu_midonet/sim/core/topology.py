@@ -2,20 +2,28 @@
 
 Objects are the stored dicts of :mod:`ryu_midonet.nsdb.schema` (camelCase fields, ``id``).
 :class:`DictView` serves plain ``{kind: {id: object}}`` mappings (tests, tools);
-:class:`CacheView` serves an agent's :class:`~ryu_midonet.nsdb.cache.TopologyCache` and keeps its
-per-device indexes in step with the cache's version.
+:class:`CacheView` serves an agent's topology cache (anything with ``objects`` and a
+``version``) and keeps its per-device indexes in step with the cache's version.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from ryu_midonet.nsdb.cache import TopologyCache
+from ryu_midonet.types import Obj
 
-Obj = dict[str, Any]
 Objects = Mapping[str, Mapping[str, Obj]]
+
+
+class VersionedObjects(Protocol):
+    """A topology cache: its objects by kind and id, and a version that changes with them."""
+
+    @property
+    def objects(self) -> Objects: ...
+
+    @property
+    def version(self) -> object: ...
 
 
 class TopologyView(Protocol):
@@ -74,7 +82,7 @@ class DictView:
 class CacheView(DictView):
     """A view over an agent's topology cache, current as of the cache's last poll."""
 
-    def __init__(self, cache: TopologyCache) -> None:
+    def __init__(self, cache: VersionedObjects) -> None:
         super().__init__()
         self.cache = cache
 

@@ -1,0 +1,1 @@
+"""The simulator's core: packets and results, frames, the context devices see, the walk."""

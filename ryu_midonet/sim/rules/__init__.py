@@ -1,0 +1,1 @@
+"""Rule chains: evaluation, conditions, one module per rule type, connection tracking, NAT."""
