@@ -41,7 +41,13 @@ def goto(table: int) -> Action:
     return Action("goto", (table,))
 
 
+def push_vlan(vid: int) -> Action:
+    """Add an 802.1Q header carrying VLAN ``vid``."""
+    return Action("push_vlan", (vid,))
+
+
 DEC_TTL = Action("dec_ttl")
+POP_VLAN = Action("pop_vlan")
 TO_CONTROLLER = output("controller")
 
 

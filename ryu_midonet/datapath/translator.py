@@ -4,10 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import assert_never
 
 from ryu_midonet.datapath import pipeline as p
-from ryu_midonet.datapath.flows import DEC_TTL, Action, FlowSpec, goto, output, set_field
-from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet, Result
+from ryu_midonet.datapath.flows import (
+    DEC_TTL,
+    POP_VLAN,
+    Action,
+    FlowSpec,
+    goto,
+    output,
+    push_vlan,
+    set_field,
+)
+from ryu_midonet.sim.core.model import (
+    ETH_ARP,
+    ETH_IPV4,
+    IP_ICMP,
+    IP_TCP,
+    IP_UDP,
+    Packet,
+    Result,
+    Rewrite,
+    RewriteOp,
+)
 
 # Fields a match may only name together with these prerequisites (OpenFlow 1.3 §7.2.3.6).
 _PREREQ: dict[str, dict[str, int]] = {
@@ -87,20 +107,51 @@ def output_actions(result: Result, locate: Locate) -> tuple[Action, ...]:
     Outputs to ports whose location is unknown (host down, binding not yet seen) are left out.
     """
     actions: list[Action] = []
-    applied: tuple = ()
+    applied: tuple[Rewrite, ...] = ()
     for out in result.outputs:
         where = locate(out.port_id)
         if where is None:
             continue
         if out.rewrites != applied:
-            for rw in out.rewrites:
-                if rw.op == "dec_ttl":
-                    actions.append(DEC_TTL)
-                elif rw.op == "set":
-                    actions.append(set_field(rw.field or "", rw.value))
+            actions += rewrite_actions(out.rewrites)
             applied = out.rewrites
         actions += output_actions_to(where)
     return tuple(actions)
+
+
+def rewrite_actions(rewrites: tuple[Rewrite, ...]) -> list[Action]:
+    """The actions that apply ``rewrites`` in order; every rewrite op has its translation.
+
+    A ``push_vlan`` takes its VLAN id from the ``set`` of ``vlan_vid`` that follows it, and
+    the two become one push action; a VLAN id set on its own carries the OpenFlow "present"
+    bit, as the ``vlan_vid`` field requires.
+    """
+    actions: list[Action] = []
+    pushing = False
+    for rw in rewrites:
+        if pushing and not (rw.op is RewriteOp.SET and rw.field == "vlan_vid"):
+            raise ValueError(f"push_vlan not followed by the VLAN id to push: {rewrites}")
+        match rw.op:
+            case RewriteOp.DEC_TTL:
+                actions.append(DEC_TTL)
+            case RewriteOp.POP_VLAN:
+                actions.append(POP_VLAN)
+            case RewriteOp.PUSH_VLAN:
+                pushing = True
+            case RewriteOp.SET if rw.field is None:
+                raise ValueError(f"set without a field: {rw}")
+            case RewriteOp.SET if rw.field == "vlan_vid" and pushing:
+                actions.append(push_vlan(int(rw.value)))
+                pushing = False
+            case RewriteOp.SET if rw.field == "vlan_vid":
+                actions.append(set_field("vlan_vid", int(rw.value) | OFPVID_PRESENT))
+            case RewriteOp.SET:
+                actions.append(set_field(rw.field, rw.value))
+            case _:
+                assert_never(rw.op)
+    if pushing:
+        raise ValueError(f"push_vlan not followed by the VLAN id to push: {rewrites}")
+    return actions
 
 
 def output_actions_to(where: Location) -> tuple[Action, ...]:

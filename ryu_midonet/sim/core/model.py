@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 ETH_IPV4 = 0x0800
@@ -65,13 +66,25 @@ class Packet:
         return {f: getattr(self, f) for f in FIELDS if getattr(self, f) is not None}
 
 
+class RewriteOp(StrEnum):
+    """The header changes a result may ask for; the flow translator handles every one."""
+
+    SET = "set"  # set ``field`` to ``value``
+    DEC_TTL = "dec_ttl"
+    PUSH_VLAN = "push_vlan"  # add an 802.1Q header; the ``set`` of ``vlan_vid`` that follows
+    POP_VLAN = "pop_vlan"  # gives its VLAN id
+
+
 @dataclass(frozen=True)
 class Rewrite:
-    """One header change applied on the way out: ``set`` a field, or ``dec_ttl``."""
+    """One header change applied on the way out (an unknown ``op`` is refused)."""
 
-    op: str  # "set" | "dec_ttl" | "push_vlan" | "pop_vlan"
+    op: RewriteOp
     field: str | None = None
     value: Any = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "op", RewriteOp(self.op))
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from ryu_midonet.sim.core.model import (
     Packet,
     Result,
     Rewrite,
+    RewriteOp,
 )
 from ryu_midonet.sim.core.topology import TopologyView, is_bound
 from ryu_midonet.sim.state import State
@@ -205,7 +206,7 @@ class Walk:
 
 def rewrites(original: Packet, frame: Frame) -> tuple[Rewrite, ...]:
     """The actions that turn ``original`` into the packet ``frame`` carries."""
-    out = [Rewrite("dec_ttl")] * frame.ttl_decrements
+    out = [Rewrite(RewriteOp.DEC_TTL)] * frame.ttl_decrements
     for name in FIELDS:
         if name not in frame.written or name == "nw_ttl":
             continue
@@ -213,11 +214,11 @@ def rewrites(original: Packet, frame: Frame) -> tuple[Rewrite, ...]:
         if old == new:
             continue
         if name == "vlan_vid" and new is None:
-            out.append(Rewrite("pop_vlan"))
+            out.append(Rewrite(RewriteOp.POP_VLAN))
             continue
         if name == "vlan_vid" and old is None:
-            out.append(Rewrite("push_vlan"))
-        out.append(Rewrite("set", name, new))
+            out.append(Rewrite(RewriteOp.PUSH_VLAN))
+        out.append(Rewrite(RewriteOp.SET, name, new))
     return tuple(out)
 
 
