@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.context import Context, Frame
+from ryu_midonet.sim.core.context import Context, Filtered, Frame
 from ryu_midonet.sim.core.model import ETH_IPV4, IP_TCP, Output, Packet, Rewrite
+from ryu_midonet.sim.core.verdicts import ACCEPT, DROP
 from ryu_midonet.sim.core.walk import MAX_HOPS, rewrites
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
@@ -88,17 +89,17 @@ class Recorder:
         self.drop_out = drop_out
         self.rewrite_dst = rewrite_dst
 
-    def pre(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> Frame | None:
+    def pre(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> Filtered:
         self.calls.append(("pre", device["id"], in_port["id"]))
         if self.rewrite_dst and in_port["type"] == "Router":
             ctx.read(frame, "ipv4_dst")
             ctx.tag("chain-dnat")
-            return frame.set(ipv4_dst=self.rewrite_dst)
-        return frame
+            return Filtered(ACCEPT, frame.set(ipv4_dst=self.rewrite_dst))
+        return Filtered(ACCEPT, frame)
 
-    def post(self, ctx: Context, device: Obj, out_port: Obj, frame: Frame) -> Frame | None:
+    def post(self, ctx: Context, device: Obj, out_port: Obj, frame: Frame) -> Filtered:
         self.calls.append(("post", device["id"], out_port["id"]))
-        return None if out_port["id"] == self.drop_out else frame
+        return Filtered(DROP if out_port["id"] == self.drop_out else ACCEPT, frame)
 
 
 def routed() -> tuple[TopologyBuilder, State]:

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ryu_midonet.sim.core.model import ArpWait, MacLearning, Packet
+from ryu_midonet.sim.core.stages import Stage
 from ryu_midonet.sim.core.topology import TopologyView
+from ryu_midonet.sim.core.verdicts import Verdict
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
 
@@ -84,8 +86,11 @@ class Context(Protocol):
         """The decision depends on these objects or state entries."""
         ...
 
-    def trace(self, frame: Frame, line: str) -> None:
-        """One step, for the operator reading the packet's trace."""
+    def trace(self, frame: Frame, line: str, *, stage: Stage | None = None,
+              rule: str | None = None, port: str | None = None) -> None:
+        """One step, for the operator reading the packet's trace: what was decided, in which
+        stage (default: forwarding, inside a device), by which rule, at which port (default:
+        the one the frame entered its device by)."""
         ...
 
     def keep(self, *keys: str) -> None:
@@ -113,13 +118,23 @@ class Context(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Filtered:
+    """What filters decided, and the frame as they left it (they may rewrite it)."""
+
+    verdict: Verdict
+    frame: Frame
+
+
 class Filters(Protocol):
     """The hook where rule chains are evaluated (see :mod:`.filters`)."""
 
-    def pre(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> Frame | None:
+    def pre(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> Filtered:
+        """Stages ``PORT_IN`` and ``PRE``: the packet enters ``device`` by ``in_port``."""
         ...
 
-    def post(self, ctx: Context, device: Obj, out_port: Obj, frame: Frame) -> Frame | None:
+    def post(self, ctx: Context, device: Obj, out_port: Obj, frame: Frame) -> Filtered:
+        """Stages ``POST`` and ``PORT_OUT``: the device sends the packet out of ``out_port``."""
         ...
 
 
@@ -140,6 +155,7 @@ class Where:
     device: Obj
     in_port: Obj | None
     out_port: Obj | None = None
+    stage: Stage = Stage.PRE
 
 
 def _no_exit(ctx: Context, port: Obj, frame: Frame) -> None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from ryu_midonet.sim.core.trace import TraceStep, render
+
 ETH_IPV4 = 0x0800
 ETH_ARP = 0x0806
 ETH_IPV6 = 0x86DD
@@ -165,7 +167,7 @@ class Result:
     fields_read: set[str] = field(default_factory=set)
     tags: set[str] = field(default_factory=set)
     cacheable: bool = True
-    trace: list[str] = field(default_factory=list)  # human-readable steps, for tracing
+    steps: list[TraceStep] = field(default_factory=list)  # what happened, for tracing
     learned: list[MacLearning] = field(default_factory=list)
     state_keys: set[str] = field(default_factory=set)
     waiting: list[ArpWait] = field(default_factory=list)
@@ -173,3 +175,8 @@ class Result:
     @property
     def dropped(self) -> bool:
         return not self.outputs
+
+    @property
+    def trace(self) -> list[str]:
+        """The steps as text, one line each."""
+        return render(self.steps)

@@ -44,7 +44,9 @@ from ryu_midonet.sim.core.model import (
     Rewrite,
     RewriteOp,
 )
+from ryu_midonet.sim.core.stages import Stage
 from ryu_midonet.sim.core.topology import TopologyView, is_bound
+from ryu_midonet.sim.core.trace import TraceStep
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
 
@@ -96,8 +98,13 @@ class Walk:
     def tag(self, *tags: str) -> None:
         self.result.tags.update(t for t in tags if t)
 
-    def trace(self, frame: Frame, line: str) -> None:
-        self.result.trace.append("  " * frame.hops + line)
+    def trace(self, frame: Frame, line: str, *, stage: Stage | None = None,
+              rule: str | None = None, port: str | None = None) -> None:
+        device = frame.devices[-1] if frame.devices else None
+        if stage is None and device is not None:
+            stage = Stage.FORWARD
+        self.result.steps.append(TraceStep(line, frame.hops, stage, device,
+                                           port if port is not None else frame.in_port, rule))
 
     def keep(self, *keys: str) -> None:
         self.result.state_keys.update(keys)
@@ -133,7 +140,8 @@ class Walk:
             return
         self.crossed.add((device["id"], frame.packet))
         frame = frame.hop(device["id"], port["id"])
-        self.trace(frame, f"{handler.kind} {_label(device)} in at port {port['id']}")
+        self.trace(frame, f"{handler.kind} {_label(device)} in at port {port['id']}",
+                   stage=Stage.PORT_IN)
         if not device.get("adminStateUp", True):
             self.trace(frame, f"{handler.kind} is down: dropping")
             return
@@ -155,17 +163,18 @@ class Walk:
             self.trace(frame, f"port {port['id']} is not bound to a host: dropping")
         elif self.generated:
             self.session.left = True
-            self.trace(frame, f"out of port {port['id']}")
+            self.trace(frame, f"out of port {port['id']}", stage=Stage.PORT_OUT, port=port["id"])
             self.result.emits.append(Emit(port["id"], frame.packet))
         else:
             self.session.left = True
             self.semantics.on_exit(self, port, frame)
             if "payload" in frame.written:
                 self.uncacheable()
-                self.trace(frame, f"out of port {port['id']}, rewritten (payload changed)")
+                self.trace(frame, f"out of port {port['id']}, rewritten (payload changed)",
+                           stage=Stage.PORT_OUT, port=port["id"])
                 self.result.emits.append(Emit(port["id"], frame.packet))
                 return
-            self.trace(frame, f"out of port {port['id']}")
+            self.trace(frame, f"out of port {port['id']}", stage=Stage.PORT_OUT, port=port["id"])
             out = Output(port["id"], rewrites(self.original, frame))
             if out not in self.result.outputs:
                 self.result.outputs.append(out)
@@ -187,8 +196,7 @@ class Walk:
         answer.finish()
         self.result.emits.extend(answer.result.emits)
         self.trace(frame, f"generated {_describe(packet)} out of port {port['id']}:")
-        indent = "  " * frame.hops
-        self.result.trace.extend(indent + line for line in answer.result.trace)
+        self.result.steps.extend(step.nested(frame.hops) for step in answer.result.steps)
 
     def finish(self) -> None:
         """Undo the NAT entries of a packet that left the topology nowhere."""
@@ -201,7 +209,7 @@ class Walk:
             "held" if self.result.waiting else "dropped")
         emits = f"; {len(self.result.emits)} generated" if self.result.emits else ""
         cache = "" if self.result.cacheable else " (not cacheable)"
-        self.result.trace.append(f"result: {outs}{emits}{cache}")
+        self.result.steps.append(TraceStep(f"result: {outs}{emits}{cache}"))
 
 
 def rewrites(original: Packet, frame: Frame) -> tuple[Rewrite, ...]:

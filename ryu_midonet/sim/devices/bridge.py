@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 from ryu_midonet.sim.core.context import Context, Frame
+from ryu_midonet.sim.core.filters import admit
 from ryu_midonet.sim.core.model import MacLearning
 from ryu_midonet.sim.core.packets import is_multicast
 from ryu_midonet.sim.core.topology import TopologyView
@@ -62,9 +63,9 @@ class Bridge:
             if changed:
                 ctx.trace(frame, f"learned {src}{_on(vlan)} behind port {in_port['id']}")
 
-        admitted = ctx.filters.pre(ctx, device, in_port, frame)
+        admitted = admit(ctx, ctx.filters.pre(ctx, device, in_port, frame),
+                         "dropped by the inbound filters")
         if admitted is None:
-            ctx.trace(frame, "dropped by the inbound filters")
             return
         frame = admitted
 
@@ -101,12 +102,11 @@ class Bridge:
                 self._forward(ctx, device, port, frame)
 
     def _forward(self, ctx: Context, device: Obj, port: Obj, frame: Frame) -> None:
-        passed = ctx.filters.post(ctx, device, port, frame)
-        if passed is None:
-            ctx.tag(port["id"])
-            ctx.trace(frame, f"dropped by the outbound filters of port {port['id']}")
-            return
-        ctx.leave(port, passed)
+        ctx.tag(port["id"])
+        passed = admit(ctx, ctx.filters.post(ctx, device, port, frame),
+                       f"dropped by the outbound filters of port {port['id']}")
+        if passed is not None:
+            ctx.leave(port, passed)
 
 
 def _on(vlan: int | None) -> str:

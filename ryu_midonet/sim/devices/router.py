@@ -36,6 +36,7 @@ import ipaddress
 
 from ryu_midonet.sim.core import packets
 from ryu_midonet.sim.core.context import Context, Frame
+from ryu_midonet.sim.core.filters import admit
 from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, ArpWait
 from ryu_midonet.sim.core.packets import (
     ARP_REPLY,
@@ -87,9 +88,9 @@ class Router:
             ctx.trace(frame, f"ethertype {packet.eth_type:#06x} is not routed: dropping")
             return
 
-        admitted = ctx.filters.pre(ctx, device, in_port, frame)
+        admitted = admit(ctx, ctx.filters.pre(ctx, device, in_port, frame),
+                         "dropped by the inbound filters")
         if admitted is None:
-            ctx.trace(frame, "dropped by the inbound filters")
             return
         self._route(ctx, device, in_port, frame, admitted)
 
@@ -198,9 +199,9 @@ class Router:
             ctx.trace(frame, f"TTL {ttl}: ICMP time exceeded")
             self._icmp_error(ctx, in_port, entry, ICMP_TIME_EXCEEDED, 0)
             return
-        passed = ctx.filters.post(ctx, device, out_port, frame.dec_ttl())
+        passed = admit(ctx, ctx.filters.post(ctx, device, out_port, frame.dec_ttl()),
+                       "dropped by the outbound filters")
         if passed is None:
-            ctx.trace(frame, "dropped by the outbound filters")
             return
         gateway = route.get("nextHopGateway")
         hop = gateway if gateway and gateway not in NO_GATEWAY else passed.packet.ipv4_dst

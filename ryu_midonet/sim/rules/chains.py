@@ -6,7 +6,7 @@ decision, the device's outbound chain (post-routing), the egress port's outbound
 chains see the ingress port; outbound chains see the ingress and the egress port.
 
 A chain runs its rules in list order (``chain.ruleIds``); rules whose condition
-(:mod:`.conditions`) holds act:
+(:mod:`.conditions`) holds act as their type says (:mod:`.kinds`, one module per type):
 
 - ``accept``: stop, accept; ``drop``: stop, drop silently; ``reject``: stop, drop, and a router
   answers the sender with ICMP destination unreachable, communication administratively
@@ -28,104 +28,94 @@ reassembled. Later fragments are dropped silently (no ICMP error about them, RFC
 are unfragmented packets. A drop at a router's inbound chain thus reads ``ip_frag``; the
 answered first fragments are not cached, so each one is answered.
 
-The end of a chain accepts. Later rules see the packet as earlier rules rewrote it. Every chain
-and rule looked at tags the decision (a change to one removes the flows built on it); a missing
-chain or rule tags its id too, so creating it does.
+A chain's outcome (:mod:`.outcomes`) becomes the filters' verdict: continue or return at the
+top, like the end of a chain, accepts. Later rules see the packet as earlier rules rewrote it.
+Every chain and rule looked at tags the decision (a change to one removes the flows built on
+it); a missing chain or rule tags its id too, so creating it does.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ryu_midonet.sim.core import packets
-from ryu_midonet.sim.core.context import Context, Frame, Where
-from ryu_midonet.sim.rules import nat
+from ryu_midonet.sim.core.context import Context, Filtered, Frame, Where
+from ryu_midonet.sim.core.stages import Stage
+from ryu_midonet.sim.core.verdicts import ACCEPT, DROP, REJECT, Accept, Drop, Reject, Verdict
 from ryu_midonet.sim.rules.conditions import matches
+from ryu_midonet.sim.rules.kinds import RULE_TYPES
+from ryu_midonet.sim.rules.outcomes import CONTINUE, RETURN, Call, Continue, Outcome, Return
 from ryu_midonet.types import Obj
 
-ACCEPT, DROP, REJECT, CONTINUE, RETURN = "accept", "drop", "reject", "continue", "return"
+__all__ = ["ACCEPT", "CONTINUE", "DROP", "REJECT", "RETURN", "ChainFilters", "run_chain"]
+
 UNREACH_FILTER_PROHIBITED = 13
 
 
 def run_chain(ctx: Context, chain_id: str, where: Where, frame: Frame,
-              stack: tuple[str, ...] = ()) -> tuple[str, Frame]:
-    """The verdict of a chain (ACCEPT, DROP, REJECT, CONTINUE or RETURN) and the frame after."""
+              stack: tuple[str, ...] = ()) -> tuple[Outcome, Frame]:
+    """The outcome of a chain (a verdict, CONTINUE or RETURN) and the frame after."""
     ctx.tag(chain_id)
     chain = ctx.view.get("chain", chain_id)
     if chain is None:
-        ctx.trace(frame, f"chain {chain_id} does not exist: ignored")
+        ctx.trace(frame, f"chain {chain_id} does not exist: ignored", stage=where.stage)
         return CONTINUE, frame
-    stack = (*stack, chain_id)
+    call = Call((*stack, chain_id), run_chain)
     for rule_id in chain.get("ruleIds") or ():
         ctx.tag(rule_id)
         rule = ctx.view.get("rule", rule_id)
         if rule is None or not matches(ctx, rule, where, frame):
             continue
-        verdict, frame = _act(ctx, rule, where, frame, stack)
-        if verdict != CONTINUE:
-            return verdict, frame
+        outcome, frame = _act(ctx, rule, where, frame, call)
+        if not isinstance(outcome, Continue):
+            return outcome, frame
     return CONTINUE, frame
 
 
 def _act(ctx: Context, rule: Obj, where: Where, frame: Frame,
-         stack: tuple[str, ...]) -> tuple[str, Frame]:
-    kind = rule["type"]
-    label = f"chain {stack[-1]} rule {rule['id']} ({kind})"
-    if kind in (ACCEPT, DROP, REJECT, RETURN, CONTINUE):
-        ctx.trace(frame, f"{label} matched: {kind}")
-        return kind, frame
-    if kind == "jump":
-        target = rule.get("jumpChainId")
-        if target in stack:
-            ctx.trace(frame, f"{label} matched: jump to {target}, already being run: drop")
-            return DROP, frame
-        if not target:
-            return CONTINUE, frame
-        ctx.trace(frame, f"{label} matched: jump to {target}")
-        verdict, frame = run_chain(ctx, target, where, frame, stack)
-        return (CONTINUE, frame) if verdict in (CONTINUE, RETURN) else (verdict, frame)
-    if kind in nat.NAT_TYPES or kind in nat.REVERSE_TYPES:
-        ctx.trace(frame, f"{label} matched")
-        status, frame = nat.translate(ctx, rule, where, frame)
-        if status == nat.FAILED:
-            ctx.uncacheable()  # a translation may free up: ask again for the next packet
-            return DROP, frame
-        if status == nat.SKIPPED:
-            return CONTINUE, frame
-        return rule.get("flowAction") or ACCEPT, frame
-    return CONTINUE, frame  # a type this simulator does not know
+         call: Call) -> tuple[Outcome, Frame]:
+    action = RULE_TYPES.get(rule["type"])
+    if action is None:  # the store only keeps known types; a newer one is passed over
+        ctx.trace(frame, f"{call.label(rule)}: unknown rule type, ignored", stage=where.stage,
+                  rule=rule["id"])
+        return CONTINUE, frame
+    return action(ctx, rule, where, frame, call)
 
 
 class ChainFilters:
-    """The :class:`~ryu_midonet.sim.core.filters.Filters` that evaluate the topology's chains."""
+    """The :class:`~ryu_midonet.sim.core.context.Filters` that evaluate the topology's chains."""
 
-    def pre(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> Frame | None:
-        return self._through(ctx, (in_port.get("inboundFilterId"),
-                                   device.get("inboundFilterId")),
+    def pre(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> Filtered:
+        return self._through(ctx, ((Stage.PORT_IN, in_port.get("inboundFilterId")),
+                                   (Stage.PRE, device.get("inboundFilterId"))),
                              Where(device, in_port), frame, inbound=True)
 
-    def post(self, ctx: Context, device: Obj, out_port: Obj, frame: Frame) -> Frame | None:
-        return self._through(ctx, (device.get("outboundFilterId"),
-                                   out_port.get("outboundFilterId")),
+    def post(self, ctx: Context, device: Obj, out_port: Obj, frame: Frame) -> Filtered:
+        return self._through(ctx, ((Stage.POST, device.get("outboundFilterId")),
+                                   (Stage.PORT_OUT, out_port.get("outboundFilterId"))),
                              Where(device, ctx.view.get("port", frame.in_port), out_port), frame)
 
-    def _through(self, ctx: Context, chain_ids: tuple[str | None, ...], where: Where,
-                 frame: Frame, inbound: bool = False) -> Frame | None:
-        """Run the chains that are set, in order; None as soon as one drops the packet."""
-        for chain_id in chain_ids:
+    def _through(self, ctx: Context, chains: tuple[tuple[Stage, str | None], ...], where: Where,
+                 frame: Frame, inbound: bool = False) -> Filtered:
+        """Run the chains that are set, in order, until one decides other than accept."""
+        for stage, chain_id in chains:
             if chain_id:
-                passed = self._filter(ctx, chain_id, where, frame, inbound)
-                if passed is None:
-                    return None
-                frame = passed
-        return frame
+                filtered = self._filter(ctx, chain_id, replace(where, stage=stage), frame,
+                                        inbound)
+                if not isinstance(filtered.verdict, Accept):
+                    return filtered
+                frame = filtered.frame
+        return Filtered(ACCEPT, frame)
 
     def _filter(self, ctx: Context, chain_id: str, where: Where, frame: Frame,
-                inbound: bool) -> Frame | None:
-        verdict, frame = run_chain(ctx, chain_id, where, frame)
-        if verdict == REJECT:
+                inbound: bool) -> Filtered:
+        outcome, frame = run_chain(ctx, chain_id, where, frame)
+        verdict: Verdict = ACCEPT if isinstance(outcome, Continue | Return) else outcome
+        if isinstance(verdict, Reject):
             _reject(ctx, where, frame)
-        elif verdict == DROP and inbound:
+        elif isinstance(verdict, Drop) and inbound:
             _frag_needed(ctx, where, frame)
-        return None if verdict in (DROP, REJECT) else frame
+        return Filtered(verdict, frame)
 
 
 def _reject(ctx: Context, where: Where, frame: Frame) -> None:
