@@ -25,6 +25,13 @@ _EXTENSION_FIELDS = frozenset({"ip_frag"})
 _FRAGMENTS = {"normal": ofp.OFPC_FRAG_NORMAL, "drop": ofp.OFPC_FRAG_DROP,
               "reassemble": ofp.OFPC_FRAG_REASM, "nx-match": 3}  # OFPC_FRAG_NX_MATCH
 _MISS_SEND_LEN = 128  # OpenFlow's default (the miss flow asks for whole packets anyway)
+# Packet-ins the agent wants. Open vSwitch's default for OpenFlow 1.3 leaves out expired
+# TTLs, which would make a cached flow's dec_nw_ttl drop them instead of handing them to the
+# agent to answer with ICMP time exceeded. Port status and flow-removed as by default.
+_PACKET_INS = (1 << ofp.OFPR_NO_MATCH) | (1 << ofp.OFPR_ACTION) | (1 << ofp.OFPR_INVALID_TTL)
+_PORT_STATUS = (1 << ofp.OFPPR_ADD) | (1 << ofp.OFPPR_DELETE) | (1 << ofp.OFPPR_MODIFY)
+_FLOW_REMOVED = ((1 << ofp.OFPRR_IDLE_TIMEOUT) | (1 << ofp.OFPRR_HARD_TIMEOUT)
+                 | (1 << ofp.OFPRR_DELETE) | (1 << ofp.OFPRR_GROUP_DELETE))
 
 
 def _port(value: int | str) -> int:
@@ -89,9 +96,19 @@ def to_ofp(dp: Any, msg: Message) -> Any:
     raise TypeError(f"not a switch message: {msg!r}")
 
 
+def to_ofp_all(dp: Any, msg: Message) -> list[Any]:
+    """The os-ken messages that carry out ``msg``: one, except for a switch configuration,
+    which also says which asynchronous messages the agent wants."""
+    if isinstance(msg, SwitchConfig):
+        return [to_ofp(dp, msg), parser.OFPSetAsync(
+            dp, [_PACKET_INS, 0], [_PORT_STATUS, _PORT_STATUS], [_FLOW_REMOVED, 0])]
+    return [to_ofp(dp, msg)]
+
+
 def send_all(dp: Any, messages: list[Message]) -> None:
     """Send ``messages`` to the switch in order, followed by a barrier."""
     for msg in messages:
-        dp.send_msg(to_ofp(dp, msg))
+        for ofmsg in to_ofp_all(dp, msg):
+            dp.send_msg(ofmsg)
     if messages:
         dp.send_msg(parser.OFPBarrierRequest(dp))
