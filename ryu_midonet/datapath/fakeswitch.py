@@ -1,114 +1,292 @@
-"""An in-memory OpenFlow 1.3 switch for tests: applies flow specs and forwards packets.
+"""An in-memory OpenFlow 1.3 switch for tests, fed the real os-ken messages.
 
-It models what the pipeline uses: exact and masked matches on header fields, priorities,
-``goto``, ``set_field``, ``dec_ttl`` (expired TTL goes to the controller, as Open vSwitch
-does), ``output`` and cookie-based deletion. Packets are header dicts (OXM names plus
-``in_port``, ``tunnel_id``, ``tun_ipv4_dst``).
+Give :attr:`FakeSwitch.datapath` to :func:`ofmsgs.send_all` (or call :meth:`FakeSwitch.apply`,
+which does) and the switch receives exactly what the agent sends an Open vSwitch: every
+message is serialised first, flow-mods are checked as Open vSwitch checks them (match
+prerequisites, actions consistent with the match, gotos forward only) and against their
+pipeline table's contract, then kept in tables; packet-outs are executed. Packets are header
+dicts (see :mod:`.fakepacket`).
+
+Anything it does not model (another message, instruction, action, port or field) raises
+:class:`~.ofcheck.NotUnderstood`; what Open vSwitch would answer with an OpenFlow error raises
+:class:`SwitchError`; a flow breaking its table's contract raises
+:class:`~.pipeline.FlowRefused`. Open vSwitch behaviours it models: an expiring TTL stops the
+packet and is a packet-in only when the controller asked for those (it does not by default
+on OpenFlow 1.3), output to the ingress port is dropped unless ``in_port`` is named, and the
+configured fragment handling decides what fragments' L4 fields read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message
-from ryu_midonet.datapath.translator import IP_FRAG_BITS
+from os_ken.ofproto import ofproto_v1_3 as ofp
+from os_ken.ofproto import ofproto_v1_3_parser as parser
 
-Headers = dict[str, Any]
+from ryu_midonet.datapath import fakepacket as fp
+from ryu_midonet.datapath import ofmsgs, packets
+from ryu_midonet.datapath.fakepacket import Headers, Masked
+from ryu_midonet.datapath.flows import Message
+from ryu_midonet.datapath.ofcheck import NotUnderstood, check_flow_mod, instructions
+
+# Open vSwitch's packet-in reasons for an OpenFlow 1.3 controller that set none.
+DEFAULT_PACKET_INS = frozenset({ofp.OFPR_NO_MATCH, ofp.OFPR_ACTION})
+_VLAN_TPIDS = (0x8100, 0x88A8)
+
+
+class SwitchError(ValueError):
+    """A message Open vSwitch would refuse with an OpenFlow error."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One flow in a table, from the flow-mod that added it."""
+
+    table_id: int
+    priority: int
+    cookie: int
+    match: dict[str, Masked]
+    actions: tuple[Any, ...]
+    goto: int | None
+    msg: Any
+
+
+@dataclass(frozen=True)
+class PacketIn:
+    """A packet the switch sent to the controller, and why (an ``OFPR_*`` reason)."""
+
+    reason: int
+    headers: Headers
 
 
 @dataclass
 class Forwarded:
     """Where a packet went: out of ports (with the headers it left with), or to the agent."""
 
-    outputs: list[tuple[int | str, Headers]] = field(default_factory=list)
+    outputs: list[tuple[int, Headers]] = field(default_factory=list)
     to_controller: bool = False
-    flows_hit: list[FlowSpec] = field(default_factory=list)
+    flows_hit: list[Entry] = field(default_factory=list)
+    packet_ins: list[PacketIn] = field(default_factory=list)
+
+
+class FakeDatapath:
+    """What :mod:`.ofmsgs` needs of an os-ken datapath, delivering to a :class:`FakeSwitch`."""
+
+    ofproto = ofp
+    ofproto_parser = parser
+
+    def __init__(self, switch: FakeSwitch, dpid: int) -> None:
+        self.switch = switch
+        self.id = dpid
+        self._xid = 0
+
+    def send_msg(self, msg: Any) -> None:
+        self._xid += 1
+        msg.set_xid(self._xid)
+        msg.serialize()  # what cannot be encoded never reaches a switch
+        self.switch.receive(msg)
 
 
 class FakeSwitch:
-    def __init__(self) -> None:
-        self.flows: list[FlowSpec] = []
-        self.packet_ins = 0
+    """Flow tables and packet forwarding of one switch."""
 
-    def apply(self, messages: list[Message]) -> None:
-        for msg in messages:
-            if isinstance(msg, FlowSpec):
-                self.flows = [f for f in self.flows if not _same_entry(f, msg)]
-                self.flows.append(msg)
-            elif isinstance(msg, FlowDelete):
-                self.flows = [f for f in self.flows if (f.cookie & msg.mask) != (msg.cookie
-                                                                                 & msg.mask)]
+    def __init__(self, dpid: int = 1) -> None:
+        self.datapath = FakeDatapath(self, dpid)
+        self.flows: list[Entry] = []
+        self.packet_ins: list[PacketIn] = []
+        self.packet_outs: list[Forwarded] = []  # what each packet-out did, in order
+        self.fragments = fp.FRAG_NORMAL
+        self.packet_in_reasons = DEFAULT_PACKET_INS
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            parser.OFPFlowMod: self._flow_mod, parser.OFPPacketOut: self._packet_out,
+            parser.OFPSetConfig: self._set_config, parser.OFPSetAsync: self._set_async,
+            parser.OFPBarrierRequest: lambda msg: None}
 
-    def table(self, table_id: int) -> list[FlowSpec]:
-        return [f for f in self.flows if f.table == table_id]
+    # -- messages --------------------------------------------------------------------------
+    def apply(self, messages: Iterable[Message]) -> None:
+        """Send flow specs the way the agent does: through :func:`ofmsgs.send_all`."""
+        ofmsgs.send_all(self.datapath, list(messages))
 
-    def lookup(self, table_id: int, headers: Headers) -> FlowSpec | None:
+    def receive(self, msg: Any) -> None:
+        """Take one os-ken message."""
+        handler = self._handlers.get(type(msg))
+        if handler is None:
+            raise NotUnderstood(f"message {type(msg).__name__}")
+        handler(msg)
+
+    def _flow_mod(self, msg: Any) -> None:
+        if msg.command == ofp.OFPFC_ADD:
+            self._add(msg)
+        elif msg.command == ofp.OFPFC_DELETE:
+            self._delete(msg)
+        else:
+            raise NotUnderstood(f"flow-mod command {msg.command}")
+
+    def _add(self, msg: Any) -> None:
+        if msg.buffer_id != ofp.OFP_NO_BUFFER or msg.flags & ~ofp.OFPFF_SEND_FLOW_REM:
+            raise NotUnderstood(f"flow-mod buffer {msg.buffer_id} flags {msg.flags:#x}")
+        match = {name: fp.match_entry(name, value) for name, value in msg.match.items()}
+        for name in match:
+            for pre, value in fp.PREREQUISITES.get(name, {}).items():
+                if match.get(pre) != (value, -1):
+                    raise SwitchError(f"match on {name} without {pre}={value:#x} "
+                                      "(OFPBMC_BAD_PREREQ)")
+        actions, goto = instructions(msg)
+        if goto is not None and goto <= msg.table_id:
+            raise SwitchError(f"table {msg.table_id} goes to table {goto} (OFPBIC_BAD_TABLE_ID)")
+        fixed = {k: v for k, (v, mask) in match.items() if mask == -1}
+        _check_actions(actions, fixed, fp.vlan_in(match), packet_out=False)
+        check_flow_mod(msg)
+        entry = Entry(msg.table_id, msg.priority, msg.cookie, match, tuple(actions), goto, msg)
+        self.flows = [f for f in self.flows if (f.table_id, f.priority, f.match)
+                      != (entry.table_id, entry.priority, entry.match)]
+        self.flows.append(entry)
+
+    def _delete(self, msg: Any) -> None:
+        if list(msg.match.items()) or msg.out_port != ofp.OFPP_ANY \
+                or msg.out_group != ofp.OFPG_ANY:
+            raise NotUnderstood("a flow delete by match, output port or group")
+        self.flows = [f for f in self.flows
+                      if (msg.table_id not in (ofp.OFPTT_ALL, f.table_id))
+                      or (f.cookie & msg.cookie_mask) != (msg.cookie & msg.cookie_mask)]
+
+    def _set_config(self, msg: Any) -> None:
+        if msg.flags & ~ofp.OFPC_FRAG_MASK:
+            raise NotUnderstood(f"switch config flags {msg.flags:#x}")
+        self.fragments = msg.flags
+
+    def _set_async(self, msg: Any) -> None:
+        mask = msg.packet_in_mask[0]  # the agent's role: master or equal
+        self.packet_in_reasons = frozenset(r for r in range(32) if mask & (1 << r))
+
+    def _packet_out(self, msg: Any) -> None:
+        if msg.buffer_id != ofp.OFP_NO_BUFFER:
+            raise NotUnderstood(f"packet-out from buffer {msg.buffer_id}")
+        packet = packets.parse(msg.data)
+        if packet is None:
+            raise NotUnderstood(f"packet-out data {msg.data!r}")
+        result = Forwarded()
+        pkt = fp.to_wire({**packet.headers(), "in_port": msg.in_port}, self.fragments)
+        if pkt is not None:
+            fixed: dict[str, int] = {k: pkt[k] for k in ("eth_type", "ip_proto") if k in pkt}
+            _check_actions(msg.actions, fixed, "vlan_vid" in pkt, packet_out=True)
+            self._execute(msg.actions, pkt, result)
+        self.packet_outs.append(result)
+
+    # -- packets ---------------------------------------------------------------------------
+    def table(self, table_id: int) -> list[Entry]:
+        return [f for f in self.flows if f.table_id == table_id]
+
+    def lookup(self, table_id: int, headers: Headers) -> Entry | None:
+        """The flow of ``table_id`` a packet with ``headers`` hits (None: a miss)."""
+        pkt = fp.to_wire(headers, self.fragments)
+        return None if pkt is None else self._lookup(table_id, pkt)
+
+    def _lookup(self, table_id: int, pkt: Headers) -> Entry | None:
         best = None
         for flow in self.table(table_id):
-            if _matches(flow.match, headers) and (best is None or flow.priority > best.priority):
+            if fp.matches(flow.match, pkt) and (best is None or flow.priority > best.priority):
                 best = flow
         return best
 
     def process(self, headers: Headers, table_id: int = 0) -> Forwarded:
         """Run a packet through the tables, starting at ``table_id``."""
         result = Forwarded()
-        pkt = dict(headers)
+        pkt = fp.to_wire(headers, self.fragments)
+        if pkt is not None:
+            self._run(pkt, table_id, result)
+        return result
+
+    def _run(self, pkt: Headers, table_id: int, result: Forwarded) -> None:
         while True:
-            flow = self.lookup(table_id, pkt)
+            flow = self._lookup(table_id, pkt)
             if flow is None:
-                return result  # table miss without a miss flow: drop
+                return  # OpenFlow 1.3: a table miss without a miss flow drops
             result.flows_hit.append(flow)
-            next_table = None
-            for action in flow.actions:
-                if action.kind == "goto":
-                    next_table = action.args[0]
-                elif action.kind == "set_field":
-                    pkt[action.args[0]] = action.args[1]
-                elif action.kind == "dec_ttl":
-                    if pkt.get("nw_ttl", 64) <= 1:
-                        result.to_controller = True
-                        self.packet_ins += 1
-                        return result
-                    pkt["nw_ttl"] = pkt.get("nw_ttl", 64) - 1
-                elif action.kind == "output":
-                    port = action.args[0]
-                    if port == "controller":
-                        result.to_controller = True
-                        self.packet_ins += 1
-                    else:
-                        result.outputs.append((port, dict(pkt)))
-            if next_table is None:
-                return result
-            table_id = next_table
+            if not self._execute(flow.actions, pkt, result) or flow.goto is None:
+                return
+            table_id = flow.goto
+
+    def _execute(self, actions: Iterable[Any], pkt: Headers, result: Forwarded) -> bool:
+        """Apply ``actions`` to ``pkt``; False when processing stops (an expired TTL)."""
+        for act in actions:
+            if isinstance(act, parser.OFPActionOutput):
+                self._output(act.port, pkt, result)
+            elif isinstance(act, parser.OFPActionSetField):
+                pkt[act.key] = act.value
+            elif isinstance(act, parser.OFPActionDecNwTtl):
+                if pkt.get("eth_type") != fp.ETH_IPV4:
+                    continue
+                if "nw_ttl" not in pkt:
+                    raise NotUnderstood("an IPv4 packet without nw_ttl")
+                if pkt["nw_ttl"] <= 1:
+                    self._packet_in(ofp.OFPR_INVALID_TTL, pkt, result)
+                    return False
+                pkt["nw_ttl"] -= 1
+            elif isinstance(act, parser.OFPActionPushVlan):
+                if "vlan_vid" in pkt:
+                    raise NotUnderstood("a second VLAN tag")
+                pkt["vlan_vid"] = fp.OFPVID_PRESENT  # a new outer tag has VID 0
+            elif isinstance(act, parser.OFPActionPopVlan):
+                if "vlan_vid" not in pkt:
+                    raise NotUnderstood("pop_vlan on an untagged packet")
+                del pkt["vlan_vid"]
+            else:
+                raise NotUnderstood(f"action {act!r}")
+        return True
+
+    def _output(self, port: int, pkt: Headers, result: Forwarded) -> None:
+        if port == ofp.OFPP_CONTROLLER:
+            self._packet_in(ofp.OFPR_ACTION, pkt, result)
+        elif port == ofp.OFPP_TABLE:
+            self._run(dict(pkt), 0, result)
+        elif port == ofp.OFPP_IN_PORT:
+            result.outputs.append((pkt["in_port"], fp.to_plain(pkt)))
+        elif port != pkt.get("in_port"):  # never back out of the ingress port unnamed
+            result.outputs.append((port, fp.to_plain(pkt)))
+
+    def _packet_in(self, reason: int, pkt: Headers, result: Forwarded) -> None:
+        if reason in self.packet_in_reasons:
+            result.to_controller = True
+            result.packet_ins.append(PacketIn(reason, fp.to_plain(pkt)))
+            self.packet_ins.append(result.packet_ins[-1])
 
 
-def _same_entry(a: FlowSpec, b: FlowSpec) -> bool:
-    return a.table == b.table and a.priority == b.priority and a.match == b.match
-
-
-def _matches(match: dict[str, Any], headers: Headers) -> bool:
-    for name, want in match.items():
-        have = headers.get(name)
-        if name == "vlan_vid" and have is not None:
-            have |= 0x1000
-        if name == "ip_frag" and isinstance(have, str | None):
-            have = IP_FRAG_BITS[have or "no"]
-        if isinstance(want, tuple):
-            value, mask = want
-            if have is None or (_as_int(have) & mask) != (_as_int(value) & mask):
-                return False
-        elif have != want:
-            return False
-    return True
-
-
-def _as_int(value: Any) -> int:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and ":" in value:
-        return int(value.replace(":", ""), 16)
-    if isinstance(value, str) and "." in value:
-        parts = [int(x) for x in value.split(".")]
-        return (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]
-    return int(value)
+def _check_actions(actions: Iterable[Any], fixed: dict[str, int], vlan: bool,
+                   packet_out: bool) -> None:
+    """Refuse actions Open vSwitch finds inconsistent with what the match (or the packet of
+    a packet-out) fixes: ``fixed`` exact field values, ``vlan`` a tag is there."""
+    for act in actions:
+        if isinstance(act, parser.OFPActionOutput):
+            if not (0 < act.port <= ofp.OFPP_MAX or act.port in (
+                    ofp.OFPP_CONTROLLER, ofp.OFPP_IN_PORT)
+                    or (packet_out and act.port == ofp.OFPP_TABLE)):
+                raise NotUnderstood(f"output to port {act.port:#x}")
+        elif isinstance(act, parser.OFPActionSetField):
+            if act.key not in fp.WRITABLE:
+                raise NotUnderstood(f"set_field {act.key}")
+            for pre, value in fp.PREREQUISITES.get(act.key, {}).items():
+                if fixed.get(pre) != value:
+                    raise SwitchError(f"set_field {act.key} without {pre}={value:#x} "
+                                      "(OFPBAC_MATCH_INCONSISTENT)")
+            if act.key == "vlan_vid" and not (vlan and act.value & fp.OFPVID_PRESENT):
+                raise SwitchError("set_field vlan_vid needs a tag and OFPVID_PRESENT")
+        elif isinstance(act, parser.OFPActionDecNwTtl):
+            if fixed.get("eth_type") != fp.ETH_IPV4:
+                raise SwitchError("dec_nw_ttl on packets not known to be IPv4 "
+                                  "(OFPBAC_MATCH_INCONSISTENT)")
+        elif isinstance(act, parser.OFPActionPushVlan):
+            if act.ethertype not in _VLAN_TPIDS:
+                raise SwitchError(f"push_vlan {act.ethertype:#x} (OFPBAC_BAD_ARGUMENT)")
+            if vlan:
+                raise NotUnderstood("a second VLAN tag")
+            vlan = True
+        elif isinstance(act, parser.OFPActionPopVlan):
+            if not vlan:
+                raise SwitchError("pop_vlan on packets not known to be tagged "
+                                  "(OFPBAC_MATCH_INCONSISTENT)")
+            vlan = False
+        else:
+            raise NotUnderstood(f"action {act!r}")

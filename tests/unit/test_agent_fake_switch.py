@@ -10,9 +10,10 @@ from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import translator as tr
-from ryu_midonet.datapath.fakeswitch import FakeSwitch
-from ryu_midonet.datapath.flows import FlowSpec, PacketOut
-from ryu_midonet.sim.core.model import Packet
+from ryu_midonet.datapath.fakenet import FakeNetwork
+from ryu_midonet.datapath.fakeswitch import PacketIn
+from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message, PacketOut, SwitchConfig
+from ryu_midonet.sim.core.model import FIELDS, Packet
 from ryu_midonet.sim.state import State
 
 TUNNEL = 100  # the vxlan port's OpenFlow number on every host
@@ -22,46 +23,52 @@ RMAC1, RMAC2 = "02:00:00:00:01:01", "02:00:00:00:02:01"
 
 
 class Host:
-    """One host: an in-memory switch and the agent's packet handler."""
+    """One host on the fake network: its switch and the agent's packet handler."""
 
-    def __init__(self, name: str, objects: Any, state: State, ofports: dict[str, int]) -> None:
-        self.switch = FakeSwitch()
+    def __init__(self, name: str, objects: Any, state: State, ofports: dict[str, int],
+                 net: FakeNetwork | None = None) -> None:
+        self.name = name
+        self.net = net if net is not None else FakeNetwork()
+        self.switch = self.net.add_host(name, HOSTS[name], TUNNEL, self._agent).switch
         self.index = FlowIndex()
         self.handler = PacketHandler(objects, state, self.index, name, ofports,
                                      {"vxlan": TUNNEL})
         self.ofports = ofports
         keys = {pid: objects.get("port", pid)["tunnelKey"] for pid in ofports}
-        flows = tr.base_flows([TUNNEL])
+        # what the agent sends when its switch connects
+        messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0), *tr.base_flows([TUNNEL])]
         for pid, ofport in ofports.items():
-            flows += tr.port_flows(ofport, keys[pid])
-        self.switch.apply(flows)
+            messages += tr.port_flows(ofport, keys[pid])
+        self.switch.apply(messages)
         self.agent_calls = 0
+        self.installed = 0
         self.packet_outs: list[PacketOut] = []
+
+    def _agent(self, packet_in: PacketIn) -> list[Message]:
+        """What the agent answers a packet-in with (applied to the switch by the network)."""
+        self.agent_calls += 1
+        headers = packet_in.headers
+        packet = Packet(**{f: headers[f] for f in FIELDS if f in headers})
+        ofport = headers["in_port"]
+        port_id = next(p for p, n in self.ofports.items() if n == ofport)
+        msgs = self.handler.handle(port_id, ofport, packet, packets.build(packet))
+        self.installed += sum(isinstance(m, FlowSpec) for m in msgs)
+        self.packet_outs += [m for m in msgs if isinstance(m, PacketOut)]
+        return msgs
 
     def send(self, ofport: int, packet: Packet, hosts: dict[str, Host]) -> list[tuple]:
         """A VM sends ``packet`` into port ``ofport``: where does it come out, on any host?"""
-        done = self.switch.process({**packet.headers(), "in_port": ofport})
-        if done.to_controller:
-            self.agent_calls += 1
-            port_id = next(p for p, n in self.ofports.items() if n == ofport)
-            msgs = self.handler.handle(port_id, ofport, packet, packets.build(packet))
-            flows = [m for m in msgs if isinstance(m, FlowSpec)]
-            self.switch.apply(flows)
-            self.packet_outs += [m for m in msgs if isinstance(m, PacketOut)]
-            if not flows:  # not cacheable: the agent answered through packet-outs only
-                return []
-            done = self.switch.process({**packet.headers(), "in_port": ofport})
-            assert not done.to_controller
-        delivered = []
-        for port, headers in done.outputs:
-            if port == TUNNEL:
-                remote = next(h for n, h in hosts.items() if HOSTS[n] == headers["tun_ipv4_dst"])
-                arrived = remote.switch.process({**headers, "in_port": TUNNEL})
-                assert not arrived.to_controller  # egress hosts never simulate
-                delivered += [(remote, p, h) for p, h in arrived.outputs]
-            else:
-                delivered.append((self, port, headers))
-        return delivered
+        calls = {name: h.agent_calls for name, h in hosts.items()}
+        installed = self.installed
+        delivered = self.net.send(self.name, ofport, packet.headers())
+        for name, h in hosts.items():
+            if h is not self:
+                assert h.agent_calls == calls[name]  # egress hosts never simulate
+        if self.agent_calls > calls[self.name] and self.installed > installed:
+            # the flow installed for the first packet takes the next ones
+            assert not self.switch.process({**packet.headers(), "in_port": ofport}
+                                           ).to_controller
+        return [(hosts[d.host], d.port, d.headers) for d in delivered]
 
 
 def _zone(b: TopologyBuilder) -> None:
@@ -87,9 +94,9 @@ def test_bridge_across_two_hosts_goes_through_the_tunnel_once_learned() -> None:
     vm2 = b.bridge_port(br, host="hostB", interfaceName="tap2")
     _zone(b)
     _keys(b)
-    view, state = b.view(), State.in_memory()
-    hosts = {"hostA": Host("hostA", view, state, {vm1["id"]: 1}),
-             "hostB": Host("hostB", view, state, {vm2["id"]: 1})}
+    view, state, net = b.view(), State.in_memory(), FakeNetwork()
+    hosts = {"hostA": Host("hostA", view, state, {vm1["id"]: 1}, net),
+             "hostB": Host("hostB", view, state, {vm2["id"]: 1}, net)}
     a, bb = hosts["hostA"], hosts["hostB"]
 
     # unknown destination: flooded to the other host's port over the tunnel
@@ -124,8 +131,9 @@ def test_router_between_bridges_rewrites_and_decrements_ttl() -> None:
     view, state = b.view(), State.in_memory()
     state.arps.put("r", "10.0.2.12", MAC2)
     state.macs.learn("br2", MAC2, None, vm2["id"])
-    hosts = {"hostA": Host("hostA", view, state, {vm1["id"]: 1}),
-             "hostB": Host("hostB", view, state, {vm2["id"]: 1})}
+    net = FakeNetwork()
+    hosts = {"hostA": Host("hostA", view, state, {vm1["id"]: 1}, net),
+             "hostB": Host("hostB", view, state, {vm2["id"]: 1}, net)}
     a, bb = hosts["hostA"], hosts["hostB"]
 
     out = a.send(1, _icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12"), hosts)
@@ -157,11 +165,13 @@ def test_arp_for_the_router_is_answered_locally() -> None:
     request = Packet(eth_src=MAC1, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=0x0806, arp_op=1,
                      arp_spa="10.0.1.11", arp_tpa="10.0.1.1", arp_sha=MAC1,
                      arp_tha="00:00:00:00:00:00")
-    a.send(1, request, {"hostA": a})
+    out = a.send(1, request, {"hostA": a})
     replies = [packets.parse(m.data) for m in a.packet_outs]
     assert [(r.arp_op, r.arp_spa, r.arp_sha, r.eth_dst) for r in replies if r.arp_op] == [
         (2, "10.0.1.1", RMAC1, MAC1)]
     assert [m.actions[-1].args for m in a.packet_outs] == [(1,)]
+    # the switch really sends the reply back out of the asking port
+    assert [(h, p, hdr["arp_op"], hdr["arp_sha"]) for h, p, hdr in out] == [(a, 1, 2, RMAC1)]
 
 
 def test_flow_index_refuses_a_flow_whose_inputs_changed_during_simulation() -> None:
