@@ -8,12 +8,13 @@ Objects are the stored dicts of :mod:`ryu_midonet.nsdb.schema` (camelCase fields
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Protocol, TypeVar, cast
 
 from ryu_midonet.types import Obj
 
 Objects = Mapping[str, Mapping[str, Obj]]
+T = TypeVar("T")
 
 
 class VersionedObjects(Protocol):
@@ -39,6 +40,10 @@ class TopologyView(Protocol):
         """The routes of a router, ordered by id."""
         ...
 
+    def derived(self, name: str, key: str, build: Callable[[], T]) -> T:
+        """``build()``'s value (a device snapshot, say), kept until the topology changes."""
+        ...
+
 
 class DictView:
     """A view over ``{kind: {id: object}}``; indexes are rebuilt when :meth:`stamp` changes."""
@@ -48,6 +53,7 @@ class DictView:
         self._stamp: object = None
         self._ports: dict[str, list[Obj]] = {}
         self._routes: dict[str, list[Obj]] = {}
+        self._derived: dict[tuple[str, str], object] = {}
 
     def objects(self) -> Objects:
         return self._objects
@@ -69,6 +75,12 @@ class DictView:
         self._refresh()
         return self._routes.get(router_id, [])
 
+    def derived(self, name: str, key: str, build: Callable[[], T]) -> T:
+        self._refresh()
+        if (name, key) not in self._derived:
+            self._derived[(name, key)] = build()
+        return cast(T, self._derived[(name, key)])
+
     def _refresh(self) -> None:
         stamp = self.stamp()
         if stamp == self._stamp:
@@ -76,6 +88,7 @@ class DictView:
         objects = self.objects()
         self._ports = _group(objects.get("port", {}), "deviceId")
         self._routes = _group(objects.get("route", {}), "routerId")
+        self._derived = {}
         self._stamp = stamp
 
 

@@ -24,6 +24,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from ryu_midonet.sim.core.context import Context, Frame
 from ryu_midonet.sim.core.filters import admit
 from ryu_midonet.sim.core.model import MacLearning
@@ -32,15 +35,39 @@ from ryu_midonet.sim.core.topology import TopologyView
 from ryu_midonet.sim.state import mac_tag
 from ryu_midonet.types import Obj
 
+RouterLink = tuple[Obj, Obj]  # (bridge port, router port linked to it)
 
-def router_macs(view: TopologyView, bridge_id: str) -> dict[str, tuple[Obj, Obj]]:
+
+@dataclass(frozen=True)
+class BridgeLinks:
+    """A bridge's links to router ports, built once per topology version: by router port MAC,
+    and by the VLAN segment of the bridge port."""
+
+    by_mac: Mapping[str, RouterLink]
+    by_segment: Mapping[int | None, Mapping[str, RouterLink]]
+
+    @classmethod
+    def build(cls, view: TopologyView, bridge_id: str) -> BridgeLinks:
+        by_mac: dict[str, RouterLink] = {}
+        by_segment: dict[int | None, dict[str, RouterLink]] = {}
+        for port in view.ports_of(bridge_id):
+            peer = view.get("port", port.get("peerId"))
+            if peer is not None and peer.get("type") == "Router" and peer.get("portMac"):
+                mac = peer["portMac"].lower()
+                by_mac[mac] = (port, peer)
+        for mac, link in by_mac.items():
+            by_segment.setdefault(segment(link[0]), {})[mac] = link
+        return cls(by_mac, by_segment)
+
+
+def links(view: TopologyView, bridge_id: str) -> BridgeLinks:
+    """The bridge's :class:`BridgeLinks` for the view's current topology."""
+    return view.derived("bridge-links", bridge_id, lambda: BridgeLinks.build(view, bridge_id))
+
+
+def router_macs(view: TopologyView, bridge_id: str) -> Mapping[str, RouterLink]:
     """MAC -> (bridge port, router port) for the router ports linked to the bridge."""
-    out: dict[str, tuple[Obj, Obj]] = {}
-    for port in view.ports_of(bridge_id):
-        peer = view.get("port", port.get("peerId"))
-        if peer is not None and peer.get("type") == "Router" and peer.get("portMac"):
-            out[peer["portMac"].lower()] = (port, peer)
-    return out
+    return links(view, bridge_id).by_mac
 
 
 def segment(port: Obj) -> int | None:
@@ -54,8 +81,7 @@ class Bridge:
     def process(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> None:
         bridge_id = device["id"]
         vlan = segment(in_port)
-        static = {mac: link for mac, link in router_macs(ctx.view, bridge_id).items()
-                  if segment(link[0]) == vlan}
+        static = links(ctx.view, bridge_id).by_segment.get(vlan, {})
         src = frame.packet.eth_src.lower()
         if not is_multicast(src) and src not in static:
             changed = ctx.state.macs.learn(bridge_id, src, vlan, in_port["id"])
