@@ -15,10 +15,12 @@ GENERATOR_CONF := etc/oslo-config-generator/ryu-midonet.conf
 deps:
 	bash tools/install-deps.sh
 
-## lint: ruff over the whole tree, then the import contracts between layers (pyproject.toml)
+## lint: ruff over the whole tree, the import contracts between layers, and strict typing of
+## the simulator and the datapath (both configured in pyproject.toml)
 lint: deps
 	$(RUFF) check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 ## genconfig: regenerate etc/ryu-midonet.conf.sample from the option definitions
 genconfig: deps

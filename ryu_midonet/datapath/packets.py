@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from os_ken.lib.packet import arp, ethernet, icmp, ipv4, packet, tcp, udp, vlan
 
 from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
@@ -16,7 +18,7 @@ def parse(data: bytes) -> Packet | None:
     eth = pkt.get_protocol(ethernet.ethernet)
     if eth is None:
         return None
-    fields: dict = {"eth_src": eth.src, "eth_dst": eth.dst, "eth_type": eth.ethertype}
+    fields: dict[str, Any] = {"eth_src": eth.src, "eth_dst": eth.dst, "eth_type": eth.ethertype}
     tag = pkt.get_protocol(vlan.vlan)
     if tag is not None:
         fields["vlan_vid"] = tag.vid
@@ -39,7 +41,7 @@ def parse(data: bytes) -> Packet | None:
     return Packet(**fields)
 
 
-def _l4(pkt: packet.Packet, proto: int, fields: dict) -> None:
+def _l4(pkt: packet.Packet, proto: int, fields: dict[str, Any]) -> None:
     if proto == IP_TCP and (seg := pkt.get_protocol(tcp.tcp)) is not None:
         fields.update(tcp_src=seg.src_port, tcp_dst=seg.dst_port)
     elif proto == IP_UDP and (dgram := pkt.get_protocol(udp.udp)) is not None:
@@ -53,7 +55,8 @@ def _icmp_body(msg: icmp.icmp) -> bytes:
     """ICMP payload: echo id, sequence and data; for errors, the quoted original packet."""
     data = msg.data
     if isinstance(data, icmp.echo):
-        return data.id.to_bytes(2, "big") + data.seq.to_bytes(2, "big") + (data.data or b"")
+        ident, seq = int(data.id), int(data.seq)
+        return ident.to_bytes(2, "big") + seq.to_bytes(2, "big") + bytes(data.data or b"")
     if isinstance(data, icmp.dest_unreach | icmp.TimeExceeded):
         return bytes(data.data or b"")
     if isinstance(data, bytes):

@@ -109,17 +109,16 @@ class Bridge:
             return
 
         ctx.tag(mac_tag(bridge_id, dst))
-        port_id = ctx.state.macs.get(bridge_id, dst, vlan)
-        port = ctx.view.get("port", port_id)
-        if port is None or port.get("deviceId") != bridge_id or segment(port) != vlan:
+        learned = ctx.view.get("port", ctx.state.macs.get(bridge_id, dst, vlan))
+        if learned is None or learned.get("deviceId") != bridge_id or segment(learned) != vlan:
             ctx.trace(frame, f"{dst}{_on(vlan)} is not learned: flooding")
             self._flood(ctx, device, in_port, frame)
-        elif port["id"] == in_port["id"]:
-            ctx.tag(port["id"])
+        elif learned["id"] == in_port["id"]:
+            ctx.tag(learned["id"])
             ctx.trace(frame, f"{dst}{_on(vlan)} is behind the ingress port: dropping")
         else:
-            ctx.trace(frame, f"{dst}{_on(vlan)} is behind port {port['id']}")
-            self._forward(ctx, device, port, frame)
+            ctx.trace(frame, f"{dst}{_on(vlan)} is behind port {learned['id']}")
+            self._forward(ctx, device, learned, frame)
 
     def _flood(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> None:
         vlan = segment(in_port)

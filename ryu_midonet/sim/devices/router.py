@@ -129,7 +129,8 @@ class Router:
         packet = frame.packet
         ctx.uncacheable()
         ctx.read(frame, "arp_sha")
-        if not in_subnet(in_port, packet.arp_spa) or not packet.arp_sha:
+        if (packet.arp_spa is None or not in_subnet(in_port, packet.arp_spa)
+                or not packet.arp_sha):
             ctx.trace(frame, f"{what} from {packet.arp_spa}, off the port's network: ignored")
             return
         if ctx.state.arps.put(device["id"], packet.arp_spa, packet.arp_sha):
@@ -231,15 +232,15 @@ class Router:
                       " dropping")
             return None
         ctx.tag(arp_tag(device["id"], hop))
-        mac = ctx.state.arps.get(device["id"], hop)
-        if mac is None:
+        resolved = ctx.state.arps.get(device["id"], hop)
+        if resolved is None:
             ctx.uncacheable()
             ctx.trace(frame, f"no ARP entry for {hop}: ARP request out of port"
                       f" {out_port['id']}")
             ctx.emit(frame, out_port, packets.arp_request(out_port["portMac"],
                                                           out_port["portAddress"], hop))
             ctx.hold(frame, ArpWait(device["id"], out_port["id"], hop))
-        return mac
+        return resolved
 
     def _icmp_error(self, ctx: Context, in_port: Obj, entry: Frame, icmp_type: int,
                     code: int) -> None:

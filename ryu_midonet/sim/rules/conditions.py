@@ -269,7 +269,7 @@ def _l4(ctx: Context, frame: Frame, side: str) -> int | None:
     else:
         return None
     ctx.read(frame, field)
-    value = getattr(p, field)
+    value: int | None = getattr(p, field)
     if value is None:
         ctx.read(frame, "ip_frag")  # a non-first fragment carries no L4 header
     return value
