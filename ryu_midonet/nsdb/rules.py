@@ -6,7 +6,11 @@ import ipaddress
 from typing import Any
 
 from ryu_midonet.nsdb.errors import InvalidInput
-from ryu_midonet.nsdb.schema import NAT_TYPES
+
+RULE_TYPES = ("accept", "continue", "drop", "jump", "reject", "return",
+              "dnat", "snat", "rev_dnat", "rev_snat")
+NAT_TYPES = ("dnat", "snat")
+FLOW_ACTIONS = ("accept", "continue", "return")
 
 FRAG_POLICY_INVALID_FOR_L4_RULE = (
     "FRAG_POLICY_INVALID_FOR_L4_RULE: a rule matching L4 ports (tpSrc/tpDst) only allows "

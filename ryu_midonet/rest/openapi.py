@@ -13,7 +13,7 @@ from typing import Any
 
 from ryu_midonet import __version__
 from ryu_midonet.nsdb.schema import KINDS, Field
-from ryu_midonet.rest import dtos as d
+from ryu_midonet.rest.kinds import RESOURCES
 from ryu_midonet.rest.wsgi import ERROR_MEDIA_TYPE, Route
 
 _TYPES = {
@@ -63,8 +63,9 @@ def _kind_schema(kind: str) -> dict[str, Any]:
 
 
 def _media_schema(route: Route) -> tuple[str, dict[str, Any]]:
-    for kind, res in d.RESOURCES.items():
-        ref = {"$ref": f"#/components/schemas/{kind}"}
+    for rk in RESOURCES:
+        res = rk.resource
+        ref = {"$ref": f"#/components/schemas/{rk.kind}"}
         if route.media == res.media:
             return route.media, ref
         if route.media == res.collection_media:
@@ -108,7 +109,7 @@ def build(routes: list[Route]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(route.template, {})[route.method.lower()] = _operation(route)
-    schemas = {kind: _kind_schema(kind) for kind in d.RESOURCES}
+    schemas = {rk.kind: _kind_schema(rk.kind) for rk in RESOURCES}
     schemas["error"] = {"type": "object", "properties": {
         "message": {"type": "string"}, "code": {"type": "integer"},
         "violations": {"type": "array", "items": {"type": "object", "properties": {

@@ -1,0 +1,36 @@
+"""The object kinds of the topology, one module each; :data:`SPECS` registers them.
+
+Adding a kind: write its module (a :class:`~ryu_midonet.nsdb.spec.KindSpec` named ``SPEC``)
+and add it here. Order matters only for listings that span kinds (snapshots, tenants).
+"""
+
+from __future__ import annotations
+
+from ryu_midonet.nsdb.kinds import (
+    bridge,
+    chain,
+    host,
+    ip_addr_group,
+    port,
+    port_group,
+    route,
+    router,
+    rule,
+    system_state,
+    tunnel_zone,
+)
+from ryu_midonet.nsdb.spec import KindSpec
+
+SPECS: tuple[KindSpec, ...] = (
+    host.SPEC,
+    tunnel_zone.SPEC,
+    bridge.SPEC,
+    router.SPEC,
+    port.SPEC,
+    route.SPEC,
+    chain.SPEC,
+    rule.SPEC,
+    port_group.SPEC,
+    ip_addr_group.SPEC,
+    system_state.SPEC,
+)

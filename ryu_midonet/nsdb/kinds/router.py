@@ -1,0 +1,25 @@
+"""Routers: L3 devices with ports and routes."""
+
+from __future__ import annotations
+
+from ryu_midonet.nsdb.fields import Field
+from ryu_midonet.nsdb.kinds.chain import chain_ref
+from ryu_midonet.nsdb.spec import KindSpec
+
+SPEC = KindSpec(
+    "router",
+    {
+        "tenantId": Field("str", index=True),
+        "name": Field("str"),
+        "adminStateUp": Field("bool", True, nullable=False),
+        "inboundFilterId": chain_ref(),
+        "outboundFilterId": chain_ref(),
+        "forwardChainId": chain_ref(),
+        "localRedirectChainId": chain_ref(),
+        "loadBalancerId": Field("uuid", create=False, update=False),
+        "asNumber": Field("int", 0, lo=0, hi=4294967295, nullable=False),
+        "inboundMirrorIds": Field("uuids", [], create=False, update=False),
+        "outboundMirrorIds": Field("uuids", [], create=False, update=False),
+    },
+    owns=(("port", "deviceId"), ("route", "routerId")),
+)

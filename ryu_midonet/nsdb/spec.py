@@ -1,0 +1,71 @@
+"""What the store knows about one object kind: its fields, hooks and integrity rules.
+
+Each module of :mod:`ryu_midonet.nsdb.kinds` declares one :class:`KindSpec`; the store, the
+REST API and the agents iterate over the registered specs (see :mod:`ryu_midonet.nsdb.schema`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ryu_midonet.nsdb.errors import InvalidInput
+from ryu_midonet.nsdb.fields import Field, check_value
+
+if TYPE_CHECKING:
+    from ryu_midonet.nsdb.store import Store, Txn
+
+Obj = dict[str, Any]
+"""A stored topology object: camelCase fields, with its ``id``."""
+
+CreateHook = Callable[["Txn", Obj, "str | None", Any], None]
+"""(txn, new object, parent id, client data): completes and checks a new object."""
+UpdateHook = Callable[["Txn", Obj, Obj], None]
+"""(txn, old object, changed object): checks an update and applies its consequences."""
+DeleteHook = Callable[["Txn", Obj], None]
+"""(txn, object): refuses a delete or cleans up what reference rules cannot express."""
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """One object kind of the topology."""
+
+    kind: str
+    fields: dict[str, Field]
+    parents: tuple[str, ...] = ()  # kinds a nested object is created in (a port: bridge, router)
+    parent_field: str | None = None  # names the parent, whose flows change with this object
+    creatable: bool = True  # clients create it (hosts register themselves)
+    updatable: bool = True
+    owns: tuple[tuple[str, str], ...] = ()  # (kind, field naming us): deleted with us
+    prepare: Callable[[Store], Obj] | None = None  # values allocated before a create's txn
+    on_create: CreateHook | None = None
+    on_update: UpdateHook | None = None
+    on_delete: DeleteHook | None = None  # runs before owned and referring objects go
+
+    @property
+    def tenant(self) -> bool:
+        """Whether objects of this kind belong to a tenant."""
+        return "tenantId" in self.fields
+
+    def new(self) -> Obj:
+        """A new object with every field at its default."""
+        return {name: list(f.default) if isinstance(f.default, list) else f.default
+                for name, f in self.fields.items()}
+
+    def clean(self, data: Any, *, creating: bool) -> Obj:
+        """Check client-supplied fields; unknown and read-only fields are ignored.
+
+        Returns only the fields the client may set in this operation.
+        """
+        if not isinstance(data, dict):
+            raise InvalidInput(self.kind, "the request body must be a JSON object")
+        out: Obj = {}
+        for name, f in self.fields.items():
+            allowed = f.create if creating else f.update
+            if not allowed or name not in data:
+                if creating and allowed and f.required:
+                    raise InvalidInput(name, "is required")
+                continue
+            out[name] = check_value(name, f, data[name])
+        return out

@@ -1,0 +1,35 @@
+"""The REST side of the object kinds, one module each; :data:`RESOURCES` registers them.
+
+Adding a kind: write its module (a :class:`~ryu_midonet.rest.resource.RestKind` named
+``REST``) and add it here, in the order the application root lists it.
+"""
+
+from __future__ import annotations
+
+from ryu_midonet.rest.kinds import (
+    bridge,
+    chain,
+    host,
+    ip_addr_group,
+    port,
+    port_group,
+    route,
+    router,
+    rule,
+    tunnel_zone,
+)
+from ryu_midonet.rest.resource import RestKind
+
+RESOURCES: tuple[RestKind, ...] = (
+    bridge.REST,
+    router.REST,
+    port.REST,
+    route.REST,
+    chain.REST,
+    rule.REST,
+    host.REST,
+    tunnel_zone.REST,
+    port_group.REST,
+    ip_addr_group.REST,
+)
+BY_KIND: dict[str, RestKind] = {rk.kind: rk for rk in RESOURCES}

@@ -1,0 +1,18 @@
+"""Chains on the wire."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ryu_midonet.nsdb.spec import Obj
+from ryu_midonet.rest.resource import Resource, RestKind
+
+if TYPE_CHECKING:
+    from ryu_midonet.rest.dtos import Dtos
+
+
+def _dto(dtos: Dtos, dto: Obj) -> None:
+    dto["rules"] = dtos.uri("chains", dto["id"], "rules")
+
+
+REST = RestKind(Resource("chain", "chains", "Chain", 1), _dto)

@@ -1,0 +1,77 @@
+"""IP address groups on the wire, and their addresses."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import TYPE_CHECKING
+
+from ryu_midonet.nsdb import errors
+from ryu_midonet.nsdb.spec import Obj
+from ryu_midonet.rest.params import json_body, uuid_param
+from ryu_midonet.rest.resource import Resource, RestKind
+from ryu_midonet.rest.wsgi import Reply, Request
+
+if TYPE_CHECKING:
+    from ryu_midonet.rest.api import Api
+    from ryu_midonet.rest.dtos import Dtos
+
+ADDR = Resource("ipAddrGroupAddr", "ip_addrs", "IpAddrGroupAddr", 1)
+
+
+def _dto(dtos: Dtos, dto: Obj) -> None:
+    dto["addrs"] = dtos.uri("ip_addr_groups", dto["id"], "ip_addrs")
+    dto["ipAddrPorts"] = [{"addr": a, "ports": []} for a in dto.get("addresses", [])]
+
+
+def addr_dto(dtos: Dtos, group_id: str, addr: str) -> Obj:
+    version = 6 if ":" in addr else 4
+    return {"ipAddrGroupId": group_id, "addr": addr, "version": version,
+            "uri": dtos.uri("ip_addr_groups", group_id, "versions", version, "ip_addrs",
+                            urllib.parse.quote(addr, safe="")),
+            "ipAddrGroup": dtos.uri("ip_addr_groups", group_id)}
+
+
+def _check_version(req: Request) -> None:
+    version, addr = req.params["version"], req.params["addr"]
+    if version not in ("4", "6"):
+        raise errors.InvalidInput("version", f"invalid IP version: {version}")
+    if (":" in addr) != (version == "6"):
+        raise errors.NotFound("address", addr)
+
+
+def _routes(api: Api) -> None:
+    def list_addrs(req: Request) -> Reply:
+        group = api.topo.get("ipAddrGroup", uuid_param(req.params["id"], "ipAddrGroup"))
+        dtos = api.dtos(req)
+        return Reply(body=[addr_dto(dtos, group["id"], a) for a in group["addresses"]])
+
+    def add_addr(req: Request) -> Reply:
+        group_id = uuid_param(req.params["id"], "ipAddrGroup")
+        addr = api.topo.add_ip_addr(group_id, json_body(req).get("addr"))
+        dto = addr_dto(api.dtos(req), group_id, addr)
+        return Reply(201, dto, location=dto["uri"])
+
+    def get_addr(req: Request) -> Reply:
+        group = api.topo.get("ipAddrGroup", uuid_param(req.params["id"], "ipAddrGroup"))
+        _check_version(req)
+        addr = req.params["addr"]
+        if addr not in group["addresses"]:
+            raise errors.NotFound("address", addr)
+        return Reply(body=addr_dto(api.dtos(req), group["id"], addr))
+
+    def remove_addr(req: Request) -> Reply:
+        _check_version(req)
+        api.topo.remove_ip_addr(uuid_param(req.params["id"], "ipAddrGroup"), req.params["addr"])
+        return Reply(204)
+
+    api.add("GET", "/ip_addr_groups/{id}/ip_addrs", list_addrs, ADDR.collection_media,
+            "List the addresses of an IP address group")
+    api.add("POST", "/ip_addr_groups/{id}/ip_addrs", add_addr, ADDR.media,
+            "Add an address to an IP address group")
+    tmpl = "/ip_addr_groups/{id}/versions/{version}/ip_addrs/{addr}"
+    api.add("GET", tmpl, get_addr, ADDR.media, "Show an address of a group")
+    api.add("DELETE", tmpl, remove_addr, None, "Remove an address from a group")
+
+
+REST = RestKind(Resource("ipAddrGroup", "ip_addr_groups", "IpAddrGroup", 1), _dto,
+                routes=_routes)

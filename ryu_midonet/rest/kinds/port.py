@@ -1,0 +1,77 @@
+"""Ports on the wire, linking them, and the port groups a port belongs to."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ryu_midonet.nsdb.spec import Obj
+from ryu_midonet.rest.kinds.port_group import MEMBER as PG_MEMBER
+from ryu_midonet.rest.kinds.port_group import pg_member_dto
+from ryu_midonet.rest.params import uuid_param
+from ryu_midonet.rest.resource import Resource, RestKind
+from ryu_midonet.rest.wsgi import Reply, Request
+
+if TYPE_CHECKING:
+    from ryu_midonet.rest.api import Api
+    from ryu_midonet.rest.dtos import Dtos
+
+RESOURCE = Resource("port", "ports", "Port", 3)
+LINK = Resource("portLink", "link", "PortLink", 1)
+
+# fields of MidoNet ports this model does not store
+_UNSTORED = ("bgpStatus", "rtrPortVni", "serviceContainerId", "vtepId", "vni", "previousHostId",
+             "l2insertionInfilterId", "l2insertionOutfilterId", "qosPolicyId", "offRampVxlan")
+_UNSTORED_LISTS = ("postInFilterMirrorIds", "preOutFilterMirrorIds", "insertionIds",
+                   "serviceInsertionIds", "fipNatRuleIds", "traceRequestIds")
+
+
+def _dto(dtos: Dtos, dto: Obj) -> None:
+    pid = dto["id"]
+    device_path = "bridges" if dto["type"] == "Bridge" else "routers"
+    dto["device"] = dtos.uri(device_path, dto["deviceId"])
+    if dto["type"] == "Bridge":
+        dto["bridgeId"] = dto["deviceId"]
+    else:
+        dto["routerId"] = dto["deviceId"]
+        dto["portSubnet"] = [f"{dto['networkAddress']}/{dto['networkLength']}"]
+    dto["link"] = dtos.uri("ports", pid, "link")
+    dto["peer"] = dtos.uri("ports", dto["peerId"]) if dto.get("peerId") else None
+    dto["portGroups"] = dtos.uri("ports", pid, "port_groups")
+    dto["portGroupIds"] = [pg["id"] for pg in dtos.topo.list("portGroup", "portIds", pid)]
+    dto["host"] = dtos.uri("hosts", dto["hostId"]) if dto.get("hostId") else None
+    dto["hostInterfacePort"] = (dtos.uri("hosts", dto["hostId"], "ports", pid)
+                                if dto.get("hostId") else None)
+    dto["active"] = bool(dto.get("hostId")) and dtos.topo.is_alive(dto["hostId"])
+    for name in _UNSTORED:
+        dto.setdefault(name, None)
+    for name in _UNSTORED_LISTS:
+        dto.setdefault(name, [])
+    dto["peeringTable"] = dtos.uri("ports", pid, "peering_table")
+
+
+def _routes(api: Api) -> None:
+    def link(req: Request) -> Reply:
+        body = req.body if isinstance(req.body, dict) else {}
+        port = api.topo.link(uuid_param(req.params["id"], "port"), body.get("peerId"))
+        dtos = api.dtos(req)
+        return Reply(201, {"portId": port["id"], "peerId": port["peerId"]},
+                     location=dtos.uri("ports", port["id"], "link"))
+
+    def unlink(req: Request) -> Reply:
+        api.topo.unlink(uuid_param(req.params["id"], "port"))
+        return Reply(204)
+
+    def port_groups(req: Request) -> Reply:
+        port_id = uuid_param(req.params["id"], "port")
+        api.topo.get("port", port_id)
+        dtos = api.dtos(req)
+        return Reply(body=[pg_member_dto(dtos, pg["id"], port_id)
+                           for pg in api.topo.list("portGroup", "portIds", port_id)])
+
+    api.add("POST", "/ports/{id}/link", link, LINK.media, "Link a port to a peer port")
+    api.add("DELETE", "/ports/{id}/link", unlink, None, "Unlink a port")
+    api.add("GET", "/ports/{id}/port_groups", port_groups, PG_MEMBER.collection_media,
+            "List the port groups a port belongs to")
+
+
+REST = RestKind(RESOURCE, _dto, routes=_routes)

@@ -1,0 +1,18 @@
+"""Routes on the wire (reached through their router)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ryu_midonet.nsdb.spec import Obj
+from ryu_midonet.rest.resource import Resource, RestKind
+
+if TYPE_CHECKING:
+    from ryu_midonet.rest.dtos import Dtos
+
+
+def _dto(dtos: Dtos, dto: Obj) -> None:
+    dto["router"] = dtos.uri("routers", dto["routerId"])
+
+
+REST = RestKind(Resource("route", "routes", "Route", 1), _dto, listed=False)

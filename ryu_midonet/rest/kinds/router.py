@@ -1,0 +1,27 @@
+"""Routers on the wire."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ryu_midonet.nsdb.spec import Obj
+from ryu_midonet.rest.kinds.device import device_links, register_peer_ports
+from ryu_midonet.rest.resource import Resource, RestKind
+
+if TYPE_CHECKING:
+    from ryu_midonet.rest.api import Api
+    from ryu_midonet.rest.dtos import Dtos
+
+
+def _dto(dtos: Dtos, dto: Obj) -> None:
+    device_links(dtos, dto, "routers")
+    dto["routes"] = dtos.uri("routers", dto["id"], "routes")
+    dto["bgpNetworks"] = dtos.uri("routers", dto["id"], "bgp_networks")
+    dto["bgpPeers"] = dtos.uri("routers", dto["id"], "bgp_peers")
+
+
+def _routes(api: Api) -> None:
+    register_peer_ports(api, "router", "routers")
+
+
+REST = RestKind(Resource("router", "routers", "Router", 3), _dto, routes=_routes)
