@@ -34,6 +34,7 @@ from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import FlowDelete, Message, SwitchConfig
 from ryu_midonet.nsdb import divergence, errors
 from ryu_midonet.nsdb.cache import TopologyCache
+from ryu_midonet.nsdb.schema import parent_fields
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.ovsdb.switch import LocalSwitch
@@ -44,8 +45,8 @@ from ryu_midonet.statestore import StateChanges, redis_state
 LOG = logging.getLogger(__name__)
 
 # Parent objects whose flows change when a child appears or goes (a new port changes a
-# bridge's flooding, a new route a router's decisions).
-PARENT_FIELDS = ("deviceId", "routerId", "chainId")
+# bridge's flooding, a new route a router's decisions): the kinds' parent fields.
+PARENT_FIELDS = parent_fields()
 
 
 class AgentApp(app_manager.OSKenApp):

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ryu_midonet.cli import attrs as a
-
-Dto = dict[str, Any]
+from ryu_midonet.cli.attrs import Dto
 
 
 @dataclass

@@ -8,15 +8,13 @@ an object keeps its alias once it has one, and new objects get the next number.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ryu_midonet.cli import model as m
 from ryu_midonet.cli.aliases import AliasTable, split_alias
+from ryu_midonet.cli.attrs import Dto
 from ryu_midonet.cli.errors import ApiError, CliError
 from ryu_midonet.cli.http import ApiClient
 from ryu_midonet.cli.values import is_uuid
-
-Dto = dict[str, Any]
 
 
 @dataclass

@@ -13,8 +13,8 @@ from ryu_midonet.nsdb.fields import OnDelete
 from ryu_midonet.nsdb.ids import client_id, new_id
 from ryu_midonet.nsdb.ops import Ops
 from ryu_midonet.nsdb.schema import referrers, spec, tenant_kinds
-from ryu_midonet.nsdb.spec import Obj
 from ryu_midonet.nsdb.store import Txn
+from ryu_midonet.types import Obj
 
 
 class Objects(Ops):

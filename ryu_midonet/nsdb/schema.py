@@ -10,7 +10,8 @@ from typing import Any
 
 from ryu_midonet.nsdb.fields import Field, OnDelete, check_value
 from ryu_midonet.nsdb.kinds import SPECS
-from ryu_midonet.nsdb.spec import KindSpec, Obj
+from ryu_midonet.nsdb.spec import KindSpec
+from ryu_midonet.types import Obj
 
 __all__ = ["KINDS", "SPEC_BY_KIND", "Field", "check_value", "clean", "defaults",
            "indexed_fields", "parent_fields", "ref_fields", "referrers", "spec", "tenant_kinds"]

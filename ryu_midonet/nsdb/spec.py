@@ -12,12 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from ryu_midonet.nsdb.errors import InvalidInput
 from ryu_midonet.nsdb.fields import Field, check_value
+from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.nsdb.store import Store, Txn
-
-Obj = dict[str, Any]
-"""A stored topology object: camelCase fields, with its ``id``."""
 
 CreateHook = Callable[["Txn", Obj, "str | None", Any], None]
 """(txn, new object, parent id, client data): completes and checks a new object."""

@@ -7,13 +7,13 @@ system state, store status) register their routes from their modules.
 
 from __future__ import annotations
 
-from ryu_midonet.nsdb.spec import Obj
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.rest import generic, login, openapi, store_status, system_state, tenants
 from ryu_midonet.rest.dtos import Dtos
 from ryu_midonet.rest.kinds import RESOURCES
 from ryu_midonet.rest.resource import Resource
 from ryu_midonet.rest.wsgi import Handler, Reply, Request, Route, WsgiApp
+from ryu_midonet.types import Obj
 
 API_VERSION = "v5.0"
 APPLICATION = Resource("application", "", "Application", 5)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ryu_midonet.nsdb.spec import Obj
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.rest.kinds import BY_KIND
+from ryu_midonet.types import Obj
 
 
 class Dtos:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ryu_midonet.nsdb.schema import spec
-from ryu_midonet.nsdb.spec import Obj
 from ryu_midonet.rest.kinds import BY_KIND
 from ryu_midonet.rest.params import uuid_param
 from ryu_midonet.rest.resource import RestKind
 from ryu_midonet.rest.wsgi import Handler, Reply, Request
+from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.rest.api import Api

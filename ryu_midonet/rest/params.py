@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from ryu_midonet.nsdb import errors
-from ryu_midonet.nsdb.spec import Obj
 from ryu_midonet.rest.wsgi import Request
+from ryu_midonet.types import Obj
 
 
 def uuid_param(value: str, kind: str) -> str:

@@ -11,7 +11,8 @@ from ryu_midonet.nsdb.ids import client_id, new_id, random_mac
 from ryu_midonet.nsdb.kinds import route
 from ryu_midonet.nsdb.kinds.chain import chain_ref
 from ryu_midonet.nsdb.ops import Ops
-from ryu_midonet.nsdb.spec import KindSpec, Obj
+from ryu_midonet.nsdb.spec import KindSpec
+from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.nsdb.store import Store, Txn

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from ryu_midonet.nsdb import errors, rules
 from ryu_midonet.nsdb.fields import Field, OnDelete
 from ryu_midonet.nsdb.rules import FLOW_ACTIONS, RULE_TYPES
-from ryu_midonet.nsdb.spec import KindSpec, Obj
+from ryu_midonet.nsdb.spec import KindSpec
+from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.nsdb.store import Txn

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from ryu_midonet.nsdb.fields import Field
 from ryu_midonet.nsdb.ops import Ops
-from ryu_midonet.nsdb.spec import KindSpec, Obj
+from ryu_midonet.nsdb.spec import KindSpec
+from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.nsdb.store import Txn

@@ -9,7 +9,8 @@ from ryu_midonet.nsdb import errors
 from ryu_midonet.nsdb.fields import Field
 from ryu_midonet.nsdb.ids import client_id
 from ryu_midonet.nsdb.ops import Ops
-from ryu_midonet.nsdb.spec import KindSpec, Obj
+from ryu_midonet.nsdb.spec import KindSpec
+from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.nsdb.store import Txn

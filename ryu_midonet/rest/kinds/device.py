@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ryu_midonet.nsdb.spec import Obj
 from ryu_midonet.rest.kinds.port import RESOURCE as PORT
 from ryu_midonet.rest.params import uuid_param
 from ryu_midonet.rest.wsgi import Reply, Request
+from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.rest.api import Api

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ryu_midonet.nsdb.spec import Obj
 from ryu_midonet.rest.kinds.port_group import MEMBER as PG_MEMBER
 from ryu_midonet.rest.kinds.port_group import pg_member_dto
 from ryu_midonet.rest.params import uuid_param
 from ryu_midonet.rest.resource import Resource, RestKind
 from ryu_midonet.rest.wsgi import Reply, Request
+from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.rest.api import Api

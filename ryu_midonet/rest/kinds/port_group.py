@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ryu_midonet.nsdb import errors
-from ryu_midonet.nsdb.spec import Obj
 from ryu_midonet.rest.params import json_body, uuid_param
 from ryu_midonet.rest.resource import Resource, RestKind
 from ryu_midonet.rest.wsgi import Reply, Request
+from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.rest.api import Api

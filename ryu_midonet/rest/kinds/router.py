@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ryu_midonet.nsdb.spec import Obj
 from ryu_midonet.rest.kinds.device import device_links, register_peer_ports
 from ryu_midonet.rest.resource import Resource, RestKind
+from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.rest.api import Api
