@@ -181,6 +181,19 @@ def test_first_ping_to_an_unresolved_host_is_answered(lab: Lab) -> None:
     assert "1 received" in out, out + lab.report()
 
 
+def test_ttl_expiring_on_a_cached_flow_gets_time_exceeded(lab: Lab) -> None:
+    """Once a routed flow is on the switch, a packet whose TTL its dec_ttl would expire is
+    handed to the agent (the switch is asked for such packet-ins), which answers time
+    exceeded from the router."""
+    router_between_a_and_b(lab)
+    plugged(lab, "a", "b")
+    assert "1 received" in lab.ping("a", "10.1.1.12", count=1, timeout=3.0), lab.report()
+    # the same flow (ICMP echo a -> b) now comes with TTL 1
+    done = lab.exec("a", ["ping", "-n", "-c", "1", "-t", "1", "-W", "2", "10.1.1.12"])
+    assert "Time to live exceeded" in done.stdout and "10.1.0.1" in done.stdout, (
+        done.stdout + lab.report())
+
+
 def test_icmp_error_back_to_an_unresolved_sender_arrives_translated(lab: Lab) -> None:
     """a sends one UDP datagram as a raw frame (so the router never hears of a) to
     10.1.5.5:5000, DNATed to b's closed port 5999; b's port unreachable comes back to a,
