@@ -7,12 +7,10 @@ Redis is down the API answers 503 with a message; it recovers by itself.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ import pytest
 import redis
 
 from tests.conftest import _console_script, _stop, find_free_port
+from tests.integration import rest_call
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "tools" / "redis-server.sh"
@@ -50,16 +49,7 @@ class Redis:
 
 
 def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header("Content-Type", BRIDGE)
-    try:
-        with urllib.request.urlopen(req, timeout=15) as resp:
-            raw = resp.read()
-            return resp.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
+    return rest_call.call(method, url, body, BRIDGE)
 
 
 @pytest.fixture(scope="module")

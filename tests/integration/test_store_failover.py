@@ -11,9 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ryu_midonet.sandbox import Sandbox
-from tests.integration.test_store_failures import Cloud, wait_for
-from tests.integration.traffic import EchoServers, Probe
+from tests.integration.test_store_failures import Cloud, cloud_up, wait_for
+from tests.integration.traffic import Probe
 
 pytestmark = pytest.mark.integration
 
@@ -44,14 +43,7 @@ SANDBOX = {
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    with Sandbox.from_yaml(SANDBOX, tmp_path_factory.mktemp("failover")) as sb:
-        c = Cloud(sb, SANDBOX)
-        c.build()
-        servers = EchoServers([sb.vm(n) for n in ("vm2", "vm3", "vm4", "vm5")])
-        try:
-            yield c
-        finally:
-            servers.stop()
+    yield from cloud_up(SANDBOX, tmp_path_factory.mktemp("failover"))
 
 
 def test_sentinel_failover_under_traffic(cloud: Cloud) -> None:

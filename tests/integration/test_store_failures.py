@@ -12,12 +12,9 @@ The tests share one sandbox and run in file order; the last one leaves the store
 
 from __future__ import annotations
 
-import json
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +25,7 @@ from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox
 from tests.integration.cli_guide_helpers import Cli
+from tests.integration.rest_call import call
 from tests.integration.traffic import EchoServers, Probe, Report
 
 pytestmark = pytest.mark.integration
@@ -92,16 +90,7 @@ class Cloud:
         return Probe(self.sb.vm("vm1"), TARGETS)
 
     def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"{self.sb.api_url}{path}", data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=15) as resp:
-                raw = resp.read()
-                return resp.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"null")
+        return call(method, f"{self.sb.api_url}{path}", body)
 
     def hosts_alive(self) -> bool:
         try:
@@ -136,16 +125,21 @@ def wait_for(check: Any, timeout: float, step: float = 0.2) -> bool:
     return bool(check())
 
 
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    with Sandbox.from_yaml(SANDBOX, tmp_path_factory.mktemp("failures")) as sb:
-        c = Cloud(sb, SANDBOX)
+def cloud_up(spec: dict[str, Any], run_dir: Path) -> Iterator[Cloud]:
+    """A sandbox from ``spec`` with the topology built and echo servers in vm2-vm5."""
+    with Sandbox.from_yaml(spec, run_dir) as sb:
+        c = Cloud(sb, spec)
         c.build()
         servers = EchoServers([sb.vm(n) for n in ("vm2", "vm3", "vm4", "vm5")])
         try:
             yield c
         finally:
             servers.stop()
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
+    yield from cloud_up(SANDBOX, tmp_path_factory.mktemp("failures"))
 
 
 def test_agent_kill_9_and_restart_reconnects_within_2_s(cloud: Cloud) -> None:
