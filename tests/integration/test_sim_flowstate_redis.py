@@ -12,6 +12,7 @@ from ryu_midonet.sim.core.model import ETH_IPV4, IP_TCP, Packet, Result
 from ryu_midonet.sim.state.leases import block_of
 from ryu_midonet.statestore import StateChanges, redis_state
 from ryu_midonet.statestore.flowstate import RedisBlockLeases, RedisFlowTable
+from tests.support import packets
 
 VM, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 5))
 NAT_IP, REMOTE = "198.51.100.2", "8.8.8.8"
@@ -101,8 +102,7 @@ def topology() -> TopologyBuilder:
 
 
 def tcp(src: str, sport: int = 40000) -> Packet:
-    return Packet(eth_src=VM, eth_dst=RIN, eth_type=ETH_IPV4, ipv4_src=src, ipv4_dst=REMOTE,
-                  ip_proto=IP_TCP, nw_ttl=64, tcp_src=sport, tcp_dst=443)
+    return packets.tcp(VM, RIN, src, REMOTE, sport, 443)
 
 
 def nat_port(result: Result) -> int:

@@ -7,8 +7,9 @@ import time
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, Output, Packet
+from ryu_midonet.sim.core.model import Output, Packet
 from ryu_midonet.statestore import RedisArpTable, RedisMacTable, StateChanges, redis_state
+from tests.support.packets import udp
 
 MAC1, MAC2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
 
@@ -82,8 +83,7 @@ def test_simulation_on_shared_state(redis_url: str) -> None:
     agent2 = redis_state(Store.from_url(redis_url))
 
     def frame(src: str, dst: str) -> Packet:
-        return Packet(eth_src=src, eth_dst=dst, eth_type=ETH_IPV4, ipv4_src="10.0.0.1",
-                      ipv4_dst="10.0.0.2", ip_proto=17, udp_src=1, udp_dst=2)
+        return udp(src, dst, "10.0.0.1", "10.0.0.2", 1, 2, ttl=None)
 
     # MAC2 is learned by the agent of p2's host; p1's agent then sends straight to p2
     flood = simulate(b.view(), agent2, "p2", frame(MAC2, MAC1))

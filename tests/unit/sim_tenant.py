@@ -13,8 +13,9 @@ from typing import Any
 
 from ryu_midonet.builders.chains import chain
 from ryu_midonet.builders.topology import TopologyBuilder
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_TCP, Packet
+from ryu_midonet.sim.core.model import Packet
 from ryu_midonet.sim.state import State
+from tests.support import packets
 
 VM1, VM2, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 6))
 GW_IP, REMOTE = "198.51.100.2", "8.8.8.8"
@@ -47,6 +48,4 @@ def tenant_state() -> State:
 
 def tcp(src_mac: str, dst_mac: str, src: str, dst: str, sport: int, dport: int,
         **more: Any) -> Packet:
-    fields: dict[str, Any] = {"nw_ttl": 64, **more}
-    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src=src,
-                  ipv4_dst=dst, ip_proto=IP_TCP, tcp_src=sport, tcp_dst=dport, **fields)
+    return packets.tcp(src_mac, dst_mac, src, dst, sport, dport, **more)

@@ -16,8 +16,9 @@ from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath.flows import FlowSpec, Message, PacketOut, output
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, IP_UDP, Packet
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, Packet
 from ryu_midonet.sim.state import State
+from tests.support.packets import udp as udp_packet
 
 VM1, VM2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
 RL, RR = "02:aa:00:00:00:01", "02:aa:00:00:00:02"
@@ -50,8 +51,7 @@ def agent(clock: Clock) -> Agent:
 
 
 def udp(sport: int, dst: str = "10.0.1.12") -> Packet:
-    return Packet(eth_src=VM1, eth_dst=RL, eth_type=ETH_IPV4, ipv4_src="10.0.0.11",
-                  ipv4_dst=dst, nw_ttl=64, ip_proto=IP_UDP, udp_src=sport, udp_dst=53)
+    return udp_packet(VM1, RL, "10.0.0.11", dst, sport, 53)
 
 
 def delivered(messages: list[Message], ofport: int) -> list[Packet]:

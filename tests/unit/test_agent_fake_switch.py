@@ -15,6 +15,7 @@ from ryu_midonet.datapath.fakeswitch import PacketIn
 from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message, PacketOut, SwitchConfig
 from ryu_midonet.sim.core.model import FIELDS, Packet
 from ryu_midonet.sim.state import State
+from tests.support.packets import icmp
 
 TUNNEL = 100  # the vxlan port's OpenFlow number on every host
 HOSTS = {"hostA": "10.99.0.1", "hostB": "10.99.0.2"}
@@ -82,9 +83,7 @@ def _keys(b: TopologyBuilder) -> None:
 
 
 def _icmp(src_mac: str, dst_mac: str, src: str, dst: str, ttl: int = 64) -> Packet:
-    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=0x0800, ipv4_src=src,
-                  ipv4_dst=dst, ip_proto=1, nw_ttl=ttl, icmpv4_type=8, icmpv4_code=0,
-                  payload=b"\0\1\0\1")
+    return icmp(src_mac, dst_mac, src, dst, ttl=ttl, payload=b"\0\1\0\1")
 
 
 def test_bridge_across_two_hosts_goes_through_the_tunnel_once_learned() -> None:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, MacLearning, Output, Packet
+from ryu_midonet.sim.core.model import MacLearning, Output, Packet
 from ryu_midonet.sim.state import State
+from tests.support.packets import udp
 
 VM1, VM2, VM3 = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03"
 BCAST = "ff:ff:ff:ff:ff:ff"
 
 
 def frame(src: str, dst: str) -> Packet:
-    return Packet(eth_src=src, eth_dst=dst, eth_type=ETH_IPV4, ipv4_src="10.0.0.1",
-                  ipv4_dst="10.0.0.2", ip_proto=17, nw_ttl=64, udp_src=1000, udp_dst=2000)
+    return udp(src, dst, "10.0.0.1", "10.0.0.2", 1000, 2000)
 
 
 def three_port_bridge() -> tuple[TopologyBuilder, dict]:

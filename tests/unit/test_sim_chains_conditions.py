@@ -11,11 +11,12 @@ from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.context import Frame, Where
 from ryu_midonet.sim.core.filters import AcceptAll
-from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet, Result
+from ryu_midonet.sim.core.model import IP_ICMP, Packet, Result
 from ryu_midonet.sim.core.packets import icmp_error
 from ryu_midonet.sim.core.walk import Walk
 from ryu_midonet.sim.rules.conditions import fragment_policy, matches
 from ryu_midonet.sim.state import State
+from tests.support import packets
 
 MAC1, MAC2 = "fa:16:3e:fb:19:07", "02:00:00:00:00:02"
 
@@ -31,22 +32,15 @@ def b() -> TopologyBuilder:
 
 
 def tcp(**more: Any) -> Packet:
-    fields: dict[str, Any] = {"eth_src": MAC1, "eth_dst": MAC2, "eth_type": ETH_IPV4,
-                              "ipv4_src": "172.16.3.3", "ipv4_dst": "10.0.5.7",
-                              "ip_proto": IP_TCP, "nw_ttl": 64, "tcp_src": 40000,
-                              "tcp_dst": 80}
-    fields.update(more)
-    return Packet(**fields)
+    return packets.tcp(MAC1, MAC2, "172.16.3.3", "10.0.5.7", **more)
 
 
 def udp(**more: Any) -> Packet:
-    return tcp(ip_proto=IP_UDP, tcp_src=None, tcp_dst=None, udp_src=5353, udp_dst=53, **more)
+    return packets.udp(MAC1, MAC2, "172.16.3.3", "10.0.5.7", 5353, 53, **more)
 
 
 def arp() -> Packet:
-    return Packet(eth_src=MAC1, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=ETH_ARP, arp_op=1,
-                  arp_sha=MAC1, arp_spa="172.16.3.3", arp_tha="00:00:00:00:00:00",
-                  arp_tpa="172.16.3.1")
+    return packets.arp(1, MAC1, "172.16.3.3", "172.16.3.1")
 
 
 def check(b: TopologyBuilder, packet: Packet, in_port: str = "p1", out_port: str | None = None,

@@ -15,12 +15,13 @@ from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.context import Frame, Where
 from ryu_midonet.sim.core.filters import AcceptAll
-from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_TCP, Emit, Output, Packet, Result
+from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, Emit, Output, Packet, Result
 from ryu_midonet.sim.core.packets import ip_quote
 from ryu_midonet.sim.core.walk import Walk
 from ryu_midonet.sim.rules.chains import ACCEPT, CONTINUE, DROP, RETURN, run_chain
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
+from tests.support import packets
 
 VM1, VM2, RIN, ROUT, OUT = (f"02:00:00:00:00:0{n}" for n in range(1, 6))
 
@@ -47,8 +48,7 @@ def state() -> State:
 
 def tcp(src_mac: str = VM1, dst_mac: str = RIN, src: str = "10.0.0.11",
         dst: str = "192.0.2.10", sport: int = 40000, dport: int = 80) -> Packet:
-    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src=src,
-                  ipv4_dst=dst, ip_proto=IP_TCP, nw_ttl=64, tcp_src=sport, tcp_dst=dport)
+    return packets.tcp(src_mac, dst_mac, src, dst, sport, dport)
 
 
 def routed(result: Result) -> bool:

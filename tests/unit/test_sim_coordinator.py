@@ -5,19 +5,19 @@ from __future__ import annotations
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.context import Context, Filtered, Frame
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_TCP, Output, Packet, Rewrite
+from ryu_midonet.sim.core.model import Output, Packet, Rewrite
 from ryu_midonet.sim.core.verdicts import ACCEPT, DROP
 from ryu_midonet.sim.core.walk import MAX_HOPS, rewrites
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
+from tests.support import packets
 
 VM1, VM2, RMAC, OUT = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:aa:00:00:00:01", \
     "02:00:00:00:00:09"
 
 
 def tcp(src_mac: str, dst_mac: str, dst: str = "10.0.0.2") -> Packet:
-    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src="10.0.0.1",
-                  ipv4_dst=dst, ip_proto=IP_TCP, nw_ttl=64, tcp_src=1234, tcp_dst=80)
+    return packets.tcp(src_mac, dst_mac, "10.0.0.1", dst, 1234, 80)
 
 
 def test_ingress_through_an_interior_port_is_refused() -> None:

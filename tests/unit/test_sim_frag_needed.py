@@ -14,9 +14,10 @@ from ryu_midonet.builders.chains import chain, rule
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath.translator import cacheable
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_UDP, Emit, Packet
+from ryu_midonet.sim.core.model import ETH_IPV4, Emit, Packet
 from ryu_midonet.sim.core.packets import ip_quote
 from ryu_midonet.sim.state import State
+from tests.support import packets
 
 VM1, RIN, ROUT, OUT = (f"02:00:00:00:00:0{n}" for n in (1, 3, 4, 5))
 
@@ -42,9 +43,7 @@ def state() -> State:
 
 
 def udp(frag: str = "no") -> Packet:
-    p = Packet(eth_src=VM1, eth_dst=RIN, eth_type=ETH_IPV4, ipv4_src="10.0.0.11",
-               ipv4_dst="192.0.2.10", ip_proto=IP_UDP, nw_ttl=64, ip_frag=frag,
-               udp_src=5000, udp_dst=53)
+    p = packets.udp(VM1, RIN, "10.0.0.11", "192.0.2.10", 5000, 53, ip_frag=frag)
     return p.replace(udp_src=None, udp_dst=None) if frag == "later" else p
 
 

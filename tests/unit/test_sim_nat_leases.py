@@ -10,7 +10,7 @@ from fakeclock import Clock
 from ryu_midonet.builders.chains import chain, rule
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_TCP, Packet, Result
+from ryu_midonet.sim.core.model import Packet, Result
 from ryu_midonet.sim.state import MemoryArpTable, MemoryMacTable, State
 from ryu_midonet.sim.state.flowstate import MemoryFlowTable
 from ryu_midonet.sim.state.leases import (
@@ -21,6 +21,7 @@ from ryu_midonet.sim.state.leases import (
     block_of,
     block_ports,
 )
+from tests.support import packets
 
 VM, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 5))
 NAT_IP, REMOTE = "198.51.100.2", "8.8.8.8"
@@ -102,8 +103,7 @@ def host(name: str, flows: MemoryFlowTable, board: LeaseBoard, clock: Clock) -> 
 
 
 def tcp(src: str, sport: int = 40000, dport: int = 443) -> Packet:
-    return Packet(eth_src=VM, eth_dst=RIN, eth_type=ETH_IPV4, ipv4_src=src, ipv4_dst=REMOTE,
-                  ip_proto=IP_TCP, nw_ttl=64, tcp_src=sport, tcp_dst=dport)
+    return packets.tcp(VM, RIN, src, REMOTE, sport, dport)
 
 
 def nat_port(result: Result) -> Any:

@@ -20,7 +20,6 @@ from ryu_midonet.sim.core.model import (
     ETH_ARP,
     ETH_IPV4,
     IP_ICMP,
-    IP_TCP,
     Emit,
     Output,
     Packet,
@@ -28,6 +27,7 @@ from ryu_midonet.sim.core.model import (
 )
 from ryu_midonet.sim.core.packets import ip_quote
 from ryu_midonet.sim.state import State
+from tests.support import packets
 
 VM1, VM2, HOST, OUTSIDE = (f"02:00:00:00:00:0{n}" for n in (1, 2, 3, 4))
 RL, RR, RU, ED, EO = (f"02:aa:00:00:00:0{n}" for n in (1, 2, 3, 4, 5))
@@ -56,20 +56,15 @@ def topo() -> TopologyBuilder:
 
 def arp(op: int, src_mac: str, spa: str, tpa: str, dst_mac: str = BCAST,
         tha: str = ZERO) -> Packet:
-    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_ARP, arp_op=op,
-                  arp_sha=src_mac, arp_spa=spa, arp_tha=tha, arp_tpa=tpa)
+    return packets.arp(op, src_mac, spa, tpa, dst_mac, tha)
 
 
 def ip(src_mac: str, dst_mac: str, src: str, dst: str, ttl: int = 64, **more: object) -> Packet:
-    fields = {"ip_proto": IP_TCP, "tcp_src": 40000, "tcp_dst": 80, **more}
-    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src=src,
-                  ipv4_dst=dst, nw_ttl=ttl, **fields)  # type: ignore[arg-type]
+    return packets.tcp(src_mac, dst_mac, src, dst, ttl=ttl, **more)
 
 
 def ping(src_mac: str, dst_mac: str, src: str, dst: str) -> Packet:
-    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src=src,
-                  ipv4_dst=dst, nw_ttl=64, ip_proto=IP_ICMP, icmpv4_type=8, icmpv4_code=0,
-                  payload=b"\x12\x34\x00\x01hello")
+    return packets.icmp(src_mac, dst_mac, src, dst, payload=b"\x12\x34\x00\x01hello")
 
 
 # -- ARP -------------------------------------------------------------------------------------

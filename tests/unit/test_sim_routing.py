@@ -8,10 +8,11 @@ from collections import Counter
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath.translator import match_for
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, IP_UDP, Packet
 from ryu_midonet.sim.devices import routing
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
+from tests.support import packets
 
 RMAC, HOST = "02:aa:00:00:00:01", "02:00:00:00:00:01"
 
@@ -32,8 +33,7 @@ def pick(b: TopologyBuilder, src: str, dst: str) -> list[str]:
 
 
 def tcp(src: str, dst: str, sport: int = 40000, dport: int = 80) -> Packet:
-    return Packet(eth_src=HOST, eth_dst=RMAC, eth_type=ETH_IPV4, ipv4_src=src, ipv4_dst=dst,
-                  ip_proto=IP_TCP, nw_ttl=64, tcp_src=sport, tcp_dst=dport)
+    return packets.tcp(HOST, RMAC, src, dst, sport, dport)
 
 
 def test_longest_prefix_wins() -> None:
