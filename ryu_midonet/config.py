@@ -69,6 +69,12 @@ cli_opts: list[cfg.Opt] = [
         default=6677,
         help="UDP port of the VXLAN tunnels between hosts.",
     ),
+    cfg.BoolOpt(
+        "check-flow-contracts",
+        default=False,
+        help="Check every flow the agent sends against its pipeline table's contract; a "
+        "flow that breaks it is logged and not sent.",
+    ),
 ]
 
 opts: list[cfg.Opt] = [

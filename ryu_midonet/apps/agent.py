@@ -9,7 +9,9 @@
   pre-installs their classification and tunnel-delivery flows;
 - on a table miss, simulates the packet through the virtual topology, installs the flow the
   decision allows and sends the packet on; later packets never reach the agent;
-- removes exactly the flows built from something that changed (topology, MAC, ARP entries).
+- removes exactly the flows built from something that changed (topology, MAC, ARP entries);
+- with ``--check-flow-contracts``, leaves out (and logs) every flow that breaks its pipeline
+  table's contract (:mod:`ryu_midonet.agent.sender`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.agent.host import HostPresence, load_host_id
 from ryu_midonet.agent.reconnect import hurry_switch
-from ryu_midonet.datapath import ofmsgs, packets
+from ryu_midonet.agent.sender import Sender
+from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import FlowDelete, Message, SwitchConfig
 from ryu_midonet.nsdb import divergence, errors
@@ -74,8 +77,7 @@ class AgentApp(app_manager.OSKenApp):
         self.handler = PacketHandler(self.view, self.state, self.index, self.host_id,
                                      self.bindings.ofports, self.tunnels,
                                      conf.flow_idle_timeout)
-        self.dp: Any = None
-        self._send_lock = threading.Lock()
+        self.sender = Sender(check=conf.check_flow_contracts)
         self._pending_tags: set[str] = set()
         self._stop = threading.Event()
 
@@ -180,18 +182,18 @@ class AgentApp(app_manager.OSKenApp):
         return messages + list(self.index.invalidate(self.bindings.take_changed()))
 
     # -- the switch ------------------------------------------------------------------------
+    @property
+    def dp(self) -> Any:
+        """The connected switch's datapath, or ``None``."""
+        return self.sender.dp
+
     def _send(self, messages: list[Message]) -> None:
         """The one place that sends to the switch."""
-        if not messages:
-            return
-        with self._send_lock:
-            if self.dp is None:
-                return
-            ofmsgs.send_all(self.dp, messages)
+        self.sender.send(messages)
 
     @set_ev_cls(ofp_event.EventOFPSwitchFeatures, CONFIG_DISPATCHER)
     def switch_features(self, ev: Any) -> None:
-        self.dp = ev.msg.datapath
+        self.sender.dp = ev.msg.datapath
         self.index.clear()
         messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0)]
         messages += tr.base_flows(self.tunnels.values())

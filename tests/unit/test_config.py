@@ -99,7 +99,8 @@ def test_list_opts_for_the_sample_generator() -> None:
     names = {opt.dest for opt in groups[0][1]}
     assert names == {"redis_url", "wsapi_host", "wsapi_port", "nsdb_prefix", "host_id_file",
                      "host_name", "ovsdb_connection", "integration_bridge", "vxlan_udp_port",
-                     "flow_idle_timeout", "host_alive_ttl_ms", "store_divergence_grace"}
+                     "flow_idle_timeout", "host_alive_ttl_ms", "store_divergence_grace",
+                     "check_flow_contracts"}
     assert all(opt.help for opt in groups[0][1])
 
 
