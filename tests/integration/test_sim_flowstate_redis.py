@@ -8,7 +8,7 @@ from ryu_midonet.builders.chains import chain, rule
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_TCP, Packet, Result
+from ryu_midonet.sim.core.model import Packet, Result
 from ryu_midonet.sim.state.leases import block_of
 from ryu_midonet.statestore import StateChanges, redis_state
 from ryu_midonet.statestore.flowstate import RedisBlockLeases, RedisFlowTable
@@ -118,8 +118,7 @@ def test_state_written_on_one_host_serves_another(redis_url: str) -> None:
         state.arps.put("r", "198.51.100.254", FAR)
         state.arps.put("r", "10.0.0.7", VM)
     changes = follow(redis_url)
-    reply = Packet(eth_src=FAR, eth_dst=ROUT, eth_type=ETH_IPV4, ipv4_src=REMOTE,
-                   ipv4_dst=NAT_IP, ip_proto=IP_TCP, nw_ttl=64, tcp_src=443, tcp_dst=1)
+    reply = packets.tcp(FAR, ROUT, REMOTE, NAT_IP, 443, 1)
     forward = simulate(b.view(), h1, "r:in", tcp("10.0.0.7"))
     port = nat_port(forward)
     ct_key = f"ct:r:6:{REMOTE}:443:{NAT_IP}:{port}"

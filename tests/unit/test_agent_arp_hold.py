@@ -16,8 +16,9 @@ from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath.flows import FlowSpec, Message, PacketOut, output
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, Packet
+from ryu_midonet.sim.core.model import Packet
 from ryu_midonet.sim.state import State
+from tests.support.packets import icmp
 from tests.support.packets import udp as udp_packet
 
 VM1, VM2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
@@ -141,9 +142,7 @@ def test_a_packet_resolved_while_it_was_simulated_is_not_left_behind(agent: Agen
 
 def test_icmp_errors_to_an_unresolved_sender_wait_too(agent: Agent) -> None:
     agent.state.macs.learn("left", VM1, None, "vm1")
-    error = Packet(eth_src=VM2, eth_dst=RR, eth_type=ETH_IPV4, ipv4_src="10.0.1.12",
-                   ipv4_dst="10.0.0.11", nw_ttl=64, ip_proto=IP_ICMP, icmpv4_type=3,
-                   icmpv4_code=3, payload=bytes(28))
+    error = icmp(VM2, RR, "10.0.1.12", "10.0.0.11", 3, 3, payload=bytes(28))
     assert [p.arp_tpa for p in delivered(agent.send("vm2", error), 1)] == ["10.0.0.11"]
     agent.state.arps.put("r", "10.0.0.11", VM1)
     [back] = delivered(agent.handler.release("arp:r:10.0.0.11"), 1)

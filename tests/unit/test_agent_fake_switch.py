@@ -15,7 +15,7 @@ from ryu_midonet.datapath.fakeswitch import PacketIn
 from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message, PacketOut, SwitchConfig
 from ryu_midonet.sim.core.model import FIELDS, Packet
 from ryu_midonet.sim.state import State
-from tests.support.packets import icmp
+from tests.support.packets import arp, icmp
 
 TUNNEL = 100  # the vxlan port's OpenFlow number on every host
 HOSTS = {"hostA": "10.99.0.1", "hostB": "10.99.0.2"}
@@ -161,9 +161,7 @@ def test_arp_for_the_router_is_answered_locally() -> None:
     _zone(b)
     _keys(b)
     a = Host("hostA", b.view(), State.in_memory(), {vm1["id"]: 1})
-    request = Packet(eth_src=MAC1, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=0x0806, arp_op=1,
-                     arp_spa="10.0.1.11", arp_tpa="10.0.1.1", arp_sha=MAC1,
-                     arp_tha="00:00:00:00:00:00")
+    request = arp(1, MAC1, "10.0.1.11", "10.0.1.1")
     out = a.send(1, request, {"hostA": a})
     replies = [packets.parse(m.data) for m in a.packet_outs]
     assert [(r.arp_op, r.arp_spa, r.arp_sha, r.eth_dst) for r in replies if r.arp_op] == [

@@ -12,10 +12,10 @@ from ryu_midonet.datapath.fakeswitch import Entry, FakeSwitch
 from ryu_midonet.datapath.flows import FlowDelete, PacketOut, SwitchConfig, output
 from ryu_midonet.datapath.ofmsgs import to_ofp
 from ryu_midonet.sim.core.model import Output, Packet, Result, Rewrite
+from tests.support import packets
 
 VM1_MAC, VM2_MAC, RTR_MAC = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:fe"
-TCP = Packet(eth_src=VM1_MAC, eth_dst=RTR_MAC, eth_type=0x0800, ipv4_src="10.0.0.11",
-             ipv4_dst="10.0.1.12", ip_proto=6, nw_ttl=64, tcp_src=40000, tcp_dst=80)
+TCP = packets.tcp(VM1_MAC, RTR_MAC, "10.0.0.11", "10.0.1.12", 40000, 80)
 LOCATIONS = {"local-port": t.Local(5), "remote-port": t.Remote(9, "10.99.0.2", 42)}
 
 
@@ -120,22 +120,18 @@ def test_specs_serialise_as_openflow13() -> None:
 def test_frames_round_trip_through_the_packet_model() -> None:
     from ryu_midonet.datapath.packets import build, parse
 
-    echo = Packet(eth_src=VM1_MAC, eth_dst=RTR_MAC, eth_type=0x0800, ipv4_src="10.0.0.11",
-                  ipv4_dst="10.0.0.1", ip_proto=1, nw_ttl=64, icmpv4_type=8, icmpv4_code=0,
-                  payload=b"\x12\x34\x00\x01hello")
+    echo = packets.icmp(VM1_MAC, RTR_MAC, "10.0.0.11", "10.0.0.1",
+                        payload=b"\x12\x34\x00\x01hello")
     back = parse(build(echo))
     assert back.payload == echo.payload and back.icmpv4_type == 8 and back.ip_frag == "no"
     assert back.replace(ip_frag=None, ip_dscp=None, ip_ecn=None, l4_head=b"") == echo
     assert back.l4_head == build(echo)[34:42]
-    arp = Packet(eth_src=VM1_MAC, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=0x0806, arp_op=1,
-                 arp_spa="10.0.0.11", arp_tpa="10.0.0.1", arp_sha=VM1_MAC,
-                 arp_tha="00:00:00:00:00:00")
+    arp = packets.arp(1, VM1_MAC, "10.0.0.11", "10.0.0.1")
     assert parse(build(arp)) == arp
     tcp = parse(build(TCP))
     assert (tcp.tcp_src, tcp.tcp_dst, tcp.nw_ttl) == (40000, 80, 64)
-    unreachable = Packet(eth_src=RTR_MAC, eth_dst=VM1_MAC, eth_type=0x0800,
-                         ipv4_src="10.0.0.1", ipv4_dst="10.0.0.11", ip_proto=1, nw_ttl=64,
-                         icmpv4_type=3, icmpv4_code=10, payload=build(TCP)[14:42])
+    unreachable = packets.icmp(RTR_MAC, VM1_MAC, "10.0.0.1", "10.0.0.11", 3, 10,
+                               payload=build(TCP)[14:42])
     assert parse(build(unreachable)).payload == build(TCP)[14:42]
     assert parse(b"\x01") is None
 
@@ -159,8 +155,7 @@ def test_fragment_state_is_matched_with_nw_frag_bits() -> None:
 
 
 def test_flows_that_read_l4_fields_tell_later_fragments_apart() -> None:
-    reply = Packet(eth_src=VM1_MAC, eth_dst=RTR_MAC, eth_type=0x0800, ipv4_src="10.0.0.11",
-                   ipv4_dst="10.0.1.12", ip_proto=1, nw_ttl=64, icmpv4_type=0, icmpv4_code=0)
+    reply = packets.icmp(VM1_MAC, RTR_MAC, "10.0.0.11", "10.0.1.12", 0, 0)
     later = reply.replace(ip_frag="later", icmpv4_type=None, icmpv4_code=None)
     read = {"eth_type", "ipv4_dst", "ip_proto", "icmpv4_type"}
     # whole packets and first fragments: "not a later fragment", which Open vSwitch needs to

@@ -16,11 +16,10 @@ from ryu_midonet.datapath.fakeswitch import FakeSwitch, SwitchError
 from ryu_midonet.datapath.flows import FlowDelete, PacketOut, SwitchConfig, output
 from ryu_midonet.datapath.ofcheck import NotUnderstood
 from ryu_midonet.datapath.packets import build
-from ryu_midonet.sim.core.model import Packet
+from tests.support.packets import icmp
 
 MAC1, MAC2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
-ICMP = Packet(eth_src=MAC1, eth_dst=MAC2, eth_type=0x0800, ipv4_src="10.0.0.1",
-              ipv4_dst="10.0.0.2", ip_proto=1, nw_ttl=64, icmpv4_type=8, icmpv4_code=0)
+ICMP = icmp(MAC1, MAC2, "10.0.0.1", "10.0.0.2")
 IN = {**ICMP.headers(), "in_port": 3}
 
 

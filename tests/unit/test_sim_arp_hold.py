@@ -13,8 +13,9 @@ import pytest
 from ryu_midonet.builders.chains import chain, rule
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, ArpWait, Packet
+from ryu_midonet.sim.core.model import ArpWait, Packet
 from ryu_midonet.sim.state import State
+from tests.support import packets
 
 VM1, VM2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
 RL, RR = "02:aa:00:00:00:01", "02:aa:00:00:00:02"
@@ -34,9 +35,7 @@ def topo() -> TopologyBuilder:
 
 
 def ping(src_mac: str, src: str, dst: str, dst_mac: str = RL) -> Packet:
-    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src=src,
-                  ipv4_dst=dst, nw_ttl=64, ip_proto=IP_ICMP, icmpv4_type=8, icmpv4_code=0,
-                  payload=b"\x12\x34\x00\x01hello")
+    return packets.icmp(src_mac, dst_mac, src, dst, payload=b"\x12\x34\x00\x01hello")
 
 
 def test_unresolved_next_hop_holds_the_packet_and_asks(topo: TopologyBuilder) -> None:
@@ -80,9 +79,7 @@ def test_answers_the_router_generates_are_not_held(topo: TopologyBuilder) -> Non
 def test_icmp_error_back_to_an_unresolved_sender_is_held(topo: TopologyBuilder) -> None:
     """vm2 answers vm1 with an ICMP error; the router never resolved vm1."""
     state = State.in_memory()
-    error = Packet(eth_src=VM2, eth_dst=RR, eth_type=ETH_IPV4, ipv4_src="10.0.1.12",
-                   ipv4_dst="10.0.0.11", nw_ttl=64, ip_proto=IP_ICMP, icmpv4_type=3,
-                   icmpv4_code=3, payload=bytes(28))
+    error = packets.icmp(VM2, RR, "10.0.1.12", "10.0.0.11", 3, 3, payload=bytes(28))
     result = simulate(topo.view(), state, "vm2", error)
     assert result.waiting == [ArpWait("r", "r:left", "10.0.0.11")]
     assert [e.packet.arp_tpa for e in result.emits] == ["10.0.0.11"]

@@ -21,12 +21,13 @@ from fakeclock import Clock
 from ryu_midonet.builders.chains import chain, port_group, rule
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Emit, Packet
+from ryu_midonet.sim.core.model import IP_ICMP, IP_TCP, IP_UDP, Emit, Packet
 from ryu_midonet.sim.core.packets import icmp_error
 from ryu_midonet.sim.rules.conntrack import PORT_GROUPS_TAG, ct_key
 from ryu_midonet.sim.rules.tuples import Conn
 from ryu_midonet.sim.state import MemoryArpTable, MemoryMacTable, State
 from ryu_midonet.sim.state.flowstate import MemoryFlowTable
+from tests.support import packets
 
 VM, VM_IP, FAR, FAR_IP = "02:00:00:00:00:01", "10.0.0.11", "02:00:00:00:00:99", "198.51.100.9"
 MACS = {name: f"02:aa:00:00:00:{n:02x}" for n, name in enumerate(
@@ -75,19 +76,11 @@ def state(clock: Clock) -> State:
 
 
 def out(**more: Any) -> Packet:
-    fields: dict[str, Any] = {"eth_src": VM, "eth_dst": MACS["t:in"], "eth_type": ETH_IPV4,
-                              "ipv4_src": VM_IP, "ipv4_dst": FAR_IP, "ip_proto": IP_TCP,
-                              "nw_ttl": 64, "tcp_src": 40000, "tcp_dst": 443}
-    fields.update(more)
-    return Packet(**fields)
+    return packets.tcp(VM, MACS["t:in"], VM_IP, FAR_IP, 40000, 443, **more)
 
 
 def back(uplink: str = "gw1:up", **more: Any) -> Packet:
-    fields: dict[str, Any] = {"eth_src": FAR, "eth_dst": MACS[uplink], "eth_type": ETH_IPV4,
-                              "ipv4_src": FAR_IP, "ipv4_dst": VM_IP, "ip_proto": IP_TCP,
-                              "nw_ttl": 64, "tcp_src": 443, "tcp_dst": 40000}
-    fields.update(more)
-    return Packet(**fields)
+    return packets.tcp(FAR, MACS[uplink], FAR_IP, VM_IP, 443, 40000, **more)
 
 
 TUPLE = {"eth_type", "ip_proto", "ipv4_src", "ipv4_dst", "tcp_src", "tcp_dst"}
@@ -213,8 +206,7 @@ def test_icmp_errors_about_a_known_connection_are_related(b: TopologyBuilder,
 
 def test_non_ip_packets_start_connections_and_are_not_recorded(b: TopologyBuilder,
                                                                state: State) -> None:
-    arp = Packet(eth_src=VM, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=ETH_ARP, arp_op=1,
-                 arp_sha=VM, arp_spa=VM_IP, arp_tha="00:00:00:00:00:00", arp_tpa="10.0.0.1")
+    arp = packets.arp(1, VM, VM_IP, "10.0.0.1")
     result = simulate(b.view(), state, "vm", arp)
     assert len(result.emits) == 1 and not result.state_keys
     assert result.fields_read >= {"eth_type"}

@@ -15,7 +15,7 @@ from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.context import Frame, Where
 from ryu_midonet.sim.core.filters import AcceptAll
-from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, Emit, Output, Packet, Result
+from ryu_midonet.sim.core.model import Emit, Output, Packet, Result
 from ryu_midonet.sim.core.packets import ip_quote
 from ryu_midonet.sim.core.walk import Walk
 from ryu_midonet.sim.rules.chains import ACCEPT, CONTINUE, DROP, RETURN, run_chain
@@ -214,9 +214,8 @@ def test_reject_on_a_router_answers_administratively_prohibited(b: TopologyBuild
     packet = tcp()
     result = simulate(b.view(), state, "vm1", packet)
     assert result.dropped
-    assert result.emits == [Emit("vm1", Packet(
-        eth_src=RIN, eth_dst=VM1, eth_type=ETH_IPV4, ipv4_src="10.0.0.1",
-        ipv4_dst="10.0.0.11", ip_proto=1, nw_ttl=64, icmpv4_type=3, icmpv4_code=13,
+    assert result.emits == [Emit("vm1", packets.icmp(
+        RIN, VM1, "10.0.0.1", "10.0.0.11", 3, 13,
         payload=ip_quote(packet)))]  # quotes the packet as it entered the router
 
 
@@ -278,8 +277,6 @@ def test_arp_does_not_meet_router_chains(b: TopologyBuilder, state: State) -> No
     c = chain(b, "c")
     rule(b, c, "drop")
     attach(b.objects["router"]["r"], c)
-    arp = Packet(eth_src=VM1, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=ETH_ARP, arp_op=1,
-                 arp_sha=VM1, arp_spa="10.0.0.11", arp_tha="00:00:00:00:00:00",
-                 arp_tpa="10.0.0.1")
+    arp = packets.arp(1, VM1, "10.0.0.11", "10.0.0.1")
     result = simulate(b.view(), state, "vm1", arp)
     assert result.outputs == [Output("vm2")] and len(result.emits) == 1

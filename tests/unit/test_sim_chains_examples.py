@@ -10,8 +10,9 @@ import pytest
 from ryu_midonet.builders.chains import chain, rule
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, Packet, Result
+from ryu_midonet.sim.core.model import IP_ICMP, IP_TCP, Packet, Result
 from ryu_midonet.sim.state import State
+from tests.support import packets
 
 SRC_MAC, RMAC = "02:00:00:00:00:01", "02:aa:00:00:00:01"
 ANY = {"nwSrcAddress": "0.0.0.0", "nwSrcLength": 0}
@@ -24,8 +25,7 @@ def ip(src: str, dst: str, dport: int = 80, frag: str = "no", src_mac: str = SRC
         ports = {"tcp_src": 40000, "tcp_dst": dport}
     if proto == IP_ICMP:
         ports = {"icmpv4_type": 8, "icmpv4_code": 0, "payload": b"\x00\x07\x00\x01"}
-    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src=src,
-                  ipv4_dst=dst, ip_proto=proto, nw_ttl=64, ip_frag=frag, **ports)
+    return packets.ipv4(src_mac, dst_mac, src, dst, proto, ip_frag=frag, **ports)
 
 
 def out_of(result: Result) -> list[str]:
@@ -185,16 +185,11 @@ def sg() -> tuple[TopologyBuilder, State]:
 
 
 def from_vm(dst: str = "198.51.100.20", **more: Any) -> Packet:
-    fields: dict[str, Any] = {"eth_src": VM_MAC, "eth_dst": RIN, "eth_type": ETH_IPV4,
-                              "ipv4_src": VM_IP, "ipv4_dst": dst, "ip_proto": IP_TCP,
-                              "nw_ttl": 64, "tcp_src": 40000, "tcp_dst": 443}
-    fields.update(more)
-    return Packet(**fields)
+    return packets.tcp(VM_MAC, RIN, VM_IP, dst, 40000, 443, **more)
 
 
 def to_vm(sport: int = 443, dport: int = 40000) -> Packet:
-    return Packet(eth_src=OUT_MAC, eth_dst=ROUT, eth_type=ETH_IPV4, ipv4_src="198.51.100.20",
-                  ipv4_dst=VM_IP, ip_proto=IP_TCP, nw_ttl=64, tcp_src=sport, tcp_dst=dport)
+    return packets.tcp(OUT_MAC, ROUT, "198.51.100.20", VM_IP, sport, dport)
 
 
 def test_sg_forged_ip_and_mac_are_dropped(sg: tuple[TopologyBuilder, State]) -> None:
@@ -206,9 +201,7 @@ def test_sg_forged_ip_and_mac_are_dropped(sg: tuple[TopologyBuilder, State]) -> 
 
 def test_sg_only_arp_passes_besides_ipv4(sg: tuple[TopologyBuilder, State]) -> None:
     b, state = sg
-    arp = Packet(eth_src=VM_MAC, eth_dst="ff:ff:ff:ff:ff:ff", eth_type=ETH_ARP, arp_op=1,
-                 arp_sha=VM_MAC, arp_spa=VM_IP, arp_tha="00:00:00:00:00:00",
-                 arp_tpa="172.16.3.1")
+    arp = packets.arp(1, VM_MAC, VM_IP, "172.16.3.1")
     assert out_of(simulate(b.view(), state, "vm", arp)) == ["other"]
     forged_arp = arp.replace(eth_src="fa:16:3e:00:00:01")
     assert simulate(b.view(), state, "vm", forged_arp).dropped

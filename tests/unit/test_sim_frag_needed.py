@@ -14,7 +14,7 @@ from ryu_midonet.builders.chains import chain, rule
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath.translator import cacheable
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, Emit, Packet
+from ryu_midonet.sim.core.model import Emit, Packet
 from ryu_midonet.sim.core.packets import ip_quote
 from ryu_midonet.sim.state import State
 from tests.support import packets
@@ -48,9 +48,8 @@ def udp(frag: str = "no") -> Packet:
 
 
 def frag_needed(about: Packet) -> Emit:
-    return Emit("vm1", Packet(eth_src=RIN, eth_dst=VM1, eth_type=ETH_IPV4, ipv4_src="10.0.0.1",
-                              ipv4_dst="10.0.0.11", ip_proto=1, nw_ttl=64, icmpv4_type=3,
-                              icmpv4_code=4, payload=ip_quote(about)))
+    return Emit("vm1", packets.icmp(RIN, VM1, "10.0.0.1", "10.0.0.11", 3, 4,
+                                           payload=ip_quote(about)))
 
 
 def drop_on(b: TopologyBuilder, where: str, **condition: object) -> None:

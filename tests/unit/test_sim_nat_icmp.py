@@ -19,10 +19,11 @@ from ryu_midonet.builders.chains import chain, rule
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath import packets as frames
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, IP_UDP, Packet, Result
+from ryu_midonet.sim.core.model import Packet, Result
 from ryu_midonet.sim.core.packets import checksum, icmp_error, ip_quote
 from ryu_midonet.sim.rules.tuples import parse_quote
 from ryu_midonet.sim.state import State
+from tests.support import packets
 
 VIP, HOP = "198.51.100.80", "192.0.2.77"
 
@@ -45,10 +46,8 @@ def state() -> State:
 
 def ping(src_mac: str, dst_mac: str, src: str, dst: str, ident: int, reply: bool = False,
          **more: Any) -> Packet:
-    fields: dict[str, Any] = {"nw_ttl": 64, **more}
-    return Packet(eth_src=src_mac, eth_dst=dst_mac, eth_type=ETH_IPV4, ipv4_src=src,
-                  ipv4_dst=dst, ip_proto=IP_ICMP, icmpv4_type=0 if reply else 8,
-                  icmpv4_code=0, payload=ident.to_bytes(2, "big") + b"\x00\x01data", **fields)
+    return packets.icmp(src_mac, dst_mac, src, dst, 0 if reply else 8,
+                        payload=ident.to_bytes(2, "big") + b"\x00\x01data", **more)
 
 
 def sets(result: Result) -> dict[str, Any]:
@@ -143,8 +142,7 @@ def test_an_error_from_the_server_behind_dnat(b: TopologyBuilder, state: State) 
 
 
 def test_udp_error_quote_ports_are_restored(b: TopologyBuilder, state: State) -> None:
-    dns = Packet(eth_src=VM1, eth_dst=RIN, eth_type=ETH_IPV4, ipv4_src="10.0.0.11",
-                 ipv4_dst=REMOTE, ip_proto=IP_UDP, nw_ttl=64, udp_src=5353, udp_dst=53)
+    dns = packets.udp(VM1, RIN, "10.0.0.11", REMOTE, 5353, 53)
     port = sets(simulate(b.view(), state, "vm1", dns))["udp_src"]
     as_sent = dns.replace(ipv4_src=GW_IP, udp_src=port, nw_ttl=63)
     error = icmp_error(as_sent, 3, 3, REMOTE, FAR).replace(eth_dst=ROUT)

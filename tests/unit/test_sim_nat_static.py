@@ -17,9 +17,10 @@ from sim_tenant import FAR, GW_IP, REMOTE, RIN, ROUT, VM1, VM2, tcp, tenant, ten
 from ryu_midonet.builders.chains import rule
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, Emit, Output, Packet, Rewrite
+from ryu_midonet.sim.core.model import Emit, Output, Rewrite
 from ryu_midonet.sim.core.packets import icmp_error, ip_quote
 from ryu_midonet.sim.state import State
+from tests.support import packets
 
 FIP = "198.51.100.3"
 
@@ -103,15 +104,12 @@ def test_icmp_error_from_the_vm_about_floating_ip_traffic(b: TopologyBuilder,
 
 
 def test_static_nat_applies_to_any_ip_protocol(b: TopologyBuilder, state: State) -> None:
-    gre = Packet(eth_src=FAR, eth_dst=ROUT, eth_type=ETH_IPV4, ipv4_src=REMOTE, ipv4_dst=FIP,
-                 ip_proto=47, nw_ttl=64)
+    gre = packets.ipv4(FAR, ROUT, REMOTE, FIP, 47)
     result = simulate(b.view(), state, "r:out", gre)
     assert result.outputs[0].port_id == "vm1" and result.cacheable
 
 
 def test_echo_to_the_floating_ip(b: TopologyBuilder, state: State) -> None:
-    ping = Packet(eth_src=FAR, eth_dst=ROUT, eth_type=ETH_IPV4, ipv4_src=REMOTE, ipv4_dst=FIP,
-                  ip_proto=IP_ICMP, nw_ttl=64, icmpv4_type=8, icmpv4_code=0,
-                  payload=b"\x00\x01\x00\x01")
+    ping = packets.icmp(FAR, ROUT, REMOTE, FIP, payload=b"\x00\x01\x00\x01")
     result = simulate(b.view(), state, "r:out", ping)
     assert result.outputs[0].port_id == "vm1" and result.cacheable

@@ -8,11 +8,11 @@ from os_ken.lib.packet import icmp, ipv4, packet, tcp
 
 from ryu_midonet.datapath.packets import build, parse
 from ryu_midonet.sim.core import packets
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
+from ryu_midonet.sim.core.model import IP_ICMP, IP_TCP, IP_UDP
+from tests.support.packets import tcp as tcp_packet
 
 A, B = "02:00:00:00:00:01", "02:00:00:00:00:02"
-TCP = Packet(eth_src=A, eth_dst=B, eth_type=ETH_IPV4, ipv4_src="10.0.0.5", ipv4_dst="8.8.8.8",
-             ip_proto=IP_TCP, nw_ttl=1, tcp_src=40000, tcp_dst=443, ip_dscp=10)
+TCP = tcp_packet(A, B, "10.0.0.5", "8.8.8.8", 40000, 443, ttl=1, ip_dscp=10)
 
 
 def test_checksum_of_a_known_header() -> None:

@@ -17,9 +17,6 @@ import pytest
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import (
-    ETH_ARP,
-    ETH_IPV4,
-    IP_ICMP,
     Emit,
     Output,
     Packet,
@@ -73,9 +70,7 @@ def test_arp_request_through_a_bridge_is_answered_to_the_asker(topo: TopologyBui
     state = State.in_memory()
     result = simulate(topo.view(), state, "vm1", arp(1, VM1, "10.0.0.11", "10.0.0.1"))
     assert result.outputs == [Output("vm2")]  # the bridge still floods the broadcast
-    assert result.emits == [Emit("vm1", Packet(
-        eth_src=RL, eth_dst=VM1, eth_type=ETH_ARP, arp_op=2, arp_sha=RL, arp_spa="10.0.0.1",
-        arp_tha=VM1, arp_tpa="10.0.0.11"))]
+    assert result.emits == [Emit("vm1", arp(2, RL, "10.0.0.1", "10.0.0.11", VM1, VM1))]
     assert not result.cacheable
     assert state.arps.get("r", "10.0.0.11") == VM1  # the asker is remembered
 
@@ -197,8 +192,7 @@ def test_unknown_next_hop_behind_a_bridge_is_arped_for(topo: TopologyBuilder) ->
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       ip(HOST, RR, "10.0.1.12", "10.0.0.11"))
     assert result.dropped and not result.cacheable
-    request = Packet(eth_src=RL, eth_dst=BCAST, eth_type=ETH_ARP, arp_op=1, arp_sha=RL,
-                     arp_spa="10.0.0.1", arp_tha=ZERO, arp_tpa="10.0.0.11")
+    request = arp(1, RL, "10.0.0.1", "10.0.0.11")
     assert result.emits == [Emit("vm1", request), Emit("vm2", request)]  # flooded
     assert "arp:r:10.0.0.11" in result.tags
 
@@ -348,8 +342,6 @@ def test_reject_route_answers_administratively_prohibited(
 
 def test_no_icmp_error_about_an_icmp_error(topo: TopologyBuilder) -> None:
     del topo.objects["route"]["r-default"]
-    error = Packet(eth_src=HOST, eth_dst=RR, eth_type=ETH_IPV4, ipv4_src="10.0.1.12",
-                   ipv4_dst="203.0.113.50", nw_ttl=64, ip_proto=IP_ICMP, icmpv4_type=3,
-                   icmpv4_code=1)
+    error = packets.icmp(HOST, RR, "10.0.1.12", "203.0.113.50", 3, 1)
     result = simulate(topo.view(), State.in_memory(), "r:right", error)
     assert result.dropped and not result.emits

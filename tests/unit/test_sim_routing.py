@@ -8,7 +8,7 @@ from collections import Counter
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath.translator import match_for
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, IP_UDP, Packet
+from ryu_midonet.sim.core.model import IP_ICMP, Packet
 from ryu_midonet.sim.devices import routing
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
@@ -105,8 +105,7 @@ def test_ecmp_hash_value_is_pinned() -> None:
 def test_ecmp_fields_depend_on_the_protocol() -> None:
     assert routing.ecmp_fields(tcp("1.1.1.1", "2.2.2.2")) == (
         "ipv4_src", "ipv4_dst", "ip_proto", "ip_frag", "tcp_src", "tcp_dst")
-    udp = Packet(eth_src=HOST, eth_dst=RMAC, eth_type=ETH_IPV4, ipv4_src="1.1.1.1",
-                 ipv4_dst="2.2.2.2", ip_proto=IP_UDP, udp_src=1, udp_dst=2)
+    udp = packets.udp(HOST, RMAC, "1.1.1.1", "2.2.2.2", 1, 2, ttl=None)
     assert routing.ecmp_fields(udp)[-2:] == ("udp_src", "udp_dst")
     icmp = udp.replace(ip_proto=IP_ICMP, udp_src=None, udp_dst=None)
     assert routing.ecmp_fields(icmp) == ("ipv4_src", "ipv4_dst", "ip_proto")
@@ -122,9 +121,7 @@ def ecmp_table(n: int = 4) -> tuple[TopologyBuilder, State]:
 
 
 def udp_fragments(src: str, sport: int) -> tuple[Packet, Packet]:
-    first = Packet(eth_src=HOST, eth_dst=RMAC, eth_type=ETH_IPV4, ipv4_src=src,
-                   ipv4_dst="8.8.8.8", ip_proto=IP_UDP, nw_ttl=64, ip_frag="first",
-                   udp_src=sport, udp_dst=53)
+    first = packets.udp(HOST, RMAC, src, "8.8.8.8", sport, 53, ip_frag="first")
     return first, first.replace(ip_frag="later", udp_src=None, udp_dst=None)
 
 
@@ -151,8 +148,7 @@ def test_fragments_still_spread_over_the_paths_by_address() -> None:
 
 def test_an_unfragmented_packet_flow_is_not_one_for_first_fragments() -> None:
     b, state = ecmp_table()
-    whole = Packet(eth_src=HOST, eth_dst=RMAC, eth_type=ETH_IPV4, ipv4_src="10.9.0.5",
-                   ipv4_dst="8.8.8.8", ip_proto=IP_UDP, nw_ttl=64, udp_src=1000, udp_dst=53)
+    whole = packets.udp(HOST, RMAC, "10.9.0.5", "8.8.8.8", 1000, 53)
     result = simulate(b.view(), state, "in", whole)
     assert {"udp_src", "udp_dst", "ip_frag"} <= result.fields_read
     assert match_for(whole, 1, result.fields_read)["ip_frag"] == (0, 3)

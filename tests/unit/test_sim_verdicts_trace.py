@@ -6,15 +6,15 @@ from ryu_midonet.builders.chains import chain, rule
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.context import Context, Filtered, Frame
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_TCP, Output, Packet
+from ryu_midonet.sim.core.model import IP_TCP, Output
 from ryu_midonet.sim.core.stages import Stage
 from ryu_midonet.sim.core.verdicts import ACCEPT, Mirror, Redirect, Verdict
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
+from tests.support.packets import tcp
 
 VM1, VM2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
-PACKET = Packet(eth_src=VM1, eth_dst=VM2, eth_type=ETH_IPV4, ipv4_src="10.0.0.1",
-                ipv4_dst="10.0.0.2", ip_proto=IP_TCP, nw_ttl=64, tcp_src=1234, tcp_dst=80)
+PACKET = tcp(VM1, VM2, "10.0.0.1", "10.0.0.2", 1234, 80)
 
 
 class Inbound:

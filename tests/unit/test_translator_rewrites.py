@@ -7,11 +7,11 @@ import pytest
 from ryu_midonet.datapath.flows import DEC_TTL, POP_VLAN, output, push_vlan, set_field
 from ryu_midonet.datapath.translator import Local, flow_for, rewrite_actions
 from ryu_midonet.sim.core.context import Frame
-from ryu_midonet.sim.core.model import ETH_IPV4, Output, Packet, Result, Rewrite, RewriteOp
+from ryu_midonet.sim.core.model import Output, Result, Rewrite, RewriteOp
 from ryu_midonet.sim.core.walk import rewrites
+from tests.support.packets import ipv4
 
-PACKET = Packet(eth_src="02:00:00:00:00:01", eth_dst="02:00:00:00:00:02", eth_type=ETH_IPV4,
-                ipv4_src="10.0.0.1", ipv4_dst="10.0.0.2", ip_proto=1, nw_ttl=64)
+PACKET = ipv4("02:00:00:00:00:01", "02:00:00:00:00:02", "10.0.0.1", "10.0.0.2", 1)
 
 
 def test_a_flow_that_pushes_a_vlan_tag_keeps_it() -> None:

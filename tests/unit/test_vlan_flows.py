@@ -9,12 +9,11 @@ from ryu_midonet.datapath.fakenet import Delivery, FakeNetwork
 from ryu_midonet.datapath.fakeswitch import FakeSwitch
 from ryu_midonet.datapath.flows import FlowDelete, SwitchConfig
 from ryu_midonet.sim.core.context import Frame
-from ryu_midonet.sim.core.model import ETH_IPV4, Output, Packet, Result
+from ryu_midonet.sim.core.model import Output, Packet, Result
 from ryu_midonet.sim.core.walk import rewrites
+from tests.support.packets import icmp
 
-PACKET = Packet(eth_src="02:00:00:00:00:01", eth_dst="02:00:00:00:00:02", eth_type=ETH_IPV4,
-                ipv4_src="10.0.0.1", ipv4_dst="10.0.0.2", ip_proto=1, nw_ttl=64,
-                icmpv4_type=8, icmpv4_code=0)
+PACKET = icmp("02:00:00:00:00:01", "02:00:00:00:00:02", "10.0.0.1", "10.0.0.2")
 TAGGED = PACKET.replace(vlan_vid=7)
 LOCATIONS = {"local": t.Local(5), "remote": t.Remote(9, "10.99.0.2", 42)}
 COOKIE = p.cookie(p.COOKIE_SIMULATED, 1)
