@@ -10,6 +10,8 @@
 - on a table miss, simulates the packet through the virtual topology, installs the flow the
   decision allows and sends the packet on; later packets never reach the agent;
 - removes exactly the flows built from something that changed (topology, MAC, ARP entries);
+- calls the hooks of the features other apps of the process registered
+  (:mod:`ryu_midonet.agent.features`) and sends what they return;
 - with ``--check-flow-contracts``, leaves out (and logs) every flow that breaks its pipeline
   table's contract (:mod:`ryu_midonet.agent.sender`).
 """
@@ -26,6 +28,7 @@ from os_ken.controller.handler import CONFIG_DISPATCHER, MAIN_DISPATCHER, set_ev
 from os_ken.ofproto import ofproto_v1_3
 
 from ryu_midonet import config
+from ryu_midonet.agent import features
 from ryu_midonet.agent.bindings import Bindings
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
@@ -50,6 +53,7 @@ LOG = logging.getLogger(__name__)
 # Parent objects whose flows change when a child appears or goes (a new port changes a
 # bridge's flooding, a new route a router's decisions): the kinds' parent fields.
 PARENT_FIELDS = parent_fields()
+PERIODIC_TICK = 0.5  # seconds between checks for features' periodic work
 
 
 class AgentApp(app_manager.OSKenApp):
@@ -78,7 +82,9 @@ class AgentApp(app_manager.OSKenApp):
                                      self.bindings.ofports, self.tunnels,
                                      conf.flow_idle_timeout)
         self.sender = Sender(check=conf.check_flow_contracts)
+        self.features = features.REGISTRY
         self._pending_tags: set[str] = set()
+        self._pending_messages: list[Message] = []
         self._stop = threading.Event()
 
     # -- life cycle ------------------------------------------------------------------------
@@ -94,13 +100,17 @@ class AgentApp(app_manager.OSKenApp):
             ofport = self.switch.ofport(name)
             if ofport:
                 self.tunnels[kind] = ofport
+        self.features.start(features.AgentContext(self.host_id, self.store, self.view,
+                                                  self.bindings.ofports))
         self.cache.listeners.append(self._on_topology_change)
         self.cache.divergence_listeners.append(self._on_divergence)
         self.cache.resync()
-        self._send(self._reconcile())
+        self._send(self._take_pending_messages() + self._reconcile())
         threading.Thread(target=self._follow_topology, name="topology-feed",
                          daemon=True).start()
         threading.Thread(target=self._follow_state, name="state-feed", daemon=True).start()
+        threading.Thread(target=self._run_periodic, name="feature-periodic",
+                         daemon=True).start()
         threading.Thread(target=hurry_switch, name="hurry-switch", daemon=True,
                          args=(self.switch, controller, port, lambda: self.dp is not None,
                                self._stop)).start()
@@ -109,6 +119,7 @@ class AgentApp(app_manager.OSKenApp):
 
     def stop(self) -> None:
         self._stop.set()
+        self.features.stop()
         self.presence.stop()
         super().stop()
 
@@ -146,6 +157,10 @@ class AgentApp(app_manager.OSKenApp):
                 changes = None
                 self._stop.wait(1)
 
+    def _run_periodic(self) -> None:
+        while not self._stop.wait(PERIODIC_TICK):
+            self._send(self.features.periodic())
+
     def _maintain_state(self) -> None:
         """Keep the connection state of live flows; age out what nobody uses any more."""
         self.state.flows.refresh(self.index.live_state())
@@ -155,6 +170,7 @@ class AgentApp(app_manager.OSKenApp):
         self.state.leases.maintain(self.state.flows)
 
     def _on_topology_change(self, op: str, kind: str, obj_id: str) -> None:
+        self._pending_messages += self.features.topology_changed(op, kind, obj_id)
         self._pending_tags.add(obj_id)
         if kind == "portGroup":
             self._pending_tags.add(PORT_GROUPS_TAG)
@@ -173,13 +189,29 @@ class AgentApp(app_manager.OSKenApp):
     def _after_changes(self) -> None:
         tags, self._pending_tags = self._pending_tags, set()
         messages: list[Message] = list(self.index.invalidate(tags))
+        messages += self._take_pending_messages()
         messages += self._reconcile()
         self._send(messages)
 
+    def _take_pending_messages(self) -> list[Message]:
+        """What features answered topology changes with since last taken."""
+        messages, self._pending_messages = self._pending_messages, []
+        return messages
+
     def _reconcile(self) -> list[Message]:
-        """Plug/unplug bound interfaces; drop flows that saw those ports elsewhere or nowhere."""
+        """Plug/unplug bound interfaces; drop flows that saw those ports elsewhere or nowhere;
+        the features' flows for the ports plugged and unplugged."""
+        before = dict(self.bindings.ofports)
         messages = self.bindings.reconcile()
-        return messages + list(self.index.invalidate(self.bindings.take_changed()))
+        messages += self.index.invalidate(self.bindings.take_changed())
+        after = self.bindings.ofports
+        for port_id, ofport in before.items():
+            if after.get(port_id) != ofport:
+                messages += self.features.port_flows(port_id, ofport, False)
+        for port_id, ofport in after.items():
+            if before.get(port_id) != ofport:
+                messages += self.features.port_flows(port_id, ofport, True)
+        return messages
 
     # -- the switch ------------------------------------------------------------------------
     @property
@@ -198,6 +230,8 @@ class AgentApp(app_manager.OSKenApp):
         messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0)]
         messages += tr.base_flows(self.tunnels.values())
         messages += self.bindings.port_flows()
+        for port_id, ofport in list(self.bindings.ofports.items()):
+            messages += self.features.port_flows(port_id, ofport, True)
         self._send(messages)
         LOG.info("switch %016x connected", self.dp.id)
 
@@ -212,6 +246,10 @@ class AgentApp(app_manager.OSKenApp):
         port_id = self.bindings.port_at(in_port)
         packet = packets.parse(msg.data)
         if port_id is None or packet is None:
+            return
+        claimed = self.features.packet_in(port_id, in_port, packet, msg.data)
+        if claimed is not None:
+            self._send(claimed)
             return
         try:
             messages = self.handle(port_id, in_port, packet, msg.data)
