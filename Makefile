@@ -28,7 +28,7 @@ genconfig: deps
 
 ## openapi: regenerate doc/openapi.json from the API's routing table
 openapi: deps
-	$(PYTHON) -c "from ryu_midonet.rest.openapi import main; main()" > doc/openapi.json
+	$(PYTHON) -c "from ryu_midonet.rest.describe import main; main()" > doc/openapi.json
 
 ## test: lint, sample-config check, then the test suite (no tests collected = failure)
 test: lint

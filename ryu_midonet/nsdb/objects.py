@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from ryu_midonet.nsdb import errors
+from ryu_midonet.nsdb.access import Txn
 from ryu_midonet.nsdb.fields import OnDelete
 from ryu_midonet.nsdb.ids import client_id, new_id
 from ryu_midonet.nsdb.ops import Ops
 from ryu_midonet.nsdb.schema import referrers, spec, tenant_kinds
-from ryu_midonet.nsdb.store import Txn
 from ryu_midonet.types import Obj
 
 

@@ -12,7 +12,7 @@ from ryu_midonet.nsdb import errors
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.nsdb.store import Store
+    from ryu_midonet.nsdb.access import Store
 
 
 class Ops:

@@ -15,7 +15,7 @@ from ryu_midonet.nsdb.fields import Field, check_value
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.nsdb.store import Store, Txn
+    from ryu_midonet.nsdb.access import Store, Txn
 
 CreateHook = Callable[["Txn", Obj, "str | None", Any], None]
 """(txn, new object, parent id, client data): completes and checks a new object."""

@@ -12,7 +12,7 @@ from ryu_midonet.rest.wsgi import Handler, Reply, Request
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.rest.api import Api
+    from ryu_midonet.rest.protocols import Api
 
 
 def register(api: Api, rk: RestKind) -> None:

@@ -10,7 +10,7 @@ from ryu_midonet.rest.resource import Resource
 from ryu_midonet.rest.wsgi import ANY_BODY, Reply, Request
 
 if TYPE_CHECKING:
-    from ryu_midonet.rest.api import Api
+    from ryu_midonet.rest.protocols import Api
 
 TOKEN = Resource("token", "login", "Token", 1)
 

@@ -1,6 +1,6 @@
 """The OpenAPI 3 description of the REST API, generated from the routes the server has.
 
-``make openapi`` writes it; the repository keeps a copy in
+``make openapi`` writes it (see :mod:`ryu_midonet.rest.describe`); the repository keeps a copy in
 ``doc/openapi.json`` and the server serves it at ``/midonet-api/openapi.json``.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from typing import Any
 
 from ryu_midonet import __version__
@@ -124,10 +123,4 @@ def build(routes: list[Route]) -> dict[str, Any]:
 
 def render(routes: list[Route]) -> str:
     return json.dumps(build(routes), indent=2, sort_keys=False) + "\n"
-
-
-def main() -> None:
-    from ryu_midonet.rest.api import Api
-
-    sys.stdout.write(render(Api.routes_only()))
 

@@ -15,8 +15,7 @@ from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.nsdb.topology import Topology
-    from ryu_midonet.rest.api import Api
-    from ryu_midonet.rest.dtos import Dtos
+    from ryu_midonet.rest.protocols import Api, Dtos
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from ryu_midonet.nsdb import divergence
 from ryu_midonet.rest.wsgi import ANY_BODY, JSON, Reply, Request
 
 if TYPE_CHECKING:
-    from ryu_midonet.rest.api import Api
+    from ryu_midonet.rest.protocols import Api
 
 
 def register(api: Api) -> None:

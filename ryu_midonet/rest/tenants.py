@@ -10,8 +10,7 @@ from ryu_midonet.rest.wsgi import Reply, Request
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.rest.api import Api
-    from ryu_midonet.rest.dtos import Dtos
+    from ryu_midonet.rest.protocols import Api, Dtos
 
 TENANT = Resource("tenant", "tenants", "Tenant", 2)
 

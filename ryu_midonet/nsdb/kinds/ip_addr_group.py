@@ -11,7 +11,7 @@ from ryu_midonet.nsdb.ops import Ops
 from ryu_midonet.nsdb.spec import KindSpec
 
 if TYPE_CHECKING:
-    from ryu_midonet.nsdb.store import Txn
+    from ryu_midonet.nsdb.access import Txn
 
 SPEC = KindSpec(
     "ipAddrGroup",

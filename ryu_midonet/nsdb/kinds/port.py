@@ -15,7 +15,7 @@ from ryu_midonet.nsdb.spec import KindSpec
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.nsdb.store import Store, Txn
+    from ryu_midonet.nsdb.access import Store, Txn
 
 DEVICE_KINDS = ("bridge", "router")
 ROUTER_PORT_FIELDS = ("portAddress", "networkAddress", "networkLength", "portMac")

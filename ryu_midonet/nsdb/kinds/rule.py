@@ -11,7 +11,7 @@ from ryu_midonet.nsdb.spec import KindSpec
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.nsdb.store import Txn
+    from ryu_midonet.nsdb.access import Txn
 
 _PROTO = Field("int", lo=0, hi=255)
 _TOS = Field("int", lo=0, hi=255)

@@ -10,7 +10,7 @@ from ryu_midonet.nsdb.spec import KindSpec
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.nsdb.store import Txn
+    from ryu_midonet.nsdb.access import Txn
 
 SYSTEM_ID = "system"
 

@@ -8,7 +8,7 @@ from ryu_midonet.rest.resource import Resource, RestKind
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.rest.dtos import Dtos
+    from ryu_midonet.rest.protocols import Dtos
 
 
 def _dto(dtos: Dtos, dto: Obj) -> None:

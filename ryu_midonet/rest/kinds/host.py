@@ -12,8 +12,7 @@ from ryu_midonet.rest.wsgi import Reply, Request
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.rest.api import Api
-    from ryu_midonet.rest.dtos import Dtos
+    from ryu_midonet.rest.protocols import Api, Dtos
 
 INTERFACE = Resource("interface", "interfaces", "Interface", 1)
 BINDING = Resource("binding", "ports", "HostInterfacePort", 1)

@@ -11,8 +11,7 @@ from ryu_midonet.rest.wsgi import Reply, Request
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.rest.api import Api
-    from ryu_midonet.rest.dtos import Dtos
+    from ryu_midonet.rest.protocols import Api, Dtos
 
 MEMBER = Resource("portGroupPort", "ports", "PortGroupPort", 1)
 

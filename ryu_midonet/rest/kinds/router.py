@@ -9,8 +9,7 @@ from ryu_midonet.rest.resource import Resource, RestKind
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.rest.api import Api
-    from ryu_midonet.rest.dtos import Dtos
+    from ryu_midonet.rest.protocols import Api, Dtos
 
 
 def _dto(dtos: Dtos, dto: Obj) -> None:

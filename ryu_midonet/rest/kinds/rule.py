@@ -9,7 +9,7 @@ from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.nsdb.topology import Topology
-    from ryu_midonet.rest.dtos import Dtos
+    from ryu_midonet.rest.protocols import Dtos
 
 # fields of rule types this model does not store (l2_transform, trace)
 _UNSTORED = ("targetPortId", "pushVlan", "requestId", "limit", "properties", "failOpen",
