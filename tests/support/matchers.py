@@ -46,3 +46,8 @@ def assert_step(result: Result, text: str = "", **attrs: str | Stage | None) -> 
 def last_step(result: Result) -> TraceStep:
     """The final step: the result's summary."""
     return result.steps[-1]
+
+
+def outline(result: Result) -> list[tuple[int, str]]:
+    """The steps as (depth, decision) pairs: the trace's shape without its text layout."""
+    return [(s.depth, s.decision) for s in result.steps]

@@ -16,6 +16,7 @@ from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import ArpWait, Packet
 from ryu_midonet.sim.state import State
 from tests.support import packets
+from tests.support.matchers import last_step
 
 VM1, VM2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
 RL, RR = "02:aa:00:00:00:01", "02:aa:00:00:00:02"
@@ -46,7 +47,7 @@ def test_unresolved_next_hop_holds_the_packet_and_asks(topo: TopologyBuilder) ->
     [request] = result.emits
     assert request.port_id == "vm2" and request.packet.arp_tpa == "10.0.1.12"
     assert "arp:r:10.0.1.12" in result.tags
-    assert result.trace[-1].startswith("result: held")
+    assert last_step(result).decision.startswith("result: held")
 
 
 def test_once_resolved_the_same_packet_is_delivered(topo: TopologyBuilder) -> None:

@@ -6,6 +6,7 @@ from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import MacLearning, Output, Packet
 from ryu_midonet.sim.state import State
+from tests.support.matchers import assert_step, has_step, last_step
 from tests.support.packets import udp
 
 VM1, VM2, VM3 = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03"
@@ -159,8 +160,8 @@ def test_unbound_and_down_ports_get_nothing_but_are_tagged() -> None:
     result = simulate(b.view(), State.in_memory(), "p1", frame(VM1, BCAST))
     assert result.outputs == [Output("p4")]
     assert {"unbound", "down"} <= result.tags  # binding or enabling them invalidates the flood
-    assert any("not bound" in line for line in result.trace)
-    assert any("down" in line for line in result.trace)
+    assert has_step(result, "not bound")
+    assert has_step(result, "down")
 
 
 def test_admin_down_ingress_port_or_bridge_drops() -> None:
@@ -181,7 +182,7 @@ def test_port_of_missing_device_drops() -> None:
     del b.objects["bridge"]["br"]
     result = simulate(b.view(), State.in_memory(), "p1", frame(VM1, BCAST))
     assert result.dropped
-    assert any("no device" in line for line in result.trace)
+    assert has_step(result, "no device")
 
 
 def test_unknown_ingress_port_drops() -> None:
@@ -201,8 +202,7 @@ def test_learned_port_that_no_longer_exists_floods() -> None:
 def test_trace_reads_as_steps() -> None:
     b, _ = three_port_bridge()
     result = simulate(b.view(), State.in_memory(), "p1", frame(VM1, VM2))
-    text = "\n".join(result.trace)
-    assert "bridge br (br) in at port p1" in text
-    assert f"learned {VM1} behind port p1" in text
-    assert f"{VM2} is not learned: flooding" in text
-    assert result.trace[-1] == "result: p2, p3"
+    assert_step(result, "bridge br (br) in at port p1", device="br", port="p1")
+    assert_step(result, f"learned {VM1} behind port p1", device="br")
+    assert_step(result, f"{VM2} is not learned: flooding", device="br")
+    assert last_step(result).decision == "result: p2, p3"

@@ -79,7 +79,7 @@ def test_chains_run_in_the_order_the_packet_meets_them(b: TopologyBuilder,
     attach(ports["r:out"], outbound=chains["rout-out"])
     result = simulate(b.view(), state, "vm1", tcp())
     assert routed(result)
-    seen = [n for line in result.trace for n in names if f"chain {n} " in line]
+    seen = [n for s in result.steps for n in names if f"chain {n} " in s.decision]
     assert seen == names
     assert {f"{n}-mark" for n in names} | set(names) <= result.tags
 

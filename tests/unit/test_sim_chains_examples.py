@@ -13,6 +13,7 @@ from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import IP_ICMP, IP_TCP, Packet, Result
 from ryu_midonet.sim.state import State
 from tests.support import packets
+from tests.support.matchers import has_step
 
 SRC_MAC, RMAC = "02:00:00:00:00:01", "02:aa:00:00:00:01"
 ANY = {"nwSrcAddress": "0.0.0.0", "nwSrcLength": 0}
@@ -217,7 +218,7 @@ def test_sg_return_flows_are_accepted_and_new_inbound_ones_filtered(
     assert out_of(forward) == ["r:out"]
     back = simulate(b.view(), state, "r:out", to_vm())
     assert out_of(back) == ["vm"]  # return flow
-    assert any("known: return" in line for line in back.trace)
+    assert has_step(back, "known: return")
     assert simulate(b.view(), state, "r:out", to_vm(dport=40001)).dropped  # another connection
     assert out_of(simulate(b.view(), state, "r:out", to_vm(40001, 22))) == ["vm"]  # SG: ssh
     assert simulate(b.view(), state, "r:out", to_vm(40001, 8080)).dropped

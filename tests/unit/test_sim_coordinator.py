@@ -6,11 +6,13 @@ from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.context import Context, Filtered, Frame
 from ryu_midonet.sim.core.model import Output, Packet, Rewrite
+from ryu_midonet.sim.core.trace import render
 from ryu_midonet.sim.core.verdicts import ACCEPT, DROP
 from ryu_midonet.sim.core.walk import MAX_HOPS, rewrites
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
 from tests.support import packets
+from tests.support.matchers import assert_dropped, assert_step, has_step, outline, steps
 
 VM1, VM2, RMAC, OUT = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:aa:00:00:00:01", \
     "02:00:00:00:00:09"
@@ -25,7 +27,8 @@ def test_ingress_through_an_interior_port_is_refused() -> None:
     one, two = b.bridge("one"), b.bridge("two")
     b.link(b.bridge_port(one, port_id="a"), b.bridge_port(two, port_id="b"))
     result = simulate(b.view(), State.in_memory(), "a", tcp(VM1, VM2))
-    assert result.dropped and "interior" in result.trace[0]
+    assert_dropped(result)
+    assert "interior" in result.steps[0].decision
 
 
 def test_a_frame_does_not_cross_a_bridge_twice() -> None:
@@ -38,7 +41,7 @@ def test_a_frame_does_not_cross_a_bridge_twice() -> None:
     state = State.in_memory()
     result = simulate(b.view(), state, "vm", tcp(VM1, "ff:ff:ff:ff:ff:ff"))
     assert result.outputs == [Output("far")]  # once, and never back out of the ingress port
-    assert sum("(a loop)" in line for line in result.trace) == 2
+    assert len(steps(result, "(a loop)")) == 2
     assert state.macs.get("one", VM1, None) == "vm"  # not moved by the looping copies
     assert state.macs.get("two", VM1, None) == "two:x"
 
@@ -69,7 +72,7 @@ def test_a_long_routing_loop_stops_at_the_hop_limit() -> None:
     result = simulate(routing_loop().view(), State.in_memory(), "r1:in",
                       tcp(VM1, RMAC, "8.8.8.8"))
     assert result.dropped and not result.emits
-    assert any(f"more than {MAX_HOPS} devices" in line for line in result.trace)
+    assert has_step(result, f"more than {MAX_HOPS} devices")
 
 
 def test_dangling_link_drops() -> None:
@@ -78,7 +81,8 @@ def test_dangling_link_drops() -> None:
     b.bridge_port(br, port_id="vm")
     b.bridge_port(br, port_id="dangling", peerId="gone", host=None)
     result = simulate(b.view(), State.in_memory(), "vm", tcp(VM1, "ff:ff:ff:ff:ff:ff"))
-    assert result.dropped and any("missing port gone" in line for line in result.trace)
+    assert_dropped(result)
+    assert_step(result, "missing port gone")
 
 
 class Recorder:
@@ -154,13 +158,15 @@ def test_rewrites_cover_vlan_push_and_pop() -> None:
 def test_trace_of_a_routed_packet() -> None:
     b, state = routed()
     result = simulate(b.view(), state, "vm1", tcp(VM1, RMAC, "192.0.2.10"))
-    assert result.trace == [
-        "  bridge br (br) in at port vm1",
-        f"  learned {VM1} behind port vm1",
-        f"  {RMAC} is router port r:in: to port br:up",
-        "    router r (r) in at port r:in",
-        "    route r/route:3: Normal 192.0.2.0/24",
-        f"    next hop 192.0.2.10 is at {OUT}: out of port r:out",
-        "    out of port r:out",
-        "result: r:out",
+    assert outline(result) == [
+        (1, "bridge br (br) in at port vm1"),
+        (1, f"learned {VM1} behind port vm1"),
+        (1, f"{RMAC} is router port r:in: to port br:up"),
+        (2, "router r (r) in at port r:in"),
+        (2, "route r/route:3: Normal 192.0.2.0/24"),
+        (2, f"next hop 192.0.2.10 is at {OUT}: out of port r:out"),
+        (2, "out of port r:out"),
+        (0, "result: r:out"),
     ]
+    assert [s.device for s in result.steps] == ["br"] * 3 + ["r"] * 4 + [None]
+    assert result.trace == render(result.steps)

@@ -13,6 +13,7 @@ from ryu_midonet.sim.devices import routing
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
 from tests.support import packets
+from tests.support.matchers import has_step
 
 RMAC, HOST = "02:aa:00:00:00:01", "02:00:00:00:00:01"
 
@@ -166,7 +167,7 @@ def test_simulated_ecmp_reads_the_five_tuple() -> None:
     result = simulate(b.view(), state, "in", tcp("10.9.0.5", "8.8.8.8"))
     assert result.cacheable and len(result.outputs) == 1
     assert {"ipv4_src", "ipv4_dst", "ip_proto", "tcp_src", "tcp_dst"} <= result.fields_read
-    assert any("ECMP, 1 of 2" in line for line in result.trace)
+    assert has_step(result, "ECMP, 1 of 2")
 
 
 def test_single_route_does_not_read_the_source() -> None:

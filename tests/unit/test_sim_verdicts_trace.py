@@ -11,6 +11,7 @@ from ryu_midonet.sim.core.stages import Stage
 from ryu_midonet.sim.core.verdicts import ACCEPT, Mirror, Redirect, Verdict
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
+from tests.support.matchers import last_step
 from tests.support.packets import tcp
 
 VM1, VM2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
@@ -70,4 +71,4 @@ def test_trace_steps_name_stage_device_port_and_rule() -> None:
                                                                 drop["id"])
     assert step.decision == f"chain in rule {drop['id']} (drop) matched: drop"
     assert result.steps[0].stage is Stage.PORT_IN and result.steps[0].device == "br"
-    assert result.trace[-1] == "result: dropped"
+    assert last_step(result).decision == "result: dropped"
