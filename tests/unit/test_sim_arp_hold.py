@@ -16,7 +16,7 @@ from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import ArpWait, Packet
 from ryu_midonet.sim.state import State
 from tests.support import packets
-from tests.support.matchers import last_step
+from tests.support.matchers import assert_outputs, last_step
 
 VM1, VM2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
 RL, RR = "02:aa:00:00:00:01", "02:aa:00:00:00:02"
@@ -57,7 +57,8 @@ def test_once_resolved_the_same_packet_is_delivered(topo: TopologyBuilder) -> No
     state.arps.put("r", "10.0.1.12", VM2)
     state.macs.learn("right", VM2, None, "vm2")
     result = simulate(topo.view(), state, "vm1", packet)
-    assert [o.port_id for o in result.outputs] == ["vm2"] and not result.waiting
+    assert_outputs(result, "vm2")
+    assert not result.waiting
     assert result.cacheable
 
 

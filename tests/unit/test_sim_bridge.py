@@ -6,7 +6,7 @@ from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import MacLearning, Output, Packet
 from ryu_midonet.sim.state import State
-from tests.support.matchers import assert_step, has_step, last_step
+from tests.support.matchers import assert_dropped, assert_step, has_step, last_step
 from tests.support.packets import udp
 
 VM1, VM2, VM3 = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03"
@@ -181,7 +181,7 @@ def test_port_of_missing_device_drops() -> None:
     b, _ = three_port_bridge()
     del b.objects["bridge"]["br"]
     result = simulate(b.view(), State.in_memory(), "p1", frame(VM1, BCAST))
-    assert result.dropped
+    assert_dropped(result)
     assert has_step(result, "no device")
 
 

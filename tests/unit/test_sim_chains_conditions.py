@@ -17,6 +17,7 @@ from ryu_midonet.sim.core.walk import Walk
 from ryu_midonet.sim.rules.conditions import fragment_policy, matches
 from ryu_midonet.sim.state import State
 from tests.support import packets
+from tests.support.matchers import assert_dropped, assert_outputs
 
 MAC1, MAC2 = "fa:16:3e:fb:19:07", "02:00:00:00:00:02"
 
@@ -280,7 +281,7 @@ def test_a_bridge_port_chain_reads_become_the_flow_match(b: TopologyBuilder) -> 
     state = State.in_memory()
     state.macs.learn("br", MAC2, None, "p2")
     result = simulate(b.view(), state, "p1", tcp())
-    assert [o.port_id for o in result.outputs] == ["p2"]
+    assert_outputs(result, "p2")
     assert result.fields_read == {"eth_type", "ipv4_src", "eth_dst"}
     assert {"vm-in", "vm-in/rule0", "vm-in/rule1"} <= result.tags
-    assert simulate(b.view(), state, "p1", tcp(ipv4_src="172.16.3.4")).dropped
+    assert_dropped(simulate(b.view(), state, "p1", tcp(ipv4_src="172.16.3.4")))

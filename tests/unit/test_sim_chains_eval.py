@@ -22,6 +22,7 @@ from ryu_midonet.sim.rules.chains import ACCEPT, CONTINUE, DROP, RETURN, run_cha
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
 from tests.support import packets
+from tests.support.matchers import assert_dropped, out_ports
 
 VM1, VM2, RIN, ROUT, OUT = (f"02:00:00:00:00:0{n}" for n in range(1, 6))
 
@@ -52,7 +53,7 @@ def tcp(src_mac: str = VM1, dst_mac: str = RIN, src: str = "10.0.0.11",
 
 
 def routed(result: Result) -> bool:
-    return [o.port_id for o in result.outputs] == ["r:out"]
+    return out_ports(result) == ["r:out"]
 
 
 def attach(obj: Obj, inbound: Obj | None = None, outbound: Obj | None = None) -> None:
@@ -93,9 +94,9 @@ def test_router_inbound_chain_sees_in_ports_and_outbound_sees_both(b: TopologyBu
     rule(b, post, "drop")
     attach(b.objects["router"]["r"], pre, post)
     assert routed(simulate(b.view(), state, "vm1", tcp()))
-    assert simulate(b.view(), state, "vm1", tcp(dst="192.0.2.20")).dropped
+    assert_dropped(simulate(b.view(), state, "vm1", tcp(dst="192.0.2.20")))
     back = tcp(OUT, ROUT, "192.0.2.10", "10.0.0.11", 80, 40000)
-    assert simulate(b.view(), state, "r:out", back).dropped  # by the pre-routing chain
+    assert_dropped(simulate(b.view(), state, "r:out", back))  # by the pre-routing chain
 
 
 def test_no_chains_reads_and_tags_nothing_more(b: TopologyBuilder) -> None:
@@ -213,7 +214,7 @@ def test_reject_on_a_router_answers_administratively_prohibited(b: TopologyBuild
     state.macs.learn("br", VM1, None, "vm1")
     packet = tcp()
     result = simulate(b.view(), state, "vm1", packet)
-    assert result.dropped
+    assert_dropped(result)
     assert result.emits == [Emit("vm1", packets.icmp(
         RIN, VM1, "10.0.0.1", "10.0.0.11", 3, 13,
         payload=ip_quote(packet)))]  # quotes the packet as it entered the router

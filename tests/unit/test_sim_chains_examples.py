@@ -10,10 +10,10 @@ import pytest
 from ryu_midonet.builders.chains import chain, rule
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import IP_ICMP, IP_TCP, Packet, Result
+from ryu_midonet.sim.core.model import IP_ICMP, IP_TCP, Packet
 from ryu_midonet.sim.state import State
 from tests.support import packets
-from tests.support.matchers import has_step
+from tests.support.matchers import assert_dropped, has_step, out_ports
 
 SRC_MAC, RMAC = "02:00:00:00:00:01", "02:aa:00:00:00:01"
 ANY = {"nwSrcAddress": "0.0.0.0", "nwSrcLength": 0}
@@ -27,10 +27,6 @@ def ip(src: str, dst: str, dport: int = 80, frag: str = "no", src_mac: str = SRC
     if proto == IP_ICMP:
         ports = {"icmpv4_type": 8, "icmpv4_code": 0, "payload": b"\x00\x07\x00\x01"}
     return packets.ipv4(src_mac, dst_mac, src, dst, proto, ip_frag=frag, **ports)
-
-
-def out_of(result: Result) -> list[str]:
-    return [o.port_id for o in result.outputs]
 
 
 # -- Example condition 1 and 2 -------------------------------------------------------------
@@ -57,13 +53,13 @@ def test_example_condition_1(router: tuple[TopologyBuilder, State]) -> None:
     rmac = {p: port[p]["portMac"] for p in port}
     assert simulate(b.view(), state, "10.1.0",
                     ip("10.1.0.7", "10.0.5.7", dst_mac=rmac["10.1.0"])).dropped
-    assert out_of(simulate(b.view(), state, "10.0.1",
+    assert out_ports(simulate(b.view(), state, "10.0.1",
                            ip("10.0.1.7", "10.0.5.7", dst_mac=rmac["10.0.1"]))) == ["10.0.5"]
     # without an unconditional drop, rule 2 means nothing: the end of the chain accepts
     elsewhere = ip("10.0.1.7", "10.0.6.7", dst_mac=rmac["10.0.1"])
-    assert out_of(simulate(b.view(), state, "10.0.1", elsewhere)) == ["10.0.6"]
+    assert out_ports(simulate(b.view(), state, "10.0.1", elsewhere)) == ["10.0.6"]
     rule(b, c, "drop")
-    assert simulate(b.view(), state, "10.0.1", elsewhere).dropped
+    assert_dropped(simulate(b.view(), state, "10.0.1", elsewhere))
 
 
 def test_example_condition_2_is_an_or(router: tuple[TopologyBuilder, State]) -> None:
@@ -81,7 +77,7 @@ def test_example_condition_2_is_an_or(router: tuple[TopologyBuilder, State]) -> 
              ("10.1.0", "10.1.0.7", "10.0.6.7", [])]  # neither: dropped
     for port, src, dst, expected in cases:
         result = simulate(b.view(), state, port, ip(src, dst, dst_mac=rmac[port]))
-        assert out_of(result) == expected, (src, dst)
+        assert out_ports(result) == expected, (src, dst)
 
 
 # -- Fragmented packets (ch. 12) -------------------------------------------------------------
@@ -118,8 +114,8 @@ def test_fragment_example_1_drops_non_header_fragments(
     b.objects["router"]["router2"]["inboundFilterId"] = c["id"]
     results = {f: simulate(b.view(), state, "router2:port0", p)
                for f, p in packets_to(80).items()}
-    assert out_of(results["no"]) == ["router2:port1"]
-    assert out_of(results["first"]) == ["router2:port1"]  # the header fragment gets in
+    assert out_ports(results["no"]) == ["router2:port1"]
+    assert out_ports(results["first"]) == ["router2:port1"]  # the header fragment gets in
     assert results["later"].dropped  # the rest does not: the server gets nothing
     assert all("ip_frag" in r.fields_read for r in results.values())
     assert all(simulate(b.view(), state, "router2:port0", p).dropped
@@ -136,9 +132,9 @@ def test_fragment_example_2_lets_non_header_fragments_through(
     b.objects["router"]["router2"]["inboundFilterId"] = c["id"]
     to_80 = {f: simulate(b.view(), state, "router2:port0", p) for f, p in packets_to(80).items()}
     to_72 = {f: simulate(b.view(), state, "router2:port0", p) for f, p in packets_to(72).items()}
-    assert all(out_of(r) == ["router2:port1"] for r in to_80.values())
+    assert all(out_ports(r) == ["router2:port1"] for r in to_80.values())
     assert to_72["no"].dropped and to_72["first"].dropped  # rule 2
-    assert out_of(to_72["later"]) == ["router2:port1"]  # every non-header fragment: rule 3
+    assert out_ports(to_72["later"]) == ["router2:port1"]  # every non-header fragment: rule 3
     assert "ip_frag" in to_72["later"].fields_read
 
 
@@ -195,33 +191,33 @@ def to_vm(sport: int = 443, dport: int = 40000) -> Packet:
 
 def test_sg_forged_ip_and_mac_are_dropped(sg: tuple[TopologyBuilder, State]) -> None:
     b, state = sg
-    assert out_of(simulate(b.view(), state, "vm", from_vm())) == ["r:out"]
-    assert simulate(b.view(), state, "vm", from_vm(ipv4_src="172.16.3.4")).dropped
-    assert simulate(b.view(), state, "vm", from_vm(eth_src="fa:16:3e:00:00:01")).dropped
+    assert out_ports(simulate(b.view(), state, "vm", from_vm())) == ["r:out"]
+    assert_dropped(simulate(b.view(), state, "vm", from_vm(ipv4_src="172.16.3.4")))
+    assert_dropped(simulate(b.view(), state, "vm", from_vm(eth_src="fa:16:3e:00:00:01")))
 
 
 def test_sg_only_arp_passes_besides_ipv4(sg: tuple[TopologyBuilder, State]) -> None:
     b, state = sg
     arp = packets.arp(1, VM_MAC, VM_IP, "172.16.3.1")
-    assert out_of(simulate(b.view(), state, "vm", arp)) == ["other"]
+    assert out_ports(simulate(b.view(), state, "vm", arp)) == ["other"]
     forged_arp = arp.replace(eth_src="fa:16:3e:00:00:01")
-    assert simulate(b.view(), state, "vm", forged_arp).dropped
+    assert_dropped(simulate(b.view(), state, "vm", forged_arp))
     ipv6 = Packet(eth_src=VM_MAC, eth_dst="33:33:00:00:00:01", eth_type=0x86DD)
-    assert simulate(b.view(), state, "vm", ipv6).dropped  # non-ARP, not accepted by the SG
+    assert_dropped(simulate(b.view(), state, "vm", ipv6))  # non-ARP, not accepted by the SG
 
 
 def test_sg_return_flows_are_accepted_and_new_inbound_ones_filtered(
         sg: tuple[TopologyBuilder, State]) -> None:
     b, state = sg
-    assert simulate(b.view(), state, "r:out", to_vm()).dropped  # nothing known yet
+    assert_dropped(simulate(b.view(), state, "r:out", to_vm()))  # nothing known yet
     forward = simulate(b.view(), state, "vm", from_vm())  # through the SG egress chain
-    assert out_of(forward) == ["r:out"]
+    assert out_ports(forward) == ["r:out"]
     back = simulate(b.view(), state, "r:out", to_vm())
-    assert out_of(back) == ["vm"]  # return flow
+    assert out_ports(back) == ["vm"]  # return flow
     assert has_step(back, "known: return")
-    assert simulate(b.view(), state, "r:out", to_vm(dport=40001)).dropped  # another connection
-    assert out_of(simulate(b.view(), state, "r:out", to_vm(40001, 22))) == ["vm"]  # SG: ssh
-    assert simulate(b.view(), state, "r:out", to_vm(40001, 8080)).dropped
+    assert_dropped(simulate(b.view(), state, "r:out", to_vm(dport=40001)))  # another connection
+    assert out_ports(simulate(b.view(), state, "r:out", to_vm(40001, 22))) == ["vm"]  # SG: ssh
+    assert_dropped(simulate(b.view(), state, "r:out", to_vm(40001, 8080)))
 
 
 def test_sg_inbound_ping_is_accepted_by_the_ingress_rules(
@@ -230,5 +226,5 @@ def test_sg_inbound_ping_is_accepted_by_the_ingress_rules(
     ping = to_vm().replace(ip_proto=IP_ICMP, tcp_src=None, tcp_dst=None, icmpv4_type=8,
                            icmpv4_code=0, payload=b"\x00\x09\x00\x01")
     result = simulate(b.view(), state, "r:out", ping)
-    assert out_of(result) == ["vm"]
+    assert out_ports(result) == ["vm"]
     assert not result.cacheable  # conntrack looked the echo identifier up

@@ -132,7 +132,7 @@ def test_a_filter_drop_drops() -> None:
     b, state = routed()
     result = simulate(b.view(), state, "vm1", tcp(VM1, RMAC, "192.0.2.10"),
                       Recorder(drop_out="r:out"))
-    assert result.dropped
+    assert_dropped(result)
 
 
 def test_a_filter_rewrite_routes_the_new_destination_and_shows_in_the_output() -> None:

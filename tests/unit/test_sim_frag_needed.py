@@ -18,6 +18,7 @@ from ryu_midonet.sim.core.model import Emit, Packet
 from ryu_midonet.sim.core.packets import ip_quote
 from ryu_midonet.sim.state import State
 from tests.support import packets
+from tests.support.matchers import assert_dropped, assert_outputs
 
 VM1, RIN, ROUT, OUT = (f"02:00:00:00:00:0{n}" for n in (1, 3, 4, 5))
 
@@ -67,7 +68,7 @@ def test_dropped_first_fragment_gets_fragmentation_needed(b: TopologyBuilder, st
     drop_on(b, where)
     first = udp("first")
     result = simulate(b.view(), state, "vm1", first)
-    assert result.dropped
+    assert_dropped(result)
     assert result.emits == [frag_needed(first)]
     # every dropped first fragment is answered: nothing may be cached
     assert not cacheable(result)
@@ -95,7 +96,8 @@ def test_a_header_only_drop_rule_answers_first_fragments_and_passes_later_ones(
     drop_on(b, "router", fragmentPolicy="header")
     assert simulate(b.view(), state, "vm1", udp("first")).emits == [frag_needed(udp("first"))]
     later = simulate(b.view(), state, "vm1", udp("later"))
-    assert [o.port_id for o in later.outputs] == ["r:out"] and not later.emits
+    assert_outputs(later, "r:out")
+    assert not later.emits
 
 
 def test_outbound_chain_and_bridge_drops_send_nothing(b: TopologyBuilder,

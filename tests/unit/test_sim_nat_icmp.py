@@ -24,6 +24,7 @@ from ryu_midonet.sim.core.packets import checksum, icmp_error, ip_quote
 from ryu_midonet.sim.rules.tuples import parse_quote
 from ryu_midonet.sim.state import State
 from tests.support import packets
+from tests.support.matchers import assert_dropped
 
 VIP, HOP = "198.51.100.80", "192.0.2.77"
 
@@ -174,7 +175,7 @@ def test_an_error_generated_past_the_nat_router_quotes_and_returns_right() -> No
     head = bytes.fromhex("9c40 01bb 0000 0001".replace(" ", ""))  # 40000 -> 443, seq 1
     packet = tcp(VM1, RIN, "10.0.0.11", REMOTE, 40000, 443, nw_ttl=2, l4_head=head)
     result = simulate(b.view(), state, "vm1", packet)
-    assert result.dropped
+    assert_dropped(result)
     (emit,) = result.emits
     assert emit.port_id == "vm1" and emit.packet.icmpv4_type == 11
     assert emit.packet.ipv4_src == "100.64.0.1" and emit.packet.ipv4_dst == "10.0.0.11"

@@ -25,6 +25,7 @@ from ryu_midonet.sim.core.model import (
 from ryu_midonet.sim.core.packets import ip_quote
 from ryu_midonet.sim.state import State
 from tests.support import packets
+from tests.support.matchers import assert_dropped
 
 VM1, VM2, HOST, OUTSIDE = (f"02:00:00:00:00:0{n}" for n in (1, 2, 3, 4))
 RL, RR, RU, ED, EO = (f"02:aa:00:00:00:0{n}" for n in (1, 2, 3, 4, 5))
@@ -154,7 +155,7 @@ def test_frame_not_addressed_to_the_port_is_dropped(topo: TopologyBuilder) -> No
     assert result.dropped and result.fields_read >= {"eth_dst"}
     broadcast_ip = simulate(topo.view(), State.in_memory(), "r:right",
                             ip(HOST, BCAST, "10.0.1.12", "10.0.0.11"))
-    assert broadcast_ip.dropped
+    assert_dropped(broadcast_ip)
 
 
 def test_vlan_tagged_frames_are_dropped(topo: TopologyBuilder) -> None:
@@ -303,7 +304,7 @@ def test_ttl_expiring_at_the_second_router_is_answered_back(topo: TopologyBuilde
     state.arps.put("r", "10.0.1.12", HOST)
     result = simulate(topo.view(), state, "r:right",
                       ip(HOST, RR, "10.0.1.12", "203.0.113.50", ttl=2))
-    assert result.dropped
+    assert_dropped(result)
     (emit,) = result.emits  # from edge, routed back through r to the sender
     assert emit.port_id == "r:right"
     assert (emit.packet.ipv4_src, emit.packet.ipv4_dst, emit.packet.icmpv4_type) == (

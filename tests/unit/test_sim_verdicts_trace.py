@@ -11,7 +11,7 @@ from ryu_midonet.sim.core.stages import Stage
 from ryu_midonet.sim.core.verdicts import ACCEPT, Mirror, Redirect, Verdict
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
-from tests.support.matchers import last_step
+from tests.support.matchers import assert_dropped, last_step
 from tests.support.packets import tcp
 
 VM1, VM2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
@@ -65,7 +65,7 @@ def test_trace_steps_name_stage_device_port_and_rule() -> None:
     drop = rule(b, inbound, "drop", nwProto=IP_TCP)
     b.objects["port"]["vm1"]["inboundFilterId"] = "in"
     result = simulate(b.view(), state, "vm1", PACKET)
-    assert result.dropped
+    assert_dropped(result)
     (step,) = [s for s in result.steps if s.rule is not None]
     assert (step.stage, step.device, step.port, step.rule) == (Stage.PORT_IN, "br", "vm1",
                                                                 drop["id"])
