@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-from ryu_midonet.builders.chains import chain, rule
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import Packet, Result
@@ -14,6 +12,7 @@ from ryu_midonet.statestore import StateChanges, redis_state
 from ryu_midonet.statestore.flowstate import RedisBlockLeases, RedisFlowTable
 from tests.support import packets
 from tests.support.matchers import assert_outputs
+from tests.support.topology import MemoryTopology
 
 VM, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 5))
 NAT_IP, REMOTE = "198.51.100.2", "8.8.8.8"
@@ -82,20 +81,20 @@ def test_block_leases_are_exclusive_per_host(redis_url: str) -> None:
     assert b.held(NAT_IP) == {15} and a.acquire(NAT_IP, 15, 16) == 16
 
 
-def topology() -> TopologyBuilder:
+def topology() -> MemoryTopology:
     """r:in (host h1) -- router r -- r:out (uplink, host gw); the uplink accepts return
     traffic only; r masquerades as 198.51.100.2."""
-    b = TopologyBuilder()
+    b = MemoryTopology()
     r = b.router("r")
     b.router_port(r, "10.0.0.1/16", RIN, host="h1", port_id="r:in")
     up = b.router_port(r, "198.51.100.1/24", ROUT, host="gw", port_id="r:out")
     b.route(r, "0.0.0.0/0", up, gw="198.51.100.254")
-    vm_in, up_in, pre, post = (chain(b, n) for n in ("vm-in", "up-in", "pre", "post"))
-    rule(b, vm_in, "accept", matchForwardFlow=True)
-    rule(b, up_in, "accept", matchReturnFlow=True)
-    rule(b, up_in, "drop")
-    rule(b, pre, "rev_snat", nwDstAddress=NAT_IP)
-    rule(b, post, "snat", outPorts=["r:out"], natTargets=[f"{NAT_IP}:1024-65535"])
+    vm_in, up_in, pre, post = (b.chain(n) for n in ("vm-in", "up-in", "pre", "post"))
+    b.rule(vm_in, "accept", matchForwardFlow=True)
+    b.rule(up_in, "accept", matchReturnFlow=True)
+    b.rule(up_in, "drop")
+    b.rule(pre, "rev_snat", nwDstAddress=NAT_IP)
+    b.rule(post, "snat", outPorts=["r:out"], natTargets=[f"{NAT_IP}:1024-65535"])
     b.objects["port"]["r:in"]["inboundFilterId"] = "vm-in"
     b.objects["port"]["r:out"]["inboundFilterId"] = "up-in"
     b.objects["router"]["r"].update(inboundFilterId="pre", outboundFilterId="post")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import Output, Packet
 from ryu_midonet.statestore import RedisArpTable, RedisMacTable, StateChanges, redis_state
 from tests.support.packets import udp
+from tests.support.topology import MemoryTopology
 
 MAC1, MAC2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
 
@@ -75,7 +75,7 @@ def test_arp_table_expires_and_announces(redis_url: str) -> None:
 
 
 def test_simulation_on_shared_state(redis_url: str) -> None:
-    b = TopologyBuilder()
+    b = MemoryTopology()
     br = b.bridge("br")
     for name in ("p1", "p2", "p3"):
         b.bridge_port(br, port_id=name)

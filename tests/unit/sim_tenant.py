@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ryu_midonet.builders.chains import chain
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim.core.model import Packet
 from ryu_midonet.sim.state import State
 from tests.support import packets
+from tests.support.topology import MemoryTopology
 
 VM1, VM2, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 6))
 GW_IP, REMOTE = "198.51.100.2", "8.8.8.8"
 
 
-def tenant() -> TopologyBuilder:
-    b = TopologyBuilder()
+def tenant() -> MemoryTopology:
+    b = MemoryTopology()
     br, r = b.bridge("br"), b.router("r")
     b.bridge_port(br, port_id="vm1")
     b.bridge_port(br, port_id="vm2")
@@ -30,8 +29,8 @@ def tenant() -> TopologyBuilder:
            b.router_port(r, "10.0.0.1/24", RIN, port_id="r:in"))
     up = b.router_port(r, "198.51.100.1/24", ROUT, host="gw", port_id="r:out")
     b.route(r, "0.0.0.0/0", up, gw="198.51.100.254")
-    chain(b, "pre")
-    chain(b, "post")
+    b.chain("pre")
+    b.chain("post")
     b.objects["router"]["r"].update(inboundFilterId="pre", outboundFilterId="post")
     return b
 

@@ -13,13 +13,13 @@ from fakeclock import Clock
 from ryu_midonet.agent.arpwait import HOLD_SECONDS, QUEUE_LENGTH, HeldPackets
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath.flows import FlowSpec, Message, PacketOut, output
 from ryu_midonet.sim.core.model import Packet
 from ryu_midonet.sim.state import State
 from tests.support.packets import icmp
 from tests.support.packets import udp as udp_packet
+from tests.support.topology import MemoryTopology
 
 VM1, VM2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
 RL, RR = "02:aa:00:00:00:01", "02:aa:00:00:00:02"
@@ -28,7 +28,7 @@ TAG = "arp:r:10.0.1.12"
 
 class Agent:
     def __init__(self, clock: Clock) -> None:
-        b = TopologyBuilder()
+        b = MemoryTopology()
         left, right, r = b.bridge("left"), b.bridge("right"), b.router("r")
         b.bridge_port(left, port_id="vm1", host="h", tunnelKey=1)
         b.bridge_port(right, port_id="vm2", host="h", tunnelKey=2)

@@ -7,7 +7,6 @@ from typing import Any
 
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
@@ -16,6 +15,7 @@ from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message, PacketOut,
 from ryu_midonet.sim.core.model import FIELDS, Packet
 from ryu_midonet.sim.state import State
 from tests.support.packets import arp, icmp
+from tests.support.topology import MemoryTopology
 
 TUNNEL = 100  # the vxlan port's OpenFlow number on every host
 HOSTS = {"hostA": "10.99.0.1", "hostB": "10.99.0.2"}
@@ -72,12 +72,12 @@ class Host:
         return [(hosts[d.host], d.port, d.headers) for d in delivered]
 
 
-def _zone(b: TopologyBuilder) -> None:
+def _zone(b: MemoryTopology) -> None:
     b._put("tunnelZone", "tz", name="tz", type="vxlan", hostIds=list(HOSTS),
            tzHosts=[{"hostId": h, "ipAddress": ip} for h, ip in HOSTS.items()])
 
 
-def _keys(b: TopologyBuilder) -> None:
+def _keys(b: MemoryTopology) -> None:
     for n, port in enumerate(b.objects["port"].values(), start=1):
         port["tunnelKey"] = n
 
@@ -87,7 +87,7 @@ def _icmp(src_mac: str, dst_mac: str, src: str, dst: str, ttl: int = 64) -> Pack
 
 
 def test_bridge_across_two_hosts_goes_through_the_tunnel_once_learned() -> None:
-    b = TopologyBuilder()
+    b = MemoryTopology()
     br = b.bridge("br")
     vm1 = b.bridge_port(br, host="hostA", interfaceName="tap1")
     vm2 = b.bridge_port(br, host="hostB", interfaceName="tap2")
@@ -115,7 +115,7 @@ def test_bridge_across_two_hosts_goes_through_the_tunnel_once_learned() -> None:
 
 
 def test_router_between_bridges_rewrites_and_decrements_ttl() -> None:
-    b = TopologyBuilder()
+    b = MemoryTopology()
     br1, br2, rtr = b.bridge("br1"), b.bridge("br2"), b.router("r")
     vm1 = b.bridge_port(br1, host="hostA", interfaceName="tap1")
     vm2 = b.bridge_port(br2, host="hostB", interfaceName="tap2")
@@ -152,7 +152,7 @@ def test_router_between_bridges_rewrites_and_decrements_ttl() -> None:
 
 
 def test_arp_for_the_router_is_answered_locally() -> None:
-    b = TopologyBuilder()
+    b = MemoryTopology()
     br1, rtr = b.bridge("br1"), b.router("r")
     vm1 = b.bridge_port(br1, host="hostA", interfaceName="tap1")
     up1 = b.bridge_port(br1, host=None)

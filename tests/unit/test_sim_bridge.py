@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import MacLearning, Output, Packet
 from ryu_midonet.sim.state import State
 from tests.support.matchers import assert_dropped, assert_step, has_step, last_step
 from tests.support.packets import udp
+from tests.support.topology import MemoryTopology
 
 VM1, VM2, VM3 = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03"
 BCAST = "ff:ff:ff:ff:ff:ff"
@@ -17,8 +17,8 @@ def frame(src: str, dst: str) -> Packet:
     return udp(src, dst, "10.0.0.1", "10.0.0.2", 1000, 2000)
 
 
-def three_port_bridge() -> tuple[TopologyBuilder, dict]:
-    b = TopologyBuilder()
+def three_port_bridge() -> tuple[MemoryTopology, dict]:
+    b = MemoryTopology()
     br = b.bridge("br")
     ports = {n: b.bridge_port(br, port_id=n) for n in ("p1", "p2", "p3")}
     return b, ports
@@ -85,8 +85,8 @@ def test_broadcast_and_multicast_flood_without_a_table_lookup() -> None:
         assert not any(t.startswith("mac:") for t in result.tags)
 
 
-def vlan_bridge() -> TopologyBuilder:
-    b = TopologyBuilder()
+def vlan_bridge() -> MemoryTopology:
+    b = MemoryTopology()
     br = b.bridge("br")
     for port_id, vlan in (("v10", 10), ("v10b", 10), ("v20", 20), ("v20b", 20)):
         b.bridge_port(br, port_id=port_id, vlanId=vlan)
@@ -151,7 +151,7 @@ def test_router_reached_only_from_the_segment_of_its_link() -> None:
 
 
 def test_unbound_and_down_ports_get_nothing_but_are_tagged() -> None:
-    b = TopologyBuilder()
+    b = MemoryTopology()
     br = b.bridge("br")
     b.bridge_port(br, port_id="p1")
     b.bridge_port(br, port_id="unbound", host=None)

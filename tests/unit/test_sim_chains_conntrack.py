@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 from fakeclock import Clock
 
-from ryu_midonet.builders.chains import chain, port_group, rule
-from ryu_midonet.builders.topology import TopologyBuilder
+from ryu_midonet.builders.chains import port_group
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import IP_ICMP, IP_TCP, IP_UDP, Emit, Packet
 from ryu_midonet.sim.core.packets import icmp_error
@@ -29,6 +28,7 @@ from ryu_midonet.sim.state import MemoryArpTable, MemoryMacTable, State
 from ryu_midonet.sim.state.flowstate import MemoryFlowTable
 from tests.support import packets
 from tests.support.matchers import assert_dropped, assert_outputs
+from tests.support.topology import MemoryTopology
 
 VM, VM_IP, FAR, FAR_IP = "02:00:00:00:00:01", "10.0.0.11", "02:00:00:00:00:99", "198.51.100.9"
 MACS = {name: f"02:aa:00:00:00:{n:02x}" for n, name in enumerate(
@@ -36,8 +36,8 @@ MACS = {name: f"02:aa:00:00:00:{n:02x}" for n, name in enumerate(
 
 
 @pytest.fixture
-def b() -> TopologyBuilder:
-    b = TopologyBuilder()
+def b() -> MemoryTopology:
+    b = MemoryTopology()
     br, t, gw1, gw2 = b.bridge("br"), b.router("t"), b.router("gw1"), b.router("gw2")
     b.bridge_port(br, port_id="vm")
     b.link(b.bridge_port(br, port_id="br:up"),
@@ -54,13 +54,13 @@ def b() -> TopologyBuilder:
     b.route(gw1, "10.0.0.0/24", b.objects["port"]["gw1:in"], gw="192.168.1.2")
     b.route(gw2, "10.0.0.0/24", b.objects["port"]["gw2:in"], gw="192.168.2.2")
 
-    vm_in = chain(b, "vm-in")
-    rule(b, vm_in, "accept", matchReturnFlow=True)
-    rule(b, vm_in, "accept")
+    vm_in = b.chain("vm-in")
+    b.rule(vm_in, "accept", matchReturnFlow=True)
+    b.rule(vm_in, "accept")
     b.objects["port"]["vm"]["inboundFilterId"] = vm_in["id"]
-    up_in = chain(b, "up-in")
-    rule(b, up_in, "accept", matchReturnFlow=True)
-    rule(b, up_in, "drop")
+    up_in = b.chain("up-in")
+    b.rule(up_in, "accept", matchReturnFlow=True)
+    b.rule(up_in, "drop")
     for up in ("gw1:up", "gw1:up2", "gw2:up"):
         b.objects["port"][up]["inboundFilterId"] = up_in["id"]
     return b
@@ -88,7 +88,7 @@ TUPLE = {"eth_type", "ip_proto", "ipv4_src", "ipv4_dst", "tcp_src", "tcp_dst"}
 FORWARD = Conn(IP_TCP, VM_IP, 40000, FAR_IP, 443)
 
 
-def test_a_new_connection_is_recorded_where_it_leaves(b: TopologyBuilder, state: State) -> None:
+def test_a_new_connection_is_recorded_where_it_leaves(b: MemoryTopology, state: State) -> None:
     announced: list[str] = []
     assert isinstance(state.flows, MemoryFlowTable)
     state.flows.listeners.append(announced.append)
@@ -105,7 +105,7 @@ def test_a_new_connection_is_recorded_where_it_leaves(b: TopologyBuilder, state:
     assert again.state_keys == {recorded} and announced == [recorded]  # a refresh
 
 
-def test_return_flows_are_recognised_and_tagged(b: TopologyBuilder, state: State) -> None:
+def test_return_flows_are_recognised_and_tagged(b: MemoryTopology, state: State) -> None:
     assert_dropped(simulate(b.view(), state, "gw1:up", back()))
     simulate(b.view(), state, "vm", out())
     result = simulate(b.view(), state, "gw1:up", back())
@@ -116,14 +116,14 @@ def test_return_flows_are_recognised_and_tagged(b: TopologyBuilder, state: State
     assert_dropped(simulate(b.view(), state, "gw1:up", back(tcp_src=444)))
 
 
-def test_a_dropped_forward_packet_records_nothing(b: TopologyBuilder, state: State) -> None:
+def test_a_dropped_forward_packet_records_nothing(b: MemoryTopology, state: State) -> None:
     state.arps.forget("gw1", "203.0.113.254")  # the next hop is unknown: dropped
     result = simulate(b.view(), state, "vm", out())
     assert result.dropped and not result.state_keys
     assert state.flows.get(ct_key("gw1", FORWARD.reverse())) is None
 
 
-def test_state_expires_unless_refreshed(b: TopologyBuilder, state: State, clock: Clock) -> None:
+def test_state_expires_unless_refreshed(b: MemoryTopology, state: State, clock: Clock) -> None:
     announced: list[str] = []
     assert isinstance(state.flows, MemoryFlowTable)
     state.flows.listeners.append(announced.append)
@@ -139,14 +139,14 @@ def test_state_expires_unless_refreshed(b: TopologyBuilder, state: State, clock:
     assert announced == [ct_key("gw1", FORWARD.reverse())] * 2  # appeared, expired
 
 
-def test_return_through_another_port_of_the_same_device(b: TopologyBuilder,
+def test_return_through_another_port_of_the_same_device(b: MemoryTopology,
                                                         state: State) -> None:
     simulate(b.view(), state, "vm", out())
     result = simulate(b.view(), state, "gw1:up2", back("gw1:up2"))
     assert_outputs(result, "vm")  # keyed by device: gw1
 
 
-def test_asymmetric_return_needs_a_stateful_port_group(b: TopologyBuilder,
+def test_asymmetric_return_needs_a_stateful_port_group(b: MemoryTopology,
                                                        state: State) -> None:
     simulate(b.view(), state, "vm", out())
     assert_dropped(simulate(b.view(), state, "gw2:up", back("gw2:up")))  # no state at gw2
@@ -162,16 +162,16 @@ def test_asymmetric_return_needs_a_stateful_port_group(b: TopologyBuilder,
     assert ct_key("uplinks", FORWARD.reverse()) in result.tags
 
 
-def test_forward_flow_condition(b: TopologyBuilder, state: State) -> None:
+def test_forward_flow_condition(b: MemoryTopology, state: State) -> None:
     up_in = b.objects["chain"]["up-in"]
-    rule(b, up_in, "accept", pos=1, matchForwardFlow=True, nwProto=6,
+    b.rule(up_in, "accept", pos=1, matchForwardFlow=True, nwProto=6,
          tpDst={"start": 22, "end": 22})
     ssh = back(tcp_src=50000, tcp_dst=22)
     assert_outputs(simulate(b.view(), state, "gw1:up", ssh), "vm")
     assert_dropped(simulate(b.view(), state, "gw1:up", back()))  # not port 22, not returning
 
 
-def test_udp_and_echo_are_tracked_echo_by_identifier(b: TopologyBuilder, state: State) -> None:
+def test_udp_and_echo_are_tracked_echo_by_identifier(b: MemoryTopology, state: State) -> None:
     dns = out(ip_proto=IP_UDP, tcp_src=None, tcp_dst=None, udp_src=5353, udp_dst=53)
     simulate(b.view(), state, "vm", dns)
     reply = back(ip_proto=IP_UDP, tcp_src=None, tcp_dst=None, udp_src=53, udp_dst=5353)
@@ -188,7 +188,7 @@ def test_udp_and_echo_are_tracked_echo_by_identifier(b: TopologyBuilder, state: 
     assert_dropped(simulate(b.view(), state, "gw1:up", other))
 
 
-def test_icmp_errors_about_a_known_connection_are_related(b: TopologyBuilder,
+def test_icmp_errors_about_a_known_connection_are_related(b: MemoryTopology,
                                                           state: State) -> None:
     forward = out()
     simulate(b.view(), state, "vm", forward)
@@ -206,7 +206,7 @@ def test_icmp_errors_about_a_known_connection_are_related(b: TopologyBuilder,
     assert state.flows.get(ct_key("gw1", Conn(1, FAR_IP, 0, VM_IP, 0))) is None
 
 
-def test_non_ip_packets_start_connections_and_are_not_recorded(b: TopologyBuilder,
+def test_non_ip_packets_start_connections_and_are_not_recorded(b: MemoryTopology,
                                                                state: State) -> None:
     arp = packets.arp(1, VM, VM_IP, "10.0.0.1")
     result = simulate(b.view(), state, "vm", arp)
@@ -214,13 +214,13 @@ def test_non_ip_packets_start_connections_and_are_not_recorded(b: TopologyBuilde
     assert result.fields_read >= {"eth_type"}
 
 
-def test_generated_packets_count_as_return_traffic(b: TopologyBuilder, state: State) -> None:
-    reject = chain(b, "t-out")
-    rule(b, reject, "reject", nwDstAddress=FAR_IP)
+def test_generated_packets_count_as_return_traffic(b: MemoryTopology, state: State) -> None:
+    reject = b.chain("t-out")
+    b.rule(reject, "reject", nwDstAddress=FAR_IP)
     b.objects["router"]["t"]["outboundFilterId"] = reject["id"]
-    guard = chain(b, "vm-out")  # to the VM: return flows only
-    rule(b, guard, "accept", matchReturnFlow=True)
-    rule(b, guard, "drop")
+    guard = b.chain("vm-out")  # to the VM: return flows only
+    b.rule(guard, "accept", matchReturnFlow=True)
+    b.rule(guard, "drop")
     b.objects["port"]["vm"]["outboundFilterId"] = guard["id"]
     result = simulate(b.view(), state, "vm", out())
     assert_dropped(result)

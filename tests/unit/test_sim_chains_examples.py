@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 
-from ryu_midonet.builders.chains import chain, rule
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import IP_ICMP, IP_TCP, Packet
 from ryu_midonet.sim.state import State
 from tests.support import packets
 from tests.support.matchers import assert_dropped, has_step, out_ports
+from tests.support.topology import MemoryTopology
 
 SRC_MAC, RMAC = "02:00:00:00:00:01", "02:aa:00:00:00:01"
 ANY = {"nwSrcAddress": "0.0.0.0", "nwSrcLength": 0}
@@ -32,9 +31,9 @@ def ip(src: str, dst: str, dport: int = 80, frag: str = "no", src_mac: str = SRC
 # -- Example condition 1 and 2 -------------------------------------------------------------
 
 @pytest.fixture
-def router() -> tuple[TopologyBuilder, State]:
+def router() -> tuple[MemoryTopology, State]:
     """Router r; every port exterior, a neighbour known on each network."""
-    b = TopologyBuilder()
+    b = MemoryTopology()
     r = b.router("r")
     state = State.in_memory()
     for n, net in enumerate(("10.0.1", "10.0.5", "10.0.6", "10.1.0")):
@@ -43,11 +42,11 @@ def router() -> tuple[TopologyBuilder, State]:
     return b, state
 
 
-def test_example_condition_1(router: tuple[TopologyBuilder, State]) -> None:
+def test_example_condition_1(router: tuple[MemoryTopology, State]) -> None:
     b, state = router
-    c = chain(b, "drop_not_src_mynetwork_INBOUND")
-    rule(b, c, "drop", dlType=2048, nwSrcAddress="10.0.0.0", nwSrcLength=16, invNwSrc=True)
-    rule(b, c, "accept", pos=2, dlType=2048, nwDstAddress="10.0.5.0", nwDstLength=24)
+    c = b.chain("drop_not_src_mynetwork_INBOUND")
+    b.rule(c, "drop", dlType=2048, nwSrcAddress="10.0.0.0", nwSrcLength=16, invNwSrc=True)
+    b.rule(c, "accept", pos=2, dlType=2048, nwDstAddress="10.0.5.0", nwDstLength=24)
     b.objects["router"]["r"]["inboundFilterId"] = c["id"]
     port = b.objects["port"]
     rmac = {p: port[p]["portMac"] for p in port}
@@ -58,16 +57,16 @@ def test_example_condition_1(router: tuple[TopologyBuilder, State]) -> None:
     # without an unconditional drop, rule 2 means nothing: the end of the chain accepts
     elsewhere = ip("10.0.1.7", "10.0.6.7", dst_mac=rmac["10.0.1"])
     assert out_ports(simulate(b.view(), state, "10.0.1", elsewhere)) == ["10.0.6"]
-    rule(b, c, "drop")
+    b.rule(c, "drop")
     assert_dropped(simulate(b.view(), state, "10.0.1", elsewhere))
 
 
-def test_example_condition_2_is_an_or(router: tuple[TopologyBuilder, State]) -> None:
+def test_example_condition_2_is_an_or(router: tuple[MemoryTopology, State]) -> None:
     b, state = router
-    c = chain(b, "accept_src_dst_mynetwork_INBOUND")
-    rule(b, c, "accept", dlType=2048, nwSrcAddress="10.0.0.0", nwSrcLength=16)
-    rule(b, c, "accept", pos=1, dlType=2048, nwDstAddress="10.0.5.0", nwDstLength=24)
-    rule(b, c, "drop", pos=3, dlType=2048)
+    c = b.chain("accept_src_dst_mynetwork_INBOUND")
+    b.rule(c, "accept", dlType=2048, nwSrcAddress="10.0.0.0", nwSrcLength=16)
+    b.rule(c, "accept", pos=1, dlType=2048, nwDstAddress="10.0.5.0", nwDstLength=24)
+    b.rule(c, "drop", pos=3, dlType=2048)
     assert [b.objects["rule"][r]["nwDstAddress"] for r in c["ruleIds"]] == [
         "10.0.5.0", None, None]
     b.objects["router"]["r"]["inboundFilterId"] = c["id"]
@@ -83,9 +82,9 @@ def test_example_condition_2_is_an_or(router: tuple[TopologyBuilder, State]) -> 
 # -- Fragmented packets (ch. 12) -------------------------------------------------------------
 
 @pytest.fixture
-def web() -> tuple[TopologyBuilder, State]:
+def web() -> tuple[MemoryTopology, State]:
     """router2: port0 faces the clients, port1 the web server 10.0.0.10."""
-    b = TopologyBuilder()
+    b = MemoryTopology()
     r = b.router("router2")
     b.router_port(r, "203.0.113.1/24", RMAC, host="gw", port_id="router2:port0")
     b.router_port(r, "10.0.0.1/24", "02:aa:00:00:00:02", host="h", port_id="router2:port1")
@@ -99,14 +98,14 @@ def packets_to(dport: int) -> dict[str, Packet]:
             for frag in ("no", "first", "later")}
 
 
-def web_rule(b: TopologyBuilder, c: dict[str, Any], type: str, **fields: Any) -> None:
-    rule(b, c, type, dlType=2048, inPorts=["router2:port0"], **ANY, **fields)
+def web_rule(b: MemoryTopology, c: dict[str, Any], type: str, **fields: Any) -> None:
+    b.rule(c, type, dlType=2048, inPorts=["router2:port0"], **ANY, **fields)
 
 
 def test_fragment_example_1_drops_non_header_fragments(
-        web: tuple[TopologyBuilder, State]) -> None:
+        web: tuple[MemoryTopology, State]) -> None:
     b, state = web
-    c = chain(b, "chain0")
+    c = b.chain("chain0")
     web_rule(b, c, "accept", nwProto=6, tpDst={"start": 80, "end": 80})
     web_rule(b, c, "drop", nwDstAddress="0.0.0.0", nwDstLength=0)
     assert b.objects["rule"][c["ruleIds"][0]]["fragmentPolicy"] == "header"
@@ -123,9 +122,9 @@ def test_fragment_example_1_drops_non_header_fragments(
 
 
 def test_fragment_example_2_lets_non_header_fragments_through(
-        web: tuple[TopologyBuilder, State]) -> None:
+        web: tuple[MemoryTopology, State]) -> None:
     b, state = web
-    c = chain(b, "chain18")
+    c = b.chain("chain18")
     web_rule(b, c, "accept", nwProto=6, tpDst={"start": 80, "end": 80})
     web_rule(b, c, "drop", fragmentPolicy="header")
     web_rule(b, c, "accept", nwDstAddress="0.0.0.0", nwDstLength=0)
@@ -145,9 +144,9 @@ RIN, ROUT = "02:aa:00:00:00:0a", "02:aa:00:00:00:0b"
 
 
 @pytest.fixture
-def sg() -> tuple[TopologyBuilder, State]:
+def sg() -> tuple[MemoryTopology, State]:
     """A VM port with the Neutron port chains; a router to the outside (198.51.100.20)."""
-    b = TopologyBuilder()
+    b = MemoryTopology()
     net, r = b.bridge("net"), b.router("r")
     vm = b.bridge_port(net, port_id="vm")
     b.bridge_port(net, port_id="other")
@@ -155,23 +154,23 @@ def sg() -> tuple[TopologyBuilder, State]:
            b.router_port(r, "172.16.3.1/24", RIN, port_id="r:in"))
     b.router_port(r, "198.51.100.1/24", ROUT, host="gw", port_id="r:out")
 
-    inbound = chain(b, "OS_PORT_6f72_INBOUND")  # from the VM: anti-spoofing
-    rule(b, inbound, "drop", dlType=2048, nwSrcAddress=VM_IP, invNwSrc=True)
-    rule(b, inbound, "drop", dlSrc=VM_MAC, invDlSrc=True)
-    rule(b, inbound, "accept", matchReturnFlow=True)
-    rule(b, inbound, "jump", jumpChainId="OS_SG_0505_EGRESS")
-    rule(b, inbound, "drop", dlType=2054, invDlType=True)
-    egress = chain(b, "OS_SG_0505_EGRESS")
-    rule(b, egress, "accept", dlType=2048)
+    inbound = b.chain("OS_PORT_6f72_INBOUND")  # from the VM: anti-spoofing
+    b.rule(inbound, "drop", dlType=2048, nwSrcAddress=VM_IP, invNwSrc=True)
+    b.rule(inbound, "drop", dlSrc=VM_MAC, invDlSrc=True)
+    b.rule(inbound, "accept", matchReturnFlow=True)
+    b.rule(inbound, "jump", jumpChainId="OS_SG_0505_EGRESS")
+    b.rule(inbound, "drop", dlType=2054, invDlType=True)
+    egress = b.chain("OS_SG_0505_EGRESS")
+    b.rule(egress, "accept", dlType=2048)
 
-    outbound = chain(b, "OS_PORT_6f72_OUTBOUND")  # to the VM
-    rule(b, outbound, "accept", matchReturnFlow=True)
-    rule(b, outbound, "jump", jumpChainId="OS_SG_0505_INGRESS")
-    rule(b, outbound, "drop", dlType=2054, invDlType=True)
-    ingress = chain(b, "OS_SG_0505_INGRESS")
+    outbound = b.chain("OS_PORT_6f72_OUTBOUND")  # to the VM
+    b.rule(outbound, "accept", matchReturnFlow=True)
+    b.rule(outbound, "jump", jumpChainId="OS_SG_0505_INGRESS")
+    b.rule(outbound, "drop", dlType=2054, invDlType=True)
+    ingress = b.chain("OS_SG_0505_INGRESS")
     for proto, port in ((6, 5900), (1, None), (6, 22), (6, 80)):
         tp = {} if port is None else {"tpDst": {"start": port, "end": port}}
-        rule(b, ingress, "accept", dlType=2048, nwProto=proto, **ANY, **tp)
+        b.rule(ingress, "accept", dlType=2048, nwProto=proto, **ANY, **tp)
     vm.update(inboundFilterId=inbound["id"], outboundFilterId=outbound["id"])
 
     state = State.in_memory()
@@ -189,14 +188,14 @@ def to_vm(sport: int = 443, dport: int = 40000) -> Packet:
     return packets.tcp(OUT_MAC, ROUT, "198.51.100.20", VM_IP, sport, dport)
 
 
-def test_sg_forged_ip_and_mac_are_dropped(sg: tuple[TopologyBuilder, State]) -> None:
+def test_sg_forged_ip_and_mac_are_dropped(sg: tuple[MemoryTopology, State]) -> None:
     b, state = sg
     assert out_ports(simulate(b.view(), state, "vm", from_vm())) == ["r:out"]
     assert_dropped(simulate(b.view(), state, "vm", from_vm(ipv4_src="172.16.3.4")))
     assert_dropped(simulate(b.view(), state, "vm", from_vm(eth_src="fa:16:3e:00:00:01")))
 
 
-def test_sg_only_arp_passes_besides_ipv4(sg: tuple[TopologyBuilder, State]) -> None:
+def test_sg_only_arp_passes_besides_ipv4(sg: tuple[MemoryTopology, State]) -> None:
     b, state = sg
     arp = packets.arp(1, VM_MAC, VM_IP, "172.16.3.1")
     assert out_ports(simulate(b.view(), state, "vm", arp)) == ["other"]
@@ -207,7 +206,7 @@ def test_sg_only_arp_passes_besides_ipv4(sg: tuple[TopologyBuilder, State]) -> N
 
 
 def test_sg_return_flows_are_accepted_and_new_inbound_ones_filtered(
-        sg: tuple[TopologyBuilder, State]) -> None:
+        sg: tuple[MemoryTopology, State]) -> None:
     b, state = sg
     assert_dropped(simulate(b.view(), state, "r:out", to_vm()))  # nothing known yet
     forward = simulate(b.view(), state, "vm", from_vm())  # through the SG egress chain
@@ -221,7 +220,7 @@ def test_sg_return_flows_are_accepted_and_new_inbound_ones_filtered(
 
 
 def test_sg_inbound_ping_is_accepted_by_the_ingress_rules(
-        sg: tuple[TopologyBuilder, State]) -> None:
+        sg: tuple[MemoryTopology, State]) -> None:
     b, state = sg
     ping = to_vm().replace(ip_proto=IP_ICMP, tcp_src=None, tcp_dst=None, icmpv4_type=8,
                            icmpv4_code=0, payload=b"\x00\x09\x00\x01")

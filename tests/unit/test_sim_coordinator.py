@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.context import Context, Filtered, Frame
 from ryu_midonet.sim.core.model import Output, Packet, Rewrite
@@ -13,6 +12,7 @@ from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
 from tests.support import packets
 from tests.support.matchers import assert_dropped, assert_step, has_step, outline, steps
+from tests.support.topology import MemoryTopology
 
 VM1, VM2, RMAC, OUT = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:aa:00:00:00:01", \
     "02:00:00:00:00:09"
@@ -23,7 +23,7 @@ def tcp(src_mac: str, dst_mac: str, dst: str = "10.0.0.2") -> Packet:
 
 
 def test_ingress_through_an_interior_port_is_refused() -> None:
-    b = TopologyBuilder()
+    b = MemoryTopology()
     one, two = b.bridge("one"), b.bridge("two")
     b.link(b.bridge_port(one, port_id="a"), b.bridge_port(two, port_id="b"))
     result = simulate(b.view(), State.in_memory(), "a", tcp(VM1, VM2))
@@ -32,7 +32,7 @@ def test_ingress_through_an_interior_port_is_refused() -> None:
 
 
 def test_a_frame_does_not_cross_a_bridge_twice() -> None:
-    b = TopologyBuilder()
+    b = MemoryTopology()
     one, two = b.bridge("one"), b.bridge("two")
     b.bridge_port(one, port_id="vm")
     b.link(b.bridge_port(one, port_id="one:x"), b.bridge_port(two, port_id="two:x"))
@@ -46,8 +46,8 @@ def test_a_frame_does_not_cross_a_bridge_twice() -> None:
     assert state.macs.get("two", VM1, None) == "two:x"
 
 
-def routing_loop() -> TopologyBuilder:
-    b = TopologyBuilder()
+def routing_loop() -> MemoryTopology:
+    b = MemoryTopology()
     r1, r2 = b.router("r1"), b.router("r2")
     b.router_port(r1, "10.0.0.1/24", RMAC, host="h", port_id="r1:in")
     a = b.router_port(r1, "192.168.0.1/30", "02:aa:00:00:00:02", port_id="r1:link")
@@ -76,7 +76,7 @@ def test_a_long_routing_loop_stops_at_the_hop_limit() -> None:
 
 
 def test_dangling_link_drops() -> None:
-    b = TopologyBuilder()
+    b = MemoryTopology()
     br = b.bridge("br")
     b.bridge_port(br, port_id="vm")
     b.bridge_port(br, port_id="dangling", peerId="gone", host=None)
@@ -106,8 +106,8 @@ class Recorder:
         return Filtered(DROP if out_port["id"] == self.drop_out else ACCEPT, frame)
 
 
-def routed() -> tuple[TopologyBuilder, State]:
-    b = TopologyBuilder()
+def routed() -> tuple[MemoryTopology, State]:
+    b = MemoryTopology()
     br, r = b.bridge("br"), b.router("r")
     b.bridge_port(br, port_id="vm1")
     b.link(b.bridge_port(br, port_id="br:up"),

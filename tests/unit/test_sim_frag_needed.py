@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from ryu_midonet.builders.chains import chain, rule
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath.translator import cacheable
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import Emit, Packet
@@ -19,13 +17,14 @@ from ryu_midonet.sim.core.packets import ip_quote
 from ryu_midonet.sim.state import State
 from tests.support import packets
 from tests.support.matchers import assert_dropped, assert_outputs
+from tests.support.topology import MemoryTopology
 
 VM1, RIN, ROUT, OUT = (f"02:00:00:00:00:0{n}" for n in (1, 3, 4, 5))
 
 
 @pytest.fixture
-def b() -> TopologyBuilder:
-    b = TopologyBuilder()
+def b() -> MemoryTopology:
+    b = MemoryTopology()
     br, r = b.bridge("br"), b.router("r")
     b.bridge_port(br, port_id="vm1")
     b.bridge_port(br, port_id="vm2")
@@ -53,9 +52,9 @@ def frag_needed(about: Packet) -> Emit:
                                            payload=ip_quote(about)))
 
 
-def drop_on(b: TopologyBuilder, where: str, **condition: object) -> None:
-    c = chain(b, "c")
-    rule(b, c, "drop", **condition)
+def drop_on(b: MemoryTopology, where: str, **condition: object) -> None:
+    c = b.chain("c")
+    b.rule(c, "drop", **condition)
     if where == "router":
         b.objects["router"]["r"]["inboundFilterId"] = c["id"]
     else:
@@ -63,7 +62,7 @@ def drop_on(b: TopologyBuilder, where: str, **condition: object) -> None:
 
 
 @pytest.mark.parametrize("where", ["router", "r:in"])
-def test_dropped_first_fragment_gets_fragmentation_needed(b: TopologyBuilder, state: State,
+def test_dropped_first_fragment_gets_fragmentation_needed(b: MemoryTopology, state: State,
                                                           where: str) -> None:
     drop_on(b, where)
     first = udp("first")
@@ -75,13 +74,13 @@ def test_dropped_first_fragment_gets_fragmentation_needed(b: TopologyBuilder, st
     assert simulate(b.view(), state, "vm1", first).emits == [frag_needed(first)]
 
 
-def test_the_quote_says_first_fragment(b: TopologyBuilder, state: State) -> None:
+def test_the_quote_says_first_fragment(b: MemoryTopology, state: State) -> None:
     drop_on(b, "router")
     quote = simulate(b.view(), state, "vm1", udp("first")).emits[0].packet.payload
     assert quote[6:8] == b"\x20\x00"  # more fragments, offset 0
 
 
-def test_later_fragments_and_whole_datagrams_are_dropped_silently(b: TopologyBuilder,
+def test_later_fragments_and_whole_datagrams_are_dropped_silently(b: MemoryTopology,
                                                                    state: State) -> None:
     drop_on(b, "router")
     for packet in (udp("later"), udp("no")):
@@ -92,7 +91,7 @@ def test_later_fragments_and_whole_datagrams_are_dropped_silently(b: TopologyBui
 
 
 def test_a_header_only_drop_rule_answers_first_fragments_and_passes_later_ones(
-        b: TopologyBuilder, state: State) -> None:
+        b: MemoryTopology, state: State) -> None:
     drop_on(b, "router", fragmentPolicy="header")
     assert simulate(b.view(), state, "vm1", udp("first")).emits == [frag_needed(udp("first"))]
     later = simulate(b.view(), state, "vm1", udp("later"))
@@ -100,10 +99,10 @@ def test_a_header_only_drop_rule_answers_first_fragments_and_passes_later_ones(
     assert not later.emits
 
 
-def test_outbound_chain_and_bridge_drops_send_nothing(b: TopologyBuilder,
+def test_outbound_chain_and_bridge_drops_send_nothing(b: MemoryTopology,
                                                       state: State) -> None:
-    c = chain(b, "c")
-    rule(b, c, "drop")
+    c = b.chain("c")
+    b.rule(c, "drop")
     b.objects["router"]["r"]["outboundFilterId"] = c["id"]
     assert not simulate(b.view(), state, "vm1", udp("first")).emits
     b.objects["router"]["r"]["outboundFilterId"] = None
@@ -111,9 +110,9 @@ def test_outbound_chain_and_bridge_drops_send_nothing(b: TopologyBuilder,
     assert not simulate(b.view(), state, "vm1", udp("first")).emits
 
 
-def test_reject_keeps_its_own_answer(b: TopologyBuilder, state: State) -> None:
-    c = chain(b, "c")
-    rule(b, c, "reject")
+def test_reject_keeps_its_own_answer(b: MemoryTopology, state: State) -> None:
+    c = b.chain("c")
+    b.rule(c, "reject")
     b.objects["router"]["r"]["inboundFilterId"] = c["id"]
     emits = simulate(b.view(), state, "vm1", udp("first")).emits
     assert [e.packet.icmpv4_code for e in emits] == [13]

@@ -15,8 +15,7 @@ from sim_tenant import FAR, GW_IP, REMOTE, RIN, ROUT, VM1, VM2, tcp, tenant, ten
 
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
-from ryu_midonet.builders.chains import chain, port_group, rule
-from ryu_midonet.builders.topology import TopologyBuilder
+from ryu_midonet.builders.chains import port_group
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath.flows import FlowSpec, set_field
 from ryu_midonet.sim import simulate
@@ -24,16 +23,17 @@ from ryu_midonet.sim.core.model import IP_UDP, Packet, Result
 from ryu_midonet.sim.state import State
 from ryu_midonet.sim.state.flowstate import MemoryFlowTable
 from tests.support.matchers import assert_dropped, has_step
+from tests.support.topology import MemoryTopology
 
 
 @pytest.fixture
-def b() -> TopologyBuilder:
+def b() -> MemoryTopology:
     return tenant()
 
 
-def masquerade(b: TopologyBuilder, target: str = f"{GW_IP}:1-65535") -> None:
-    rule(b, b.objects["chain"]["pre"], "rev_snat", nwDstAddress=GW_IP, inPorts=["r:out"])
-    rule(b, b.objects["chain"]["post"], "snat", outPorts=["r:out"], natTargets=[target])
+def masquerade(b: MemoryTopology, target: str = f"{GW_IP}:1-65535") -> None:
+    b.rule(b.objects["chain"]["pre"], "rev_snat", nwDstAddress=GW_IP, inPorts=["r:out"])
+    b.rule(b.objects["chain"]["post"], "snat", outPorts=["r:out"], natTargets=[target])
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def outgoing(vm: int = 1, sport: int = 40000, dst: str = REMOTE, dport: int = 44
     return tcp(mac, RIN, f"10.0.0.1{vm}", dst, sport, dport)
 
 
-def test_masquerade_and_its_return(b: TopologyBuilder, state: State) -> None:
+def test_masquerade_and_its_return(b: MemoryTopology, state: State) -> None:
     masquerade(b)
     forward = simulate(b.view(), state, "vm1", outgoing())
     port = sets(forward)["tcp_src"]
@@ -70,7 +70,7 @@ def test_masquerade_and_its_return(b: TopologyBuilder, state: State) -> None:
     assert rev_key in back.tags and {rev_key, fwd_key} <= back.state_keys
 
 
-def test_ports_are_unique_towards_a_destination(b: TopologyBuilder, state: State) -> None:
+def test_ports_are_unique_towards_a_destination(b: MemoryTopology, state: State) -> None:
     masquerade(b)
     one = simulate(b.view(), state, "vm1", outgoing())
     two = simulate(b.view(), state, "vm2", outgoing(vm=2))  # same source port, same remote
@@ -79,7 +79,7 @@ def test_ports_are_unique_towards_a_destination(b: TopologyBuilder, state: State
     assert sets(elsewhere)["ipv4_src"] == GW_IP  # another destination may share a port
 
 
-def test_a_target_without_ports_keeps_the_port(b: TopologyBuilder, state: State) -> None:
+def test_a_target_without_ports_keeps_the_port(b: MemoryTopology, state: State) -> None:
     masquerade(b, "198.51.100.2-198.51.100.3")  # a range: dynamic, no ports
     one = simulate(b.view(), state, "vm1", outgoing())
     two = simulate(b.view(), state, "vm2", outgoing(vm=2))
@@ -90,19 +90,19 @@ def test_a_target_without_ports_keeps_the_port(b: TopologyBuilder, state: State)
     assert third.dropped and not third.cacheable  # every (address, port) is taken
 
 
-def test_reverse_rules_without_state_continue(b: TopologyBuilder, state: State) -> None:
+def test_reverse_rules_without_state_continue(b: MemoryTopology, state: State) -> None:
     masquerade(b)
-    rule(b, b.objects["chain"]["pre"], "drop", nwDstAddress=GW_IP)
+    b.rule(b.objects["chain"]["pre"], "drop", nwDstAddress=GW_IP)
     stray = simulate(b.view(), state, "r:out", tcp(FAR, ROUT, REMOTE, GW_IP, 443, 1234))
     assert_dropped(stray)
     assert has_step(stray, "rev_snat: no translation recorded")
     assert f"nat:rev_snat:r:6:{REMOTE}:443:{GW_IP}:1234" in stray.tags  # appearing changes it
 
 
-def test_dnat_to_a_range_and_rev_dnat(b: TopologyBuilder, state: State) -> None:
-    rule(b, b.objects["chain"]["pre"], "dnat", nwDstAddress="198.51.100.80",
+def test_dnat_to_a_range_and_rev_dnat(b: MemoryTopology, state: State) -> None:
+    b.rule(b.objects["chain"]["pre"], "dnat", nwDstAddress="198.51.100.80",
          natTargets=["10.0.0.11-10.0.0.12:8080-8081"])
-    rule(b, b.objects["chain"]["post"], "rev_dnat", outPorts=["r:out"])
+    b.rule(b.objects["chain"]["post"], "rev_dnat", outPorts=["r:out"])
     clients = [tcp(FAR, ROUT, f"203.0.113.{n}", "198.51.100.80", 5000 + n, 80)
                for n in range(1, 9)]
     chosen = {}
@@ -121,39 +121,39 @@ def test_dnat_to_a_range_and_rev_dnat(b: TopologyBuilder, state: State) -> None:
     assert sets(back)["ipv4_src"] == "198.51.100.80" and sets(back)["tcp_src"] == 80
 
 
-def test_flow_actions_after_translating(b: TopologyBuilder, state: State) -> None:
+def test_flow_actions_after_translating(b: MemoryTopology, state: State) -> None:
     pre = b.objects["chain"]["pre"]
-    rule(b, pre, "dnat", flowAction="continue", nwDstAddress="198.51.100.80",
+    b.rule(pre, "dnat", flowAction="continue", nwDstAddress="198.51.100.80",
          natTargets=["10.0.0.11:8080"])
-    rule(b, pre, "accept", nwDstAddress="10.0.0.11", tpDst={"start": 8080, "end": 8080})
-    rule(b, pre, "drop")
+    b.rule(pre, "accept", nwDstAddress="10.0.0.11", tpDst={"start": 8080, "end": 8080})
+    b.rule(pre, "drop")
     to_vip = tcp(FAR, ROUT, "203.0.113.1", "198.51.100.80", 5001, 80)
     assert sets(simulate(b.view(), state, "r:out", to_vip))["tcp_dst"] == 8080
     pre["ruleIds"].clear()
-    rule(b, pre, "jump", jumpChainId="sub")
-    rule(b, pre, "drop", nwDstAddress="10.0.0.11")  # after the return: sees the new address
-    sub = chain(b, "sub")
-    rule(b, sub, "dnat", flowAction="return", natTargets=["10.0.0.11:8080"])
-    rule(b, sub, "accept")
+    b.rule(pre, "jump", jumpChainId="sub")
+    b.rule(pre, "drop", nwDstAddress="10.0.0.11")  # after the return: sees the new address
+    sub = b.chain("sub")
+    b.rule(sub, "dnat", flowAction="return", natTargets=["10.0.0.11:8080"])
+    b.rule(sub, "accept")
     assert_dropped(simulate(b.view(), state, "r:out", to_vip))
 
 
-def test_dst_rewritten_condition(b: TopologyBuilder, state: State) -> None:
-    rule(b, b.objects["chain"]["pre"], "dnat", nwDstAddress="198.51.100.80",
+def test_dst_rewritten_condition(b: MemoryTopology, state: State) -> None:
+    b.rule(b.objects["chain"]["pre"], "dnat", nwDstAddress="198.51.100.80",
          natTargets=["10.0.0.11:8080"])
     post = b.objects["chain"]["post"]
-    rule(b, post, "accept", matchNwDstRewritten=True)
-    rule(b, post, "drop")
+    b.rule(post, "accept", matchNwDstRewritten=True)
+    b.rule(post, "drop")
     assert simulate(b.view(), state, "r:out",
                     tcp(FAR, ROUT, "203.0.113.1", "198.51.100.80", 5001, 80)).outputs
     assert simulate(b.view(), state, "r:out",
                     tcp(FAR, ROUT, "203.0.113.1", "10.0.0.11", 5001, 8080)).dropped
 
 
-def test_entries_of_a_packet_dropped_later_are_undone(b: TopologyBuilder, state: State) -> None:
+def test_entries_of_a_packet_dropped_later_are_undone(b: MemoryTopology, state: State) -> None:
     masquerade(b)
-    guard = chain(b, "uplink-out")
-    rule(b, guard, "drop", tpSrc={"start": 1, "end": 65535}, nwProto=6)
+    guard = b.chain("uplink-out")
+    b.rule(guard, "drop", tpSrc={"start": 1, "end": 65535}, nwProto=6)
     b.objects["port"]["r:out"]["outboundFilterId"] = guard["id"]
     announced: list[str] = []
     assert isinstance(state.flows, MemoryFlowTable)
@@ -164,7 +164,7 @@ def test_entries_of_a_packet_dropped_later_are_undone(b: TopologyBuilder, state:
     assert len(announced) == 4
 
 
-def test_udp_and_unsupported_protocols(b: TopologyBuilder, state: State) -> None:
+def test_udp_and_unsupported_protocols(b: MemoryTopology, state: State) -> None:
     masquerade(b)
     dns = outgoing().replace(ip_proto=IP_UDP, tcp_src=None, tcp_dst=None, udp_src=5353,
                              udp_dst=53)
@@ -175,22 +175,22 @@ def test_udp_and_unsupported_protocols(b: TopologyBuilder, state: State) -> None
     assert "ipv4_src" not in sets(result)
 
 
-def test_non_first_fragments_never_meet_dynamic_nat(b: TopologyBuilder, state: State) -> None:
+def test_non_first_fragments_never_meet_dynamic_nat(b: MemoryTopology, state: State) -> None:
     masquerade(b)
     later = outgoing().replace(ip_frag="later", tcp_src=None, tcp_dst=None)
     result = simulate(b.view(), state, "vm1", later)
     assert "ipv4_src" not in sets(result) and "ip_frag" in result.fields_read
 
 
-def test_conntrack_records_the_translated_connection(b: TopologyBuilder, state: State) -> None:
+def test_conntrack_records_the_translated_connection(b: MemoryTopology, state: State) -> None:
     masquerade(b)
-    vm_in = chain(b, "vm-in")
-    rule(b, vm_in, "accept", matchReturnFlow=True)
-    rule(b, vm_in, "accept")
+    vm_in = b.chain("vm-in")
+    b.rule(vm_in, "accept", matchReturnFlow=True)
+    b.rule(vm_in, "accept")
     b.objects["port"]["vm1"]["inboundFilterId"] = vm_in["id"]
-    up_in = chain(b, "up-in")
-    rule(b, up_in, "accept", matchReturnFlow=True)
-    rule(b, up_in, "drop")
+    up_in = b.chain("up-in")
+    b.rule(up_in, "accept", matchReturnFlow=True)
+    b.rule(up_in, "drop")
     b.objects["port"]["r:out"]["inboundFilterId"] = up_in["id"]
     port = sets(simulate(b.view(), state, "vm1", outgoing()))["tcp_src"]
     assert state.flows.get(f"ct:r:6:{REMOTE}:443:{GW_IP}:{port}") is not None
@@ -202,9 +202,9 @@ def test_conntrack_records_the_translated_connection(b: TopologyBuilder, state: 
 # -- NAT through a stateful port group ---------------------------------------------------------
 
 @pytest.fixture
-def gateways() -> tuple[TopologyBuilder, State]:
+def gateways() -> tuple[MemoryTopology, State]:
     """vm -- t -- t:a ~ gw1 (gw1:up), t:b ~ gw2 (gw2:up); gateways masquerade as 203.0.113.100."""
-    b = TopologyBuilder()
+    b = MemoryTopology()
     br, t, gw1, gw2 = b.bridge("br"), b.router("t"), b.router("gw1"), b.router("gw2")
     b.bridge_port(br, port_id="vm")
     b.link(b.bridge_port(br, port_id="br:up"),
@@ -217,9 +217,9 @@ def gateways() -> tuple[TopologyBuilder, State]:
         up = b.router_port(gw, f"203.0.113.{n}/24", f"02:aa:00:00:01:0{n}", host=f"h{n}",
                            port_id=f"{gw['id']}:up")
         b.route(gw, "0.0.0.0/0", up, gw="203.0.113.254")
-        pre, post = chain(b, f"{gw['id']}-pre"), chain(b, f"{gw['id']}-post")
-        rule(b, pre, "rev_snat", nwDstAddress="203.0.113.100", inPorts=[up["id"]])
-        rule(b, post, "snat", outPorts=[up["id"]], natTargets=["203.0.113.100:1024-65535"])
+        pre, post = b.chain(f"{gw['id']}-pre"), b.chain(f"{gw['id']}-post")
+        b.rule(pre, "rev_snat", nwDstAddress="203.0.113.100", inPorts=[up["id"]])
+        b.rule(post, "snat", outPorts=[up["id"]], natTargets=["203.0.113.100:1024-65535"])
         gw.update(inboundFilterId=pre["id"], outboundFilterId=post["id"])
     b.route(t, "0.0.0.0/0", t_a, gw="192.168.1.1")
     b.route(gw1, "10.0.0.0/24", b.objects["port"]["gw1:in"], gw="192.168.1.2")
@@ -231,7 +231,7 @@ def gateways() -> tuple[TopologyBuilder, State]:
     return b, state
 
 
-def test_nat_state_is_shared_by_a_stateful_group(gateways: tuple[TopologyBuilder, State]) -> None:
+def test_nat_state_is_shared_by_a_stateful_group(gateways: tuple[MemoryTopology, State]) -> None:
     b, state = gateways
     forward = simulate(b.view(), state, "vm", outgoing())
     port = sets(forward)["tcp_src"]
@@ -249,7 +249,7 @@ def test_nat_state_is_shared_by_a_stateful_group(gateways: tuple[TopologyBuilder
 # -- what the agent makes of it ------------------------------------------------------------------
 
 def test_the_agent_installs_a_per_connection_flow_with_the_translation(
-        b: TopologyBuilder, state: State) -> None:
+        b: MemoryTopology, state: State) -> None:
     masquerade(b)
     b.objects["port"]["vm1"]["hostId"] = "gw"  # the VM and the uplink on the agent's host
     index = FlowIndex()

@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 from sim_tenant import FAR, GW_IP, REMOTE, RIN, ROUT, VM1, VM2, tcp, tenant, tenant_state
 
-from ryu_midonet.builders.chains import chain, rule
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath import packets as frames
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import Packet, Result
@@ -25,18 +23,19 @@ from ryu_midonet.sim.rules.tuples import parse_quote
 from ryu_midonet.sim.state import State
 from tests.support import packets
 from tests.support.matchers import assert_dropped
+from tests.support.topology import MemoryTopology
 
 VIP, HOP = "198.51.100.80", "192.0.2.77"
 
 
 @pytest.fixture
-def b() -> TopologyBuilder:
+def b() -> MemoryTopology:
     b = tenant()
     pre, post = b.objects["chain"]["pre"], b.objects["chain"]["post"]
-    rule(b, pre, "dnat", nwDstAddress=VIP, inPorts=["r:out"], natTargets=["10.0.0.12:8080"])
-    rule(b, pre, "rev_snat", nwDstAddress=GW_IP, inPorts=["r:out"])
-    rule(b, post, "rev_dnat", outPorts=["r:out"])
-    rule(b, post, "snat", outPorts=["r:out"], natTargets=[f"{GW_IP}:1-65535"])
+    b.rule(pre, "dnat", nwDstAddress=VIP, inPorts=["r:out"], natTargets=["10.0.0.12:8080"])
+    b.rule(pre, "rev_snat", nwDstAddress=GW_IP, inPorts=["r:out"])
+    b.rule(post, "rev_dnat", outPorts=["r:out"])
+    b.rule(post, "snat", outPorts=["r:out"], natTargets=[f"{GW_IP}:1-65535"])
     return b
 
 
@@ -58,7 +57,7 @@ def sets(result: Result) -> dict[str, Any]:
 
 # -- echo ------------------------------------------------------------------------------------
 
-def test_echo_is_masqueraded_by_identifier(b: TopologyBuilder, state: State) -> None:
+def test_echo_is_masqueraded_by_identifier(b: MemoryTopology, state: State) -> None:
     forward = simulate(b.view(), state, "vm1", ping(VM1, RIN, "10.0.0.11", REMOTE, 0x1234))
     assert sets(forward) == {"eth_src": ROUT, "eth_dst": FAR, "ipv4_src": GW_IP}
     assert not forward.cacheable  # the identifier is no flow field
@@ -70,7 +69,7 @@ def test_echo_is_masqueraded_by_identifier(b: TopologyBuilder, state: State) -> 
     assert not any(o.port_id.startswith("vm") for o in other.outputs)
 
 
-def test_the_same_identifier_from_two_hosts_needs_two_addresses(b: TopologyBuilder,
+def test_the_same_identifier_from_two_hosts_needs_two_addresses(b: MemoryTopology,
                                                                 state: State) -> None:
     simulate(b.view(), state, "vm1", ping(VM1, RIN, "10.0.0.11", REMOTE, 7))
     clash = simulate(b.view(), state, "vm2", ping(VM2, RIN, "10.0.0.12", REMOTE, 7))
@@ -89,7 +88,7 @@ def assert_valid_quote(packet: Packet) -> None:
     assert quote is not None and checksum(quote.data[:quote.header_length]) == 0
 
 
-def test_an_error_about_a_masqueraded_connection_reaches_the_sender(b: TopologyBuilder,
+def test_an_error_about_a_masqueraded_connection_reaches_the_sender(b: MemoryTopology,
                                                                     state: State) -> None:
     forward = simulate(b.view(), state, "vm1", tcp(VM1, RIN, "10.0.0.11", REMOTE, 40000, 443))
     port = sets(forward)["tcp_src"]
@@ -109,7 +108,7 @@ def test_an_error_about_a_masqueraded_connection_reaches_the_sender(b: TopologyB
     assert again is not None and again.payload == p.payload
 
 
-def test_an_error_about_a_masqueraded_ping(b: TopologyBuilder, state: State) -> None:
+def test_an_error_about_a_masqueraded_ping(b: MemoryTopology, state: State) -> None:
     simulate(b.view(), state, "vm2", ping(VM2, RIN, "10.0.0.12", REMOTE, 99))
     as_sent = ping(ROUT, FAR, GW_IP, REMOTE, 99)
     error = icmp_error(as_sent, 3, 1, HOP, FAR).replace(eth_dst=ROUT)
@@ -120,7 +119,7 @@ def test_an_error_about_a_masqueraded_ping(b: TopologyBuilder, state: State) -> 
     assert quote.ports() == (99, 99)
 
 
-def test_an_error_about_an_unknown_connection_is_not_translated(b: TopologyBuilder,
+def test_an_error_about_an_unknown_connection_is_not_translated(b: MemoryTopology,
                                                                state: State) -> None:
     as_sent = tcp(ROUT, FAR, GW_IP, REMOTE, 1234, 443)
     error = icmp_error(as_sent, 3, 3, HOP, FAR).replace(eth_dst=ROUT)
@@ -128,7 +127,7 @@ def test_an_error_about_an_unknown_connection_is_not_translated(b: TopologyBuild
     assert not result.emits or all(e.port_id == "r:out" for e in result.emits)
 
 
-def test_an_error_from_the_server_behind_dnat(b: TopologyBuilder, state: State) -> None:
+def test_an_error_from_the_server_behind_dnat(b: MemoryTopology, state: State) -> None:
     client = tcp(FAR, ROUT, "203.0.113.5", VIP, 5000, 80)
     inbound = simulate(b.view(), state, "r:out", client)
     assert inbound.outputs[0].port_id == "vm2" and sets(inbound)["tcp_dst"] == 8080
@@ -142,7 +141,7 @@ def test_an_error_from_the_server_behind_dnat(b: TopologyBuilder, state: State) 
     assert_valid_quote(emit.packet)
 
 
-def test_udp_error_quote_ports_are_restored(b: TopologyBuilder, state: State) -> None:
+def test_udp_error_quote_ports_are_restored(b: MemoryTopology, state: State) -> None:
     dns = packets.udp(VM1, RIN, "10.0.0.11", REMOTE, 5353, 53)
     port = sets(simulate(b.view(), state, "vm1", dns))["udp_src"]
     as_sent = dns.replace(ipv4_src=GW_IP, udp_src=port, nw_ttl=63)
@@ -154,7 +153,7 @@ def test_udp_error_quote_ports_are_restored(b: TopologyBuilder, state: State) ->
 
 def test_an_error_generated_past_the_nat_router_quotes_and_returns_right() -> None:
     """vm -[br]- t (masquerades on t:up) ~ e: e expires the TTL of a translated packet."""
-    b = TopologyBuilder()
+    b = MemoryTopology()
     br, t, e = b.bridge("br"), b.router("t"), b.router("e")
     b.bridge_port(br, port_id="vm1")
     b.link(b.bridge_port(br, port_id="br:up"),
@@ -165,9 +164,9 @@ def test_an_error_generated_past_the_nat_router_quotes_and_returns_right() -> No
     b.route(t, "0.0.0.0/0", t_up, gw="100.64.0.1")
     b.route(e, "0.0.0.0/0", b.router_port(e, "198.51.100.1/24", ROUT, host="gw",
                                           port_id="e:out"), gw="198.51.100.254")
-    pre, post = chain(b, "pre"), chain(b, "post")
-    rule(b, pre, "rev_snat", nwDstAddress="100.64.0.2")
-    rule(b, post, "snat", outPorts=["t:up"], natTargets=["100.64.0.2:1024-65535"])
+    pre, post = b.chain("pre"), b.chain("post")
+    b.rule(pre, "rev_snat", nwDstAddress="100.64.0.2")
+    b.rule(post, "snat", outPorts=["t:up"], natTargets=["100.64.0.2:1024-65535"])
     b.objects["router"]["t"].update(inboundFilterId="pre", outboundFilterId="post")
     state = State.in_memory()
     state.arps.put("t", "10.0.0.11", VM1)

@@ -7,8 +7,6 @@ from typing import Any
 import pytest
 from fakeclock import Clock
 
-from ryu_midonet.builders.chains import chain, rule
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import Packet, Result
 from ryu_midonet.sim.state import MemoryArpTable, MemoryMacTable, State
@@ -23,6 +21,7 @@ from ryu_midonet.sim.state.leases import (
 )
 from tests.support import packets
 from tests.support.matchers import assert_dropped
+from tests.support.topology import MemoryTopology
 
 VM, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 5))
 NAT_IP, REMOTE = "198.51.100.2", "8.8.8.8"
@@ -84,14 +83,14 @@ def test_maintain_renews_blocks_in_use_and_releases_the_rest(clock: Clock) -> No
 # -- through the simulator, two hosts -------------------------------------------------------------
 
 @pytest.fixture
-def b() -> TopologyBuilder:
-    b = TopologyBuilder()
+def b() -> MemoryTopology:
+    b = MemoryTopology()
     r = b.router("r")
     b.router_port(r, "10.0.0.1/16", RIN, host="h1", port_id="r:in")
     up = b.router_port(r, "198.51.100.1/24", ROUT, host="gw", port_id="r:out")
     b.route(r, "0.0.0.0/0", up, gw="198.51.100.254")
-    post = chain(b, "post")
-    rule(b, post, "snat", outPorts=["r:out"], natTargets=[f"{NAT_IP}:1024-65535"])
+    post = b.chain("post")
+    b.rule(post, "snat", outPorts=["r:out"], natTargets=[f"{NAT_IP}:1024-65535"])
     b.objects["router"]["r"]["outboundFilterId"] = "post"
     return b
 
@@ -112,7 +111,7 @@ def nat_port(result: Result) -> Any:
     return {r.field: r.value for r in output.rewrites if r.op == "set"}["tcp_src"]
 
 
-def test_ports_are_unique_across_hosts(b: TopologyBuilder, clock: Clock) -> None:
+def test_ports_are_unique_across_hosts(b: MemoryTopology, clock: Clock) -> None:
     flows, board = MemoryFlowTable(clock=clock), LeaseBoard(clock=clock)
     hosts = {name: host(name, flows, board, clock) for name in ("a", "b")}
     used: dict[str, set[int]] = {"a": set(), "b": set()}
@@ -126,7 +125,7 @@ def test_ports_are_unique_across_hosts(b: TopologyBuilder, clock: Clock) -> None
     assert all(board.owner(NAT_IP, blk) == name for name in blocks for blk in blocks[name])
 
 
-def test_a_full_range_drops_until_connections_expire(b: TopologyBuilder, clock: Clock) -> None:
+def test_a_full_range_drops_until_connections_expire(b: MemoryTopology, clock: Clock) -> None:
     b.objects["rule"]["post/rule0"]["natTargets"] = [
         {"addressFrom": NAT_IP, "addressTo": NAT_IP, "portFrom": 1000, "portTo": 1001}]
     flows, board = MemoryFlowTable(ttl=120, clock=clock), LeaseBoard(ttl=300, clock=clock)
@@ -144,7 +143,7 @@ def test_a_full_range_drops_until_connections_expire(b: TopologyBuilder, clock: 
 
 
 def test_a_restarted_host_adopts_its_blocks_and_skips_ports_in_use(
-        b: TopologyBuilder, clock: Clock) -> None:
+        b: MemoryTopology, clock: Clock) -> None:
     flows, board = MemoryFlowTable(clock=clock), LeaseBoard(clock=clock)
     first = nat_port(simulate(b.view(), host("a", flows, board, clock), "r:in",
                               tcp("10.0.0.2")))

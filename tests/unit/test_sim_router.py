@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import pytest
 
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import (
     Emit,
@@ -26,6 +25,7 @@ from ryu_midonet.sim.core.packets import ip_quote
 from ryu_midonet.sim.state import State
 from tests.support import packets
 from tests.support.matchers import assert_dropped
+from tests.support.topology import MemoryTopology
 
 VM1, VM2, HOST, OUTSIDE = (f"02:00:00:00:00:0{n}" for n in (1, 2, 3, 4))
 RL, RR, RU, ED, EO = (f"02:aa:00:00:00:0{n}" for n in (1, 2, 3, 4, 5))
@@ -33,8 +33,8 @@ BCAST, ZERO = "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00"
 
 
 @pytest.fixture
-def topo() -> TopologyBuilder:
-    b = TopologyBuilder()
+def topo() -> MemoryTopology:
+    b = MemoryTopology()
     left = b.bridge("left")
     b.bridge_port(left, port_id="vm1")
     b.bridge_port(left, port_id="vm2")
@@ -67,7 +67,7 @@ def ping(src_mac: str, dst_mac: str, src: str, dst: str) -> Packet:
 
 # -- ARP -------------------------------------------------------------------------------------
 
-def test_arp_request_through_a_bridge_is_answered_to_the_asker(topo: TopologyBuilder) -> None:
+def test_arp_request_through_a_bridge_is_answered_to_the_asker(topo: MemoryTopology) -> None:
     state = State.in_memory()
     result = simulate(topo.view(), state, "vm1", arp(1, VM1, "10.0.0.11", "10.0.0.1"))
     assert result.outputs == [Output("vm2")]  # the bridge still floods the broadcast
@@ -76,7 +76,7 @@ def test_arp_request_through_a_bridge_is_answered_to_the_asker(topo: TopologyBui
     assert state.arps.get("r", "10.0.0.11") == VM1  # the asker is remembered
 
 
-def test_arp_request_on_an_exterior_router_port(topo: TopologyBuilder) -> None:
+def test_arp_request_on_an_exterior_router_port(topo: MemoryTopology) -> None:
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       arp(1, HOST, "10.0.1.12", "10.0.1.1"))
     assert result.outputs == []
@@ -84,20 +84,20 @@ def test_arp_request_on_an_exterior_router_port(topo: TopologyBuilder) -> None:
         ("r:right", 2, HOST)]
 
 
-def test_arp_request_for_another_address_is_dropped_cacheably(topo: TopologyBuilder) -> None:
+def test_arp_request_for_another_address_is_dropped_cacheably(topo: MemoryTopology) -> None:
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       arp(1, HOST, "10.0.1.12", "10.0.1.99"))
     assert result.dropped and not result.emits and result.cacheable
     assert {"arp_op", "arp_tpa"} <= result.fields_read
 
 
-def test_arp_request_from_off_the_subnet_is_ignored(topo: TopologyBuilder) -> None:
+def test_arp_request_from_off_the_subnet_is_ignored(topo: MemoryTopology) -> None:
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       arp(1, HOST, "172.16.0.9", "10.0.1.1"))
     assert not result.emits
 
 
-def test_arp_reply_fills_the_arp_table(topo: TopologyBuilder) -> None:
+def test_arp_reply_fills_the_arp_table(topo: MemoryTopology) -> None:
     state = State.in_memory()
     heard: list[str] = []
     state.arps.listeners.append(heard.append)  # type: ignore[attr-defined]
@@ -108,14 +108,14 @@ def test_arp_reply_fills_the_arp_table(topo: TopologyBuilder) -> None:
     assert heard == ["arp:r:10.0.1.12"]
 
 
-def test_arp_reply_for_someone_else_is_ignored(topo: TopologyBuilder) -> None:
+def test_arp_reply_for_someone_else_is_ignored(topo: MemoryTopology) -> None:
     state = State.in_memory()
     reply = arp(2, HOST, "10.0.1.12", "10.0.1.77", dst_mac=RR, tha=OUTSIDE)
     simulate(topo.view(), state, "r:right", reply)
     assert state.arps.get("r", "10.0.1.12") is None
 
 
-def test_gratuitous_arp_is_learned(topo: TopologyBuilder) -> None:
+def test_gratuitous_arp_is_learned(topo: MemoryTopology) -> None:
     state = State.in_memory()
     simulate(topo.view(), state, "r:right", arp(1, HOST, "10.0.1.12", "10.0.1.12"))
     assert state.arps.get("r", "10.0.1.12") == HOST
@@ -123,7 +123,7 @@ def test_gratuitous_arp_is_learned(topo: TopologyBuilder) -> None:
 
 # -- the router's own addresses --------------------------------------------------------------
 
-def test_ping_to_the_router_through_a_bridge_is_answered(topo: TopologyBuilder) -> None:
+def test_ping_to_the_router_through_a_bridge_is_answered(topo: MemoryTopology) -> None:
     result = simulate(topo.view(), State.in_memory(), "vm1",
                       ping(VM1, RL, "10.0.0.11", "10.0.0.1"))
     assert result.outputs == [] and not result.cacheable
@@ -135,21 +135,21 @@ def test_ping_to_the_router_through_a_bridge_is_answered(topo: TopologyBuilder) 
     assert (reply.icmpv4_type, reply.icmpv4_code, reply.payload) == (0, 0, b"\x12\x34\x00\x01hello")
 
 
-def test_ping_to_another_port_address_of_the_router(topo: TopologyBuilder) -> None:
+def test_ping_to_another_port_address_of_the_router(topo: MemoryTopology) -> None:
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       ping(HOST, RR, "10.0.1.12", "192.168.0.2"))
     (emit,) = result.emits
     assert emit.port_id == "r:right" and emit.packet.ipv4_src == "192.168.0.2"
 
 
-def test_other_traffic_to_the_router_is_dropped(topo: TopologyBuilder) -> None:
+def test_other_traffic_to_the_router_is_dropped(topo: MemoryTopology) -> None:
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       ip(HOST, RR, "10.0.1.12", "10.0.1.1"))
     assert result.dropped and not result.emits and result.cacheable
     assert {"ipv4_dst", "ip_proto"} <= result.fields_read
 
 
-def test_frame_not_addressed_to_the_port_is_dropped(topo: TopologyBuilder) -> None:
+def test_frame_not_addressed_to_the_port_is_dropped(topo: MemoryTopology) -> None:
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       ip(HOST, OUTSIDE, "10.0.1.12", "10.0.0.11"))
     assert result.dropped and result.fields_read >= {"eth_dst"}
@@ -158,13 +158,13 @@ def test_frame_not_addressed_to_the_port_is_dropped(topo: TopologyBuilder) -> No
     assert_dropped(broadcast_ip)
 
 
-def test_vlan_tagged_frames_are_dropped(topo: TopologyBuilder) -> None:
+def test_vlan_tagged_frames_are_dropped(topo: MemoryTopology) -> None:
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       ip(HOST, RR, "10.0.1.12", "10.0.0.11", vlan_vid=5))
     assert result.dropped and "vlan_vid" in result.fields_read
 
 
-def test_router_down_drops(topo: TopologyBuilder) -> None:
+def test_router_down_drops(topo: MemoryTopology) -> None:
     topo.objects["router"]["r"]["adminStateUp"] = False
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       ping(HOST, RR, "10.0.1.12", "10.0.1.1"))
@@ -173,7 +173,7 @@ def test_router_down_drops(topo: TopologyBuilder) -> None:
 
 # -- forwarding ------------------------------------------------------------------------------
 
-def test_routed_through_a_bridge_to_a_known_host(topo: TopologyBuilder) -> None:
+def test_routed_through_a_bridge_to_a_known_host(topo: MemoryTopology) -> None:
     state = State.in_memory()
     state.arps.put("r", "10.0.0.11", VM1)
     state.macs.learn("left", VM1, None, "vm1")
@@ -189,7 +189,7 @@ def test_routed_through_a_bridge_to_a_known_host(topo: TopologyBuilder) -> None:
     assert result.learned == []  # router port MACs are known, not learned
 
 
-def test_unknown_next_hop_behind_a_bridge_is_arped_for(topo: TopologyBuilder) -> None:
+def test_unknown_next_hop_behind_a_bridge_is_arped_for(topo: MemoryTopology) -> None:
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       ip(HOST, RR, "10.0.1.12", "10.0.0.11"))
     assert result.dropped and not result.cacheable
@@ -198,7 +198,7 @@ def test_unknown_next_hop_behind_a_bridge_is_arped_for(topo: TopologyBuilder) ->
     assert "arp:r:10.0.0.11" in result.tags
 
 
-def test_unknown_next_hop_on_an_exterior_port_is_arped_for(topo: TopologyBuilder) -> None:
+def test_unknown_next_hop_on_an_exterior_port_is_arped_for(topo: MemoryTopology) -> None:
     state = State.in_memory()
     result = simulate(topo.view(), state, "vm1", ip(VM1, RL, "10.0.0.11", "10.0.1.12"))
     assert result.dropped and not result.cacheable
@@ -207,7 +207,7 @@ def test_unknown_next_hop_on_an_exterior_port_is_arped_for(topo: TopologyBuilder
     assert emit.packet.arp_spa == "10.0.1.1" and emit.packet.eth_src == RR
 
 
-def test_answer_then_retry_is_forwarded(topo: TopologyBuilder) -> None:
+def test_answer_then_retry_is_forwarded(topo: MemoryTopology) -> None:
     state = State.in_memory()
     simulate(topo.view(), state, "vm1", ip(VM1, RL, "10.0.0.11", "10.0.1.12"))
     simulate(topo.view(), state, "r:right",
@@ -219,7 +219,7 @@ def test_answer_then_retry_is_forwarded(topo: TopologyBuilder) -> None:
     assert result.learned and result.learned[0].mac == VM1  # the bridge learned VM1
 
 
-def test_two_routers_over_an_interior_link(topo: TopologyBuilder) -> None:
+def test_two_routers_over_an_interior_link(topo: MemoryTopology) -> None:
     state = State.in_memory()
     state.arps.put("edge", "203.0.113.50", OUTSIDE)
     result = simulate(topo.view(), state, "r:right", ip(HOST, RR, "10.0.1.12", "203.0.113.50"))
@@ -233,7 +233,7 @@ def test_two_routers_over_an_interior_link(topo: TopologyBuilder) -> None:
 
 
 def test_gateway_is_resolved_instead_of_the_destination() -> None:
-    b = TopologyBuilder()
+    b = MemoryTopology()
     r = b.router("r")
     inside = b.router_port(r, "10.0.1.1/24", RR, host="h", port_id="in")
     out = b.router_port(r, "198.51.100.2/24", RU, host="h", port_id="out")
@@ -247,7 +247,7 @@ def test_gateway_is_resolved_instead_of_the_destination() -> None:
 
 
 def test_gateway_off_the_egress_network_drops() -> None:
-    b = TopologyBuilder()
+    b = MemoryTopology()
     r = b.router("r")
     b.router_port(r, "10.0.1.1/24", RR, host="h", port_id="in")
     out = b.router_port(r, "198.51.100.2/24", RU, host="h", port_id="out")
@@ -257,7 +257,7 @@ def test_gateway_off_the_egress_network_drops() -> None:
 
 
 def test_router_bridge_router_uses_the_peer_router_port_address() -> None:
-    b = TopologyBuilder()
+    b = MemoryTopology()
     r1, r2, shared = b.router("r1"), b.router("r2"), b.bridge("shared")
     b.router_port(r1, "10.0.1.1/24", RR, host="h", port_id="r1:in")
     r1_out = b.router_port(r1, "10.0.0.1/24", RL, port_id="r1:out")
@@ -278,7 +278,7 @@ def test_router_bridge_router_uses_the_peer_router_port_address() -> None:
 
 # -- TTL and ICMP errors ---------------------------------------------------------------------
 
-def test_expiring_ttl_gets_time_exceeded(topo: TopologyBuilder) -> None:
+def test_expiring_ttl_gets_time_exceeded(topo: MemoryTopology) -> None:
     packet = ip(HOST, RR, "10.0.1.12", "203.0.113.50", ttl=1)
     result = simulate(topo.view(), State.in_memory(), "r:right", packet)
     assert result.dropped and not result.cacheable
@@ -292,14 +292,14 @@ def test_expiring_ttl_gets_time_exceeded(topo: TopologyBuilder) -> None:
     assert icmp.payload == ip_quote(packet) and len(icmp.payload) == 28
 
 
-def test_normal_forwarding_does_not_read_the_ttl(topo: TopologyBuilder) -> None:
+def test_normal_forwarding_does_not_read_the_ttl(topo: MemoryTopology) -> None:
     state = State.in_memory()
     state.arps.put("edge", "203.0.113.50", OUTSIDE)
     result = simulate(topo.view(), state, "r:right", ip(HOST, RR, "10.0.1.12", "203.0.113.50"))
     assert "nw_ttl" not in result.fields_read
 
 
-def test_ttl_expiring_at_the_second_router_is_answered_back(topo: TopologyBuilder) -> None:
+def test_ttl_expiring_at_the_second_router_is_answered_back(topo: MemoryTopology) -> None:
     state = State.in_memory()
     state.arps.put("r", "10.0.1.12", HOST)
     result = simulate(topo.view(), state, "r:right",
@@ -312,7 +312,7 @@ def test_ttl_expiring_at_the_second_router_is_answered_back(topo: TopologyBuilde
     assert (emit.packet.eth_src, emit.packet.eth_dst, emit.packet.nw_ttl) == (RR, HOST, 63)
 
 
-def test_no_route_answers_net_unreachable(topo: TopologyBuilder) -> None:
+def test_no_route_answers_net_unreachable(topo: MemoryTopology) -> None:
     del topo.objects["route"]["r-default"]
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       ip(HOST, RR, "10.0.1.12", "203.0.113.50"))
@@ -321,7 +321,7 @@ def test_no_route_answers_net_unreachable(topo: TopologyBuilder) -> None:
     assert (emit.port_id, emit.packet.icmpv4_type, emit.packet.icmpv4_code) == ("r:right", 3, 0)
 
 
-def test_blackhole_route_drops_silently(topo: TopologyBuilder) -> None:
+def test_blackhole_route_drops_silently(topo: MemoryTopology) -> None:
     topo.route(topo.objects["router"]["r"], "203.0.113.0/24", type="BlackHole", route_id="bh")
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       ip(HOST, RR, "10.0.1.12", "203.0.113.50"))
@@ -331,7 +331,7 @@ def test_blackhole_route_drops_silently(topo: TopologyBuilder) -> None:
 
 @pytest.mark.parametrize(("dst", "code"), [("203.0.113.50/32", 10), ("203.0.113.0/24", 9)])
 def test_reject_route_answers_administratively_prohibited(
-        topo: TopologyBuilder, dst: str, code: int) -> None:
+        topo: MemoryTopology, dst: str, code: int) -> None:
     topo.route(topo.objects["router"]["r"], dst, type="Reject", route_id="rej")
     result = simulate(topo.view(), State.in_memory(), "r:right",
                       ip(HOST, RR, "10.0.1.12", "203.0.113.50"))
@@ -341,7 +341,7 @@ def test_reject_route_answers_administratively_prohibited(
     assert emit.packet.ipv4_src == "10.0.1.1"
 
 
-def test_no_icmp_error_about_an_icmp_error(topo: TopologyBuilder) -> None:
+def test_no_icmp_error_about_an_icmp_error(topo: MemoryTopology) -> None:
     del topo.objects["route"]["r-default"]
     error = packets.icmp(HOST, RR, "10.0.1.12", "203.0.113.50", 3, 1)
     result = simulate(topo.view(), State.in_memory(), "r:right", error)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath.translator import match_for
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import IP_ICMP, Packet
@@ -14,12 +13,13 @@ from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
 from tests.support import packets
 from tests.support.matchers import has_step
+from tests.support.topology import MemoryTopology
 
 RMAC, HOST = "02:aa:00:00:00:01", "02:00:00:00:00:01"
 
 
-def table() -> tuple[TopologyBuilder, Obj, dict[str, Obj]]:
-    b = TopologyBuilder()
+def table() -> tuple[MemoryTopology, Obj, dict[str, Obj]]:
+    b = MemoryTopology()
     r = b.router("r")
     ports = {"in": b.router_port(r, "10.9.0.1/24", RMAC, host="h", port_id="in")}
     for n in range(1, 5):
@@ -28,7 +28,7 @@ def table() -> tuple[TopologyBuilder, Obj, dict[str, Obj]]:
     return b, r, ports
 
 
-def pick(b: TopologyBuilder, src: str, dst: str) -> list[str]:
+def pick(b: MemoryTopology, src: str, dst: str) -> list[str]:
     candidates = routing.matching_dst(b.view().routes_of("r"), dst)
     return [r["id"] for r in routing.lookup(candidates, src)]
 
@@ -112,7 +112,7 @@ def test_ecmp_fields_depend_on_the_protocol() -> None:
     assert routing.ecmp_fields(icmp) == ("ipv4_src", "ipv4_dst", "ip_proto")
 
 
-def ecmp_table(n: int = 4) -> tuple[TopologyBuilder, State]:
+def ecmp_table(n: int = 4) -> tuple[MemoryTopology, State]:
     b, r, p = table()
     state = State.in_memory()
     for i in range(1, n + 1):

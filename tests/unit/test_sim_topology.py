@@ -5,8 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim.core.topology import CacheView, DictView, is_bound, is_interior
+from tests.support.topology import MemoryTopology
 
 
 def test_dict_view_indexes_ports_and_routes_by_device_in_id_order() -> None:
@@ -42,7 +42,7 @@ def test_port_kinds() -> None:
 
 
 def test_builder_gives_router_ports_their_routes() -> None:
-    b = TopologyBuilder()
+    b = MemoryTopology()
     r = b.router("r")
     port = b.router_port(r, "10.0.0.1/24", "02:aa:00:00:00:01")
     routes = b.view().routes_of("r")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ryu_midonet.builders.chains import chain, rule
-from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.context import Context, Filtered, Frame
 from ryu_midonet.sim.core.model import IP_TCP, Output
@@ -13,6 +11,7 @@ from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
 from tests.support.matchers import assert_dropped, last_step
 from tests.support.packets import tcp
+from tests.support.topology import MemoryTopology
 
 VM1, VM2 = "02:00:00:00:00:01", "02:00:00:00:00:02"
 PACKET = tcp(VM1, VM2, "10.0.0.1", "10.0.0.2", 1234, 80)
@@ -31,8 +30,8 @@ class Inbound:
         return Filtered(ACCEPT, frame)
 
 
-def bridge() -> tuple[TopologyBuilder, State]:
-    b = TopologyBuilder()
+def bridge() -> tuple[MemoryTopology, State]:
+    b = MemoryTopology()
     br = b.bridge("br")
     for name in ("vm1", "vm2", "tap"):
         b.bridge_port(br, port_id=name)
@@ -61,8 +60,8 @@ def test_a_redirect_to_a_missing_port_drops() -> None:
 
 def test_trace_steps_name_stage_device_port_and_rule() -> None:
     b, state = bridge()
-    inbound = chain(b, "in")
-    drop = rule(b, inbound, "drop", nwProto=IP_TCP)
+    inbound = b.chain("in")
+    drop = b.rule(inbound, "drop", nwProto=IP_TCP)
     b.objects["port"]["vm1"]["inboundFilterId"] = "in"
     result = simulate(b.view(), state, "vm1", PACKET)
     assert_dropped(result)
