@@ -9,8 +9,8 @@ A frame entering a router port is handled in this order:
    gratuitous ARP from the port's subnet, fills the ARP table. Other ARP is dropped. Answering
    and learning happen for every such packet, so these decisions are not cacheable.
 3. Only IPv4 goes further. The inbound filters run (:mod:`.filters`).
-4. To one of the router's own port addresses: an ICMP echo request gets an echo reply; the rest
-   is dropped.
+4. To one of the router's own port addresses (a :class:`RouterPorts` snapshot, built once per
+   topology version): an ICMP echo request gets an echo reply; the rest is dropped.
 5. Route selection (:mod:`.routing`). No route: ICMP net unreachable. BlackHole: silent drop.
    Reject: ICMP host (a /32 route) or net administratively prohibited.
 6. Normal route: TTL <= 1 -> ICMP time exceeded (reads ``nw_ttl``, not cacheable); otherwise
@@ -33,6 +33,7 @@ port. ICMP errors are not sent about ICMP errors, non-first fragments or non-uni
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 
 from ryu_midonet.sim.core import packets
 from ryu_midonet.sim.core.context import Context, Frame
@@ -49,6 +50,7 @@ from ryu_midonet.sim.core.packets import (
     UNREACH_NET,
     UNREACH_NET_PROHIBITED,
 )
+from ryu_midonet.sim.core.topology import TopologyView
 from ryu_midonet.sim.devices import routing
 from ryu_midonet.sim.devices.bridge import router_macs
 from ryu_midonet.sim.state import arp_tag
@@ -63,6 +65,23 @@ def in_subnet(port: Obj, ip: str | None) -> bool:
         return False
     net = ipaddress.IPv4Network(f"{port['portAddress']}/{port['networkLength']}", strict=False)
     return ipaddress.IPv4Address(ip) in net
+
+
+@dataclass(frozen=True)
+class RouterPorts:
+    """What a router knows of its own ports, built once per topology version."""
+
+    addresses: frozenset[str]  # the ports' IPv4 addresses: packets to them are for the router
+
+    @classmethod
+    def build(cls, view: TopologyView, router_id: str) -> RouterPorts:
+        return cls(frozenset(str(p["portAddress"]) for p in view.ports_of(router_id)
+                             if p.get("portAddress")))
+
+
+def own_ports(view: TopologyView, router_id: str) -> RouterPorts:
+    """The router's :class:`RouterPorts` for the view's current topology."""
+    return view.derived("router-ports", router_id, lambda: RouterPorts.build(view, router_id))
 
 
 class Router:
@@ -142,8 +161,7 @@ class Router:
         packet = frame.packet
         ctx.read(frame, "ipv4_dst")
         dst = packet.ipv4_dst or "0.0.0.0"
-        ports = ctx.view.ports_of(device["id"])
-        if any(p.get("portAddress") == dst for p in ports):
+        if dst in own_ports(ctx.view, device["id"]).addresses:
             self._to_router(ctx, in_port, frame)
             return
 

@@ -6,7 +6,8 @@ decision, the device's outbound chain (post-routing), the egress port's outbound
 chains see the ingress port; outbound chains see the ingress and the egress port.
 
 A chain runs its rules in list order (``chain.ruleIds``); rules whose condition
-(:mod:`.conditions`) holds act as their type says (:mod:`.kinds`, one module per type):
+(:mod:`.conditions`) holds act as their type says (:mod:`.kinds`, one module per type; a type
+with no module is an error: the packet is dropped, the trace and the log say why):
 
 - ``accept``: stop, accept; ``drop``: stop, drop silently; ``reject``: stop, drop, and a router
   answers the sender with ICMP destination unreachable, communication administratively
@@ -36,6 +37,7 @@ it); a missing chain or rule tags its id too, so creating it does.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from ryu_midonet.sim.core import packets
@@ -50,6 +52,8 @@ from ryu_midonet.types import Obj
 __all__ = ["ACCEPT", "CONTINUE", "DROP", "REJECT", "RETURN", "ChainFilters", "run_chain"]
 
 UNREACH_FILTER_PROHIBITED = 13
+
+_log = logging.getLogger(__name__)
 
 
 def run_chain(ctx: Context, chain_id: str, where: Where, frame: Frame,
@@ -75,11 +79,24 @@ def run_chain(ctx: Context, chain_id: str, where: Where, frame: Frame,
 def _act(ctx: Context, rule: Obj, where: Where, frame: Frame,
          call: Call) -> tuple[Outcome, Frame]:
     action = RULE_TYPES.get(rule["type"])
-    if action is None:  # the store only keeps known types; a newer one is passed over
-        ctx.trace(frame, f"{call.label(rule)}: unknown rule type, ignored", stage=where.stage,
-                  rule=rule["id"])
-        return CONTINUE, frame
+    if action is None:
+        return _unknown(ctx, rule, where, frame, call)
     return action(ctx, rule, where, frame, call)
+
+
+def _unknown(ctx: Context, rule: Obj, where: Where, frame: Frame,
+             call: Call) -> tuple[Outcome, Frame]:
+    """A rule of a type this simulator does not implement: an error, and the packet dropped.
+
+    The store only keeps known types, so this is a store written by a newer version. Passing
+    the rule over could let through what it was meant to stop. The drop is cached (the rule's
+    id tags it), so the log gets one line per flow, not one per packet.
+    """
+    _log.error("%s matched, but rule type %r is not implemented: dropping the packet",
+               call.label(rule), rule["type"])
+    ctx.trace(frame, f"{call.label(rule)} matched: error, unknown rule type: drop",
+              stage=where.stage, rule=rule["id"])
+    return DROP, frame
 
 
 class ChainFilters:

@@ -362,7 +362,7 @@ def _flow(ctx: Context, rule: Obj, where: Where, frame: Frame) -> bool | None:
     fwd, ret = rule.get("matchForwardFlow"), rule.get("matchReturnFlow")
     if not fwd and not ret:
         return None
-    forward = conntrack.is_forward(ctx, frame)
+    forward = conntrack.is_forward(ctx, frame, where.stage)
     return (not fwd or forward) and (not ret or not forward)
 
 

@@ -29,6 +29,7 @@ refreshes them while the flow lives.
 from __future__ import annotations
 
 from ryu_midonet.sim.core.context import Context, Frame
+from ryu_midonet.sim.core.stages import Stage
 from ryu_midonet.sim.rules.tuples import Conn, conn_of, flow_of
 from ryu_midonet.types import Obj
 
@@ -67,9 +68,9 @@ def scope(ctx: Context, port: Obj) -> str:
     return known
 
 
-def is_forward(ctx: Context, frame: Frame) -> bool:
+def is_forward(ctx: Context, frame: Frame, stage: Stage) -> bool:
     """Whether the packet of this simulation starts a connection (looked up once; ``frame``
-    is where the question is asked, for the trace)."""
+    and ``stage`` are where the question is asked, for the trace)."""
     s = ctx.session
     if s.forward is not None:
         return s.forward
@@ -80,7 +81,7 @@ def is_forward(ctx: Context, frame: Frame) -> bool:
     flow = flow_of(ctx, entry)
     if flow is None:
         s.forward = True
-        ctx.trace(frame, "connection tracking: no 5-tuple, a new connection")
+        ctx.trace(frame, "connection tracking: no 5-tuple, a new connection", stage=stage)
         return True
     key = ct_key(scope(ctx, s.ingress), flow.conn)
     ctx.tag(key)
@@ -90,7 +91,7 @@ def is_forward(ctx: Context, frame: Frame) -> bool:
     s.forward = not known
     s.track = not known and flow.kind != "error"
     ctx.trace(frame, f"connection tracking: {key} {'known: return' if known else 'unknown: new'}"
-                     " flow")
+                     " flow", stage=stage)
     return s.forward
 
 
@@ -104,4 +105,5 @@ def record(ctx: Context, port: Obj, frame: Frame) -> None:
     key = ct_key(scope(ctx, port), conn.reverse())
     ctx.state.flows.put(key, RECORDED)
     ctx.keep(key)
-    ctx.trace(frame, f"connection tracking: recorded {key}")
+    ctx.trace(frame, f"connection tracking: recorded {key}", stage=Stage.PORT_OUT,
+              port=port["id"])

@@ -106,13 +106,13 @@ def translate(ctx: Context, rule: Obj, where: Where, frame: Frame) -> tuple[str,
     if kind in NAT_TYPES and not targets(rule):
         return SKIPPED, frame  # the store refuses such a rule
     if kind in NAT_TYPES and is_static(rule):
-        return _static(ctx, rule, frame)
+        return _static(ctx, rule, where, frame)
     flow = flow_of(ctx, frame)
     if flow is None or flow.kind == "plain":
         return SKIPPED, frame
     if kind in NAT_TYPES:
         return _forward(ctx, rule, where, frame, flow)
-    return _reverse(ctx, kind, where, frame, flow)
+    return _reverse(ctx, rule, where, frame, flow)
 
 
 def scopes(ctx: Context, where: Where) -> list[str]:
@@ -135,7 +135,7 @@ def rollback(ctx: Context) -> None:
 
 # -- static ----------------------------------------------------------------------------------
 
-def _static(ctx: Context, rule: Obj, frame: Frame) -> tuple[str, Frame]:
+def _static(ctx: Context, rule: Obj, where: Where, frame: Frame) -> tuple[str, Frame]:
     p = frame.packet
     ctx.read(frame, "eth_type")
     if p.eth_type != ETH_IPV4 or p.ipv4_src is None or p.ipv4_dst is None:
@@ -155,7 +155,8 @@ def _static(ctx: Context, rule: Obj, frame: Frame) -> tuple[str, Frame]:
         old = conn.dst if dnat else conn.src
     else:
         old = p.ipv4_dst if dnat else p.ipv4_src
-    ctx.trace(frame, f"static {rule['type']}: {side} {old} -> {ip}")
+    ctx.trace(frame, f"static {rule['type']}: {side} {old} -> {ip}", stage=where.stage,
+              rule=rule["id"])
     return APPLIED, rewrite(frame, side, old, Binding(ip, 0), quote, ports=False)
 
 
@@ -182,18 +183,20 @@ def _forward(ctx: Context, rule: Obj, where: Where, frame: Frame,
     if binding is None:
         if flow.kind == "error":
             return SKIPPED, frame
-        ctx.trace(frame, f"{kind}: no free translation for {conn}")
+        ctx.trace(frame, f"{kind}: no free translation for {conn}", stage=where.stage,
+                  rule=rule["id"])
         return FAILED, frame
     dnat = kind == "dnat"
     side, old = ("dst", conn.dst) if dnat else ("src", conn.src)
-    ctx.trace(frame, f"{kind}: {side} {old}:{conn.dport if dnat else conn.sport} -> {binding}")
+    ctx.trace(frame, f"{kind}: {side} {old}:{conn.dport if dnat else conn.sport} -> {binding}",
+              stage=where.stage, rule=rule["id"])
     return APPLIED, rewrite(frame, side, old, binding, _quote(flow, frame),
                             ports=flow.kind != "echo")
 
 
-def _reverse(ctx: Context, kind: str, where: Where, frame: Frame,
+def _reverse(ctx: Context, rule: Obj, where: Where, frame: Frame,
              flow: Flow) -> tuple[str, Frame]:
-    conn = flow.conn
+    kind, conn = rule["type"], flow.conn
     for place in scopes(ctx, where):
         key = f"nat:{kind}:{place}:{conn}"
         ctx.tag(key)
@@ -203,10 +206,12 @@ def _reverse(ctx: Context, kind: str, where: Where, frame: Frame,
         original = Binding.parse(value)
         ctx.keep(key, _forward_key(kind, place, conn, original))
         side, old = ("src", conn.src) if kind == "rev_dnat" else ("dst", conn.dst)
-        ctx.trace(frame, f"{kind}: {side} {old} -> {original}")
+        ctx.trace(frame, f"{kind}: {side} {old} -> {original}", stage=where.stage,
+                  rule=rule["id"])
         return APPLIED, rewrite(frame, side, old, original, _quote(flow, frame),
                                 ports=flow.kind != "echo")
-    ctx.trace(frame, f"{kind}: no translation recorded for {conn}")
+    ctx.trace(frame, f"{kind}: no translation recorded for {conn}", stage=where.stage,
+              rule=rule["id"])
     return SKIPPED, frame
 
 
