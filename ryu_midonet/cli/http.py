@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -11,38 +13,30 @@ from typing import Any
 
 from ryu_midonet.cli.errors import ApiError, ConnectionFailed
 
-VENDOR = "application/vnd.org.midonet."
-# The media type a write carries, by the first segment of the resource path.
-MEDIA = {
-    "bridges": "Bridge-v4", "routers": "Router-v3", "ports": "Port-v3", "routes": "Route-v1",
-    "chains": "Chain-v1", "rules": "Rule-v2", "hosts": "Host-v3", "tunnel_zones": "TunnelZone-v1",
-    "port_groups": "PortGroup-v1", "ip_addr_groups": "IpAddrGroup-v1",
-    "system_state": "SystemState-v2",
-}
-# ... and by the last segment, for nested resources (the parent segment when it matters).
-NESTED_MEDIA = {
-    "ports": {"hosts": "HostInterfacePort-v1", "port_groups": "PortGroupPort-v1", "": "Port-v3"},
-    "hosts": {"": "TunnelZoneHost-v1"},
-    "ip_addrs": {"": "IpAddrGroupAddr-v1"},
-    "routes": {"": "Route-v1"},
-    "rules": {"": "Rule-v2"},
-    "link": {"": "PortLink-v1"},
-}
 TIMEOUT = 30.0
+
+
+@functools.cache
+def _typed_writes() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """(path pattern, media type) of every write that takes a typed body, read from the REST
+    API's own routing table, so a kind registered there needs nothing here."""
+    # Imported on the first write, not with the CLI: the REST package loads os-ken, which
+    # reads and a CLI's start do not need.
+    from ryu_midonet.rest.api import Api
+    from ryu_midonet.rest.wsgi import ANY_BODY
+
+    return tuple((route.regex, route.media) for route in Api.routes_only()
+                 if route.method in ("POST", "PUT") and route.media
+                 and ANY_BODY not in route.accepts)
 
 
 def media_type(path: str) -> str:
     """The vendor media type of a body written to ``path`` (relative to the API root)."""
-    parts = [p for p in path.split("?")[0].split("/") if p]
-    if not parts:
-        return "application/json"
-    if len(parts) >= 3:
-        by_parent = NESTED_MEDIA.get(parts[-1], {})
-        nested = by_parent.get(parts[0]) or by_parent.get("")
-        if nested:
-            return f"{VENDOR}{nested}+json"
-    name = MEDIA.get(parts[0])
-    return f"{VENDOR}{name}+json" if name else "application/json"
+    target = "/" + path.split("?")[0].strip("/")
+    for regex, media in _typed_writes():
+        if regex.match(target):
+            return media
+    return "application/json"
 
 
 class ApiClient:
