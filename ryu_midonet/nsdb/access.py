@@ -8,9 +8,10 @@ from importing each other.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import redis
+if TYPE_CHECKING:
+    import redis
 
 T = TypeVar("T")
 
