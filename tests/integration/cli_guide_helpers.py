@@ -10,18 +10,17 @@ It is not a test module (no ``test_`` prefix), so pytest does not collect it.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
+from tests.support.topology import RestTopology
 
 PROMPT = "midonet> "
 TIMEOUT = 60.0
@@ -143,50 +142,43 @@ class Seed:
     def __init__(self, url: str, redis_url: str) -> None:
         self.url = url
         self.topo = Topology(Store.from_url(redis_url))
+        self.build = RestTopology(url)
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"{self.url}/{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            raw = resp.read()
-        return json.loads(raw) if raw.strip() else None
+        return self.build.call(method, path, body)
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        return dict(self.call("POST", path, body or {}))
+        return self.build.post(path, body)
 
     def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self.call("PUT", path, body))
 
     # -- objects ---------------------------------------------------------------------------
     def router(self, name: str, tenant: str | None = None, **kw: Any) -> dict[str, Any]:
-        return self.post("routers", {"name": name, "tenantId": tenant, **kw})
+        return self.build.router(name, tenantId=tenant, **kw)
 
     def bridge(self, name: str, tenant: str | None = None) -> dict[str, Any]:
-        return self.post("bridges", {"name": name, "tenantId": tenant})
+        return self.build.bridge(name, tenantId=tenant)
 
     def chain(self, name: str, tenant: str | None = None) -> dict[str, Any]:
-        return self.post("chains", {"name": name, "tenantId": tenant})
+        return self.build.chain(name, tenantId=tenant)
 
     def chains(self, count: int, tenant: str | None = None) -> list[dict[str, Any]]:
         return [self.chain(f"pre-existing-{i}", tenant) for i in range(count)]
 
     def router_port(self, router: dict[str, Any], cidr: str, mac: str | None = None,
                     ) -> dict[str, Any]:
-        addr, length = cidr.split("/")
-        body: dict[str, Any] = {"portAddress": addr, "networkLength": int(length)}
-        if mac:
-            body["portMac"] = mac
-        return self.post(f"routers/{router['id']}/ports", body)
+        return self.build.port(router, cidr, mac)
 
     def bridge_port(self, bridge: dict[str, Any], **kw: Any) -> dict[str, Any]:
-        return self.post(f"bridges/{bridge['id']}/ports", kw)
+        return self.build.port(bridge, **kw)
 
     def link(self, port: dict[str, Any], peer: dict[str, Any]) -> None:
-        self.post(f"ports/{port['id']}/link", {"peerId": peer["id"]})
+        self.build.link(port, peer)
 
-    def rule(self, chain: dict[str, Any], position: int, **kw: Any) -> dict[str, Any]:
-        return self.post(f"chains/{chain['id']}/rules", {"position": position, **kw})
+    def rule(self, chain: dict[str, Any], position: int, type: str, **kw: Any
+             ) -> dict[str, Any]:
+        return self.build.rule(chain, type, position, **kw)
 
     def tunnel_zone(self, name: str, kind: str = "gre") -> dict[str, Any]:
         return self.post("tunnel_zones", {"name": name, "type": kind})

@@ -18,14 +18,14 @@ vm6b    h2    10.0.0.16/24
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox
+from tests.support.topology import StoreTopology
 
 
 def _vm(name: str, host: str, ip: str, gateway: str, mac: str) -> dict[str, str]:
@@ -54,21 +54,13 @@ SANDBOX = {
 MISS_COOKIE = "0x400000000000000"
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 10.0, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(step)
-    return check()
-
-
 class Net:
     """The sandbox plus the topology store, with undo of everything a test built."""
 
     def __init__(self, sb: Sandbox) -> None:
         self.sb = sb
         self.topo = Topology(Store.from_url(sb.redis_url))
+        self.build = StoreTopology(self.topo)
         self._made: list[tuple[str, str]] = []
         zone = self.topo.create("tunnelZone", {"name": "sandbox", "type": "vxlan"})
         for name in ("h1", "h2"):
@@ -81,44 +73,35 @@ class Net:
         return obj
 
     def bridge(self, name: str) -> dict[str, Any]:
-        return self._keep("bridge", self.topo.create("bridge", {"name": name}))
+        return self._keep("bridge", self.build.bridge(name))
 
     def router(self, name: str) -> dict[str, Any]:
-        return self._keep("router", self.topo.create("router", {"name": name}))
+        return self._keep("router", self.build.router(name))
 
     def plug(self, bridge: dict[str, Any], vm: str) -> dict[str, Any]:
         """A bridge port bound to ``vm``'s interface on its host."""
-        port = self.topo.create("port", {}, bridge["id"])
+        port = self.build.port(bridge)
         self.bind(port, vm)
         return port
 
     def bind(self, port: dict[str, Any], vm: str) -> None:
         spec = next(v for v in SANDBOX["vms"] if v["name"] == vm)
-        self.topo.bind(self.sb.host(spec["host"]).host_id, port["id"], spec["interface"])
+        self.build.bind(port, self.sb.host(spec["host"]).host_id, spec["interface"])
 
     def router_port(self, router: dict[str, Any], cidr: str) -> dict[str, Any]:
-        addr, length = cidr.split("/")
-        return self.topo.create("port", {"portAddress": addr, "networkLength": int(length)},
-                                router["id"])
+        return self.build.port(router, cidr)
 
     def attach(self, router: dict[str, Any], cidr: str, bridge: dict[str, Any]
                ) -> dict[str, Any]:
         """A router port on ``cidr`` linked to a new port of ``bridge``."""
         rport = self.router_port(router, cidr)
-        self.topo.link(rport["id"], self.topo.create("port", {}, bridge["id"])["id"])
+        self.build.link(rport, self.build.port(bridge))
         return rport
 
     def route(self, router: dict[str, Any], dst: str, port: dict[str, Any] | None = None,
               gw: str | None = None, kind: str = "Normal", weight: int = 100
               ) -> dict[str, Any]:
-        addr, length = dst.split("/")
-        body: dict[str, Any] = {"dstNetworkAddr": addr, "dstNetworkLength": int(length),
-                                "type": kind, "weight": weight}
-        if port is not None:
-            body["nextHopPort"] = port["id"]
-        if gw:
-            body["nextHopGateway"] = gw
-        return self.topo.create("route", body, router["id"])
+        return self.build.route(router, dst, port, gw=gw, type=kind, weight=weight)
 
     def cleanup(self) -> None:
         for kind, obj_id in reversed(self._made):

@@ -34,8 +34,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from chainlab import Background, Lab, start, wait_until
+from chainlab import Background, Lab, start
 from cli_guide_helpers import SNAT_CHAIN, SNAT_LAB
+
+from tests.support.waiting import wait_until
 
 TENANT = "10a83af63f9342118433c3a43a329528"
 

@@ -12,7 +12,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from dataplane import Net, start, wait_until
+from dataplane import Net, start
+
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(scope="module")

@@ -35,9 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chainlab import Lab, wait_until
+from chainlab import Lab
 
 from ryu_midonet.sandbox import Sandbox
+from tests.support.waiting import wait_until
 
 
 def _vm(name: str, host: str, ip: str, gateway: str | None, mac: str) -> dict[str, str]:

@@ -8,9 +8,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox, procs
 from ryu_midonet.sandbox.procs import ProcessRecord
 from ryu_midonet.sandbox.state import State
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -31,15 +31,6 @@ SANDBOX = {
     "vms": [{"name": "vm1", "host": "h1", "ip": "10.0.0.11/24"},
             {"name": "vm2", "host": "h2", "ip": "10.0.0.12/24"}],
 }
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,21 +20,13 @@ import redis
 from ryu_midonet.nsdb.connect import client_from_url
 from ryu_midonet.sandbox import Sandbox, netns, procs
 from ryu_midonet.sandbox.state import State
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 CLI = str(Path(sys.executable).with_name("ryu-midonet-sandbox"))
 SANDBOX = {"name": "sen", "api": True, "agent": "default", "redis": {"sentinel": True},
            "hosts": [{"name": "h1"}, {"name": "h2"}]}
-
-
-def wait_until(check: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.test_store_failures import Cloud, cloud_up, wait_for
+from tests.integration.test_store_failures import Cloud, cloud_up
 from tests.integration.traffic import Probe
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -65,9 +66,9 @@ def test_sentinel_failover_under_traffic(cloud: Cloud) -> None:
         except RuntimeError:
             return False
 
-    assert wait_for(promoted, 30), "the sentinels did not promote the replica"
+    assert wait_until(promoted, 30), "the sentinels did not promote the replica"
     # writes continue through the same URL, on the new master
-    assert wait_for(lambda: cloud.api("POST", "/bridges", {"name": "after"})[0] == 201, 15)
+    assert wait_until(lambda: cloud.api("POST", "/bridges", {"name": "after"})[0] == 201, 15)
     back = time.time()
     time.sleep(7)
     report = probe.stop()

@@ -27,6 +27,7 @@ from ryu_midonet.sandbox import Sandbox
 from tests.integration.cli_guide_helpers import Cli
 from tests.integration.rest_call import call
 from tests.integration.traffic import EchoServers, Probe, Report
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -113,16 +114,7 @@ class Cloud:
         assert all(c["echoes"] > 0 for c in report.connections), report.summary()
         took = report.new_ok_after(back_at)
         assert took is not None and took <= NEW_CONNECTIONS_BACK, (took, report.summary())
-        assert wait_for(self.hosts_alive, 10), "hosts did not register and beat again"
-
-
-def wait_for(check: Any, timeout: float, step: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(step)
-    return bool(check())
+        assert wait_until(self.hosts_alive, 10), "hosts did not register and beat again"
 
 
 def cloud_up(spec: dict[str, Any], run_dir: Path) -> Iterator[Cloud]:
@@ -247,7 +239,7 @@ def test_readonly_does_not_stop_a_starting_agent(cloud: Cloud) -> None:
         cloud.topo.store.redis.delete(cloud.topo.store.key_obj("host",
                                                                cloud.sb.host("h2").host_id))
         cloud.sb.start_part("agent", "h2")
-        assert wait_for(cloud.hosts_alive, 10), "the agent did not register in READONLY"
+        assert wait_until(cloud.hosts_alive, 10), "the agent did not register in READONLY"
         assert cloud.sb.vm("vm1").wait_ping("10.0.0.13", timeout=10)
         assert cloud.sb.vm("vm1").wait_ping("10.0.1.15", timeout=10)
         assert cloud.api("POST", "/bridges", {"name": "frozen"})[0] == 503
@@ -269,7 +261,7 @@ def test_redis_back_empty_unplugs_nothing_until_accepted(cloud: Cloud, tmp_path:
         status, doc = cloud.api("GET", "/store_status")
         return {r["hostName"] for r in doc["divergences"]} if status == 200 else set()
 
-    assert wait_for(lambda: reported() == {"h1", "h2"}, 15), reported()
+    assert wait_until(lambda: reported() == {"h1", "h2"}, 15), reported()
     time.sleep(NEW_CONNECTIONS_BACK + 2)
     report = probe.stop()
     cloud.check(report, back)
@@ -284,7 +276,7 @@ def test_redis_back_empty_unplugs_nothing_until_accepted(cloud: Cloud, tmp_path:
 
     # The operator accepts the empty store: the agents apply it and unplug the VMs.
     assert cloud.api("POST", "/store_status/accept", {})[0] == 200
-    assert wait_for(lambda: not any(p.startswith("rm-flt") for h in ("h1", "h2")
+    assert wait_until(lambda: not any(p.startswith("rm-flt") for h in ("h1", "h2")
                                     for p in cloud.plugged(h)), 15)
-    assert wait_for(lambda: reported() == set(), 10)
+    assert wait_until(lambda: reported() == set(), 10)
     assert not cloud.sb.vm("vm1").ping("10.0.0.13", count=1, timeout=1)
