@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,8 @@ from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox
 from ryu_midonet.sandbox.capture import Capture
+from tests.support.topology import StoreTopology
+from tests.support.waiting import wait_until
 
 
 def _vm(name: str, host: str, ip: str, gateway: str | None = None, mac: str | None = None
@@ -176,15 +177,6 @@ for off in range(0, len(data), step):
 """
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 15.0, step: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(step)
-    return check()
-
-
 class Background:
     """A command running in a VM's namespace, its stdout going to a file; stopped by PID."""
 
@@ -214,6 +206,7 @@ class Lab:
         self.sb = sb
         self.workdir = workdir
         self.topo = Topology(Store.from_url(sb.redis_url))
+        self.build = StoreTopology(self.topo)
         home = workdir / "home"
         home.mkdir(exist_ok=True)
         self.cli = Cli(str(sb.api_url), home)
@@ -226,34 +219,32 @@ class Lab:
 
     # -- building --------------------------------------------------------------------------
     def bridge(self, name: str, tenant: str | None = None) -> dict[str, Any]:
-        return self.topo.create("bridge", {"name": name, "tenantId": tenant})
+        return self.build.bridge(name, tenantId=tenant)
 
     def router(self, name: str, tenant: str | None = None) -> dict[str, Any]:
-        return self.topo.create("router", {"name": name, "tenantId": tenant})
+        return self.build.router(name, tenantId=tenant)
 
     def chains(self, count: int, tenant: str | None = None) -> None:
         """Chains that exist before an example, so its new chain gets the guide's alias."""
         for n in range(count):
-            self.topo.create("chain", {"name": f"pre-existing-{n}", "tenantId": tenant})
+            self.build.chain(f"pre-existing-{n}", tenantId=tenant)
 
     def host_id(self, vm: str) -> str:
         return self.sb.vm(vm).host.host_id
 
     def bind(self, port: dict[str, Any], vm: str) -> None:
-        self.topo.bind(self.host_id(vm), port["id"], self.sb.vm(vm).interface)
+        self.build.bind(port, self.host_id(vm), self.sb.vm(vm).interface)
 
     def plug(self, bridge: dict[str, Any], vm: str) -> dict[str, Any]:
         """A bridge port bound to ``vm``'s interface."""
-        port = self.topo.create("port", {}, bridge["id"])
+        port = self.build.port(bridge)
         self.bind(port, vm)
         return port
 
     def router_port(self, router: dict[str, Any], cidr: str, vm: str | None = None
                     ) -> dict[str, Any]:
         """A router port on ``cidr``, bound to ``vm``'s interface if given."""
-        addr, length = cidr.split("/")
-        port = self.topo.create("port", {"portAddress": addr, "networkLength": int(length)},
-                                router["id"])
+        port = self.build.port(router, cidr)
         if vm is not None:
             self.bind(port, vm)
         return port
@@ -262,17 +253,12 @@ class Lab:
                ) -> dict[str, Any]:
         """A router port on ``cidr`` linked to a new port of ``bridge``."""
         rport = self.router_port(router, cidr)
-        self.topo.link(rport["id"], self.topo.create("port", {}, bridge["id"])["id"])
+        self.build.link(rport, self.build.port(bridge))
         return rport
 
     def route(self, router: dict[str, Any], dst: str, port: dict[str, Any],
               gw: str | None = None) -> dict[str, Any]:
-        addr, length = dst.split("/")
-        body: dict[str, Any] = {"dstNetworkAddr": addr, "dstNetworkLength": int(length),
-                                "type": "Normal", "weight": 100, "nextHopPort": port["id"]}
-        if gw:
-            body["nextHopGateway"] = gw
-        return self.topo.create("route", body, router["id"])
+        return self.build.route(router, dst, port, gw=gw)
 
     def wipe(self) -> None:
         """Delete every virtual device, chain and group; forget the VMs' neighbours."""
