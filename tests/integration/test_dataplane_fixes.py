@@ -167,9 +167,9 @@ def plugged(lab: Lab, *vms: str) -> None:
 
 
 def chain_with(lab: Lab, *rules: dict[str, Any]) -> dict[str, Any]:
-    chain = lab.topo.create("chain", {"name": "c"})
+    chain = lab.build.chain("c")
     for position, rule in enumerate(rules, start=1):
-        lab.topo.create("rule", {**rule, "position": position}, chain["id"])
+        lab.build.rule(chain, pos=position, **rule)
     return chain
 
 
@@ -288,7 +288,7 @@ def test_ecmp_delivers_fragmented_datagrams_whole(lab: Lab) -> None:
 def test_vlans_on_one_bridge_never_see_each_other(lab: Lab) -> None:
     bridge = lab.bridge("vab")
     for vm, vlan in (("v8a", 8), ("v8b", 8), ("v5", 5)):
-        port = lab.topo.create("port", {"vlanId": vlan}, bridge["id"])
+        port = lab.build.port(bridge, vlanId=vlan)
         lab.bind(port, vm)
     assert lab.pings("v8a", "10.8.0.2"), lab.report()
     v8a = lab.sb.vm("v8a").mac

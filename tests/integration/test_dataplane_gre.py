@@ -9,6 +9,7 @@ import pytest
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox
+from tests.support.topology import StoreTopology
 
 SANDBOX = {
     "name": "gre",
@@ -36,12 +37,13 @@ def test_bridge_across_hosts_of_a_gre_zone(sb: Sandbox) -> None:
     zone = topo.create("tunnelZone", {"name": "gre-zone", "type": "gre"})
     for name in ("h1", "h2"):
         topo.add_tunnel_zone_member(zone["id"], sb.host(name).host_id, sb.host(name).underlay_ip)
-    bridge = topo.create("bridge", {"name": "br"})
+    build = StoreTopology(topo)
+    bridge = build.bridge("br")
     keys = []
     for vm, host in (("vm1", "h1"), ("vm2", "h2")):
-        port = topo.create("port", {}, bridge["id"])
+        port = build.port(bridge)
         keys.append(port["tunnelKey"])
-        topo.bind(sb.host(host).host_id, port["id"], sb.vm(vm).interface)
+        build.bind(port, sb.host(host).host_id, sb.vm(vm).interface)
     assert sb.vm("vm1").wait_ping("10.0.0.12", timeout=15)
     with sb.capture("ip proto gre") as cap:
         assert sb.vm("vm1").ping("10.0.0.12", count=2)

@@ -20,6 +20,7 @@ from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox, procs
 from ryu_midonet.sandbox.procs import ProcessRecord
 from ryu_midonet.sandbox.state import State
+from tests.support.topology import StoreTopology
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -41,11 +42,11 @@ def sb() -> Iterator[Sandbox]:
     try:
         topo = Topology(Store.from_url(sandbox.redis_url))
         zone = topo.create("tunnelZone", {"name": "ctl", "type": "vxlan"})
-        bridge = topo.create("bridge", {"name": "net"})
+        build = StoreTopology(topo)
+        bridge = build.bridge("net")
         for vm in sandbox.vms.values():
             topo.add_tunnel_zone_member(zone["id"], vm.host.host_id, vm.host.underlay_ip)
-            port = topo.create("port", {}, bridge["id"])
-            topo.bind(vm.host.host_id, port["id"], vm.interface)
+            build.bind(build.port(bridge), vm.host.host_id, vm.interface)
         assert sandbox.vm("vm1").wait_ping("10.0.0.12", timeout=20)
         yield sandbox
     finally:
