@@ -27,6 +27,7 @@ from ryu_midonet.sandbox import Sandbox
 from tests.integration.cli_guide_helpers import Cli
 from tests.integration.rest_call import call
 from tests.integration.traffic import EchoServers, Probe, Report
+from tests.support.topology import StoreTopology
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -72,18 +73,16 @@ class Cloud:
         for name in ("h1", "h2"):
             host = self.sb.host(name)
             topo.add_tunnel_zone_member(zone["id"], host.host_id, host.underlay_ip)
-        router = topo.create("router", {"name": "edge"})
+        build = StoreTopology(topo)
+        router = build.router("edge")
         for cidr, vms in (("10.0.0.1/24", ("vm1", "vm2", "vm3")),
                           ("10.0.1.1/24", ("vm4", "vm5"))):
-            bridge = topo.create("bridge", {"name": f"net-{cidr}"})
-            addr, length = cidr.split("/")
-            rport = topo.create("port", {"portAddress": addr, "networkLength": int(length)},
-                                router["id"])
-            topo.link(rport["id"], topo.create("port", {}, bridge["id"])["id"])
+            bridge = build.bridge(f"net-{cidr}")
+            build.link(build.port(router, cidr), build.port(bridge))
             for vm in vms:
-                port = topo.create("port", {}, bridge["id"])
                 spec = next(v for v in self.spec["vms"] if v["name"] == vm)
-                topo.bind(self.sb.host(spec["host"]).host_id, port["id"], spec["interface"])
+                build.bind(build.port(bridge), self.sb.host(spec["host"]).host_id,
+                           spec["interface"])
         for ip in TARGETS:
             assert self.sb.vm("vm1").wait_ping(ip, timeout=20), f"vm1 cannot reach {ip}"
 
