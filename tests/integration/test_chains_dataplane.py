@@ -178,7 +178,7 @@ def test_anti_spoofing_port_chain_and_security_group(lab: Lab) -> None:
     lab.plug(private, "a")  # bridge0:port0
     lab.plug(private, "b")
     for name in SG_CHAINS:
-        lab.topo.create("chain", {"name": name})
+        lab.build.chain(name)
     a = lab.sb.vm("a")
     a.exec(["ip", "addr", "add", f"{FORGED_IP}/24", "dev", "eth0"])
     try:
