@@ -112,7 +112,7 @@ def _filters(coll: m.Collection, args: list[str]) -> list[tuple[str, str]]:
 def do_show(cmd: Command, session: Session, write: Write) -> None:
     if cmd.singleton:
         otype = m.SINGLETONS[cmd.singleton]
-        dto = session.api.get(m.SYSTEM_STATE_PATH) or {}
+        dto = session.api.get(m.SINGLETON_PATHS[cmd.singleton]) or {}
         fields = attr_names(otype, cmd.args)
         if fields:
             for attr in fields:
@@ -183,10 +183,11 @@ def do_set(cmd: Command, session: Session, write: Write) -> None:
         pairs = parse_pairs(otype, cmd.args, session, f"set {cmd.singleton}")
         if not pairs:
             raise CliError("set needs ATTR VALUE pairs")
-        body = dict(session.api.get(m.SYSTEM_STATE_PATH) or {})
+        path = m.SINGLETON_PATHS[cmd.singleton]
+        body = dict(session.api.get(path) or {})
         for attr, value in pairs:
             body.update(attr.write(value, session))
-        session.api.put(m.SYSTEM_STATE_PATH, body)
+        session.api.put(path, body)
         return
     node = _target(cmd, "set")
     pairs = parse_pairs(node.otype, cmd.args, session, "set")

@@ -8,7 +8,7 @@ interfaces) print only their attributes in listings, and their label first when 
 from __future__ import annotations
 
 from ryu_midonet.cli.attrs import RefContext
-from ryu_midonet.cli.model import ObjType
+from ryu_midonet.cli.objtype import ObjType
 from ryu_midonet.cli.session import Node
 
 

@@ -6,9 +6,18 @@ from typing import Any
 
 import pytest
 
-from ryu_midonet.cli import model as m
 from ryu_midonet.cli.attrs import default_fragment_policy
 from ryu_midonet.cli.formatter import describe
+from ryu_midonet.cli.kinds.bridge import BRIDGE
+from ryu_midonet.cli.kinds.host import BINDING, HOST, INTERFACE
+from ryu_midonet.cli.kinds.ip_addr_group import IP_ADDR
+from ryu_midonet.cli.kinds.port import BRIDGE_PORT, ROUTER_PORT
+from ryu_midonet.cli.kinds.port_group import PG_MEMBER, PORT_GROUP
+from ryu_midonet.cli.kinds.route import ROUTE
+from ryu_midonet.cli.kinds.router import ROUTER
+from ryu_midonet.cli.kinds.rule import RULE
+from ryu_midonet.cli.kinds.system_state import SYSTEM_STATE
+from ryu_midonet.cli.kinds.tunnel_zone import TUNNEL_ZONE, TZ_MEMBER
 
 
 class Names:
@@ -90,32 +99,31 @@ def rule(**kw: Any) -> dict[str, Any]:
     (rule(nwProto=None, nwTos=None), "proto 0 tos 0 pos 1 type accept"),
 ])
 def test_rule_lines_match_the_guide(dto: dict[str, Any], line: str) -> None:
-    assert describe(m.RULE, dto, NAMES) == line
+    assert describe(RULE, dto, NAMES) == line
 
 
 def test_fragment_policy_prints_only_when_not_the_default() -> None:
-    assert "fragment-policy" not in describe(m.RULE, rule(tpDst={"start": 80, "end": 80}),
-                                             NAMES)
+    assert "fragment-policy" not in describe(RULE, rule(tpDst={"start": 80, "end": 80}), NAMES)
     dyn = rule(type="snat", flowAction="accept", natTargets=[
         {"addressFrom": "200.200.200.11", "addressTo": "200.200.200.11", "portFrom": 10000,
          "portTo": 60000}])
     assert default_fragment_policy(dyn) == "unfragmented"
-    assert "fragment-policy" not in describe(m.RULE, dyn, NAMES)
-    assert describe(m.RULE, rule(fragmentPolicy="header"), NAMES) == \
+    assert "fragment-policy" not in describe(RULE, dyn, NAMES)
+    assert describe(RULE, rule(fragmentPolicy="header"), NAMES) == \
         "proto 0 tos 0 fragment-policy header pos 1 type accept"
 
 
 def test_no_vlan_inverted_and_learned_print_only_when_true() -> None:
-    assert describe(m.RULE, rule(noVlan=True, condInvert=True), NAMES) == \
+    assert describe(RULE, rule(noVlan=True, condInvert=True), NAMES) == \
         "inverted true proto 0 tos 0 no-vlan true pos 1 type accept"
     route = {"type": "Normal", "srcNetworkAddr": "0.0.0.0", "srcNetworkLength": 0,
              "dstNetworkAddr": "10.100.1.1", "dstNetworkLength": 32, "nextHopGateway": None,
              "nextHopPort": "p-r2-0", "weight": 0, "learned": False}
-    assert describe(m.ROUTE, route, NAMES) == \
+    assert describe(ROUTE, route, NAMES) == \
         "type normal src 0.0.0.0/0 dst 10.100.1.1 port router2:port0 weight 0"
     route.update(learned=True, nextHopGateway="172.19.0.1", dstNetworkAddr="0.0.0.0",
                  dstNetworkLength=0, type="BlackHole")
-    assert describe(m.ROUTE, route, NAMES) == (
+    assert describe(ROUTE, route, NAMES) == (
         "type blackhole src 0.0.0.0/0 dst 0.0.0.0/0 gw 172.19.0.1 port router2:port0 weight 0 "
         "learned true")
 
@@ -123,19 +131,19 @@ def test_no_vlan_inverted_and_learned_print_only_when_true() -> None:
 def test_device_and_port_lines() -> None:
     router = {"name": "tenant-router", "adminStateUp": True, "inboundFilterId": "c0",
               "outboundFilterId": "c1", "asNumber": 0, "loadBalancerId": None}
-    assert describe(m.ROUTER, router, NAMES) == \
+    assert describe(ROUTER, router, NAMES) == \
         "name tenant-router state up infilter chain0 outfilter chain1"
     rport = {"type": "Router", "deviceId": "r1", "adminStateUp": True,
              "portMac": "02:a6:81:08:ab:5d", "portAddress": "10.100.1.1",
              "networkAddress": "10.100.1.0", "networkLength": 24, "peerId": "b1p0"}
-    assert describe(m.ROUTER_PORT, rport, NAMES) == (
+    assert describe(ROUTER_PORT, rport, NAMES) == (
         "device router1 state up mac 02:a6:81:08:ab:5d addresses 10.100.1.1/24 "
         "peer bridge1:port0")
     bport = {"type": "Bridge", "deviceId": "r1", "adminStateUp": False, "vlanId": 10,
              "peerId": None, "inboundFilterId": "c0"}
-    assert describe(m.BRIDGE_PORT, bport, NAMES) == \
+    assert describe(BRIDGE_PORT, bport, NAMES) == \
         "device router1 state down infilter chain0 vlan 10"
-    assert describe(m.BRIDGE, {"name": "External", "adminStateUp": True}, NAMES) == \
+    assert describe(BRIDGE, {"name": "External", "adminStateUp": True}, NAMES) == \
         "name External state up"
 
 
@@ -143,59 +151,59 @@ def test_host_interface_and_member_lines() -> None:
     host = {"name": "controller", "alive": True, "floodingProxyWeight": 1,
             "containerWeight": 1, "containerLimit": -1, "enforceContainerLimit": False,
             "addresses": ["10.0.0.1"]}
-    assert describe(m.HOST, host, NAMES) == "name controller alive true"
+    assert describe(HOST, host, NAMES) == "name controller alive true"
     host.update(alive=False, containerLimit=4, floodingProxyWeight=0)
-    assert describe(m.HOST, host, NAMES) == \
+    assert describe(HOST, host, NAMES) == \
         "name controller alive false flooding-proxy-weight 0 container-limit 4"
     iface = {"hostId": "h0", "name": "midonet", "mac": "12:6e:b7:d0:4f:f1", "mtu": 1500,
              "type": "Virtual", "endpoint": "DATAPATH", "addresses": [], "status": 0}
-    assert describe(m.INTERFACE, iface, NAMES) == (
+    assert describe(INTERFACE, iface, NAMES) == (
         "iface midonet host_id host0 status 0 addresses [] mac 12:6e:b7:d0:4f:f1 mtu 1500 "
         "type Virtual endpoint DATAPATH")
     member = {"tunnelZoneId": "tz0", "hostId": "h0", "ipAddress": "192.168.0.3"}
-    assert describe(m.TZ_MEMBER, member, NAMES) == "zone tzone0 host host0 address 192.168.0.3"
+    assert describe(TZ_MEMBER, member, NAMES) == "zone tzone0 host host0 address 192.168.0.3"
     binding = {"hostId": "h0", "interfaceName": "eth1", "portId": "b1p0"}
-    assert describe(m.BINDING, binding, NAMES) == "host host0 interface eth1 port bridge1:port0"
-    assert describe(m.PG_MEMBER, {"portGroupId": "pg0", "portId": "p-r0-0"}, NAMES) == \
+    assert describe(BINDING, binding, NAMES) == "host host0 interface eth1 port bridge1:port0"
+    assert describe(PG_MEMBER, {"portGroupId": "pg0", "portId": "p-r0-0"}, NAMES) == \
         "port-group pgroup0 port router0:port0"
-    assert describe(m.IP_ADDR, {"addr": "172.16.0.3"}, NAMES) == "address 172.16.0.3"
-    assert describe(m.TUNNEL_ZONE, {"name": "new-tz", "type": "vxlan"}, NAMES) == \
+    assert describe(IP_ADDR, {"addr": "172.16.0.3"}, NAMES) == "address 172.16.0.3"
+    assert describe(TUNNEL_ZONE, {"name": "new-tz", "type": "vxlan"}, NAMES) == \
         "name new-tz type vxlan"
-    assert describe(m.PORT_GROUP, {"name": "SPG", "stateful": True}, NAMES) == \
+    assert describe(PORT_GROUP, {"name": "SPG", "stateful": True}, NAMES) == \
         "name SPG stateful true"
 
 
 def test_rule_attributes_write_api_fields() -> None:
-    src = m.RULE.attr("src")
+    src = RULE.attr("src")
     assert src is not None
     assert src.write("!10.0.0.0/16", NAMES) == {"nwSrcAddress": "10.0.0.0",
                                                   "nwSrcLength": 16, "invNwSrc": True}
     assert src.write("172.16.3.3", NAMES) == {"nwSrcAddress": "172.16.3.3",
                                                "nwSrcLength": 32, "invNwSrc": False}
-    in_ports = m.RULE.attr("in-ports")
+    in_ports = RULE.attr("in-ports")
     assert in_ports is not None
     assert in_ports.write("!router0:port0,router2:port0", NAMES) == {
         "inPorts": ["p-r0-0", "p-r2-0"], "invInPorts": True}
-    flow = m.RULE.attr("flow")
+    flow = RULE.attr("flow")
     assert flow is not None
     assert flow.write("fwd-flow", NAMES) == {"matchForwardFlow": True, "matchReturnFlow": False}
-    ethertype = m.RULE.attr("ethertype")
+    ethertype = RULE.attr("ethertype")
     assert ethertype is not None and ethertype.write("!2054", NAMES) == {
         "dlType": 2054, "invDlType": True}
-    no_vlan = m.RULE.attr("no-vlan")
+    no_vlan = RULE.attr("no-vlan")
     assert no_vlan is not None and no_vlan.write("false", NAMES) == {"noVlan": False}
-    target = m.RULE.attr("target")
+    target = RULE.attr("target")
     assert target is not None and target.write("198.51.100.2:1--1", NAMES)["natTargets"][0][
         "portTo"] == 65535
-    addresses = m.ROUTER_PORT.attr("addresses")
+    addresses = ROUTER_PORT.attr("addresses")
     assert addresses is not None and addresses.write("169.254.255.3/30", NAMES) == {
         "portAddress": "169.254.255.3", "networkAddress": None, "networkLength": 30}
-    net = m.ROUTER_PORT.attr("net")
+    net = ROUTER_PORT.attr("net")
     assert net is not None and net.write("192.168.11.0/24", NAMES) == {
         "networkAddress": "192.168.11.0", "networkLength": 24}
-    rtype = m.ROUTE.attr("type")
+    rtype = ROUTE.attr("type")
     assert rtype is not None and rtype.write("blackhole", NAMES) == {"type": "BlackHole"}
-    avail = m.SYSTEM_STATE.attr("availability")
+    avail = SYSTEM_STATE.attr("availability")
     assert avail is not None and avail.write("readonly", NAMES) == {"availability": "READONLY"}
 
 
@@ -207,7 +215,7 @@ def test_rule_attributes_write_api_fields() -> None:
     ("pos", "0", "pos: 0 is less than 1"),
 ])
 def test_rule_attribute_errors(name: str, value: str, message: str) -> None:
-    attr = m.RULE.attr(name)
+    attr = RULE.attr(name)
     assert attr is not None
     with pytest.raises(Exception, match=message.replace("(", r"\(")):
         attr.write(value, NAMES)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ryu_midonet.cli import model
+from ryu_midonet.cli.kinds import rule, system_state
 from ryu_midonet.nsdb import rules
 from ryu_midonet.nsdb.schema import spec
 from ryu_midonet.rest.api import Api
@@ -56,8 +57,8 @@ def test_top_level_types_follow_their_specs(name: str) -> None:
 
 
 def test_rule_types_are_the_stores() -> None:
-    assert model.RULE_TYPES == rules.RULE_TYPES
+    assert rule.RULE_TYPES == rules.RULE_TYPES
 
 
 def test_the_system_state_is_served() -> None:
-    assert served("GET", model.SYSTEM_STATE_PATH) and served("PUT", model.SYSTEM_STATE_PATH)
+    assert served("GET", system_state.PATH) and served("PUT", system_state.PATH)

@@ -21,6 +21,7 @@ from ryu_midonet.cli import model as m
 from ryu_midonet.cli.aliases import AliasTable, Namespace, split_alias
 from ryu_midonet.cli.commands import NoMatches, run_line
 from ryu_midonet.cli.errors import CliError
+from ryu_midonet.cli.kinds.router import ROUTER
 from ryu_midonet.cli.parser import parse
 from ryu_midonet.cli.session import Session
 from ryu_midonet.cli.tokens import tokenize
@@ -77,7 +78,7 @@ def test_object_path_verb_positions() -> None:
 def test_parse_structure() -> None:
     s = session()
     cmd = parse(tokenize("router router0 add route src 0.0.0.0/0 dst 0.0.0.0/0"), s)
-    assert cmd.verb == "create" and cmd.collection is m.ROUTER.children["route"]
+    assert cmd.verb == "create" and cmd.collection is ROUTER.children["route"]
     assert [n.id for n in cmd.chain] == [ROUTER_A]
     assert cmd.args == ["src", "0.0.0.0/0", "dst", "0.0.0.0/0"]
     cmd = parse(tokenize("router router0 route add type normal"), s)
