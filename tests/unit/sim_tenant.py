@@ -20,15 +20,21 @@ VM1, VM2, RIN, ROUT, FAR = (f"02:00:00:00:00:0{n}" for n in range(1, 6))
 GW_IP, REMOTE = "198.51.100.2", "8.8.8.8"
 
 
-def tenant() -> MemoryTopology:
+def vms_behind_router(uplink: str) -> tuple[MemoryTopology, dict[str, Any]]:
+    """vm1 and vm2 on bridge ``br``, linked to router ``r`` (``r:in`` 10.0.0.1/24), whose
+    ``r:out`` port on host ``gw`` has address ``uplink``; returns the builder and ``r:out``."""
     b = MemoryTopology()
     br, r = b.bridge("br"), b.router("r")
     b.bridge_port(br, port_id="vm1")
     b.bridge_port(br, port_id="vm2")
     b.link(b.bridge_port(br, port_id="br:up"),
            b.router_port(r, "10.0.0.1/24", RIN, port_id="r:in"))
-    up = b.router_port(r, "198.51.100.1/24", ROUT, host="gw", port_id="r:out")
-    b.route(r, "0.0.0.0/0", up, gw="198.51.100.254")
+    return b, b.router_port(r, uplink, ROUT, host="gw", port_id="r:out")
+
+
+def tenant() -> MemoryTopology:
+    b, up = vms_behind_router("198.51.100.1/24")
+    b.route(b.objects["router"]["r"], "0.0.0.0/0", up, gw="198.51.100.254")
     b.chain("pre")
     b.chain("post")
     b.objects["router"]["r"].update(inboundFilterId="pre", outboundFilterId="post")

@@ -22,20 +22,14 @@ from ryu_midonet.types import Obj
 from tests.support import packets
 from tests.support.matchers import assert_dropped, out_ports
 from tests.support.topology import MemoryTopology
+from tests.unit.sim_tenant import vms_behind_router
 
 VM1, VM2, RIN, ROUT, OUT = (f"02:00:00:00:00:0{n}" for n in range(1, 6))
 
 
 @pytest.fixture
 def b() -> MemoryTopology:
-    b = MemoryTopology()
-    br, r = b.bridge("br"), b.router("r")
-    b.bridge_port(br, port_id="vm1")
-    b.bridge_port(br, port_id="vm2")
-    b.link(b.bridge_port(br, port_id="br:up"),
-           b.router_port(r, "10.0.0.1/24", RIN, port_id="r:in"))
-    b.router_port(r, "192.0.2.1/24", ROUT, host="gw", port_id="r:out")
-    return b
+    return vms_behind_router("192.0.2.1/24")[0]
 
 
 @pytest.fixture

@@ -18,20 +18,14 @@ from ryu_midonet.sim.state import State
 from tests.support import packets
 from tests.support.matchers import assert_dropped, assert_outputs
 from tests.support.topology import MemoryTopology
+from tests.unit.sim_tenant import vms_behind_router
 
 VM1, RIN, ROUT, OUT = (f"02:00:00:00:00:0{n}" for n in (1, 3, 4, 5))
 
 
 @pytest.fixture
 def b() -> MemoryTopology:
-    b = MemoryTopology()
-    br, r = b.bridge("br"), b.router("r")
-    b.bridge_port(br, port_id="vm1")
-    b.bridge_port(br, port_id="vm2")
-    b.link(b.bridge_port(br, port_id="br:up"),
-           b.router_port(r, "10.0.0.1/24", RIN, port_id="r:in"))
-    b.router_port(r, "192.0.2.1/24", ROUT, host="gw", port_id="r:out")
-    return b
+    return vms_behind_router("192.0.2.1/24")[0]
 
 
 @pytest.fixture
