@@ -22,16 +22,14 @@ import redis
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.sim.state.flowstate import FLOW_TTL
 from ryu_midonet.sim.state.leases import LEASE_TTL
-from ryu_midonet.statestore.common import EXPIRE_BATCH, NOW_LUA, changes_channel, now_ms, text
-
-# KEYS: table, deadlines; ARGV: key
-_GET = NOW_LUA + """
-local value = redis.call('HGET', KEYS[1], ARGV[1])
-if not value then return false end
-local deadline = redis.call('ZSCORE', KEYS[2], ARGV[1])
-if not deadline or tonumber(deadline) <= now then return false end
-return value
-"""
+from ryu_midonet.statestore.common import (
+    EXPIRE_BATCH,
+    GET_LIVE,
+    NOW_LUA,
+    changes_channel,
+    now_ms,
+    text,
+)
 
 # KEYS: table, deadlines; ARGV: key, value, ttl ms, channel, only-if-absent (0/1)
 _PUT = NOW_LUA + """
@@ -122,14 +120,14 @@ class RedisFlowTable:
         self.table = store.key_state("flow")
         self.deadlines = store.key_state("deadlines:flow")
         self.channel = changes_channel(store)
-        self._get = self.redis.register_script(_GET)
+        self._get = self.redis.register_script(GET_LIVE)
         self._put = self.redis.register_script(_PUT)
         self._delete = self.redis.register_script(_DELETE)
         self._refresh = self.redis.register_script(_REFRESH)
         self._live = self.redis.register_script(_LIVE)
 
     def get(self, key: str) -> str | None:
-        value = self._get(keys=[self.table, self.deadlines], args=[key])
+        value = self._get(keys=[self.table, self.deadlines], args=[key, key])
         return None if value is None else text(value)
 
     def put(self, key: str, value: str) -> bool:

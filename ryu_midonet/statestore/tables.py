@@ -21,7 +21,14 @@ import redis
 
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.sim.state import ARP_TTL, MAC_TTL, arp_tag, mac_tag
-from ryu_midonet.statestore.common import EXPIRE_BATCH, NOW_LUA, changes_channel, now_ms, text
+from ryu_midonet.statestore.common import (
+    EXPIRE_BATCH,
+    GET_LIVE,
+    NOW_LUA,
+    changes_channel,
+    now_ms,
+    text,
+)
 
 # KEYS: table hash, deadlines; ARGV: field, value, ttl ms, member, channel, tag
 _PUT = NOW_LUA + """
@@ -33,15 +40,6 @@ redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[4])
 if live and old == ARGV[2] then return 0 end
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1
-"""
-
-# KEYS: table hash, deadlines; ARGV: field, member
-_GET = NOW_LUA + """
-local value = redis.call('HGET', KEYS[1], ARGV[1])
-if not value then return false end
-local deadline = redis.call('ZSCORE', KEYS[2], ARGV[2])
-if not deadline or tonumber(deadline) <= now then return false end
-return value
 """
 
 # KEYS: table hash, deadlines; ARGV: field, member, channel, tag, only-if-expired (0/1)
@@ -69,7 +67,7 @@ class _RedisTable:
         self.deadlines = store.key_state(f"deadlines:{kind}")
         self.channel = changes_channel(store)
         self._put = self.redis.register_script(_PUT)
-        self._get = self.redis.register_script(_GET)
+        self._get = self.redis.register_script(GET_LIVE)
         self._remove = self.redis.register_script(_REMOVE)
 
     def table(self, table_id: str) -> str:
