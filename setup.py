@@ -21,6 +21,7 @@ setup(
         "ovsdbapp==3.0.0",
         "eventlet==0.41.3",
         "PyYAML==6.0.3",
+        "waitress==3.0.2",
     ],
     extras_require={
         "test": [
@@ -37,6 +38,7 @@ setup(
             "ryu-midonet-manager = ryu_midonet.cmd.manager:main",
             "midonet-cli = ryu_midonet.cli.main:main",
             "ryu-midonet-sandbox = ryu_midonet.sandbox.cli:main",
+            "ryu-midonet-users = ryu_midonet.cmd.users:main",
         ],
         "oslo.config.opts": [
             "ryu_midonet = ryu_midonet.config:list_opts",

@@ -28,6 +28,7 @@ cli_opts: list[cfg.Opt] = [
     cfg.StrOpt(
         "redis-url",
         default=DEFAULT_REDIS_URL,
+        secret=True,
         help="URL of the Redis server that holds the topology store (NSDB), in "
         "redis-py form: redis://[[user]:password@]host:port/db, rediss:// for TLS "
         "or unix:///path/to/socket?db=N.",
@@ -35,13 +36,74 @@ cli_opts: list[cfg.Opt] = [
     cfg.HostAddressOpt(
         "wsapi-host",
         default=DEFAULT_WSAPI_HOST,
-        help="Address the REST API (/midonet-api) listens on. Use 0.0.0.0 to "
-        "listen on every IPv4 address.",
+        help="Address the REST API (/midonet-api) listens on. Every address other than "
+        "loopback exposes the API to the network (0.0.0.0: every IPv4 address): keep "
+        "auth_strategy at 'builtin' (the default, every request needs a token from POST "
+        "/login) and put TLS in front of it.",
+    ),
+    cfg.StrOpt(
+        "auth-strategy",
+        default="builtin",
+        choices=[("builtin", "users and tokens in the topology store; see "
+                  "ryu-midonet-users"),
+                 ("noauth", "no authentication: anyone who reaches the API may change "
+                  "everything; refused unless wsapi_host is a loopback address")],
+        help="How the REST API authenticates requests.",
+    ),
+    cfg.IntOpt(
+        "auth-token-ttl",
+        default=3600,
+        min=1,
+        help="Seconds a token from POST /midonet-api/login stays valid.",
     ),
     cfg.PortOpt(
         "wsapi-port",
         default=DEFAULT_WSAPI_PORT,
         help="TCP port the REST API (/midonet-api) listens on.",
+    ),
+    cfg.StrOpt(
+        "wsapi-public-url",
+        default=None,
+        help="Base of every URI the REST API hands out (uri fields, Location headers), "
+        "e.g. https://api.example.net when a proxy fronts the API; /midonet-api is appended. "
+        "Default: http://<wsapi_host>:<wsapi_port>, with a wildcard address (0.0.0.0, ::) "
+        "replaced by this machine's fully qualified host name. The request's Host header "
+        "is never used.",
+    ),
+    cfg.IntOpt(
+        "wsapi-threads",
+        default=8,
+        min=1,
+        help="Worker threads of the REST API's HTTP server: requests served at once; "
+        "further requests wait in its queue.",
+    ),
+    cfg.IntOpt(
+        "wsapi-backlog",
+        default=1024,
+        min=1,
+        help="Listen backlog of the REST API's socket (connections the kernel queues before "
+        "the server accepts them; capped by net.core.somaxconn).",
+    ),
+    cfg.IntOpt(
+        "wsapi-client-timeout",
+        default=60,
+        min=1,
+        help="Seconds the REST API keeps a client connection that sends nothing (idle "
+        "keep-alive, or a request that stalls half-way) before closing it.",
+    ),
+    cfg.IntOpt(
+        "wsapi-max-body-bytes",
+        default=1048576,
+        min=1024,
+        help="Largest request body the REST API accepts; larger ones are refused with 413 "
+        "without being read.",
+    ),
+    cfg.IntOpt(
+        "wsapi-max-connections",
+        default=1000,
+        min=10,
+        help="Open client connections the REST API holds at most; beyond that it stops "
+        "accepting until some close.",
     ),
     cfg.StrOpt(
         "host-id-file",

@@ -30,6 +30,25 @@ class UrlError(ValueError):
     """A Redis URL that cannot be used."""
 
 
+def redact(url: str) -> str:
+    """``url`` with its password (in the user part or a ``password=`` query parameter)
+    replaced by ``***``, fit for a log line or a message."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable Redis URL>"
+    out = url
+    if "@" in parts.netloc:
+        creds, hosts = parts.netloc.rsplit("@", 1)
+        user, sep, _secret = creds.partition(":")
+        out = out.replace(parts.netloc, f"{user}:***@{hosts}" if sep else f"***@{hosts}", 1)
+    if parts.query:
+        items = ["password=***" if item.split("=", 1)[0].lower() == "password" else item
+                 for item in parts.query.split("&")]
+        out = out.replace("?" + parts.query, "?" + "&".join(items), 1)
+    return out
+
+
 def client_from_url(url: str, decode_responses: bool = True) -> redis.Redis:
     """A client for the Redis server (or the Sentinel-announced master) that ``url`` names."""
     options: dict[str, Any] = {
@@ -45,7 +64,7 @@ def client_from_url(url: str, decode_responses: bool = True) -> redis.Redis:
         try:
             return redis.Redis.from_url(url, **options)
         except ValueError as exc:
-            raise UrlError(f"bad Redis URL {url!r}: {exc}") from None
+            raise UrlError(f"bad Redis URL {redact(url)!r}: {exc}") from None
     sentinels, service, db, username, password = parse_sentinel_url(url)
     sentinel = Sentinel(sentinels, socket_connect_timeout=CONNECT_TIMEOUT,
                         socket_timeout=READ_TIMEOUT)
@@ -58,7 +77,7 @@ def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, int, str |
     """``(sentinels, service, db, username, password)`` of a ``redis+sentinel://`` URL."""
     parts = urlsplit(url)
     if parts.scheme != SENTINEL_SCHEME:
-        raise UrlError(f"not a {SENTINEL_SCHEME}:// URL: {url!r}")
+        raise UrlError(f"not a {SENTINEL_SCHEME}:// URL: {redact(url)!r}")
     netloc = parts.netloc
     username = password = None
     if "@" in netloc:
@@ -70,15 +89,15 @@ def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, int, str |
     for item in netloc.split(","):
         host, sep, port = item.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise UrlError(f"sentinel address {item!r} in {url!r} is not host:port")
+            raise UrlError(f"sentinel address {item!r} in {redact(url)!r} is not host:port")
         sentinels.append((host.strip("[]"), int(port)))
     path = [p for p in parts.path.split("/") if p]
     if not path or len(path) > 2:
-        raise UrlError(f"{url!r} must name the monitored service: "
+        raise UrlError(f"{redact(url)!r} must name the monitored service: "
                        f"{SENTINEL_SCHEME}://host:port[,host:port...]/SERVICE[/db]")
     db = 0
     if len(path) == 2:
         if not path[1].isdigit():
-            raise UrlError(f"database {path[1]!r} in {url!r} is not a number")
+            raise UrlError(f"database {path[1]!r} in {redact(url)!r} is not a number")
         db = int(path[1])
     return sentinels, unquote(path[0]), db, username, password

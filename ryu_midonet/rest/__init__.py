@@ -13,7 +13,9 @@ from os_ken.base import app_manager
 from os_ken.lib import hub
 
 from ryu_midonet import config
-from ryu_midonet.rest.server import build_app, make_api_server
+from ryu_midonet.nsdb.connect import redact
+from ryu_midonet.rest.auth import StrategyRefused, check_strategy
+from ryu_midonet.rest.server import ApiServer, ServerOptions, build_app, default_public_url
 
 LOG = logging.getLogger(__name__)
 
@@ -30,22 +32,27 @@ class RestApiApp(app_manager.OSKenApp):
     def start(self) -> Any:
         super().start()
         conf = self.CONF
-        app = build_app(conf.redis_url, conf.nsdb_prefix)
-        listen = (conf.wsapi_host, conf.wsapi_port)
-        if hub.HUB_TYPE == "eventlet":
-            # green threads: eventlet's own WSGI server, as os-ken apps always used
-            self.server = hub.WSGIServer(listen, app)
-        else:
-            self.server = make_api_server(*listen, app)
-        LOG.info("REST API listening on http://%s:%s/midonet-api (store %s)",
-                 conf.wsapi_host, conf.wsapi_port, conf.redis_url)
+        try:
+            check_strategy(conf.auth_strategy, conf.wsapi_host)
+        except StrategyRefused as exc:
+            LOG.error("%s", exc)
+            raise SystemExit(2) from None
+        public_url = (conf.wsapi_public_url
+                      or default_public_url(conf.wsapi_host, conf.wsapi_port)).rstrip("/")
+        app = build_app(conf.redis_url, conf.nsdb_prefix, auth_strategy=conf.auth_strategy,
+                        public_url=public_url, max_body_bytes=conf.wsapi_max_body_bytes)
+        options = ServerOptions(threads=conf.wsapi_threads, backlog=conf.wsapi_backlog,
+                                client_timeout=conf.wsapi_client_timeout,
+                                max_body_bytes=conf.wsapi_max_body_bytes,
+                                max_connections=conf.wsapi_max_connections)
+        self.server = ApiServer(conf.wsapi_host, conf.wsapi_port, app, options)
+        LOG.info("REST API listening on %s:%s, serving %s/midonet-api (store %s, %d threads)",
+                 self.server.host, self.server.port, public_url, redact(conf.redis_url),
+                 options.threads)
         self.thread = hub.spawn(self.server.serve_forever)
         return self.thread
 
     def stop(self) -> None:
-        if hasattr(self.server, "shutdown"):
+        if self.server is not None:
             self.server.shutdown()
-            self.server.server_close()
-        elif self.thread is not None:
-            hub.kill(self.thread)
         super().stop()

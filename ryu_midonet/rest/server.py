@@ -1,38 +1,187 @@
-"""Serving the REST API over HTTP with a threaded WSGI server."""
+"""Serving the REST API over HTTP with waitress: a bounded thread pool, client timeouts, a
+real listen backlog and a request size limit."""
 
 from __future__ import annotations
 
+import json
 import logging
-import socketserver
-from collections.abc import Callable
+import resource
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from waitress import wasyncore
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask
+
+from ryu_midonet.auth import Auth
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.rest.api import Api
+from ryu_midonet.rest.auth import BUILTIN, protect
+from ryu_midonet.rest.wsgi import ERROR_MEDIA_TYPE
 
 LOG = logging.getLogger(__name__)
+ACCESS_LOG = logging.getLogger("ryu_midonet.rest.access")
+DEFAULT_MAX_BODY_BYTES = 1 << 20
 
 
-class ThreadingWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
-    """One thread per request, so a slow client never blocks the others."""
+def build_app(redis_url: str, prefix: str = "mn", *, public_url: str | None = None,
+              max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+              auth_strategy: str = BUILTIN) -> Callable[..., Any]:
+    """The WSGI application of the API on the topology store at ``redis_url``, behind
+    token authentication unless ``auth_strategy`` is ``noauth``.
 
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class LoggingHandler(WSGIRequestHandler):
-    """Access log lines go to the logging module instead of stderr."""
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
-        LOG.info("%s %s", self.address_string(), format % args)
-
-
-def build_app(redis_url: str, prefix: str = "mn") -> Callable[..., Any]:
-    """The WSGI application of the API on the topology store at ``redis_url``."""
-    return Api(Topology(Store.from_url(redis_url, prefix))).app
+    ``public_url`` (``http://host:port``) is the base of every ``uri`` and ``Location``;
+    bodies larger than ``max_body_bytes`` are refused with 413.
+    """
+    app = Api(Topology(Store.from_url(redis_url, prefix))).app
+    app.public_url = public_url
+    app.max_body_bytes = max_body_bytes
+    return protect(app, Auth.from_url(redis_url, prefix), auth_strategy)
 
 
-def make_api_server(host: str, port: int, app: Callable[..., Any]) -> WSGIServer:
-    return make_server(host, port, app, ThreadingWsgiServer, LoggingHandler)
+def default_public_url(host: str, port: int) -> str:
+    """``http://host:port`` for a listener on ``host``; a wildcard address (0.0.0.0, ::)
+    becomes this machine's fully qualified name, which clients elsewhere can reach."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = socket.getfqdn()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How the HTTP server treats its clients (see the ``wsapi_*`` options)."""
+
+    threads: int = 8
+    backlog: int = 1024
+    client_timeout: int = 60
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_connections: int = 1000
+
+
+class ErrorV1Task(ErrorTask):
+    """Errors the server answers before the application runs (413, malformed HTTP), as
+    the API's own Error-v1 JSON bodies."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        body = json.dumps({"message": f"{error.reason}: {error.body}",
+                           "code": error.code}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", ERROR_MEDIA_TYPE))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class ApiChannel(HTTPChannel):  # type: ignore[misc]
+    error_task_class = ErrorV1Task
+
+
+class _Listener(TcpWSGIServer):  # type: ignore[misc]
+    channel_class = ApiChannel
+
+
+class ApiServer:
+    """The API's HTTP server: ``serve_forever`` in one thread, ``shutdown`` from another."""
+
+    def __init__(self, host: str, port: int, app: Callable[..., Any],
+                 options: ServerOptions = ServerOptions()) -> None:
+        timeout = options.client_timeout
+        self.adj = Adjustments(
+            host=host, port=port, threads=options.threads, backlog=options.backlog,
+            channel_timeout=timeout, cleanup_interval=max(1, min(30, timeout // 2)),
+            max_request_body_size=options.max_body_bytes,
+            connection_limit=options.max_connections, asyncore_use_poll=True,
+            ident="ryu-midonet", expose_tracebacks=False)
+        self._map: dict[int, Any] = {}
+        _raise_file_limit(options.max_connections + 256)
+        self.listener = _Listener(AccessLog(app), map=self._map, adj=self.adj,
+                                  sockinfo=self.adj.listen[0])
+        self.host, self.port = self.listener.effective_host, int(self.listener.effective_port)
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+
+    def serve_forever(self) -> None:
+        """Serve until :meth:`shutdown`; then close every connection and the workers."""
+        try:
+            while not self._stop.is_set():
+                wasyncore.loop(timeout=self.adj.asyncore_loop_timeout, map=self._map,
+                               use_poll=True, count=1)
+        finally:
+            self.listener.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+            wasyncore.close_all(self._map)
+            self._stopped.set()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop serving and wait (at most ``timeout`` seconds) for the loop to end."""
+        self._stop.set()
+        try:
+            self.listener.pull_trigger()
+        except OSError:
+            pass
+        self._stopped.wait(timeout)
+
+    def server_close(self) -> None:
+        """Close the listening socket if :meth:`serve_forever` never ran."""
+        if not self._stopped.is_set():
+            wasyncore.close_all(self._map)
+
+
+class AccessLog:
+    """One log line per request: client, method, path, status, bytes and duration."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        start = time.monotonic()
+        status = ["-"]
+
+        def logged_start(code: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            status[0] = code.split(" ", 1)[0]
+            return start_response(code, headers, *exc)
+
+        body = self.app(environ, logged_start)
+        return _Logged(body, lambda size: ACCESS_LOG.info(
+            '%s "%s %s%s" %s %d %.1fms', environ.get("REMOTE_ADDR", "-"),
+            environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", ""),
+            "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "",
+            status[0], size, (time.monotonic() - start) * 1000))
+
+
+class _Logged:
+    """A response body that reports its size once it has been sent."""
+
+    def __init__(self, body: Iterable[bytes], done: Callable[[int], None]) -> None:
+        self.body, self.done, self.size = body, done, 0
+
+    def __iter__(self) -> Any:
+        for chunk in self.body:
+            self.size += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
+        self.done(self.size)
+
+
+def _raise_file_limit(wanted: int) -> None:
+    """Let the process hold ``wanted`` open files when the hard limit allows it."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, limit), hard))
+    except (ValueError, OSError):
+        LOG.warning("cannot raise the open file limit to %d", wanted)

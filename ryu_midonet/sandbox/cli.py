@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ryu_midonet.nsdb.connect import redact
 from ryu_midonet.sandbox import teardown
 from ryu_midonet.sandbox.config import DEFAULT_PREFIX, ConfigError
 from ryu_midonet.sandbox.sandbox import Sandbox
@@ -149,12 +150,13 @@ def _print_status(status: dict[str, Any]) -> None:
     print(f"run dir   {status['run_dir']} ({'up' if status['up'] else 'down'})")
     redis = status["redis"]
     if redis["sentinel"]:
-        print(f"redis     {redis['url']}  master={redis['master'] or 'unknown'}")
+        print(f"redis     {redact(redis['url'])}  master={redis['master'] or 'unknown'}")
         for name, srv in {**redis["servers"], **redis["sentinels"]}.items():
             role = " (master)" if name == redis["master"] else ""
             print(f"  {name:<10} {srv['address']:<20} alive={srv['alive']}{role}")
     else:
-        print(f"redis     {redis['url']}  {redis['unix_url']}  alive={redis['alive']}")
+        urls = f"{redact(redis['url'])}  {redact(redis['unix_url'])}"
+        print(f"redis     {urls}  alive={redis['alive']}")
     print(f"api       {status['api']['url'] or '-'}  alive={status['api']['alive']}")
     print(f"underlay  netns {status['underlay']['netns']} bridge {status['underlay']['bridge']}")
     for name, h in status["hosts"].items():

@@ -100,7 +100,9 @@ def test_list_opts_for_the_sample_generator() -> None:
     assert names == {"redis_url", "wsapi_host", "wsapi_port", "nsdb_prefix", "host_id_file",
                      "host_name", "ovsdb_connection", "integration_bridge", "vxlan_udp_port",
                      "flow_idle_timeout", "host_alive_ttl_ms", "store_divergence_grace",
-                     "check_flow_contracts"}
+                     "check_flow_contracts", "auth_strategy", "auth_token_ttl",
+                     "wsapi_public_url", "wsapi_threads", "wsapi_backlog", "wsapi_client_timeout",
+                     "wsapi_max_body_bytes", "wsapi_max_connections"}
     assert all(opt.help for opt in groups[0][1])
 
 
