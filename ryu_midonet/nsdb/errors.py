@@ -51,6 +51,15 @@ class ReadOnly(NsdbError):
         super().__init__("the system is in READONLY mode; writes are refused")
 
 
+class Busy(NsdbError):
+    """A write waited too long for its turn among other writers (HTTP 503, try again)."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("the topology store is busy with other writers; try again shortly")
+
+
 class StoreUnavailable(NsdbError):
     """Redis cannot be reached, is loading its data, or is a replica (HTTP 503)."""
 

@@ -33,14 +33,12 @@ class Objects(Ops):
         s = spec(kind)
         values = s.clean(data, creating=True)
         obj_id = client_id(data.get("id") if isinstance(data, dict) else None)
-        extra = s.prepare(self.store) if s.prepare is not None else {}
 
         def work(txn: Txn) -> Obj:
             if obj_id and txn.get(kind, obj_id) is not None:
                 raise errors.Conflict(f"{kind} {obj_id} already exists")
             obj = s.new()
             obj.update(values)
-            obj.update(extra)
             obj["id"] = obj_id or new_id()
             if s.on_create is not None:
                 s.on_create(txn, obj, parent_id, data)

@@ -15,7 +15,7 @@ from ryu_midonet.nsdb.fields import Field, check_value
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.nsdb.access import Store, Txn
+    from ryu_midonet.nsdb.access import Txn
 
 CreateHook = Callable[["Txn", Obj, "str | None", Any], None]
 """(txn, new object, parent id, client data): completes and checks a new object."""
@@ -36,7 +36,6 @@ class KindSpec:
     creatable: bool = True  # clients create it (hosts register themselves)
     updatable: bool = True
     owns: tuple[tuple[str, str], ...] = ()  # (kind, field naming us): deleted with us
-    prepare: Callable[[Store], Obj] | None = None  # values allocated before a create's txn
     on_create: CreateHook | None = None
     on_update: UpdateHook | None = None
     on_delete: DeleteHook | None = None  # runs before owned and referring objects go

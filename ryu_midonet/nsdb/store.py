@@ -9,15 +9,20 @@ MULTI/EXEC can touch any of them):
 - ``{p}:version``                      integer bumped by every committed write
 - ``{p}:epoch``                        random id set by the first write (tells a lost store)
 - ``{p}:feed``                         stream of changes: version, op, kind, id
-- ``{p}:seq:<name>``                   counters (tunnel keys, ...)
+- ``{p}:seq:<name>``                   counters (tunnel keys, ...), advanced only by commits
+- ``{p}:writelock``                    the write lease (see :mod:`ryu_midonet.nsdb.writers`)
 
 Every transaction WATCHes the version key, so two writers never interleave: a commit that raced
-another one is retried from the start with fresh reads.
+another one is retried from the start with fresh reads. Writers take turns (a lock in the
+process, a lease in Redis once they collide), so every write that does not truly conflict
+succeeds; :mod:`ryu_midonet.nsdb.writers` explains how. Reads take no lock.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -27,24 +32,35 @@ import redis
 from ryu_midonet.nsdb import errors
 from ryu_midonet.nsdb.connect import client_from_url
 from ryu_midonet.nsdb.schema import KINDS, indexed_fields
+from ryu_midonet.nsdb.writers import LEASE_MS, WRITE_TIMEOUT_S, Lease, TurnLock, text
 
 T = TypeVar("T")
 
 FEED_MAXLEN = 100_000
-MAX_RETRIES = 50
+OPTIMISTIC_ATTEMPTS = 3
+"""Optimistic tries of a write before it queues for the lease."""
+
+
+class _NotOurTurn(Exception):
+    """Another writer holds the lease (or ours expired): this attempt must not commit."""
 
 
 class Store:
     """Entry point to the topology store on one Redis database."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "mn") -> None:
+    def __init__(self, client: redis.Redis, prefix: str = "mn", lease_ms: int = LEASE_MS,
+                 write_timeout: float = WRITE_TIMEOUT_S) -> None:
         self.redis = client
         self.prefix = prefix
         self.tag = f"{{{prefix}}}"
+        self.write_timeout = write_timeout
+        self.lease = Lease(client, self.key_lease, lease_ms)
+        self._turns = TurnLock()
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "mn") -> Store:
-        return cls(client_from_url(url), prefix)
+    def from_url(cls, url: str, prefix: str = "mn", lease_ms: int = LEASE_MS,
+                 write_timeout: float = WRITE_TIMEOUT_S) -> Store:
+        return cls(client_from_url(url), prefix, lease_ms, write_timeout)
 
     # -- key names -------------------------------------------------------------------------
     def key_obj(self, kind: str, obj_id: str) -> str:
@@ -68,6 +84,10 @@ class Store:
     def key_feed(self) -> str:
         return f"{self.tag}:feed"
 
+    @property
+    def key_lease(self) -> str:
+        return f"{self.tag}:writelock"
+
     def key_seq(self, name: str) -> str:
         return f"{self.tag}:seq:{name}"
 
@@ -80,30 +100,63 @@ class Store:
 
         ``fn`` must be free of side effects other than through ``txn``: it may run more than once.
         ``system`` writes (hosts registering themselves) are allowed in READONLY availability,
-        which freezes what operators change, never the data plane.
+        which freezes what operators change, never the data plane. Writers take turns; one that
+        waited :attr:`write_timeout` seconds for its turn is refused with :class:`errors.Busy`.
         """
-        for _ in range(MAX_RETRIES):
-            with self.redis.pipeline(transaction=True) as pipe:
+        deadline = time.monotonic() + self.write_timeout
+        if not self._turns.acquire(self.write_timeout):
+            raise errors.Busy()
+        try:
+            for _ in range(OPTIMISTIC_ATTEMPTS):
                 try:
-                    pipe.watch(self.key_version)
-                    txn = Txn(self, pipe, system)
-                    result = fn(txn)
-                    txn.commit()
-                    return result
+                    return self._attempt(fn, system, None)
                 except redis.WatchError:
                     continue
-        raise errors.Conflict("too many concurrent writers; try again")
+                except _NotOurTurn:
+                    break
+            while True:
+                token = self.lease.acquire(deadline)
+                try:
+                    return self._attempt(fn, system, token)
+                except (redis.WatchError, _NotOurTurn):
+                    continue  # the lease expired under a slow transaction: queue again
+                finally:
+                    self.lease.release(token)
+        finally:
+            self._turns.release()
 
-    def read(self, fn: Callable[[Txn], T]) -> T:
-        """Run a read-only ``fn(txn)`` on a consistent view (retries if a write raced it)."""
-
-        def guarded(txn: Txn) -> T:
+    def _attempt(self, fn: Callable[[Txn], T], system: bool, token: str | None) -> T:
+        """One try of a write; it commits only while ``token`` holds the lease (None: nobody)."""
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.watch(self.key_version, self.key_lease)
+            if text(pipe.get(self.key_lease)) != token:
+                raise _NotOurTurn()
+            txn = Txn(self, pipe, system)
             result = fn(txn)
-            if txn.dirty:
-                raise AssertionError("read() callbacks must not write")
+            txn.commit()
             return result
 
-        return self.transaction(guarded)
+    def read(self, fn: Callable[[Txn], T]) -> T:
+        """Run a read-only ``fn(txn)`` on a consistent view, without taking any lock.
+
+        The view is consistent because no commit landed while ``fn`` read (the version key did
+        not move); otherwise ``fn`` runs again, after a short randomised pause.
+        """
+        deadline = time.monotonic() + self.write_timeout
+        pause = 0.001
+        while True:
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.watch(self.key_version)
+                txn = Txn(self, pipe)
+                result = fn(txn)
+                if txn.dirty:
+                    raise AssertionError("read() callbacks must not write")
+                if int(pipe.get(self.key_version) or 0) == txn.base_version:
+                    return result
+            if time.monotonic() >= deadline:
+                raise errors.Busy()
+            time.sleep(pause * random.uniform(0.5, 1.5))
+            pause = min(pause * 2, 0.02)
 
     # -- simple reads (not isolated; fine for single objects) ------------------------------
     def get(self, kind: str, obj_id: str) -> dict[str, Any] | None:
@@ -120,9 +173,9 @@ class Store:
         """Names this store's history: it changes when the data is lost and written anew."""
         return self.redis.get(self.key_epoch)
 
-    def next_seq(self, name: str) -> int:
-        """Allocate a number from a named counter (gaps are possible, reuse is not)."""
-        return int(self.redis.incr(self.key_seq(name)))
+    def seq(self, name: str) -> int:
+        """The last number a named counter gave out (0: none yet)."""
+        return int(self.redis.get(self.key_seq(name)) or 0)
 
     # -- change feed -----------------------------------------------------------------------
     def snapshot(self) -> tuple[int, dict[str, list[dict[str, Any]]]]:
@@ -177,10 +230,11 @@ class Txn:
         self._original: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._order: list[tuple[str, str]] = []
         self._extra: list[Callable[[redis.client.Pipeline], None]] = []
+        self._seqs: dict[str, int] = {}
 
     @property
     def dirty(self) -> bool:
-        return bool(self._order) or bool(self._extra)
+        return bool(self._order) or bool(self._extra) or bool(self._seqs)
 
     # -- reads -----------------------------------------------------------------------------
     def get(self, kind: str, obj_id: str | None) -> dict[str, Any] | None:
@@ -242,6 +296,15 @@ class Txn:
         return out
 
     # -- writes ----------------------------------------------------------------------------
+    def next_seq(self, name: str) -> int:
+        """Allocate a number from a named counter; it is consumed only if this txn commits."""
+        if name not in self._seqs:
+            key = self.store.key_seq(name)
+            self.pipe.watch(key)
+            self._seqs[name] = int(self.pipe.get(key) or 0)
+        self._seqs[name] += 1
+        return self._seqs[name]
+
     def put(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Create or replace an object (it must carry an ``id``)."""
         key = (kind, str(obj["id"]))
@@ -267,7 +330,7 @@ class Txn:
     def commit(self) -> None:
         changes = [(k, self._original.get(k), self._cache[k]) for k in self._order]
         changes = [c for c in changes if c[1] != c[2]]
-        if not changes and not self._extra:
+        if not changes and not self._extra and not self._seqs:
             self.pipe.reset()
             return
         self._check_writable(changes)
@@ -292,6 +355,8 @@ class Txn:
                     pipe.zadd(store.key_ref(kind, field, value), {oid: version * 10_000 + n})
         for fn in self._extra:
             fn(pipe)
+        for name, value in self._seqs.items():
+            pipe.set(store.key_seq(name), value)
         pipe.set(store.key_version, version)
         pipe.set(store.key_epoch, uuid.uuid4().hex, nx=True)
         for n, ((kind, oid), old, new) in enumerate(changes):
@@ -312,7 +377,7 @@ class Txn:
         for (kind, _oid), _old, _new in changes:
             if kind != "systemState":
                 raise errors.ReadOnly()
-        if self._extra:
+        if self._extra or self._seqs:
             raise errors.ReadOnly()
 
 

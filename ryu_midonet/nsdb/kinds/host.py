@@ -92,7 +92,7 @@ class Bindings(Ops):
     def bind(self, host_id: str, port_id: Any, interface_name: Any) -> Obj:
         if not isinstance(port_id, str):
             raise errors.InvalidInput("portId", "must be a port UUID")
-        port_id = client_id(port_id)
+        port_id = client_id(port_id, "portId")
         if not isinstance(interface_name, str) or not interface_name.strip():
             raise errors.InvalidInput("interfaceName", "must be a non-empty interface name")
         if len(interface_name) > 15 or any(c in interface_name for c in " /\t\n"):

@@ -15,14 +15,10 @@ from ryu_midonet.nsdb.spec import KindSpec
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
-    from ryu_midonet.nsdb.access import Store, Txn
+    from ryu_midonet.nsdb.access import Txn
 
 DEVICE_KINDS = ("bridge", "router")
 ROUTER_PORT_FIELDS = ("portAddress", "networkAddress", "networkLength", "portMac")
-
-
-def _prepare(store: Store) -> Obj:
-    return {"tunnelKey": store.next_seq("tunnelKey")}
 
 
 def _create(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
@@ -39,6 +35,7 @@ def _create(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
     if obj["type"] == "Router":
         _normalise_router_port(obj)
         _add_port_routes(txn, obj)
+    obj["tunnelKey"] = txn.next_seq("tunnelKey")  # consumed only when the port is created
 
 
 def _check_fields(port: Obj) -> None:
@@ -137,7 +134,6 @@ SPEC = KindSpec(
     },
     parents=DEVICE_KINDS,
     parent_field="deviceId",
-    prepare=_prepare,
     on_create=_create,
     on_update=_update,
     on_delete=unlink,
@@ -150,7 +146,7 @@ class PortLinks(Ops):
     def link(self, port_id: str, peer_id: Any) -> Obj:
         if not isinstance(peer_id, str):
             raise errors.InvalidInput("peerId", "must be the UUID of the port to link to")
-        peer_id = client_id(peer_id)
+        peer_id = client_id(peer_id, "peerId")
 
         def work(txn: Txn) -> Obj:
             port = txn.require("port", port_id)

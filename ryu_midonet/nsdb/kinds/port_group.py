@@ -32,7 +32,7 @@ class PortGroupMembers(Ops):
     def add_port_group_member(self, pg_id: str, port_id: Any) -> Obj:
         if not isinstance(port_id, str):
             raise errors.InvalidInput("portId", "must be a port UUID")
-        port_id = client_id(port_id)
+        port_id = client_id(port_id, "portId")
 
         def work(txn: Txn) -> Obj:
             pg = txn.require("portGroup", pg_id)

@@ -76,19 +76,30 @@ def _create(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
     if chain is None:
         raise errors.NotFound("chain", parent_id)
     obj["chainId"] = chain["id"]
-    rules.normalise(obj)
-    if obj["type"] == "jump":
-        target = txn.get("chain", obj.get("jumpChainId"))
-        if target is None:
-            raise errors.InvalidInput("jumpChainId",
-                                      f"chain {obj.get('jumpChainId')} does not exist")
-        if target["id"] == chain["id"]:
-            raise errors.InvalidInput("jumpChainId", "a chain cannot jump to itself")
-        obj["jumpChainName"] = target.get("name")
+    _check(txn, obj)
     position = data.get("position", 1) if isinstance(data, dict) else 1
     position = rules.check_position(position, len(chain["ruleIds"]))
     chain["ruleIds"].insert(position - 1, obj["id"])
     txn.put("chain", chain)
+
+
+def _check(txn: Txn, obj: Obj) -> None:
+    """Normalise a new or changed rule and check its jump target."""
+    rules.normalise(obj)
+    if obj["type"] != "jump":
+        obj["jumpChainName"] = None
+        return
+    target = txn.get("chain", obj.get("jumpChainId"))
+    if target is None:
+        raise errors.InvalidInput("jumpChainId", f"chain {obj.get('jumpChainId')} does not exist")
+    if target["id"] == obj["chainId"]:
+        raise errors.InvalidInput("jumpChainId", "a chain cannot jump to itself")
+    obj["jumpChainName"] = target.get("name")
+
+
+def _update(txn: Txn, old: Obj, obj: Obj) -> None:
+    """A changed rule keeps its chain and its place in it (``position`` is not changed)."""
+    _check(txn, obj)
 
 
 def _delete(txn: Txn, rule: Obj) -> None:
@@ -112,7 +123,7 @@ SPEC = KindSpec(
     },
     parents=("chain",),
     parent_field="chainId",
-    updatable=False,
     on_create=_create,
+    on_update=_update,
     on_delete=_delete,
 )

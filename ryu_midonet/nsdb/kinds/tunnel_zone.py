@@ -64,7 +64,7 @@ class TunnelZoneMembers(Ops):
     def add_tunnel_zone_member(self, tz_id: str, host_id: Any, address: Any) -> Obj:
         if not isinstance(host_id, str):
             raise errors.InvalidInput("hostId", "must be a host UUID")
-        host_id = client_id(host_id)
+        host_id = client_id(host_id, "hostId")
         try:
             address = str(ipaddress.IPv4Address(address))
         except (ValueError, TypeError):
