@@ -8,6 +8,10 @@
                              session's redis-server; yields its /midonet-api URL.
 ``api_url``       (function) that URL, with the store emptied first.
 
+Authentication is on in that API: the session creates the user ``admin`` in its store, and
+every ``urllib.request.urlopen`` of the tests logs in to it (see ``tests/support/credentials``).
+``api_url`` keeps that user (and its token) across the emptying of the store.
+
 A missing redis-server binary is an error, not a skip: install it with
 ``tools/install-deps.sh`` (Debian package ``redis-server``).
 """
@@ -20,12 +24,18 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
+
+from ryu_midonet.auth import Auth
+from tests.support import credentials
+
+credentials.install()
 
 LOCALHOST = "127.0.0.1"
 _REDIS_START_TIMEOUT = 10.0
@@ -154,12 +164,17 @@ def api_server(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> I
              "--wsapi-port", str(port), "ryu_midonet.rest"],
             stdout=out, stderr=subprocess.STDOUT)
     url = f"http://{LOCALHOST}:{port}/midonet-api"
+    password = credentials.new_password()
+    Auth.from_url(redis_server).users.add(credentials.ADMIN, "admin", password)
+    credentials.remember(url, credentials.ADMIN, password)
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
                 with urllib.request.urlopen(url + "/", timeout=2):
                     break
+            except urllib.error.HTTPError:
+                raise
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"the API did not start; its log:\n{log.read_text()}",
@@ -171,6 +186,24 @@ def api_server(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 @pytest.fixture
-def api_url(api_server: str, redis_url: str) -> str:
-    """The API's URL, on an empty store."""
+def api_url(api_server: str, redis_url: str, _auth_keys: dict[str, tuple[bytes, int]]) -> str:
+    """The API's URL, on an empty store (but for the session's user and its token)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for key, (dumped, ttl_ms) in _auth_keys.items():
+            client.restore(key, max(ttl_ms, 0), dumped, replace=True)
+    finally:
+        client.close()
     return api_server
+
+
+@pytest.fixture(scope="session")
+def _auth_keys(api_server: str, redis_server: str) -> dict[str, tuple[bytes, int]]:
+    """The session's user and token as Redis dumps, restored after every emptying."""
+    credentials.token_of(api_server)
+    client = redis.Redis.from_url(redis_server)
+    try:
+        return {key.decode(): (client.dump(key), client.pttl(key))
+                for key in client.scan_iter(match="{mn}:auth:*")}
+    finally:
+        client.close()

@@ -45,6 +45,7 @@ class ApiClient:
     def __init__(self, base_url: str, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self._credentials: tuple[str, str, str | None] | None = None  # to log in again on a 401
 
     def url(self, path: str, query: dict[str, str] | None = None) -> str:
         url = f"{self.base_url}/{path.lstrip('/')}"
@@ -67,7 +68,21 @@ class ApiClient:
     def request(self, method: str, path: str, body: Any = None,
                 query: dict[str, str] | None = None,
                 headers: dict[str, str] | None = None) -> Any:
-        """Send one request; return the decoded JSON reply (``None`` when it has no body)."""
+        """Send one request; return the decoded JSON reply (``None`` when it has no body).
+
+        A 401 (the token expired) logs in again once with the same credentials and resends.
+        """
+        try:
+            return self._request(method, path, body, query, headers)
+        except ApiError as exc:
+            if exc.status != 401 or self._credentials is None or path.strip("/") == "login":
+                raise
+        self.login(*self._credentials)
+        return self._request(method, path, body, query, headers)
+
+    def _request(self, method: str, path: str, body: Any = None,
+                 query: dict[str, str] | None = None,
+                 headers: dict[str, str] | None = None) -> Any:
         data = None
         hdrs = {"Accept": "application/json, */*"}
         if body is not None:
@@ -99,14 +114,17 @@ class ApiClient:
             raise ConnectionFailed(f"{method} {path}: the API answered with a body that is "
                                    "not JSON") from None
 
-    def login(self, user: str, password: str) -> str | None:
+    def login(self, user: str, password: str, project_id: str | None = None) -> str | None:
         """POST /login with HTTP Basic credentials; keep and return the token.
 
         An API without a login resource (404) is used without a token.
         """
         basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        headers = {"Authorization": f"Basic {basic}"}
+        if project_id:
+            headers["X-Auth-Project"] = project_id
         try:
-            reply = self.request("POST", "login", headers={"Authorization": f"Basic {basic}"})
+            reply = self.request("POST", "login", headers=headers)
         except ApiError as exc:
             if exc.status == 404:
                 return None
@@ -116,6 +134,7 @@ class ApiClient:
             raise
         token = reply.get("key") if isinstance(reply, dict) else None
         self.token = token or None
+        self._credentials = (user, password, project_id)
         return self.token
 
 

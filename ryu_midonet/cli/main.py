@@ -38,9 +38,11 @@ def _main(argv: Sequence[str] | None) -> int:
     api = ApiClient(s.url)
     if not s.no_auth:
         try:
-            api.login(s.user, s.password)
+            api.login(s.user, s.password, s.project_id)
         except CliError as exc:
-            report(f"cannot log in: {exc}")
+            hint = "" if s.user else (" (no user name given: use -u USER -p PASS, or username "
+                                      "and password in ~/.midonetrc [cli])")
+            report(f"cannot log in: {exc}{hint}")
             return 2
     session = Session(api, s.tenant)
     if s.command is not None:

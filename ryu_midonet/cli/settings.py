@@ -23,6 +23,7 @@ class Settings:
     user: str = ""
     password: str = ""
     tenant: str | None = None
+    project_id: str | None = None  # sent as X-Auth-Project when logging in
     command: str | None = None  # the -e command, None for the interactive prompt
 
 
@@ -79,6 +80,7 @@ def load(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     s.user = args.user or env.get("MIDO_USER") or rc.get("username") or ""
     s.password = args.password or env.get("MIDO_PASSWORD") or rc.get("password") or ""
     s.tenant = args.tenant or env.get("MIDO_TENANT") or rc.get("tenant") or None
+    s.project_id = env.get("MIDO_PROJECT_ID") or rc.get("project_id") or None
     if words is not None:
         s.command = _command(words[1:] if words[:1] == ["--"] else words)
     return s

@@ -20,6 +20,7 @@ from typing import Any
 
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
+from tests.support import credentials
 from tests.support.topology import RestTopology
 
 PROMPT = "midonet> "
@@ -82,7 +83,9 @@ class Result:
 
 
 class Cli:
-    """``midonet-cli -A --midonet-url URL`` with a clean HOME and environment."""
+    """``midonet-cli --midonet-url URL`` with a clean HOME and environment; it logs in with
+    the credentials the tests remember for ``url`` (in ``HOME/.midonetrc``), or runs with
+    ``-A`` for an API they know none of."""
 
     def __init__(self, url: str, home: Path) -> None:
         self.url = url
@@ -90,9 +93,15 @@ class Cli:
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith(("MIDO_", "MIDONET_"))}
         self.env["HOME"] = str(home)
+        self.auth = credentials.login_of(url) is not None
+        if self.auth:
+            credentials.write_midonetrc(home, url)
+
+    def no_auth(self, login: bool = False) -> list[str]:
+        return [] if login or self.auth else ["-A"]
 
     def base(self, *flags: str, login: bool = False) -> list[str]:
-        return [cli_command(), *([] if login else ["-A"]), "--midonet-url", self.url, *flags]
+        return [cli_command(), *self.no_auth(login), "--midonet-url", self.url, *flags]
 
     def run(self, command: str, *flags: str, login: bool = False) -> Result:
         """``-e COMMAND`` (one argument, as a shell script passes it); ``login``: without -A."""
@@ -128,9 +137,10 @@ class Cli:
         return outputs, proc.stderr, proc.returncode
 
     def script(self, text: str, strict: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run a bash script in which ``midonet-cli`` talks to this API without auth
+        """Run a bash script in which ``midonet-cli`` talks to this API
         (``strict``: stop at the first failing command, ``set -e``)."""
-        prologue = (f'midonet-cli() {{ "{cli_command()}" -A --midonet-url "{self.url}" "$@"; }}\n'
+        prologue = (f'midonet-cli() {{ "{cli_command()}" {" ".join(self.no_auth())} '
+                    f'--midonet-url "{self.url}" "$@"; }}\n'
                     "export -f midonet-cli\n" + ("set -e\n" if strict else ""))
         return subprocess.run(["bash", "-c", prologue + text], env=self.env,
                               capture_output=True, text=True, timeout=TIMEOUT * 4)

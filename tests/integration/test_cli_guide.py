@@ -58,6 +58,8 @@ from pathlib import Path
 import pytest
 from cli_guide_helpers import SNAT_CHAIN, SNAT_LAB, Cli, Seed, host_id, iface
 
+from tests.support import credentials
+
 pytestmark = pytest.mark.integration
 
 TENANT_ADMIN = "7a4937fa604a425e867f085427cc351e"
@@ -923,8 +925,13 @@ def test_login_sends_the_token(api_url: str, tmp_path: Path) -> None:
     cli = Cli(api_url, tmp_path)
     assert cli.ok("create bridge name authed") == ["bridge0"]
     # Needs POST /login to accept a request without a body or Content-Type, as MidoNet's does.
-    res = cli.run("list bridge", "-u", "admin", "-p", "pw", login=True)
+    login = credentials.login_of(api_url)
+    assert login is not None
+    res = cli.run("list bridge", "-u", login.user, "-p", login.password, login=True)
     assert (res.out, res.err, res.rc) == (["bridge bridge0 name authed state up"], "", 0)
+    res = cli.run("list bridge", "-u", login.user, "-p", "wrong", login=True)
+    assert res.rc == 2 and res.out == [] and "wrong" not in res.err.replace("wrong user", "")
+    assert "cannot log in" in res.err and "authentication failed" in res.err
 
 
 class _FakeApi(http.server.BaseHTTPRequestHandler):
