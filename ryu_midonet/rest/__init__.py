@@ -1,7 +1,8 @@
 """The MidoNet v5 REST API as an os-ken application.
 
 ``ryu-midonet-manager --redis-url redis://127.0.0.1:6379/0 ryu_midonet.rest`` serves it on
-``--wsapi-host``/``--wsapi-port`` (127.0.0.1:8181 by default) under ``/midonet-api``.
+``--wsapi-host``/``--wsapi-port`` (127.0.0.1:8181 by default) under ``/midonet-api``, with
+waitress (see :mod:`ryu_midonet.rest.server`) on native threads.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class RestApiApp(app_manager.OSKenApp):
     def start(self) -> Any:
         super().start()
         conf = self.CONF
+        if hub.HUB_TYPE != "native":
+            LOG.error("the REST API runs on native threads: start it with OSKEN_HUB_TYPE=native "
+                      "(ryu-midonet-manager's default), not %s", hub.HUB_TYPE)
+            raise SystemExit(2)
         try:
             check_strategy(conf.auth_strategy, conf.wsapi_host)
         except StrategyRefused as exc:
