@@ -108,32 +108,35 @@ class ApiServer:
                                   sockinfo=self.adj.listen[0])
         self.host, self.port = self.listener.effective_host, int(self.listener.effective_port)
         self._stop = threading.Event()
+        self._running = threading.Event()
         self._stopped = threading.Event()
 
     def serve_forever(self) -> None:
         """Serve until :meth:`shutdown`; then close every connection and the workers."""
+        self._running.set()
         try:
             while not self._stop.is_set():
                 wasyncore.loop(timeout=self.adj.asyncore_loop_timeout, map=self._map,
                                use_poll=True, count=1)
         finally:
-            self.listener.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-            wasyncore.close_all(self._map)
-            self._stopped.set()
+            self._close()
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop serving and wait (at most ``timeout`` seconds) for the loop to end."""
         self._stop.set()
+        if not self._running.is_set():
+            self._close()
+            return
         try:
             self.listener.pull_trigger()
         except OSError:
             pass
         self._stopped.wait(timeout)
 
-    def server_close(self) -> None:
-        """Close the listening socket if :meth:`serve_forever` never ran."""
-        if not self._stopped.is_set():
-            wasyncore.close_all(self._map)
+    def _close(self) -> None:
+        self.listener.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        wasyncore.close_all(self._map)
+        self._stopped.set()
 
 
 class AccessLog:
