@@ -6,6 +6,7 @@ converted there with ``python3 -m lib2to3 -w -n``; nothing of it is kept in the 
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support import credentials
 
 CLIENT = "midonetclient==5.2.0"
 
@@ -41,16 +44,36 @@ def midonetclient(midonetclient_dir: Path) -> Iterator[object]:
     sys.path.insert(0, str(midonetclient_dir))
     try:
         import midonetclient.api
+        import midonetclient.auth_lib
 
+        midonetclient.auth_lib.base64 = _StrBase64  # see SHIM
         yield midonetclient
     finally:
         sys.path.remove(str(midonetclient_dir))
 
 
-# Two Python 3 incompatibilities of the converted client that no server can mend, patched from
-# outside the client: inspect.getargspec is gone in 3.11, and webob's HTTP errors built from
-# httplib2's bytes bodies cannot be printed. Loaded through PYTHONPATH as sitecustomize.
+class _StrBase64:
+    """``base64`` as the client's login (``auth_lib.Auth.login``) uses it under Python 2:
+    ``b64encode(user + ':' + password)`` takes and returns ``str``."""
+
+    @staticmethod
+    def b64encode(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+
+# Three Python 3 incompatibilities of the converted client that no server can mend, patched
+# from outside the client: inspect.getargspec is gone in 3.11; webob's HTTP errors built from
+# httplib2's bytes bodies cannot be printed; and the login encodes ``user:password`` with
+# ``base64.b64encode(str)``, which takes only bytes in Python 3 (2to3 leaves it alone), then
+# prepends ``'Basic '`` to the bytes it returns. Loaded through PYTHONPATH as sitecustomize.
 SHIM = """\
+import base64
+import midonetclient.auth_lib
+class _StrBase64:
+    @staticmethod
+    def b64encode(text):
+        return base64.b64encode(text.encode()).decode()
+midonetclient.auth_lib.base64 = _StrBase64
 import inspect
 if not hasattr(inspect, "getargspec"):
     inspect.getargspec = inspect.getfullargspec
@@ -74,7 +97,9 @@ def midonet_cli_script(midonetclient_dir: Path, tmp_path_factory: pytest.TempPat
     env.update(HOME=str(home), PYTHONPATH=f"{shim}:{midonetclient_dir}")
 
     def run(api_url: str, command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, str(script), "-A", "--midonet-url", api_url,
+        # logs in with the username, password and project_id of ~/.midonetrc
+        credentials.write_midonetrc(home, api_url)
+        return subprocess.run([sys.executable, str(script), "--midonet-url", api_url,
                                "-e", "--", command],
                               env=env, capture_output=True, text=True, timeout=60)
 
