@@ -32,7 +32,6 @@ from pathlib import Path
 import pytest
 import redis
 
-from ryu_midonet.auth import Auth
 from tests.support import credentials
 
 credentials.install()
@@ -164,9 +163,7 @@ def api_server(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> I
              "--wsapi-port", str(port), "ryu_midonet.rest"],
             stdout=out, stderr=subprocess.STDOUT)
     url = f"http://{LOCALHOST}:{port}/midonet-api"
-    password = credentials.new_password()
-    Auth.from_url(redis_server).users.add(credentials.ADMIN, "admin", password)
-    credentials.remember(url, credentials.ADMIN, password)
+    credentials.add_admin(redis_server, url)
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -21,6 +21,7 @@ import redis
 
 from tests.conftest import _console_script, _stop, find_free_port
 from tests.integration import rest_call
+from tests.support import credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "tools" / "redis-server.sh"
@@ -72,6 +73,7 @@ def api(store: Redis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
              f"redis://127.0.0.1:{store.port}/0", "--wsapi-port", str(port),
              "ryu_midonet.rest"], stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/midonet-api"
+    credentials.add_admin(f"redis://127.0.0.1:{store.port}/0", url)
     try:
         deadline = time.monotonic() + 30
         while True:

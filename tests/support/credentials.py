@@ -41,6 +41,20 @@ def remember(api_url: str, user: str, password: str, token: str | None = None) -
     _LOGINS[api_url.rstrip("/")] = Login(user, password, token)
 
 
+def add_admin(redis_url: str, api_url: str, prefix: str = "mn") -> Login:
+    """Create the user ``admin`` with a new password in the store at ``redis_url`` and log in
+    to ``api_url`` (the API on that store) as that user from now on."""
+    from ryu_midonet.auth import ADMIN as ROLE
+    from ryu_midonet.auth import Auth
+
+    password = new_password()
+    Auth.from_url(redis_url, prefix).users.add(ADMIN, ROLE, password)
+    remember(api_url, ADMIN, password)
+    login = login_of(api_url)
+    assert login is not None
+    return login
+
+
 def login_of(url: str) -> Login | None:
     """The credentials of the API that ``url`` (any URL under it) belongs to."""
     for base, login in _LOGINS.items():
