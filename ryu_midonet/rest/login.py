@@ -68,7 +68,9 @@ def login_handler(api: Api) -> Callable[[Request], Reply]:
         else:
             found = auth.login(user, password, ttl)
             if found is None:
-                LOG.warning("login refused for user %r", user[:64])
+                # not the name: users type passwords into it by mistake
+                LOG.warning("login refused from %s: wrong user name or password",
+                            req.raw.remote_addr)
                 return refused("wrong user name or password")
             token = found[1]
             LOG.info("user %r logged in", user)
