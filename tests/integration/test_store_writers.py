@@ -208,6 +208,26 @@ def test_a_rule_update_keeps_its_place_and_is_checked(topo: Topology) -> None:
     assert back["jumpChainId"] is None and back["jumpChainName"] is None
 
 
+def test_a_rule_update_derives_anew_what_the_client_sent_back_unchanged(topo: Topology) -> None:
+    chain = topo.create("chain", {"name": "c"})
+    nat = topo.create("rule", {"type": "snat", "natTargets": [
+        {"addressFrom": "192.0.2.1", "addressTo": "192.0.2.9", "portFrom": 0, "portTo": 0}]},
+        chain["id"])
+    assert (nat["flowAction"], nat["fragmentPolicy"]) == ("accept", "unfragmented")
+    # the whole stored rule back, with a new type and L4 ports: derived values follow
+    plain = topo.update("rule", nat["id"], {**nat, "type": "accept", "nwProto": 6,
+                                            "tpDst": {"start": 80, "end": 80}})
+    assert (plain["flowAction"], plain["natTargets"], plain["fragmentPolicy"]) == (
+        None, None, "unfragmented")  # still valid for an L4 rule: kept
+    wide = topo.update("rule", nat["id"], {**plain, "tpDst": None, "fragmentPolicy": "any"})
+    assert wide["fragmentPolicy"] == "any"
+    l4 = topo.update("rule", nat["id"], {**wide, "tpDst": {"start": 22, "end": 22}})
+    assert l4["fragmentPolicy"] == "header"
+    with pytest.raises(errors.InvalidInput) as caught:  # changed by the client: checked
+        topo.update("rule", nat["id"], {"fragmentPolicy": "nonheader"})
+    assert caught.value.field == "fragmentPolicy"
+
+
 def test_write_version_is_stored_and_checked(topo: Topology) -> None:
     assert topo.write_version() == "5.0"
     assert topo.set_write_version("5.2") == "5.2"

@@ -97,8 +97,24 @@ def _check(txn: Txn, obj: Obj) -> None:
     obj["jumpChainName"] = target.get("name")
 
 
+# Fields whose stored value may be derived from others: a client sending back the value it read
+# (the whole DTO, as python-midonetclient does) gets it derived anew when the change made it
+# invalid; a value the client did change is checked as given.
+_DERIVED = ("flowAction", "natTargets", "fragmentPolicy", "nwSrcLength", "nwDstLength",
+            "icmpDataSrcIpLength", "icmpDataDstIpLength")
+
+
 def _update(txn: Txn, old: Obj, obj: Obj) -> None:
     """A changed rule keeps its chain and its place in it (``position`` is not changed)."""
+    for _ in _DERIVED:
+        try:
+            rules.normalise(dict(obj))
+            break
+        except errors.InvalidInput as exc:
+            name = exc.field
+            if name not in _DERIVED or obj.get(name) is None or obj[name] != old.get(name):
+                raise
+            obj[name] = None
     _check(txn, obj)
 
 
