@@ -16,7 +16,13 @@ from os_ken.lib import hub
 from ryu_midonet import config
 from ryu_midonet.nsdb.connect import redact
 from ryu_midonet.rest.auth import StrategyRefused, check_strategy
-from ryu_midonet.rest.server import ApiServer, ServerOptions, build_app, default_public_url
+from ryu_midonet.rest.server import (
+    ApiServer,
+    ServerOptions,
+    build_app,
+    default_public_url,
+    public_url_error,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -44,6 +50,10 @@ class RestApiApp(app_manager.OSKenApp):
             raise SystemExit(2) from None
         public_url = (conf.wsapi_public_url
                       or default_public_url(conf.wsapi_host, conf.wsapi_port)).rstrip("/")
+        problem = public_url_error(public_url)
+        if problem:
+            LOG.error("%s", problem)
+            raise SystemExit(2)
         app = build_app(conf.redis_url, conf.nsdb_prefix, auth_strategy=conf.auth_strategy,
                         public_url=public_url, max_body_bytes=conf.wsapi_max_body_bytes)
         options = ServerOptions(threads=conf.wsapi_threads, backlog=conf.wsapi_backlog,

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
@@ -54,6 +55,16 @@ def default_public_url(host: str, port: int) -> str:
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     return f"http://{host}:{port}"
+
+
+def public_url_error(url: str) -> str | None:
+    """Why ``url`` cannot be the base of the API's URIs (None when it can)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"wsapi_public_url {url!r} is not an http:// or https:// URL with a host"
+    if parts.query or parts.fragment:
+        return f"wsapi_public_url {url!r} must not have a query or a fragment"
+    return None
 
 
 @dataclass(frozen=True)

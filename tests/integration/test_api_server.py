@@ -255,6 +255,29 @@ class OwnApi:
                         if line.startswith("Threads:")))
 
 
+def start_api(store_url: str, log: Path, *flags: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``ryu-midonet-manager ... ryu_midonet.rest`` without authentication, on loopback;
+    returns once it answers."""
+    port = find_free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [_console_script("ryu-midonet-manager"), "--redis-url", store_url,
+             "--wsapi-port", str(port), "--auth-strategy", "noauth", *flags,
+             "ryu_midonet.rest"], stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/midonet-api"
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/", timeout=2):
+                return proc, url
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                _stop(proc)
+                pytest.fail(f"the API did not start; its log:\n{log.read_text()}",
+                            pytrace=False)
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def own_api(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnApi]:
     """An API on the session's redis-server as a user with a password, closing idle clients
@@ -266,27 +289,10 @@ def own_api(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     admin.close()
     server = urlsplit(redis_server)
     store_url = f"redis://apistore:{password}@{server.hostname}:{server.port}/0"
-    port = find_free_port()
     log = tmp_path_factory.mktemp("own-api") / "api.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [_console_script("ryu-midonet-manager"), "--redis-url", store_url,
-             "--wsapi-port", str(port), "--auth-strategy", "noauth",
-             "--wsapi-client-timeout", "2", "--wsapi-threads", "4",
-             "ryu_midonet.rest"],
-            stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/midonet-api"
+    proc, url = start_api(store_url, log, "--wsapi-client-timeout", "2",
+                          "--wsapi-threads", "4")
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the API did not start; its log:\n{log.read_text()}",
-                                pytrace=False)
-                time.sleep(0.1)
         yield OwnApi(url, proc, log, password)
     finally:
         _stop(proc)
@@ -330,28 +336,44 @@ def test_idle_connections_do_not_lock_out_new_clients(own_api: OwnApi) -> None:
 
 
 def test_api_stops_cleanly_on_sigterm(redis_server: str, tmp_path: Path) -> None:
-    port = find_free_port()
     log = tmp_path / "api.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [_console_script("ryu-midonet-manager"), "--redis-url", redis_server,
-             "--wsapi-port", str(port), "--auth-strategy", "noauth",
-             "ryu_midonet.rest"], stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/midonet-api"
+    proc, url = start_api(redis_server, log)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/", timeout=2):
-                    break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
         # An open keep-alive connection does not hold the stop up.
-        idle = socket.create_connection(("127.0.0.1", port))
+        idle = socket.create_connection((urlsplit(url).hostname, urlsplit(url).port))
         proc.terminate()
         assert proc.wait(timeout=20) == 0, log.read_text()
         idle.close()
         assert "Traceback" not in log.read_text()
     finally:
         _stop(proc)
+
+
+def test_public_url_is_the_base_of_every_uri(redis_url: str, tmp_path: Path) -> None:
+    proc, url = start_api(redis_url, tmp_path / "api.log",
+                          "--wsapi-public-url", "https://api.example.net/net/")
+    try:
+        status, root = call("GET", f"{url}/")
+        assert status == 200
+        assert root["uri"] == "https://api.example.net/net/midonet-api/"
+        assert root["bridges"] == "https://api.example.net/net/midonet-api/bridges"
+        created = request(url, "POST", "/bridges", b'{"name": "b"}',
+                          {"Content-Type": "application/json", "Host": "evil.example"})
+        assert created.status == 201
+        assert created.headers["Location"].startswith(
+            "https://api.example.net/net/midonet-api/bridges/")
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.parametrize("bad", ["api.example.net", "ftp://api.example.net",
+                                 "http://api.example.net/?x=1"])
+def test_a_bad_public_url_is_refused_at_start(redis_url: str, tmp_path: Path,
+                                              bad: str) -> None:
+    result = subprocess.run(
+        [_console_script("ryu-midonet-manager"), "--redis-url", redis_url,
+         "--wsapi-port", str(find_free_port()), "--auth-strategy", "noauth",
+         "--wsapi-public-url", bad, "ryu_midonet.rest"],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert f"wsapi_public_url {bad!r}" in result.stdout + result.stderr
