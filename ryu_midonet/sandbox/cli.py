@@ -157,7 +157,13 @@ def _print_status(status: dict[str, Any]) -> None:
     else:
         urls = f"{redact(redis['url'])}  {redact(redis['unix_url'])}"
         print(f"redis     {urls}  alive={redis['alive']}")
-    print(f"api       {status['api']['url'] or '-'}  alive={status['api']['alive']}")
+    api = status["api"]
+    print(f"api       {api['url'] or '-'}  alive={api['alive']}")
+    if api.get("user"):
+        print(f"login     user {api['user']}, password in {api['password_file']} "
+              f"(a midonetrc: {api['midonetrc']})")
+        print(f"          midonet-cli --midonet-url {api['url']} -u {api['user']} "
+              f"-p \"$(cat {api['password_file']})\"")
     print(f"underlay  netns {status['underlay']['netns']} bridge {status['underlay']['bridge']}")
     for name, h in status["hosts"].items():
         print(f"host {name:<8} netns {h['netns']:<14} underlay {h['underlay_ip']:<12} "

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ryu_midonet.sandbox import agent, procs, services, store
+from ryu_midonet.sandbox import agent, login, procs, services, store
 from ryu_midonet.sandbox.procs import ProcessRecord
 from ryu_midonet.sandbox.state import State
 
@@ -147,6 +147,8 @@ def start(sb: Sandbox, part: Part, empty: bool, track: Track) -> None:
             store.wipe(server)
         proc, rec = store.start(server)
         track(None, proc, rec)
+        if empty and sb.api_url:
+            login.restore(sb.run_dir, sb.redis_url)
 
 
 def _start_agent(sb: Sandbox, host_name: str, track: Track) -> None:

@@ -5,8 +5,8 @@
 
 Run directory layout: ``sandbox.json`` (state), ``redis.sock``, ``redis/`` (config, append-only
 file, log, pid; in sentinel mode also ``redis-2/`` and ``sentinel-1/`` .. ``sentinel-3/``),
-``api/`` (log, pid), ``hosts/<host>/`` (OVS database, sockets, pid files and logs, ``host_id``,
-agent log).
+``api/`` (log, pid, the admin password and a midonetrc, see :mod:`.login`), ``hosts/<host>/``
+(OVS database, sockets, pid files and logs, ``host_id``, agent log).
 
 One part can be stopped, killed and started again (:meth:`Sandbox.stop_part`,
 :meth:`Sandbox.start_part`, :meth:`Sandbox.restart_part`; the parts are listed in
@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ryu_midonet.sandbox import agent, netns, parts, services, store, teardown, underlay
+from ryu_midonet.sandbox import agent, login, netns, parts, services, store, teardown, underlay
 from ryu_midonet.sandbox.capture import Capture
 from ryu_midonet.sandbox.config import SandboxSpec, load
 from ryu_midonet.sandbox.host import Host
@@ -146,6 +146,11 @@ class Sandbox:
         port = self.facts.get("api_port")
         return f"http://127.0.0.1:{port}/midonet-api" if port else None
 
+    def credentials(self) -> login.Credentials | None:
+        """The admin user of the REST API (``None`` without an API): ``.user``, ``.password``,
+        ``.midonetrc``, and ``.token(sb.api_url)`` for a fresh token."""
+        return login.read(self.run_dir) if self.api_url else None
+
     def capture(self, expression: str = "", netns: str | None = None,
                 iface: str = underlay.UNDERLAY_BRIDGE) -> Capture:
         """tcpdump on the underlay switch (or any interface of any namespace); VXLAN on the
@@ -195,6 +200,7 @@ class Sandbox:
         api_proc = None
         if spec.api:
             self.facts["api_port"] = spec.api_port or services.free_port()
+            login.create(self.run_dir, self.redis_url, self.api_url)
             api_proc, rec = services.start_api(self.run_dir, self.redis_url,
                                                self.facts["api_port"])
             self._track(st, api_proc, rec)
@@ -335,7 +341,7 @@ class Sandbox:
                       "sentinel": self.sentinel, "master": master,
                       "servers": servers(self.redis_servers),
                       "sentinels": servers(self.sentinels)},
-            "api": {"url": self.api_url, "alive": alive("rest-api")},
+            "api": {"url": self.api_url, "alive": alive("rest-api"), **self._login_facts()},
             "underlay": {"netns": self.underlay_netns, "bridge": underlay.UNDERLAY_BRIDGE},
             "hosts": {n: {**h.facts(), "ovsdb_server": alive("ovsdb-server", h.netns),
                           "ovs_vswitchd": alive("ovs-vswitchd", h.netns),
@@ -344,6 +350,13 @@ class Sandbox:
             "vms": {n: {"host": v.host.name, "netns": v.netns, "interface": v.interface,
                         "ip": str(v.address), "mac": v.mac} for n, v in self.vms.items()},
         }
+
+    def _login_facts(self) -> dict[str, Any]:
+        creds = self.credentials()
+        if creds is None:
+            return {}
+        return {"user": creds.user, "password_file": str(creds.password_file),
+                "midonetrc": str(creds.midonetrc)}
 
     def __enter__(self) -> Sandbox:
         return self.up()

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -46,11 +47,16 @@ def start_api(run_dir: Path, redis_url: str,
 
 
 def wait_api(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Until the API answers (401 too: it asks for a login, so it is up)."""
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         try:
             with urllib.request.urlopen(url + "/", timeout=2):
                 return
+        except urllib.error.HTTPError as exc:
+            if exc.code == 401:
+                return
+            raise RuntimeError(f"the REST API at {url} answered {exc.code}") from None
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 text = log.read_text(errors="replace")[-3000:] if log.exists() else ""

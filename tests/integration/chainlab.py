@@ -41,6 +41,7 @@ from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox
 from ryu_midonet.sandbox.capture import Capture
+from tests.support import credentials
 from tests.support.topology import StoreTopology
 from tests.support.waiting import wait_until
 
@@ -209,6 +210,7 @@ class Lab:
         self.build = StoreTopology(self.topo)
         home = workdir / "home"
         home.mkdir(exist_ok=True)
+        credentials.remember_sandbox(sb)
         self.cli = Cli(str(sb.api_url), home)
         self.zone = self.topo.create("tunnelZone", {"name": "sandbox", "type": "vxlan"})
         for host in sb.hosts.values():

@@ -20,6 +20,7 @@ from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox, procs
 from ryu_midonet.sandbox.procs import ProcessRecord
 from ryu_midonet.sandbox.state import State
+from tests.support import credentials
 from tests.support.topology import StoreTopology
 from tests.support.waiting import wait_until
 
@@ -39,6 +40,7 @@ def sb() -> Iterator[Sandbox]:
     """Two hosts with agents, vm1 on h1 and vm2 on h2 on one virtual bridge."""
     run_dir = Path(tempfile.mkdtemp(prefix="rmctl-", dir="/tmp"))
     sandbox = Sandbox.from_yaml(SANDBOX, run_dir).up()
+    credentials.remember_sandbox(sandbox)
     try:
         topo = Topology(Store.from_url(sandbox.redis_url))
         zone = topo.create("tunnelZone", {"name": "ctl", "type": "vxlan"})

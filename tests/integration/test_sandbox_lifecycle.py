@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 from ryu_midonet.sandbox import Sandbox, netns, procs
 from ryu_midonet.sandbox.state import STATE_FILE, State, registered
+from tests.support import credentials
 
 pytestmark = pytest.mark.integration
 
@@ -105,8 +107,19 @@ def test_down_stops_processes_and_is_idempotent(run_dir: Path) -> None:
 def test_redis_on_tcp_and_unix_socket_and_the_rest_api(run_dir: Path) -> None:
     with Sandbox.from_yaml(description(api=True, vms=[]), run_dir) as sb:
         assert sb.api_url is not None
+        creds = sb.credentials()
+        assert creds is not None and creds.user == "admin"
+        assert creds.password_file.stat().st_mode & 0o777 == 0o600
+        assert creds.midonetrc.stat().st_mode & 0o777 == 0o600
+        assert f"password = {creds.password}" in creds.midonetrc.read_text()
+        with pytest.raises(urllib.error.HTTPError) as refused:  # auth is on
+            urllib.request.build_opener().open(sb.api_url + "/", timeout=5)
+        assert refused.value.code == 401
+        credentials.remember_sandbox(sb)
         with urllib.request.urlopen(sb.api_url + "/", timeout=5) as resp:
             assert resp.status == 200
+        api = sb.status()["api"]
+        assert api["user"] == "admin" and api["password_file"] == str(creds.password_file)
         sock = str(sb.redis_sock)
         # Agents run inside host namespaces: only the unix socket reaches redis from there.
         out = sb.host("h2").exec(["redis-cli", "-s", sock, "set", "probe", "1"], check=True)

@@ -20,6 +20,7 @@ import redis
 from ryu_midonet.nsdb.connect import client_from_url
 from ryu_midonet.sandbox import Sandbox, netns, procs
 from ryu_midonet.sandbox.state import State
+from tests.support import credentials
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -33,6 +34,7 @@ SANDBOX = {"name": "sen", "api": True, "agent": "default", "redis": {"sentinel":
 def sb() -> Iterator[Sandbox]:
     run_dir = Path(tempfile.mkdtemp(prefix="rmsen-", dir="/tmp"))
     sandbox = Sandbox.from_yaml(SANDBOX, run_dir).up()
+    credentials.remember_sandbox(sandbox)
     try:
         yield sandbox
     finally:

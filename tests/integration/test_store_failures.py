@@ -27,6 +27,7 @@ from ryu_midonet.sandbox import Sandbox
 from tests.integration.cli_guide_helpers import Cli
 from tests.integration.rest_call import call
 from tests.integration.traffic import EchoServers, Probe, Report
+from tests.support import credentials
 from tests.support.topology import StoreTopology
 from tests.support.waiting import wait_until
 
@@ -65,6 +66,7 @@ class Cloud:
         self.sb = sb
         self.spec = spec
         self.topo = Topology(Store.from_url(sb.redis_url))
+        credentials.remember_sandbox(sb)
         self.objects: list[tuple[str, str]] = []
 
     def build(self) -> None:

@@ -55,6 +55,17 @@ def add_admin(redis_url: str, api_url: str, prefix: str = "mn") -> Login:
     return login
 
 
+def remember_sandbox(sb: Any) -> Login:
+    """Log in to a sandbox's API (a :class:`~ryu_midonet.sandbox.Sandbox` that is up) as its
+    admin user from now on."""
+    creds = sb.credentials()
+    assert creds is not None and sb.api_url, "this sandbox runs no REST API"
+    remember(sb.api_url, creds.user, creds.password)
+    login = login_of(sb.api_url)
+    assert login is not None
+    return login
+
+
 def login_of(url: str) -> Login | None:
     """The credentials of the API that ``url`` (any URL under it) belongs to."""
     for base, login in _LOGINS.items():
