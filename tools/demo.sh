@@ -7,6 +7,8 @@
 #   tools/demo.sh stop     take the sandbox down (processes stopped by PID, namespaces removed)
 #
 # Every run starts from a fresh sandbox, so running it twice gives the same result.
+# The REST API runs with authentication on: the sandbox creates the user admin with a random
+# password (in .run/demo/api/admin.password); midonet-cli logs in with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,9 +28,14 @@ mkdir -p "$(dirname "$RUN")"
 "$SANDBOX" up etc/sandbox/demo.yaml --run-dir "$RUN" >"$RUN.up.log" 2>&1 || {
     cat "$RUN.up.log"; exit 1; }
 
+PASSWORD_FILE="$RUN/api/admin.password"
+MIDO_USER=admin
+MIDO_PASSWORD="$(cat "$PASSWORD_FILE")"
+export MIDO_USER MIDO_PASSWORD  # midonet-cli logs in with these (like -u/-p, not in ps)
+
 cli() {
     echo "midonet> $1" >&2
-    "$VENV/bin/midonet-cli" -A --midonet-url "$API_URL" -e "$1" | tee /dev/stderr
+    "$VENV/bin/midonet-cli" --midonet-url "$API_URL" -e "$1" | tee /dev/stderr
 }
 host_alias() { cli "host list name $1" 2>/dev/null | awk '{print $2}'; }
 
@@ -72,10 +79,13 @@ done
 
 cat <<EOM
 
-The sandbox keeps running. Continue with:
-  $VENV/bin/midonet-cli -A --midonet-url $API_URL     # interactive, prompt 'midonet> '
+The sandbox keeps running. The REST API needs a login: user admin, password in
+$PASSWORD_FILE (a ~/.midonetrc for midonet-cli: $RUN/api/midonetrc). Continue with:
+  $VENV/bin/midonet-cli --midonet-url $API_URL -u admin -p "\$(cat $PASSWORD_FILE)"
+                                                        # interactive, prompt 'midonet> '
   $SANDBOX exec --run-dir $RUN vm2 -- ping -c 2 10.0.0.11
   $SANDBOX ofctl --run-dir $RUN h1 dump-flows br-int
-  curl -s $API_URL/routers | python3 -m json.tool
+  TOKEN=\$(curl -s -X POST -u admin:"\$(cat $PASSWORD_FILE)" $API_URL/login | python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])')
+  curl -s -H "X-Auth-Token: \$TOKEN" $API_URL/routers | python3 -m json.tool
 README.rst explains the tables and cookies. Stop everything with: make demo-stop
 EOM

@@ -68,6 +68,7 @@ def test_make_demo_twice_from_a_fresh_clone_then_demo_stop(tmp_path: Path) -> No
             assert "Python packages up to date" in done.stdout  # the shared venv untouched
             assert "3 packets transmitted, 3 received, 0% packet loss" in done.stdout
             assert "64 bytes from 10.0.1.12" in done.stdout
+            assert "The REST API needs a login: user admin, password in" in done.stdout
             assert netns.list_netns(DEMO_NAMESPACES)
     finally:
         stop = make(clone, env, "demo-stop")
