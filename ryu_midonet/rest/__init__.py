@@ -61,8 +61,8 @@ class RestApiApp(app_manager.OSKenApp):
                                 max_body_bytes=conf.wsapi_max_body_bytes,
                                 max_connections=conf.wsapi_max_connections)
         self.server = ApiServer(conf.wsapi_host, conf.wsapi_port, app, options)
-        LOG.info("REST API listening on %s:%s, serving %s/midonet-api (store %s, %d threads)",
-                 self.server.host, self.server.port, public_url, redact(conf.redis_url),
+        LOG.info("REST API listening on %s, serving %s/midonet-api (store %s, %d threads)",
+                 ", ".join(self.server.addresses), public_url, redact(conf.redis_url),
                  options.threads)
         self.thread = hub.spawn(self.server.serve_forever)
         return self.thread

@@ -18,7 +18,7 @@ from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 from ryu_midonet.auth import Auth
 from ryu_midonet.nsdb.store import Store
@@ -115,9 +115,13 @@ class ApiServer:
             ident="ryu-midonet", expose_tracebacks=False)
         self._map: dict[int, Any] = {}
         _raise_file_limit(options.max_connections + 256)
-        self.listener = _Listener(AccessLog(app), map=self._map, adj=self.adj,
-                                  sockinfo=self.adj.listen[0])
-        self.host, self.port = self.listener.effective_host, int(self.listener.effective_port)
+        self.workers = ThreadedTaskDispatcher()
+        self.workers.set_thread_count(options.threads)
+        # One listening socket per address the host resolves to (localhost: 127.0.0.1, ::1).
+        self.listeners = [_Listener(AccessLog(app), map=self._map, dispatcher=self.workers,
+                                    adj=self.adj, sockinfo=info) for info in self.adj.listen]
+        self.addresses = [_address(lst.effective_host, int(lst.effective_port))
+                          for lst in self.listeners]
         self._stop = threading.Event()
         self._running = threading.Event()
         self._stopped = threading.Event()
@@ -139,13 +143,13 @@ class ApiServer:
             self._close()
             return
         try:
-            self.listener.pull_trigger()
+            self.listeners[0].pull_trigger()
         except OSError:
             pass
         self._stopped.wait(timeout)
 
     def _close(self) -> None:
-        self.listener.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        self.workers.shutdown(cancel_pending=True, timeout=5)
         wasyncore.close_all(self._map)
         self._stopped.set()
 
@@ -188,6 +192,10 @@ class _Logged:
         if close is not None:
             close()
         self.done(self.size)
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _raise_file_limit(wanted: int) -> None:
