@@ -121,3 +121,15 @@ def test_sample_file_lists_every_option() -> None:
         "#nsdb_prefix = mn",
     ):
         assert line in text
+
+
+def test_auth_options(conf: cfg.ConfigOpts) -> None:
+    parse(conf)
+    assert (conf.auth_strategy, conf.auth_token_ttl) == ("builtin", 3600)
+    parse(conf, "--auth-strategy", "noauth", "--auth-token-ttl", "60")
+    assert (conf.auth_strategy, conf.auth_token_ttl) == ("noauth", 60)
+    for args in (("--auth-strategy", "keystone"), ("--auth-token-ttl", "0")):
+        fresh = cfg.ConfigOpts()
+        config.register_opts(fresh)
+        with pytest.raises(SystemExit):
+            parse(fresh, *args)
