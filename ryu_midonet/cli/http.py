@@ -34,7 +34,7 @@ def media_type(path: str) -> str:
     """The vendor media type of a body written to ``path`` (relative to the API root)."""
     target = "/" + path.split("?")[0].strip("/")
     for regex, media in _typed_writes():
-        if regex.match(target):
+        if regex.fullmatch(target):
             return media
     return "application/json"
 
