@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
@@ -168,11 +168,14 @@ class AccessLog:
             status[0] = code.split(" ", 1)[0]
             return start_response(code, headers, *exc)
 
+        # The target as the client wrote it (percent-encoded): no line breaks in the log.
+        target = quote(environ.get("PATH_INFO", ""), safe="/:@!$&'()*+,;=-._~")
+        if environ.get("QUERY_STRING"):
+            target += "?" + environ["QUERY_STRING"]
         body = self.app(environ, logged_start)
         return _Logged(body, lambda size: ACCESS_LOG.info(
-            '%s "%s %s%s" %s %d %.1fms', environ.get("REMOTE_ADDR", "-"),
-            environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", ""),
-            "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "",
+            '%s "%s %s" %s %d %.1fms', environ.get("REMOTE_ADDR", "-"),
+            environ.get("REQUEST_METHOD"), target.encode("unicode_escape").decode("ascii"),
             status[0], size, (time.monotonic() - start) * 1000))
 
 

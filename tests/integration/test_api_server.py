@@ -21,6 +21,7 @@ import redis
 
 from tests.conftest import _console_script, _stop, find_free_port
 from tests.integration.rest_call import call
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -309,6 +310,15 @@ def test_store_password_never_reaches_the_log(own_api: OwnApi) -> None:
     text = own_api.log.read_text(errors="replace")
     assert "apistore:***@" in text
     assert own_api.password not in text
+
+
+def test_every_request_is_logged_on_one_line(own_api: OwnApi) -> None:
+    assert request(own_api.url, "GET", "/bridges%0A").status == 404
+    assert request(own_api.url, "GET", "/bridges?x=1").status == 200
+    line_404 = '"GET /midonet-api/bridges%0A" 404 '
+    line_200 = '"GET /midonet-api/bridges?x=1" 200 '
+    assert wait_until(lambda: line_200 in own_api.log.read_text()), own_api.log.read_text()
+    assert line_404 in own_api.log.read_text()
 
 
 def test_idle_connections_do_not_lock_out_new_clients(own_api: OwnApi) -> None:
