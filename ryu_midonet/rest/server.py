@@ -7,6 +7,7 @@ import json
 import logging
 import resource
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -25,7 +26,7 @@ from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.rest.api import Api
 from ryu_midonet.rest.auth import BUILTIN, protect
-from ryu_midonet.rest.wsgi import ERROR_MEDIA_TYPE
+from ryu_midonet.rest.wsgi import ERROR_MEDIA_TYPE, error_response
 
 LOG = logging.getLogger(__name__)
 ACCESS_LOG = logging.getLogger("ryu_midonet.rest.access")
@@ -118,7 +119,8 @@ class ApiServer:
         self.workers = ThreadedTaskDispatcher()
         self.workers.set_thread_count(options.threads)
         # One listening socket per address the host resolves to (localhost: 127.0.0.1, ::1).
-        self.listeners = [_Listener(AccessLog(app), map=self._map, dispatcher=self.workers,
+        served = AccessLog(RequestGuard(app))
+        self.listeners = [_Listener(served, map=self._map, dispatcher=self.workers,
                                     adj=self.adj, sockinfo=info) for info in self.adj.listen]
         self.addresses = [_address(lst.effective_host, int(lst.effective_port))
                           for lst in self.listeners]
@@ -154,6 +156,30 @@ class ApiServer:
         self._stopped.set()
 
 
+class RequestGuard:
+    """What every layer of the application may take for granted: a UTF-8 path (else 400),
+    and an Error-v1 500 instead of a crash when a layer fails anyway."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        try:
+            environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            resp = error_response(400, "the request path is not UTF-8 once percent-decoded")
+            return resp(environ, start_response)
+        try:
+            return self.app(environ, start_response)
+        except Exception:  # noqa: BLE001 - answer, and log the path without control characters
+            LOG.exception("unhandled error on %s %s", environ.get("REQUEST_METHOD"),
+                          _printable(environ.get("PATH_INFO", "")))
+            resp = error_response(500, "internal error; see the API log")
+            failure = sys.exc_info()
+            return resp(environ, lambda status, headers: start_response(status, headers,
+                                                                         failure))
+
+
 class AccessLog:
     """One log line per request: client, method, path, status, bytes and duration."""
 
@@ -169,13 +195,14 @@ class AccessLog:
             return start_response(code, headers, *exc)
 
         # The target as the client wrote it (percent-encoded): no line breaks in the log.
-        target = quote(environ.get("PATH_INFO", ""), safe="/:@!$&'()*+,;=-._~")
+        target = quote(environ.get("PATH_INFO", "").encode("latin-1", "replace"),
+                       safe="/:@!$&'()*+,;=-._~")
         if environ.get("QUERY_STRING"):
             target += "?" + environ["QUERY_STRING"]
         body = self.app(environ, logged_start)
         return _Logged(body, lambda size: ACCESS_LOG.info(
             '%s "%s %s" %s %d %.1fms', environ.get("REMOTE_ADDR", "-"),
-            environ.get("REQUEST_METHOD"), target.encode("unicode_escape").decode("ascii"),
+            environ.get("REQUEST_METHOD"), _printable(target),
             status[0], size, (time.monotonic() - start) * 1000))
 
 
@@ -195,6 +222,11 @@ class _Logged:
         if close is not None:
             close()
         self.done(self.size)
+
+
+def _printable(text: str) -> str:
+    """``text`` with control and non-ASCII characters escaped, for one log line."""
+    return text.encode("unicode_escape").decode("ascii")
 
 
 def _address(host: str, port: int) -> str:

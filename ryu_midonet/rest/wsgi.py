@@ -100,6 +100,7 @@ class WsgiApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         req = webob.Request(environ)
+        where = environ.get("PATH_INFO", "").encode("unicode_escape").decode("ascii")
         try:
             resp = self._dispatch(req)
         except ApiError as exc:
@@ -109,17 +110,20 @@ class WsgiApp:
         except Exception as exc:  # noqa: BLE001 - one bad request must never take the API down
             if errors.unavailable(exc):
                 LOG.warning("%s %s: the topology store is unavailable: %s", req.method,
-                            req.path, exc)
+                            where, exc)
                 unavailable = errors.StoreUnavailable(exc)
                 resp = error_response(unavailable.status, unavailable.message)
                 resp.headers["Retry-After"] = "1"
             else:
-                LOG.exception("unhandled error on %s %s", req.method, req.path)
+                LOG.exception("unhandled error on %s %s", req.method, where)
                 resp = error_response(500, "internal error; see the API log")
         return resp(environ, start_response)
 
     def _dispatch(self, req: webob.Request) -> webob.Response:
-        path = req.path_info
+        try:
+            path = req.path_info
+        except UnicodeDecodeError:
+            raise ApiError(400, "the request path is not UTF-8 once percent-decoded") from None
         if not (path == self.root or path.startswith(self.root + "/")):
             raise ApiError(404, f"no resource at {path}")
         sub = path[len(self.root):] or "/"
@@ -145,7 +149,11 @@ class WsgiApp:
             if ANY_BODY not in route.accepts:
                 body = _parse_json(raw)
         base = self._public_url(req) + self.root
-        reply = route.handler(Request(params, dict(req.GET), body, base, req))
+        try:
+            query = dict(req.GET)
+        except UnicodeDecodeError:
+            raise ApiError(400, "the query string is not UTF-8 once percent-decoded") from None
+        reply = route.handler(Request(params, query, body, base, req))
         resp = webob.Response(status=reply.status)
         if reply.location:
             resp.headers["Location"] = reply.location

@@ -184,6 +184,32 @@ def test_paths_with_control_characters_match_no_route(api_url: str, method: str,
     assert bridges(api_url) == []
 
 
+@pytest.mark.parametrize("path, message", [
+    ("/bridges/%ff", "request path is not UTF-8"),
+    ("/%ff%fe", "request path is not UTF-8"),
+    ("/bridges?name=%ff", "query string is not UTF-8"),
+    ("/bridges?%ff=1", "query string is not UTF-8"),
+])
+def test_paths_and_queries_that_are_not_utf8_are_a_400(api_url: str, path: str,
+                                                       message: str) -> None:
+    reply = request(api_url, "GET", path)
+    assert reply.status == 400, reply.body
+    assert reply.headers["Content-Type"] == ERROR_V1
+    assert message in reply.json()["message"]
+
+
+def test_a_login_path_that_is_not_utf8_is_a_400_without_a_token(api_url: str) -> None:
+    parts = urlsplit(api_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("POST", f"{parts.path}/login%ff", body=b"")
+        resp = conn.getresponse()
+        assert resp.status == 400
+        assert "not UTF-8" in json.loads(resp.read())["message"]
+    finally:
+        conn.close()
+
+
 def test_uris_and_location_ignore_the_host_header(api_url: str) -> None:
     forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example",
               "Content-Type": "application/json"}
