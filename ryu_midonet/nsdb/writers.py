@@ -65,14 +65,20 @@ class TurnLock:
                 return True
             turn = threading.Event()
             self._queue.append(turn)
-        if not turn.wait(max(timeout, 0.0)):
+        interrupted = True
+        try:
+            turn.wait(max(timeout, 0.0))
+            interrupted = False
+        finally:
             with self._mutex:
-                if not turn.is_set():
-                    self._queue.remove(turn)
-                    return False
-        with self._mutex:
-            self._owner = me
-        return True
+                granted = turn.is_set()
+                if granted:
+                    self._owner = me
+                else:
+                    self._queue.remove(turn)  # gave up (or was interrupted): out of the queue
+            if granted and interrupted:
+                self.release()  # handed over as we were interrupted: pass it on
+        return granted
 
     def release(self) -> None:
         """Hand the lock to the longest-waiting thread, or free it."""
