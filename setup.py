@@ -21,6 +21,7 @@ setup(
         "ovsdbapp==3.0.0",
         "eventlet==0.41.3",
         "PyYAML==6.0.3",
+        "jsonschema==4.26.0",
         "waitress==3.0.2",
     ],
     extras_require={
@@ -29,6 +30,7 @@ setup(
             "httplib2==0.32.1",
             "ruff==0.17.5",
             "openapi-spec-validator==0.9.0",
+            "schemathesis==4.32.5",
             "import-linter==2.17",
             "mypy==2.4.1",
         ],

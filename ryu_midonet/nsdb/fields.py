@@ -47,6 +47,7 @@ class Field:
 # -- value checks ----------------------------------------------------------------------------
 
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+_DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)$")
 _MACMASK = re.compile(r"^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$")
 
 
@@ -69,11 +70,12 @@ def _check_bool(name: str, f: Field, v: Any) -> Any:
 def _check_int(name: str, f: Field, v: Any) -> Any:
     if isinstance(v, bool):
         raise InvalidInput(name, "must be an integer")
-    if isinstance(v, str):
-        try:
-            v = int(v.strip())
-        except ValueError:
-            raise InvalidInput(name, "must be an integer") from None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)  # JSON has one number type: 8.0 is the integer 8, as JSON Schema says
+    if isinstance(v, str):  # as midonet-cli sends numbers: plain decimal only
+        if not _DECIMAL.fullmatch(v):
+            raise InvalidInput(name, "must be an integer")
+        v = int(v)
     if not isinstance(v, int):
         raise InvalidInput(name, "must be an integer")
     if (f.lo is not None and v < f.lo) or (f.hi is not None and v > f.hi):
@@ -120,16 +122,16 @@ def _check_ip(name: str, f: Field, v: Any) -> Any:
 
 
 def _check_mac(name: str, f: Field, v: Any) -> Any:
-    if not isinstance(v, str) or not _MAC.match(v):
+    if not isinstance(v, str) or not _MAC.fullmatch(v):
         raise InvalidInput(name, f"{v!r} is not a MAC address (aa:bb:cc:dd:ee:ff)")
     return v.lower()
 
 
 def _check_macmask(name: str, f: Field, v: Any) -> Any:
-    if isinstance(v, str) and _MAC.match(v):
+    if isinstance(v, str) and _MAC.fullmatch(v):
         v = "".join(v.split(":"))
         v = f"{v[0:4]}.{v[4:8]}.{v[8:12]}"
-    if not isinstance(v, str) or not _MACMASK.match(v):
+    if not isinstance(v, str) or not _MACMASK.fullmatch(v):
         raise InvalidInput(name, f"{v!r} is not a MAC mask (ffff.ffff.ffff)")
     return v.lower()
 

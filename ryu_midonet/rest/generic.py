@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from ryu_midonet.nsdb.schema import spec
 from ryu_midonet.rest.kinds import BY_KIND
-from ryu_midonet.rest.params import uuid_param
+from ryu_midonet.rest.params import body_id, json_body, uuid_param
 from ryu_midonet.rest.resource import RestKind
+from ryu_midonet.rest.schemas import create_schema, update_schema
 from ryu_midonet.rest.wsgi import Handler, Reply, Request
 from ryu_midonet.types import Obj
 
@@ -22,10 +23,10 @@ def register(api: Api, rk: RestKind) -> None:
     if rk.listed:
         api.add("GET", coll, _list(api, kind), res.collection_media, f"List {res.path}")
     if s.creatable and not s.parents:
-        api.add("POST", coll, _create(api, kind), res.media, f"Create a {kind}")
+        api.add("POST", coll, _create(api, rk), res.media, f"Create a {kind}")
     api.add("GET", item, _get(api, kind), res.media, f"Show a {kind}")
     if s.updatable:
-        api.add("PUT", item, _update(api, kind), res.media, f"Update a {kind}")
+        api.add("PUT", item, _update(api, rk), res.media, f"Update a {kind}")
     api.add("DELETE", item, _delete(api, kind), None, f"Delete a {kind}")
 
 
@@ -36,7 +37,7 @@ def register_nested(api: Api, rk: RestKind) -> None:
         tmpl = f"/{BY_KIND[parent].resource.path}/{{id}}/{cres.path}"
         api.add("GET", tmpl, _list_children(api, parent, rk), cres.collection_media,
                 f"List the {cres.path} of a {parent}")
-        api.add("POST", tmpl, _create_child(api, parent, child), cres.media,
+        api.add("POST", tmpl, _create_child(api, parent, rk), cres.media,
                 f"Create a {child} in a {parent}")
 
 
@@ -68,18 +69,26 @@ def _created(api: Api, req: Request, kind: str, obj: Obj) -> Reply:
     return Reply(201, dto, location=dto["uri"])
 
 
-def _create(api: Api, kind: str) -> Handler:
+def _create(api: Api, rk: RestKind) -> Handler:
+    kind, schema = rk.kind, create_schema(rk)
+
     def handler(req: Request) -> Reply:
-        return _created(api, req, kind, api.topo.create(kind, req.body))
+        body = json_body(req, schema)
+        body_id(body)
+        return _created(api, req, kind, api.topo.create(kind, body))
 
     return handler
 
 
-def _create_child(api: Api, parent: str, child: str) -> Handler:
+def _create_child(api: Api, parent: str, rk: RestKind) -> Handler:
+    child, schema = rk.kind, create_schema(rk, parent)
+
     def handler(req: Request) -> Reply:
         parent_id = uuid_param(req.params["id"], parent)
         api.topo.get(parent, parent_id)
-        return _created(api, req, child, api.topo.create(child, req.body, parent_id))
+        body = json_body(req, schema)
+        body_id(body)
+        return _created(api, req, child, api.topo.create(child, body, parent_id))
 
     return handler
 
@@ -101,9 +110,12 @@ def _list_children(api: Api, parent: str, rk: RestKind) -> Handler:
     return handler
 
 
-def _update(api: Api, kind: str) -> Handler:
+def _update(api: Api, rk: RestKind) -> Handler:
+    kind, schema = rk.kind, update_schema(rk)
+
     def handler(req: Request) -> Reply:
-        obj = api.topo.update(kind, uuid_param(req.params["id"], kind), req.body)
+        obj_id = uuid_param(req.params["id"], kind)
+        obj = api.topo.update(kind, obj_id, json_body(req, schema))
         return Reply(body=api.dtos(req).of(kind, obj))
 
     return handler

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ryu_midonet.rest.resource import Resource, RestKind
+from ryu_midonet.rest.resource import LINK, Resource, RestKind
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
@@ -15,4 +15,4 @@ def _dto(dtos: Dtos, dto: Obj) -> None:
     dto["rules"] = dtos.uri("chains", dto["id"], "rules")
 
 
-REST = RestKind(Resource("chain", "chains", "Chain", 1), _dto)
+REST = RestKind(Resource("chain", "chains", "Chain", 1), _dto, dto_fields={"rules": LINK})

@@ -6,11 +6,17 @@ from typing import TYPE_CHECKING
 
 from ryu_midonet.rest.kinds.port import RESOURCE as PORT
 from ryu_midonet.rest.params import uuid_param
+from ryu_midonet.rest.resource import LINK, MAYBE_LINK, Schema
 from ryu_midonet.rest.wsgi import Reply, Request
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.rest.protocols import Api, Dtos
+
+DEVICE_LINKS: dict[str, Schema] = {"ports": LINK, "peerPorts": LINK,
+                                   "inboundFilter": MAYBE_LINK, "outboundFilter": MAYBE_LINK}
+"""What :func:`device_links` adds to a bridge's or router's DTO."""
+
 
 def device_links(dtos: Dtos, dto: Obj, path: str) -> None:
     dto["ports"] = dtos.uri(path, dto["id"], "ports")

@@ -7,15 +7,28 @@ from typing import TYPE_CHECKING
 from ryu_midonet.nsdb import errors
 from ryu_midonet.nsdb.kinds.host import binding_view
 from ryu_midonet.rest.params import json_body, uuid_param
-from ryu_midonet.rest.resource import Resource, RestKind
+from ryu_midonet.rest.resource import LINK, UUID, UUIDS, Resource, RestKind, Schema, Shape
+from ryu_midonet.rest.schemas import body_schema
 from ryu_midonet.rest.wsgi import Reply, Request
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.rest.protocols import Api, Dtos
 
-INTERFACE = Resource("interface", "interfaces", "Interface", 1)
-BINDING = Resource("binding", "ports", "HostInterfacePort", 1)
+_INTERFACE: dict[str, Schema] = {
+    "hostId": UUID, "name": {"type": ["string", "null"]},
+    "mac": {"type": ["string", "null"]}, "mtu": {"type": "integer"}, "up": {"type": "boolean"},
+    "hasLink": {"type": "boolean"}, "type": {"type": "string"},
+    "endpoint": {"type": "string"}, "portType": {"type": ["string", "null"]},
+    "addresses": {"type": "array", "items": {"type": "string"}}, "status": {"type": "integer"},
+    "uri": LINK}
+INTERFACE = Resource("interface", "interfaces", "Interface", 1, Shape(_INTERFACE))
+_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": 15, "pattern": "^[^ /\\t\\n]+$"}
+BINDING = Resource("binding", "ports", "HostInterfacePort", 1, Shape(
+    {"hostId": UUID, "portId": UUID, "interfaceName": _NAME, "uri": LINK, "host": LINK,
+     "port": LINK},
+    inputs={"portId": UUID, "interfaceName": _NAME}, required=("portId", "interfaceName"),
+    checked=("portId",)))
 
 
 def _dto(dtos: Dtos, dto: Obj) -> None:
@@ -48,6 +61,8 @@ def binding_dto(dtos: Dtos, port: Obj) -> Obj:
 
 
 def _routes(api: Api) -> None:
+    binding_body = body_schema(BINDING)
+
     def interfaces(req: Request) -> Reply:
         host = api.topo.get("host", uuid_param(req.params["id"], "host"))
         dtos = api.dtos(req)
@@ -68,7 +83,7 @@ def _routes(api: Api) -> None:
                            for p in api.topo.list("port", "hostId", host_id)])
 
     def bind(req: Request) -> Reply:
-        body = json_body(req)
+        body = json_body(req, binding_body)
         view = api.topo.bind(uuid_param(req.params["id"], "host"), body.get("portId"),
                              body.get("interfaceName"))
         dto = binding_dto(api.dtos(req), api.topo.get("port", view["portId"]))
@@ -98,4 +113,9 @@ def _routes(api: Api) -> None:
     api.add("DELETE", "/hosts/{id}/ports/{portId}", unbind, None, "Unbind a port")
 
 
-REST = RestKind(Resource("host", "hosts", "Host", 3), _dto, routes=_routes)
+REST = RestKind(Resource("host", "hosts", "Host", 3), _dto, routes=_routes, dto_fields={
+    "alive": {"type": "boolean"},
+    "hostInterfaces": {"type": "array", "items": {
+        "type": "object", "properties": _INTERFACE, "required": list(_INTERFACE),
+        "additionalProperties": False}},
+    "interfaces": LINK, "ports": LINK, "tunnelZoneIds": UUIDS, "portIds": UUIDS})

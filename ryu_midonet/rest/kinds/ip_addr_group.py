@@ -7,14 +7,23 @@ from typing import TYPE_CHECKING
 
 from ryu_midonet.nsdb import errors
 from ryu_midonet.rest.params import json_body, uuid_param
-from ryu_midonet.rest.resource import Resource, RestKind
+from ryu_midonet.rest.resource import LINK, UUID, Resource, RestKind, Schema, Shape
+from ryu_midonet.rest.schemas import body_schema
 from ryu_midonet.rest.wsgi import Reply, Request
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.rest.protocols import Api, Dtos
 
-ADDR = Resource("ipAddrGroupAddr", "ip_addrs", "IpAddrGroupAddr", 1)
+_ADDR: Schema = {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
+_VERSION: Schema = {"type": "integer", "enum": [4, 6]}
+ADDR = Resource("ipAddrGroupAddr", "ip_addrs", "IpAddrGroupAddr", 1, Shape(
+    {"ipAddrGroupId": UUID, "addr": _ADDR, "version": _VERSION, "uri": LINK,
+     "ipAddrGroup": LINK},
+    inputs={"addr": _ADDR, "version": {**_VERSION, "type": ["integer", "null"],
+                                       "enum": [4, 6, None],
+                                       "description": "the address's family, if given"}},
+    required=("addr",), checked=("version",)))
 
 
 def _dto(dtos: Dtos, dto: Obj) -> None:
@@ -38,7 +47,13 @@ def _check_version(req: Request) -> None:
         raise errors.NotFound("address", addr)
 
 
+def _family(addr: str) -> int:
+    return 6 if ":" in addr else 4
+
+
 def _routes(api: Api) -> None:
+    addr_body = body_schema(ADDR)
+
     def list_addrs(req: Request) -> Reply:
         group = api.topo.get("ipAddrGroup", uuid_param(req.params["id"], "ipAddrGroup"))
         dtos = api.dtos(req)
@@ -46,7 +61,11 @@ def _routes(api: Api) -> None:
 
     def add_addr(req: Request) -> Reply:
         group_id = uuid_param(req.params["id"], "ipAddrGroup")
-        addr = api.topo.add_ip_addr(group_id, json_body(req).get("addr"))
+        body = json_body(req, addr_body)
+        version = body.get("version")
+        if version is not None and version != _family(body["addr"]):
+            raise errors.InvalidInput("version", f"{body['addr']} is not an IPv{version} address")
+        addr = api.topo.add_ip_addr(group_id, body["addr"])
         dto = addr_dto(api.dtos(req), group_id, addr)
         return Reply(201, dto, location=dto["uri"])
 
@@ -73,4 +92,8 @@ def _routes(api: Api) -> None:
 
 
 REST = RestKind(Resource("ipAddrGroup", "ip_addr_groups", "IpAddrGroup", 1), _dto,
-                routes=_routes)
+                routes=_routes, dto_fields={"addrs": LINK, "ipAddrPorts": {
+                    "type": "array", "items": {
+                        "type": "object", "required": ["addr", "ports"],
+                        "additionalProperties": False,
+                        "properties": {"addr": _ADDR, "ports": {"type": "array", "maxItems": 0}}}}})

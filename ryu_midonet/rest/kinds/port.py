@@ -6,8 +6,20 @@ from typing import TYPE_CHECKING
 
 from ryu_midonet.rest.kinds.port_group import MEMBER as PG_MEMBER
 from ryu_midonet.rest.kinds.port_group import pg_member_dto
-from ryu_midonet.rest.params import uuid_param
-from ryu_midonet.rest.resource import Resource, RestKind
+from ryu_midonet.rest.params import json_body, uuid_param
+from ryu_midonet.rest.resource import (
+    IGNORED,
+    LINK,
+    MAYBE_LINK,
+    MAYBE_UUID,
+    UUID,
+    UUIDS,
+    Resource,
+    RestKind,
+    Shape,
+    Variant,
+)
+from ryu_midonet.rest.schemas import body_schema, dto_fields
 from ryu_midonet.rest.wsgi import Reply, Request
 from ryu_midonet.types import Obj
 
@@ -15,7 +27,7 @@ if TYPE_CHECKING:
     from ryu_midonet.rest.protocols import Api, Dtos
 
 RESOURCE = Resource("port", "ports", "Port", 3)
-LINK = Resource("portLink", "link", "PortLink", 1)
+
 
 # fields of MidoNet ports this model does not store
 _UNSTORED = ("bgpStatus", "rtrPortVni", "serviceContainerId", "vtepId", "vni", "previousHostId",
@@ -45,16 +57,20 @@ def _dto(dtos: Dtos, dto: Obj) -> None:
         dto.setdefault(name, None)
     for name in _UNSTORED_LISTS:
         dto.setdefault(name, [])
-    dto["peeringTable"] = dtos.uri("ports", pid, "peering_table")
 
 
 def _routes(api: Api) -> None:
+    link_body = body_schema(PORT_LINK)
+
     def link(req: Request) -> Reply:
-        body = req.body if isinstance(req.body, dict) else {}
+        body = json_body(req, link_body)
         port = api.topo.link(uuid_param(req.params["id"], "port"), body.get("peerId"))
-        dtos = api.dtos(req)
-        return Reply(201, {"portId": port["id"], "peerId": port["peerId"]},
-                     location=dtos.uri("ports", port["id"], "link"))
+        dto = link_dto(api.dtos(req), port)
+        return Reply(201, dto, location=dto["uri"])
+
+    def show_link(req: Request) -> Reply:
+        port = api.topo.get("port", uuid_param(req.params["id"], "port"))
+        return Reply(body=link_dto(api.dtos(req), port))
 
     def unlink(req: Request) -> Reply:
         api.topo.unlink(uuid_param(req.params["id"], "port"))
@@ -67,10 +83,43 @@ def _routes(api: Api) -> None:
         return Reply(body=[pg_member_dto(dtos, pg["id"], port_id)
                            for pg in api.topo.list("portGroup", "portIds", port_id)])
 
-    api.add("POST", "/ports/{id}/link", link, LINK.media, "Link a port to a peer port")
+    api.add("GET", "/ports/{id}/link", show_link, PORT_LINK.media,
+            "Show the port a port is linked to (peerId null: none)")
+    api.add("POST", "/ports/{id}/link", link, PORT_LINK.media, "Link a port to a peer port")
     api.add("DELETE", "/ports/{id}/link", unlink, None, "Unlink a port")
     api.add("GET", "/ports/{id}/port_groups", port_groups, PG_MEMBER.collection_media,
             "List the port groups a port belongs to")
 
 
-REST = RestKind(RESOURCE, _dto, routes=_routes)
+_ROUTER_PORT = ("portAddress", "networkAddress", "networkLength", "portMac")
+
+REST = RestKind(
+    RESOURCE, _dto, routes=_routes,
+    dto_fields={
+        "device": LINK, "link": LINK, "peer": MAYBE_LINK, "portGroups": LINK,
+        "portGroupIds": UUIDS, "host": MAYBE_LINK, "hostInterfacePort": MAYBE_LINK,
+        "active": {"type": "boolean"},
+        **{name: {"type": "null"} for name in _UNSTORED},
+        **{name: {"type": "array", "maxItems": 0} for name in _UNSTORED_LISTS},
+    },
+    checked=("networkAddress",),
+    variants={
+        "bridge": Variant(absent=_ROUTER_PORT, fields={"bridgeId": UUID}),
+        "router": Variant(required=("portAddress", "networkLength"), absent=("vlanId",),
+                          fields={"routerId": UUID,
+                                  "portSubnet": {"type": "array", "items": {"type": "string"}}}),
+    },
+)
+
+PORT_LINK = Resource("portLink", "link", "PortLink", 1, Shape(
+    {"portId": UUID, "peerId": MAYBE_UUID, "uri": LINK, "port": LINK, "peer": MAYBE_LINK},
+    # python-midonetclient posts the whole port DTO with peerId set: its fields are ignored
+    inputs={**{name: IGNORED for name in dto_fields(REST)}, "peerId": UUID},
+    required=("peerId",), checked=("peerId",)))
+
+
+def link_dto(dtos: Dtos, port: Obj) -> Obj:
+    peer = port.get("peerId")
+    return {"portId": port["id"], "peerId": peer, "uri": dtos.uri("ports", port["id"], "link"),
+            "port": dtos.uri("ports", port["id"]),
+            "peer": dtos.uri("ports", peer) if peer else None}

@@ -6,14 +6,17 @@ from typing import TYPE_CHECKING
 
 from ryu_midonet.nsdb import errors
 from ryu_midonet.rest.params import json_body, uuid_param
-from ryu_midonet.rest.resource import Resource, RestKind
+from ryu_midonet.rest.resource import LINK, UUID, Resource, RestKind, Shape
+from ryu_midonet.rest.schemas import body_schema
 from ryu_midonet.rest.wsgi import Reply, Request
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.rest.protocols import Api, Dtos
 
-MEMBER = Resource("portGroupPort", "ports", "PortGroupPort", 1)
+MEMBER = Resource("portGroupPort", "ports", "PortGroupPort", 1, Shape(
+    {"portGroupId": UUID, "portId": UUID, "uri": LINK, "portGroup": LINK, "port": LINK},
+    inputs={"portId": UUID}, required=("portId",), checked=("portId",)))
 
 
 def _dto(dtos: Dtos, dto: Obj) -> None:
@@ -28,6 +31,8 @@ def pg_member_dto(dtos: Dtos, pg_id: str, port_id: str) -> Obj:
 
 
 def _routes(api: Api) -> None:
+    member_body = body_schema(MEMBER)
+
     def list_members(req: Request) -> Reply:
         pg = api.topo.get("portGroup", uuid_param(req.params["id"], "portGroup"))
         dtos = api.dtos(req)
@@ -35,7 +40,8 @@ def _routes(api: Api) -> None:
 
     def add_member(req: Request) -> Reply:
         pg_id = uuid_param(req.params["id"], "portGroup")
-        view = api.topo.add_port_group_member(pg_id, json_body(req).get("portId"))
+        body = json_body(req, member_body)
+        view = api.topo.add_port_group_member(pg_id, body.get("portId"))
         dto = pg_member_dto(api.dtos(req), pg_id, view["portId"])
         return Reply(201, dto, location=dto["uri"])
 
@@ -61,4 +67,5 @@ def _routes(api: Api) -> None:
             "Remove a port from a port group")
 
 
-REST = RestKind(Resource("portGroup", "port_groups", "PortGroup", 1), _dto, routes=_routes)
+REST = RestKind(Resource("portGroup", "port_groups", "PortGroup", 1), _dto, routes=_routes,
+                dto_fields={"ports": LINK})

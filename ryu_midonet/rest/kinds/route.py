@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ryu_midonet.rest.resource import Resource, RestKind
+from ryu_midonet.rest.resource import LINK, Resource, RestKind
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
@@ -15,4 +15,5 @@ def _dto(dtos: Dtos, dto: Obj) -> None:
     dto["router"] = dtos.uri("routers", dto["routerId"])
 
 
-REST = RestKind(Resource("route", "routes", "Route", 1), _dto, listed=False)
+REST = RestKind(Resource("route", "routes", "Route", 1), _dto, listed=False,
+                dto_fields={"router": LINK})

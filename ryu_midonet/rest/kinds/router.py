@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ryu_midonet.rest.kinds.device import device_links, register_peer_ports
-from ryu_midonet.rest.resource import Resource, RestKind
+from ryu_midonet.rest.kinds.device import DEVICE_LINKS, device_links, register_peer_ports
+from ryu_midonet.rest.resource import LINK, Resource, RestKind
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
@@ -15,12 +15,11 @@ if TYPE_CHECKING:
 def _dto(dtos: Dtos, dto: Obj) -> None:
     device_links(dtos, dto, "routers")
     dto["routes"] = dtos.uri("routers", dto["id"], "routes")
-    dto["bgpNetworks"] = dtos.uri("routers", dto["id"], "bgp_networks")
-    dto["bgpPeers"] = dtos.uri("routers", dto["id"], "bgp_peers")
 
 
 def _routes(api: Api) -> None:
     register_peer_ports(api, "router", "routers")
 
 
-REST = RestKind(Resource("router", "routers", "Router", 3), _dto, routes=_routes)
+REST = RestKind(Resource("router", "routers", "Router", 3), _dto, routes=_routes,
+                dto_fields={**DEVICE_LINKS, "routes": LINK})

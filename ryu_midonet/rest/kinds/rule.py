@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ryu_midonet.rest.resource import Resource, RestKind
+from ryu_midonet.rest.resource import LINK, Resource, RestKind, Schema
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
@@ -31,4 +31,17 @@ def _list_in(topo: Topology, chain_id: str) -> list[Obj]:
     return topo.rules_of(chain_id)
 
 
-REST = RestKind(Resource("rule", "rules", "Rule", 2), _dto, listed=False, list_in=_list_in)
+_ANY_BYTE: Schema = {"type": "integer", "minimum": 0, "maximum": 255, "description": "0: any"}
+_POSITION: Schema = {"anyOf": [{"type": "integer", "minimum": 1},
+                               {"type": "string", "pattern": "^[1-9][0-9]*$"}, {"type": "null"}],
+                     "description": "1-based place in the chain (at most one past the last)"}
+
+REST = RestKind(
+    Resource("rule", "rules", "Rule", 2), _dto, listed=False, list_in=_list_in,
+    dto_fields={"position": {"type": ["integer", "null"], "minimum": 1}, "chain": LINK, "nwProto": _ANY_BYTE, "nwTos": _ANY_BYTE,
+                **{name: {"type": "null"} for name in _UNSTORED}},
+    inputs={"position": _POSITION},
+    checked=("natTargets", "flowAction", "jumpChainId", "nwSrcLength", "nwDstLength",
+             "icmpDataSrcIpLength", "icmpDataDstIpLength", "tpSrc", "tpDst", "fragmentPolicy",
+             "position"),
+)
