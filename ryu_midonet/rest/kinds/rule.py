@@ -38,7 +38,8 @@ _POSITION: Schema = {"anyOf": [{"type": "integer", "minimum": 1},
 
 REST = RestKind(
     Resource("rule", "rules", "Rule", 2), _dto, listed=False, list_in=_list_in,
-    dto_fields={"position": {"type": ["integer", "null"], "minimum": 1}, "chain": LINK, "nwProto": _ANY_BYTE, "nwTos": _ANY_BYTE,
+    dto_fields={"position": {"type": ["integer", "null"], "minimum": 1}, "chain": LINK,
+                "nwProto": _ANY_BYTE, "nwTos": _ANY_BYTE,
                 **{name: {"type": "null"} for name in _UNSTORED}},
     inputs={"position": _POSITION},
     checked=("natTargets", "flowAction", "jumpChainId", "nwSrcLength", "nwDstLength",
