@@ -96,9 +96,11 @@ def midonet_cli_script(midonetclient_dir: Path, tmp_path_factory: pytest.TempPat
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIDO_")}
     env.update(HOME=str(home), PYTHONPATH=f"{shim}:{midonetclient_dir}")
 
-    def run(api_url: str, command: str) -> subprocess.CompletedProcess[str]:
-        # logs in with the username, password and project_id of ~/.midonetrc
-        credentials.write_midonetrc(home, api_url)
+    def run(api_url: str, command: str, login: tuple[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        # logs in with the username, password and project_id of ~/.midonetrc: the tests'
+        # own user of that API, or ``login``
+        credentials.write_midonetrc(home, api_url, login)
         return subprocess.run([sys.executable, str(script), "--midonet-url", api_url,
                                "-e", "--", command],
                               env=env, capture_output=True, text=True, timeout=60)

@@ -96,13 +96,15 @@ def token_of(api_url: str) -> str:
     return login.token
 
 
-def write_midonetrc(home: Path, api_url: str) -> None:
-    """``home/.midonetrc`` with the remembered credentials of ``api_url``, as midonet-cli
-    reads them."""
-    login = login_of(api_url)
-    assert login is not None, f"no credentials remembered for {api_url}"
+def write_midonetrc(home: Path, api_url: str, login: tuple[str, str] | None = None) -> None:
+    """``home/.midonetrc`` with ``login`` (user, password), by default the remembered
+    credentials of ``api_url``, as midonet-cli reads them."""
+    if login is None:
+        known = login_of(api_url)
+        assert known is not None, f"no credentials remembered for {api_url}"
+        login = (known.user, known.password)
     (home / ".midonetrc").write_text(
-        f"[cli]\napi_url = {api_url}\nusername = {login.user}\npassword = {login.password}\n"
+        f"[cli]\napi_url = {api_url}\nusername = {login[0]}\npassword = {login[1]}\n"
         "project_id = admin\n")
 
 
