@@ -80,9 +80,11 @@ class Protected:
             return self.app(environ, start_response)
         try:
             identity = self._identify(req)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - answered like the API's own errors
             if not errors.unavailable(exc):
-                raise
+                LOG.exception("%s %s: cannot check the token", req.method, req.path)
+                resp = error_response(500, "internal error; see the API log")
+                return resp(environ, start_response)
             LOG.warning("%s %s: cannot check the token, the topology store is unavailable: "
                         "%s", req.method, req.path, exc)
             unavailable = errors.StoreUnavailable(exc)
