@@ -316,3 +316,18 @@ def test_every_api_process_on_the_store_accepts_a_token(api_url: str, redis_url:
         assert send("POST", other + "/bridges", {"name": "via-other"}, key)[0] == 201
     status, bridges, _ = send("GET", api_url + "/bridges", headers=key)
     assert status == 200 and [b["name"] for b in bridges] == ["via-other"]
+
+
+def test_midonet_cli_logs_in_again_when_its_token_expired(redis_url: str,
+                                                          tmp_path: Path) -> None:
+    from ryu_midonet.cli.http import ApiClient
+
+    Auth.from_url(redis_url).users.add("cli-user", "admin", "cli-pass")
+    with api_process(redis_url, tmp_path, "--auth-token-ttl", "2") as (url, _):
+        client = ApiClient(url)
+        first = client.login("cli-user", "cli-pass")
+        assert first and client.get("bridges") == []
+        assert wait_until(lambda: send("GET", url + "/bridges", headers=token(first))[0] == 401,
+                          15)
+        assert client.post("bridges", {"name": "after-expiry"})["name"] == "after-expiry"
+        assert client.token and client.token != first
