@@ -8,7 +8,15 @@ system state, store status) register their routes from their modules.
 from __future__ import annotations
 
 from ryu_midonet.nsdb.topology import Topology
-from ryu_midonet.rest import generic, login, openapi, store_status, system_state, tenants
+from ryu_midonet.rest import (
+    generic,
+    login,
+    openapi,
+    store_status,
+    system_state,
+    tenants,
+    write_version,
+)
 from ryu_midonet.rest.dtos import Dtos
 from ryu_midonet.rest.kinds import RESOURCES
 from ryu_midonet.rest.resource import Resource
@@ -17,7 +25,7 @@ from ryu_midonet.types import Obj
 
 API_VERSION = "v5.0"
 APPLICATION = Resource("application", "", "Application", 5)
-FEATURES = (tenants, login, system_state, store_status)
+FEATURES = (tenants, login, system_state, store_status, write_version)
 
 
 class Api:
@@ -67,6 +75,7 @@ class Api:
         doc["tenants"] = u("tenants")
         doc["tenantTemplate"] = u("tenants", "{id}")
         doc["systemState"] = u("system_state")
+        doc["writeVersion"] = u("write_version")
         return Reply(body=doc)
 
 

@@ -128,6 +128,27 @@ def test_chains_rules_and_filters(api: Any) -> None:
     assert len(list(chain.get_rules())) == 2
 
 
+def test_rules_are_updated_in_place(api: Any) -> None:
+    chain = api.add_chain().name("c").create()
+    first = chain.add_rule().type("accept").nw_proto(6).tp_dst({"start": 22, "end": 22}).create()
+    rule = chain.add_rule().type("drop").position(2).create()
+    rule = {r.get_id(): r for r in chain.get_rules()}[rule.get_id()]
+    rule.type("accept").nw_proto(17).tp_dst({"start": 53, "end": 53}).update()
+    assert (rule.get_type(), rule.get_position()) == ("accept", 2)
+    listed = {r.get_id(): r for r in chain.get_rules()}
+    assert [r.get_id() for r in chain.get_rules()] == [first.get_id(), rule.get_id()]
+    assert (listed[rule.get_id()].get_nw_proto(), listed[rule.get_id()].get_tp_dst()) == (
+        17, {"start": 53, "end": 53})
+    with pytest.raises(webob.exc.HTTPBadRequest):
+        rule.type("dnat").update()  # a NAT rule needs NAT targets
+    assert api.get_rule(rule.get_id()).get_type() == "accept"
+
+
+def test_write_version_in_the_root(api: Any) -> None:
+    api._ensure_application()
+    assert api.app.get_write_version_uri().endswith("/write_version")
+
+
 def test_hosts_bindings_and_tunnel_zones(api: Any, host: str) -> None:
     hosts = list(api.get_hosts())
     assert [(h.get_id(), h.get_name(), h.is_alive()) for h in hosts] == [
