@@ -82,9 +82,10 @@ def _feature(media: str | None) -> tuple[str, Schema, bool] | None:
                 return name, schema, many
     return None
 
+_SEGMENT: Schema = {"type": "string", "pattern": "^[^/]+$"}  # "/tenants/" is the list
 _PATH_PARAMS: dict[str, Schema] = {
-    "id": UUID, "portId": UUID, "hostId": UUID, "name": {"type": "string"},
-    "addr": {"type": "string"}, "version": {"type": "integer", "enum": [4, 6]},
+    "id": UUID, "portId": UUID, "hostId": UUID, "name": _SEGMENT, "addr": _SEGMENT,
+    "version": {"type": "integer", "enum": [4, 6]},
 }
 
 
@@ -174,7 +175,7 @@ class _Doc:
         if params or tenant_param:
             op["parameters"] = [
                 {"name": p, "in": "path", "required": True,
-                 "schema": {"type": "string"} if route.template.startswith("/tenants")
+                 "schema": _SEGMENT if route.template.startswith("/tenants")
                  else _PATH_PARAMS[p]} for p in params] + tenant_param
         body, checked = self.request(route)
         medias = [m for m in (route.media, *route.accepts) if m and m != ANY_BODY]
