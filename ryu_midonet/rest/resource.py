@@ -99,6 +99,8 @@ class RestKind:
     inputs: Mapping[str, Schema] = field(default_factory=dict)  # create inputs beyond fields
     checked: tuple[str, ...] = ()  # inputs also checked against each other or the store
     variants: Mapping[str, Variant] = field(default_factory=dict)  # by parent kind
+    # rules across fields a create body must meet, as JSON schemas (if/then on its fields)
+    create_rules: tuple[Schema, ...] = ()
 
     @property
     def kind(self) -> str:

@@ -202,7 +202,10 @@ def create_schema(rk: RestKind, parent: str | None = None) -> Schema:
             required.append(name)
         for name in variant.absent:
             props[name] = {"type": "null"}
-    return _obj(props, required)
+    out = _obj(props, required)
+    if rk.create_rules:
+        out["allOf"] = list(rk.create_rules)
+    return out
 
 
 def update_schema(rk: RestKind) -> Schema:

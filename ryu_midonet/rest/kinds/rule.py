@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ryu_midonet.nsdb.rules import RULE_TYPES
 from ryu_midonet.rest.resource import LINK, Resource, RestKind, Schema
 from ryu_midonet.types import Obj
 
@@ -36,6 +37,25 @@ _POSITION: Schema = {"anyOf": [{"type": "integer", "minimum": 1},
                                {"type": "string", "pattern": "^[1-9][0-9]*$"}, {"type": "null"}],
                      "description": "1-based place in the chain (at most one past the last)"}
 
+_NAT = ["dnat", "snat"]
+_REVERSE_NAT = ["rev_dnat", "rev_snat"]
+_PLAIN = [t for t in RULE_TYPES if t not in (*_NAT, *_REVERSE_NAT)]
+
+
+def _when(types: list[str], then: Schema) -> Schema:
+    return {"if": {"required": ["type"], "properties": {"type": {"enum": types}}}, "then": then}
+
+
+_TYPE_RULES: tuple[Schema, ...] = (
+    _when(_NAT, {"required": ["natTargets"],
+                 "properties": {"natTargets": {"type": "array", "minItems": 1}}}),
+    _when(_REVERSE_NAT, {"properties": {"natTargets": {"maxItems": 0}}}),
+    _when(_PLAIN, {"properties": {"natTargets": {"maxItems": 0},
+                                  "flowAction": {"type": "null"}}}),
+    _when(["jump"], {"required": ["jumpChainId"],
+                     "properties": {"jumpChainId": {"type": "string"}}}),
+)
+
 REST = RestKind(
     Resource("rule", "rules", "Rule", 2), _dto, listed=False, list_in=_list_in,
     dto_fields={"position": {"type": ["integer", "null"], "minimum": 1}, "chain": LINK,
@@ -45,4 +65,5 @@ REST = RestKind(
     checked=("natTargets", "flowAction", "jumpChainId", "nwSrcLength", "nwDstLength",
              "icmpDataSrcIpLength", "icmpDataDstIpLength", "tpSrc", "tpDst", "fragmentPolicy",
              "position"),
+    create_rules=_TYPE_RULES,
 )
