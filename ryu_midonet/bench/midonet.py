@@ -12,10 +12,12 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import re
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ryu_midonet.bench import layout, nat
 from ryu_midonet.bench.layout import Case
@@ -47,6 +49,8 @@ class MidonetScenario(Scenario):
     def __init__(self) -> None:
         self.router_id = ""
         self.api_url = ""
+        self._sb: Sandbox | None = None
+        self._token = ""
         self._routes: dict[str, str] = {}
         self._router_ports: dict[str, str] = {}  # subnet -> router port id
         self._chains: list[str] = []  # the chains of the NAT case in place
@@ -61,6 +65,7 @@ class MidonetScenario(Scenario):
         if not sb.api_url:
             raise RuntimeError("the sandbox runs no REST API")
         self.api_url = sb.api_url
+        self._sb = sb
         with _topology(sb) as topo:
             self._build(topo, sb)
 
@@ -102,15 +107,32 @@ class MidonetScenario(Scenario):
         req = urllib.request.Request(f"{self.api_url}/routers/{self.router_id}/routes",
                                      data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": ROUTE_MEDIA, "Accept": ROUTE_MEDIA})
-        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
+        with self._send(req) as resp:
             location = resp.headers.get("Location") or json.loads(resp.read())["uri"]
         self._routes[case.key] = location
 
     def unblock(self, sb: Sandbox, case: Case) -> None:
         location = self._routes.pop(case.key)
         req = urllib.request.Request(location, method="DELETE")
-        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT):
+        with self._send(req):
             pass
+
+    def _send(self, req: urllib.request.Request) -> Any:
+        """``urlopen(req)`` as the sandbox's admin user, logging in again once on a 401."""
+        try:
+            return urllib.request.urlopen(self._authed(req, fresh=False), timeout=HTTP_TIMEOUT)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 401:
+                raise
+        return urllib.request.urlopen(self._authed(req, fresh=True), timeout=HTTP_TIMEOUT)
+
+    def _authed(self, req: urllib.request.Request, fresh: bool) -> urllib.request.Request:
+        creds = self._sb.credentials() if self._sb else None
+        if creds is not None and (fresh or not self._token):
+            self._token = creds.token(self.api_url)
+        if self._token:
+            req.add_unredirected_header("X-Auth-Token", self._token)
+        return req
 
     def configure(self, sb: Sandbox, case: Case) -> None:
         if not isinstance(case, nat.NatCase):
