@@ -331,3 +331,20 @@ def test_midonet_cli_logs_in_again_when_its_token_expired(redis_url: str,
                           15)
         assert client.post("bridges", {"name": "after-expiry"})["name"] == "after-expiry"
         assert client.token and client.token != first
+
+
+def test_users_command_reads_the_store_from_the_configuration(redis_url: str,
+                                                              tmp_path: Path) -> None:
+    conf = tmp_path / "ryu-midonet.conf"
+    conf.write_text(f"[DEFAULT]\nredis_url = {redis_url}\nnsdb_prefix = other\n")
+    done = subprocess.run([_console_script("ryu-midonet-users"), "--config-file", str(conf),
+                           "add", "frank", "--role", "admin", "--password-stdin"],
+                          input="frank-pass\n", capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert Auth.from_url(redis_url, "other").users.authenticate("frank", "frank-pass")
+    assert Auth.from_url(redis_url).users.get("frank") is None  # not under the default prefix
+    missing = subprocess.run([_console_script("ryu-midonet-users"), "--config-file",
+                              str(tmp_path / "nope.conf"), "list"],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and "nope.conf" in missing.stderr
+    assert "Traceback" not in missing.stderr
