@@ -39,6 +39,8 @@ T = TypeVar("T")
 FEED_MAXLEN = 100_000
 OPTIMISTIC_ATTEMPTS = 3
 """Optimistic tries of a write before it queues for the lease."""
+READ_PATIENCE_S = 2.0
+"""How long a read retries when commits overtake it before it reads holding the lease."""
 
 
 class _NotOurTurn(Exception):
@@ -54,6 +56,7 @@ class Store:
         self.prefix = prefix
         self.tag = f"{{{prefix}}}"
         self.write_timeout = write_timeout
+        self.read_patience = READ_PATIENCE_S
         self.lease = Lease(client, self.key_lease, lease_ms)
         self._turns = TurnLock()
 
@@ -137,26 +140,44 @@ class Store:
             return result
 
     def read(self, fn: Callable[[Txn], T]) -> T:
-        """Run a read-only ``fn(txn)`` on a consistent view, without taking any lock.
+        """Run a read-only ``fn(txn)`` on a consistent view.
 
         The view is consistent because no commit landed while ``fn`` read (the version key did
-        not move); otherwise ``fn`` runs again, after a short randomised pause.
+        not move); otherwise ``fn`` runs again, after a short randomised pause. Reads take no
+        lock, but one that commits kept overtaking for :attr:`read_patience` seconds (a large
+        snapshot under steady writes) runs once more holding the write lease, so it completes.
         """
         deadline = time.monotonic() + self.write_timeout
+        patience = min(time.monotonic() + self.read_patience, deadline)
         pause = 0.001
-        while True:
-            with self.redis.pipeline(transaction=True) as pipe:
-                pipe.watch(self.key_version)
-                txn = Txn(self, pipe)
-                result = fn(txn)
-                if txn.dirty:
-                    raise AssertionError("read() callbacks must not write")
-                if int(pipe.get(self.key_version) or 0) == txn.base_version:
-                    return result
-            if time.monotonic() >= deadline:
-                raise errors.Busy()
+        while time.monotonic() < patience:
+            got = self._read_once(fn)
+            if got:
+                return got[0]
             time.sleep(pause * random.uniform(0.5, 1.5))
             pause = min(pause * 2, 0.02)
+        token = self.lease.acquire(deadline)
+        try:
+            while True:
+                got = self._read_once(fn)
+                if got:
+                    return got[0]
+                if time.monotonic() >= deadline:  # the lease expired under a slow read
+                    raise errors.Busy()
+        finally:
+            self.lease.release(token)
+
+    def _read_once(self, fn: Callable[[Txn], T]) -> list[T]:
+        """``[result]`` when no commit landed while ``fn`` read, else ``[]``."""
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.watch(self.key_version)
+            txn = Txn(self, pipe)
+            result = fn(txn)
+            if txn.dirty:
+                raise AssertionError("read() callbacks must not write")
+            if int(pipe.get(self.key_version) or 0) == txn.base_version:
+                return [result]
+            return []
 
     # -- simple reads (not isolated; fine for single objects) ------------------------------
     def get(self, kind: str, obj_id: str) -> dict[str, Any] | None:

@@ -17,7 +17,9 @@ invalidating each other's reads), so writers are also serialised, in two layers:
   WATCHes changed) and queues again.
 
 The version WATCH stays in every transaction, so the lease is about fairness, never about
-safety. Reads take no lock: they retry when a commit landed while they read.
+safety. Reads take no lock: they retry when a commit landed while they read; only a read that
+commits kept overtaking for a while (a large snapshot under steady writes) takes the lease for
+one last, certain try.
 """
 
 from __future__ import annotations

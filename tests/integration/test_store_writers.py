@@ -7,7 +7,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import redis
@@ -144,6 +146,34 @@ def test_reads_do_not_wait_for_a_writer_of_the_same_client(topo: Topology) -> No
     finally:
         leave.set()
         writer.join()
+
+
+def test_a_read_that_commits_keep_overtaking_still_completes(redis_url: str,
+                                                             topo: Topology) -> None:
+    bridge = topo.create("bridge", {"name": "b"})
+    writer = Topology(Store.from_url(redis_url))  # another process, writing without pause
+    stop = threading.Event()
+
+    def write() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            writer.update("bridge", bridge["id"], {"name": f"b{n}"})
+
+    def slow_read(txn: Any) -> tuple[str, str]:
+        first = txn.get("bridge", bridge["id"])["name"]
+        time.sleep(0.05)  # every commit meanwhile makes this view stale
+        return first, txn.get("bridge", bridge["id"])["name"]
+
+    topo.store.read_patience = 0.3
+    busy = threading.Thread(target=write)
+    busy.start()
+    try:
+        first, second = topo.store.read(slow_read)
+    finally:
+        stop.set()
+        busy.join()
+    assert first == second  # one consistent view
 
 
 def test_a_store_outage_surfaces_as_unavailable(free_port: Callable[[], int]) -> None:
