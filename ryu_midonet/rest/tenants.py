@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import TYPE_CHECKING
 
 from ryu_midonet.nsdb import errors
@@ -16,9 +17,10 @@ TENANT = Resource("tenant", "tenants", "Tenant", 2)
 
 
 def tenant_dto(dtos: Dtos, tenant_id: str) -> Obj:
-    q = f"?tenant_id={tenant_id}"
+    quoted = urllib.parse.quote(tenant_id, safe="")
+    q = f"?tenant_id={quoted}"
     return {"id": tenant_id, "name": tenant_id, "description": None, "enabled": True,
-            "uri": dtos.uri("tenants", tenant_id),
+            "uri": dtos.uri("tenants", quoted),
             "bridges": dtos.uri("bridges") + q, "routers": dtos.uri("routers") + q,
             "chains": dtos.uri("chains") + q, "portGroups": dtos.uri("port_groups") + q}
 

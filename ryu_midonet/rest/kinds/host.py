@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import TYPE_CHECKING
 
 from ryu_midonet.nsdb import errors
@@ -23,7 +24,12 @@ _INTERFACE: dict[str, Schema] = {
     "addresses": {"type": "array", "items": {"type": "string"}}, "status": {"type": "integer"},
     "uri": LINK}
 INTERFACE = Resource("interface", "interfaces", "Interface", 1, Shape(_INTERFACE))
-_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": 15, "pattern": "^[^ /\\t\\n]+$"}
+# what Python's str.isspace() calls whitespace, as the store checks names with strip()
+_SPACE = ("\\t\\n\\u000b\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029"
+          "\\u202f\\u205f\\u3000")
+_NAME: Schema = {"type": "string", "maxLength": 15,
+                 "pattern": f"^[^ /\\t\\n]*[^/{_SPACE}][^ /\\t\\n]*$",
+                 "description": "no space, tab, newline or slash; not only whitespace"}
 BINDING = Resource("binding", "ports", "HostInterfacePort", 1, Shape(
     {"hostId": UUID, "portId": UUID, "interfaceName": _NAME, "uri": LINK, "host": LINK,
      "port": LINK},
@@ -48,7 +54,8 @@ def interface_dto(dtos: Dtos, host_id: str, iface: Obj) -> Obj:
            "endpoint": iface.get("endpoint", "DATAPATH"),
            "portType": iface.get("portType"), "addresses": iface.get("addresses", []),
            "status": iface.get("status", 0)}
-    dto["uri"] = dtos.uri("hosts", host_id, "interfaces", dto["name"])
+    dto["uri"] = dtos.uri("hosts", host_id, "interfaces",
+                          urllib.parse.quote(dto["name"] or "", safe=""))
     return dto
 
 
