@@ -67,7 +67,14 @@ _TOKEN: Schema = {"type": "object", "additionalProperties": False, "required": [
 _ROOT: Schema = {"type": "object", "required": ["uri", "version"],
                  "additionalProperties": {"type": "string"},
                  "properties": {"uri": LINK, "version": {"type": "string"}}}
-_STORE_STATUS: Schema = {"type": "object", "required": ["uri"], "properties": {"uri": LINK}}
+_STORE_STATUS: Schema = {
+    "type": "object", "additionalProperties": False,
+    "required": ["epoch", "version", "acceptedEpoch", "divergences", "uri"],
+    "properties": {"epoch": {"type": "string"}, "version": {"type": "integer"},
+                   "acceptedEpoch": {"type": ["string", "null"]},
+                   "divergences": {"type": "array", "items": {
+                       "type": "object", "description": "a host's divergence report"}},
+                   "uri": LINK}}
 _FEATURES: dict[tuple[str, int], Schema] = {
     ("Tenant", 2): _TENANT, ("SystemState", 2): _SYSTEM_STATE, ("Token", 1): _TOKEN,
     ("Application", 5): _ROOT,
