@@ -306,13 +306,15 @@ def build(routes: list[Route]) -> dict[str, Any]:
             "info": {"title": "ryu-midonet REST API (MidoNet v5 wire format)",
                      "version": __version__},
             "servers": [{"url": "/midonet-api"}],
-            "security": [{"token": []}],
+            "security": [{"token": []}, {"session": []}],
             "paths": dict(sorted(paths.items())),
             "components": {
                 "schemas": dict(sorted(doc.schemas.items())),
                 "securitySchemes": {
                     "token": {"type": "apiKey", "in": "header", "name": TOKEN_HEADER,
                               "description": "the key POST /login answers"},
+                    "session": {"type": "apiKey", "in": "cookie", "name": "sessionId",
+                                "description": "the same key, as POST /login sets it"},
                     "basic": {"type": "http", "scheme": "basic"}}}}
 
 
