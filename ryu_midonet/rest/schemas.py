@@ -169,22 +169,31 @@ def _obj(props: dict[str, Schema], required: list[str] | tuple[str, ...]) -> Sch
     return out
 
 
-def dto_fields(rk: RestKind) -> dict[str, Schema]:
-    """Every field of the kind's DTO: stored (less hidden ones), ``uri`` and declared ones."""
+def _common_fields(rk: RestKind) -> dict[str, Schema]:
     props: dict[str, Schema] = {"id": UUID, "uri": LINK}
     props.update({name: stored_schema(f) for name, f in spec(rk.kind).fields.items()
                   if name not in rk.hidden})
     props.update(rk.dto_fields)
+    return props
+
+
+def dto_fields(rk: RestKind) -> dict[str, Schema]:
+    """Every field of the kind's DTO: stored (less hidden ones), ``uri`` and declared ones
+    (of any variant)."""
+    props = _common_fields(rk)
     for variant in rk.variants.values():
         props.update(variant.fields)
     return props
 
 
 def dto_schema(rk: RestKind) -> Schema:
-    """The kind's DTO, as every read and write of it answers."""
-    optional = {n for v in rk.variants.values() for n in v.fields}
-    props = dto_fields(rk)
-    return _obj(props, [n for n in props if n not in optional])
+    """The kind's DTO, as every read and write of it answers (one of its variants')."""
+    props = _common_fields(rk)
+    if not rk.variants:
+        return _obj(props, list(props))
+    branches = [_obj({**props, **v.fields}, list({**props, **v.fields}))
+                for v in rk.variants.values()]
+    return {"oneOf": branches}
 
 
 def create_schema(rk: RestKind, parent: str | None = None) -> Schema:

@@ -16,6 +16,7 @@ from ryu_midonet.rest.resource import (
     UUIDS,
     Resource,
     RestKind,
+    Schema,
     Shape,
     Variant,
 )
@@ -92,6 +93,7 @@ def _routes(api: Api) -> None:
 
 
 _ROUTER_PORT = ("portAddress", "networkAddress", "networkLength", "portMac")
+_IPV4: Schema = {"type": "string", "format": "ipv4"}
 
 REST = RestKind(
     RESOURCE, _dto, routes=_routes,
@@ -104,10 +106,16 @@ REST = RestKind(
     },
     checked=("networkAddress",),
     variants={
-        "bridge": Variant(absent=_ROUTER_PORT, fields={"bridgeId": UUID}),
-        "router": Variant(required=("portAddress", "networkLength"), absent=("vlanId",),
-                          fields={"routerId": UUID,
-                                  "portSubnet": {"type": "array", "items": {"type": "string"}}}),
+        "bridge": Variant(absent=_ROUTER_PORT, fields={
+            "type": {"const": "Bridge"}, "bridgeId": UUID,
+            **{name: {"type": "null"} for name in _ROUTER_PORT}}),
+        "router": Variant(required=("portAddress", "networkLength"), absent=("vlanId",), fields={
+            "type": {"const": "Router"}, "routerId": UUID, "vlanId": {"type": "null"},
+            "portAddress": _IPV4, "networkAddress": _IPV4,
+            "networkLength": {"type": "integer", "minimum": 0, "maximum": 32},
+            "portMac": {"type": "string", "pattern": "^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$"},
+            "portSubnet": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
+                "type": "string", "pattern": "^[0-9.]+/[0-9]+$"}}}),
     },
 )
 
