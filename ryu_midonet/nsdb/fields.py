@@ -47,7 +47,7 @@ class Field:
 # -- value checks ----------------------------------------------------------------------------
 
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-_DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)$")
+_DECIMAL = re.compile(r"^(0|-?[1-9][0-9]*)$")
 _MACMASK = re.compile(r"^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$")
 
 

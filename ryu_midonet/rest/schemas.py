@@ -62,7 +62,7 @@ def int_text(lo: int | None, hi: int | None) -> str:
     """A regex of the decimal integers from ``lo`` to ``hi`` (no sign but ``-``, no leading
     zero), as the API reads integers given as strings."""
     if lo is None or hi is None:
-        return "^-?(0|[1-9][0-9]*)$"
+        return "^(0|-?[1-9][0-9]*)$"
     alternatives = []
     if lo < 0:
         alternatives.append("-" + _group(_naturals(max(1, -hi), -lo)))
