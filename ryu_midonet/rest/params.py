@@ -88,6 +88,9 @@ def _message(error: jsonschema.ValidationError) -> str:
         return "must not be null"
     if error.validator == "additionalProperties":
         return f"has an unknown field: {error.message}"
+    described = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if described and error.validator in ("type", "pattern", "anyOf", "oneOf", "enum"):
+        return f"{_shown(error.instance)} is not valid: must be {described}"
     return f"{_shown(error.instance)} is not valid: {_rule(error)}"
 
 

@@ -79,13 +79,17 @@ def _int(lo: int | None, hi: int | None, lenient: bool = False) -> Schema:
         out["maximum"] = hi
     if not lenient:
         return out
-    return {"anyOf": [out, {"type": "string", "pattern": int_text(lo, hi)}]}
+    what = "an integer" if lo is None or hi is None else f"an integer from {lo} to {hi}"
+    return {"anyOf": [out, {"type": "string", "pattern": int_text(lo, hi), "description": what}],
+            "description": what}
 
 
 def _bool(lenient: bool) -> Schema:
     if not lenient:
         return {"type": "boolean"}
-    return {"anyOf": [{"type": "boolean"}, {"type": "string", "pattern": _TRUE_FALSE}]}
+    return {"anyOf": [{"type": "boolean"},
+                      {"type": "string", "pattern": _TRUE_FALSE, "description": "true or false"}],
+            "description": "true or false"}
 
 
 def _range(f: Field, lenient: bool) -> Schema:
@@ -127,7 +131,10 @@ def nullable(schema: Schema) -> Schema:
     if isinstance(kind, str):
         out["type"] = [kind, "null"]
     elif "type" not in out and schema:
-        return {"anyOf": [schema, {"type": "null"}]}
+        wrapped: Schema = {"anyOf": [schema, {"type": "null"}]}
+        if "description" in schema:
+            wrapped["description"] = f"{schema['description']}, or null"
+        return wrapped
     return out
 
 
@@ -210,7 +217,7 @@ def create_schema(rk: RestKind, parent: str | None = None) -> Schema:
             props[name] = value_schema(fields[name], lenient=True)
             required.append(name)
         for name in variant.absent:
-            props[name] = {"type": "null"}
+            props[name] = {"type": "null", "description": f"absent or null in a {parent}"}
     out = _obj(props, required)
     if rk.create_rules:
         out["allOf"] = list(rk.create_rules)
