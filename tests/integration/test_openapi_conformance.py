@@ -10,10 +10,12 @@ requests refused, valid ones accepted.
 What is configured, and why:
 
 - ``positive_data_acceptance`` is replaced by ``positive_data_acceptance_beyond_schema`` (see
-  ``openapi_checks``): the same check, except that a 400 whose violation names a field the
-  operation lists in ``x-also-checked`` passes. Those fields are ids that must name an
-  existing object, which a random UUID does not, and rules across fields that JSON Schema
-  cannot express; the document says so for each operation.
+  ``openapi_checks``). Schemathesis itself takes 404 and 409 as answers to valid data (a path
+  id naming no object, a name already taken), but not 400, which this API answers for an id
+  in a body that names no object (a random UUID names none) and for rules across fields that
+  JSON Schema cannot express. The document lists those fields per operation
+  (``x-also-checked``); the replacement is the same check, except that a 400 whose violation
+  names one of them passes.
 - The operations that switch the whole API (``PUT /system_state`` to READONLY, ``PUT
   /write_version``) run on their own, after the rest: once the API is read-only every write
   answers 503 (documented, but it would leave the writes of the first run untested).
@@ -21,6 +23,7 @@ What is configured, and why:
   from field names (those fill path parameters with values outside their schemas).
 - Hosts are registered by agents, never through the API: the test registers one as an agent
   would and names it as the ``{id}`` of the ``/hosts/{id}...`` operations.
+- One worker and a fixed seed: see ``_st``.
 """
 
 from __future__ import annotations
