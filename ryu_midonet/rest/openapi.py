@@ -238,6 +238,13 @@ class _Doc:
 
 
 _NO_CREATE = {"/login", "/store_status/accept"}  # POSTs that create nothing
+_DESCRIPTION = (
+    "Log in with POST /login (HTTP Basic) and send the key it answers as X-Auth-Token. "
+    "Request bodies are checked against the schemas shown here: a field they do not name is "
+    "refused with 400, while the fields of the resource's own DTO may be sent back and are "
+    "ignored when read-only. x-also-checked on an operation names the body fields the API "
+    "also checks against the store (ids that must name existing objects) or against each "
+    "other: a body valid by its schema can still be refused with 400 naming one of them.")
 
 
 def _no_content(route: Route) -> bool:
@@ -304,7 +311,7 @@ def build(routes: list[Route]) -> dict[str, Any]:
         paths.setdefault(route.template, {})[route.method.lower()] = op
     return {"openapi": "3.1.0",
             "info": {"title": "ryu-midonet REST API (MidoNet v5 wire format)",
-                     "version": __version__},
+                     "version": __version__, "description": _DESCRIPTION},
             "servers": [{"url": "/midonet-api"}],
             "security": [{"token": []}, {"session": []}],
             "paths": dict(sorted(paths.items())),
