@@ -210,7 +210,8 @@ class Lab:
         self.build = StoreTopology(self.topo)
         home = workdir / "home"
         home.mkdir(exist_ok=True)
-        credentials.remember_sandbox(sb)
+        if sb.api_url:
+            credentials.remember_sandbox(sb)
         self.cli = Cli(str(sb.api_url), home)
         self.zone = self.topo.create("tunnelZone", {"name": "sandbox", "type": "vxlan"})
         for host in sb.hosts.values():
