@@ -24,11 +24,12 @@ from ryu_midonet.rest.schemas import (
     checked_fields,
     create_schema,
     dto_schema,
-    nullable,
     shape_dto_schema,
     shape_input_schema,
     update_schema,
 )
+from ryu_midonet.rest.system_state import SYSTEM_STATE_DTO as _SYSTEM_STATE
+from ryu_midonet.rest.system_state import SYSTEM_STATE_PUT as _SYSTEM_STATE_PUT
 from ryu_midonet.rest.wsgi import ANY_BODY, ERROR_MEDIA_TYPE, JSON, Route, media_type
 
 TOKEN_HEADER = "X-Auth-Token"
@@ -51,17 +52,6 @@ _TENANT: Schema = {
                    "uri": LINK, "bridges": LINK, "routers": LINK, "chains": LINK,
                    "portGroups": LINK}}
 _TENANT["required"] = list(_TENANT["properties"])
-_SYSTEM_STATE_FIELDS: dict[str, Schema] = {
-    "state": {"type": "string", "enum": ["ACTIVE", "UPGRADE"]},
-    "availability": {"type": "string", "enum": ["READWRITE", "READONLY"]},
-    "version": {"type": "string"}, "information": {"type": ["string", "null"]}, "uri": LINK}
-_SYSTEM_STATE: Schema = {"type": "object", "additionalProperties": False,
-                         "properties": _SYSTEM_STATE_FIELDS,
-                         "required": list(_SYSTEM_STATE_FIELDS)}
-_SYSTEM_STATE_PUT: Schema = {
-    "type": "object",
-    "properties": {name: nullable(_SYSTEM_STATE_FIELDS[name])
-                   for name in ("state", "availability")}}
 _TOKEN: Schema = {"type": "object", "additionalProperties": False, "required": ["key", "expires"],
                   "properties": {"key": {"type": "string"}, "expires": {"type": "string"}}}
 _ROOT: Schema = {"type": "object", "required": ["uri", "version"],

@@ -234,7 +234,7 @@ def _parse_json(raw: bytes) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApiError(400, f"the request body is not UTF-8: {exc}") from None
-    if not text.strip():
+    if not text:
         return {}
     try:
         doc = json.loads(text, parse_constant=_no_constant)

@@ -98,3 +98,25 @@ def test_a_new_object_id_must_be_a_uuid(api: Client) -> None:
         _refused(api.call("POST", "/chains", {"name": "c", "id": bad}), "id")
     chain = api.post("/chains", {"name": "c", "id": "6F1B7B7E-3C0A-4A6E-9D1E-2F0C8A4B5C6D"})
     assert chain["id"] == "6f1b7b7e-3c0a-4a6e-9d1e-2f0c8a4b5c6d"
+
+
+def test_a_body_of_only_white_space_is_malformed_not_empty(api: Client, topo: Topology) -> None:
+    before = topo.store.snapshot()
+    for raw in (b"\n", b"  ", b"\t\r\n"):
+        resp = api.call("POST", "/bridges", raw)
+        assert resp.status_int == 400, resp.text
+        assert "malformed JSON" in resp.json["message"]
+    assert topo.store.snapshot() == before
+    assert api.call("POST", "/bridges", b"").status_int == 201  # no body at all: defaults
+
+
+def test_system_state_refuses_unknown_fields_and_ignores_its_dto_fields(
+        api: Client, topo: Topology) -> None:
+    _refused(api.call("PUT", "/system_state", {"availability": "READONLY", "mode": "x"}), "mode")
+    assert api.get("/system_state")["availability"] == "READWRITE"
+    dto = api.get("/system_state")
+    dto["availability"] = "READONLY"
+    dto["version"] = "9.9"  # read-only: ignored
+    assert api.call("PUT", "/system_state", dto).status_int == 200
+    state = api.get("/system_state")
+    assert state["availability"] == "READONLY" and state["version"] != "9.9"
