@@ -18,7 +18,7 @@ import webob
 
 from ryu_midonet.auth import Auth, Identity, may
 from ryu_midonet.nsdb import errors
-from ryu_midonet.rest.wsgi import error_response
+from ryu_midonet.rest.wsgi import error_response, unavailable_response
 
 LOG = logging.getLogger(__name__)
 
@@ -87,10 +87,7 @@ class Protected:
                 return resp(environ, start_response)
             LOG.warning("%s %s: cannot check the token, the topology store is unavailable: "
                         "%s", req.method, req.path, exc)
-            unavailable = errors.StoreUnavailable(exc)
-            resp = error_response(unavailable.status, unavailable.message)
-            resp.headers["Retry-After"] = "1"
-            return resp(environ, start_response)
+            return unavailable_response(exc)(environ, start_response)
         if identity is None:
             resp = error_response(401, "authentication required: log in with POST "
                                        "/midonet-api/login (HTTP Basic) and send the token "

@@ -111,9 +111,7 @@ class WsgiApp:
             if errors.unavailable(exc):
                 LOG.warning("%s %s: the topology store is unavailable: %s", req.method,
                             where, exc)
-                unavailable = errors.StoreUnavailable(exc)
-                resp = error_response(unavailable.status, unavailable.message)
-                resp.headers["Retry-After"] = "1"
+                resp = unavailable_response(exc)
             else:
                 LOG.exception("unhandled error on %s %s", req.method, where)
                 resp = error_response(500, "internal error; see the API log")
@@ -266,6 +264,14 @@ def _depth(doc: Any) -> int:
         if level <= MAX_JSON_DEPTH:
             todo.extend((child, level + 1) for child in item)
     return deepest
+
+
+def unavailable_response(exc: BaseException) -> webob.Response:
+    """The 503 for a store that cannot serve now (``errors.unavailable(exc)``): retry shortly."""
+    unavailable = errors.StoreUnavailable(exc)
+    resp = error_response(unavailable.status, unavailable.message)
+    resp.headers["Retry-After"] = "1"
+    return resp
 
 
 def error_response(status: int, message: str, field: str | None = None) -> webob.Response:
