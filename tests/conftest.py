@@ -3,6 +3,7 @@
 ``redis_server``  (session)  a private redis-server on 127.0.0.1; yields its URL.
 ``redis_url``     (function) the same URL, after FLUSHALL, for a test that wants an
                              empty database.
+``topo``          (function) a :class:`Topology` on that emptied database.
 ``free_port``     (function) a callable returning a TCP port that is free on 127.0.0.1.
 ``api_server``    (session)  a real ``ryu-midonet-manager ... ryu_midonet.rest`` process on the
                              session's redis-server; yields its /midonet-api URL.
@@ -32,6 +33,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from ryu_midonet.nsdb.store import Store
+from ryu_midonet.nsdb.topology import Topology
 from tests.support import credentials
 
 credentials.install()
@@ -138,6 +141,12 @@ def redis_url(redis_server: str) -> Iterator[str]:
     finally:
         client.close()
     yield redis_server
+
+
+@pytest.fixture
+def topo(redis_url: str) -> Topology:
+    """A topology store on the session's emptied redis-server."""
+    return Topology(Store.from_url(redis_url))
 
 
 @pytest.fixture

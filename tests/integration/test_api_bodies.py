@@ -11,17 +11,11 @@ from typing import Any
 import pytest
 import webob
 
-from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.rest.api import Api
 from tests.integration.test_rest_api import Client
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def topo(redis_url: str) -> Topology:
-    return Topology(Store.from_url(redis_url))
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import webob
 
-from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.rest import openapi
 from ryu_midonet.rest.api import Api
@@ -44,11 +43,6 @@ class Client:
         resp = self.call("GET", path)
         assert resp.status_int == 200, resp.text
         return resp.json
-
-
-@pytest.fixture
-def topo(redis_url: str) -> Topology:
-    return Topology(Store.from_url(redis_url))
 
 
 @pytest.fixture

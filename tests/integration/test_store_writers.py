@@ -30,11 +30,6 @@ time.sleep(600)
 """
 
 
-@pytest.fixture
-def topo(redis_url: str) -> Topology:
-    return Topology(Store.from_url(redis_url))
-
-
 def _run(workers: list[Callable[[], None]]) -> list[BaseException]:
     """Run ``workers`` in threads at once; the exceptions they raised."""
     failures: list[BaseException] = []

@@ -12,11 +12,6 @@ from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 
 
-@pytest.fixture
-def topo(redis_url: str) -> Topology:
-    return Topology(Store.from_url(redis_url))
-
-
 def _keys(topo: Topology) -> dict[str, str]:
     r = topo.store.redis
     return {k: r.type(k) for k in r.keys("*") if not k.endswith((":feed", ":version"))}
