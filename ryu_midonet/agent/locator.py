@@ -12,8 +12,11 @@ class Locator:
     ``ofports`` maps the virtual ports plugged on this host to their OpenFlow port numbers;
     ``tunnels`` maps tunnel types (``vxlan``/``gre``) to the OpenFlow port of that tunnel.
     ``view`` is the topology as the simulator reads it.
-    The tags of what a resolution depended on (the remote host, its tunnel zone) accumulate
-    in :attr:`tags` so the caller can attach them to the flow it builds.
+    The tags of what a resolution depended on (the port, the tunnel zone) accumulate in
+    :attr:`tags` so the caller can attach them to the flow it builds. The remote host's own
+    record is not one of them: it is written again whenever that host's interfaces change
+    (a VM's tap comes or goes), and a location depends only on the port's ``hostId`` and
+    ``tunnelKey`` and on the zone's members and addresses.
     """
 
     def __init__(self, view: DictView, host_id: str, ofports: dict[str, int],
@@ -30,7 +33,6 @@ class Locator:
         if port is None or not port.get("hostId"):
             return None
         host = port["hostId"]
-        self.tags.add(host)
         if host == self.host_id:
             ofport = self.ofports.get(port_id)
             return Local(ofport) if ofport else None

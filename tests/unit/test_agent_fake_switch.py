@@ -183,3 +183,23 @@ def test_flow_index_refuses_a_flow_whose_inputs_changed_during_simulation() -> N
     assert index.add({"bridge", "port-b"}, since) is not None  # unrelated: fine
     assert index.add({"port-a"}, index.generation()) is not None
     assert len(index) == 2
+
+
+def test_a_remote_host_registering_again_keeps_the_flows_towards_its_ports() -> None:
+    """A host's record is written again whenever its interfaces change (a VM's tap comes or
+    goes): flows towards its ports stay; a change of the tunnel zone still removes them."""
+    b = MemoryTopology()
+    br = b.bridge("br")
+    vm1 = b.bridge_port(br, host="hostA", interfaceName="tap1")
+    vm2 = b.bridge_port(br, host="hostB", interfaceName="tap2")
+    _zone(b)
+    _keys(b)
+    view, state, net = b.view(), State.in_memory(), FakeNetwork()
+    state.macs.learn("br", MAC2, None, vm2["id"])
+    hosts = {"hostA": Host("hostA", view, state, {vm1["id"]: 1}, net),
+             "hostB": Host("hostB", view, state, {vm2["id"]: 1}, net)}
+    a = hosts["hostA"]
+    assert [(h.name, p) for h, p, _ in a.send(1, _icmp(MAC1, MAC2, "10.0.0.1", "10.0.0.2"),
+                                               hosts)] == [("hostB", 1)]
+    assert a.index.invalidate(["hostB"]) == []
+    assert a.index.invalidate(["tz"]) != []
