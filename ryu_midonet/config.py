@@ -154,6 +154,36 @@ opts: list[cfg.Opt] = [
         help="Seconds an unused flow built from a simulation stays on the switch.",
     ),
     cfg.IntOpt(
+        "miss_rate_per_port",
+        default=500,
+        min=0,
+        help="Packets per second that miss the flow table at one local port (the first "
+        "packets of new flows) and reach the agent; an OpenFlow meter on the switch drops "
+        "the rest, so one VM opening flows flat out cannot take the agent from the others. "
+        "0: no per-port limit (every miss shares the switch's one channel to the agent).",
+    ),
+    cfg.IntOpt(
+        "miss_burst_per_port",
+        default=100,
+        min=1,
+        help="Misses of one local port let through at once above miss_rate_per_port before "
+        "its meter drops.",
+    ),
+    cfg.IntOpt(
+        "miss_queue_per_port",
+        default=256,
+        min=1,
+        help="Packet-ins of one local port that may wait for the agent; the agent serves "
+        "ports in turn, one packet each, and drops a port's packet-ins beyond this.",
+    ),
+    cfg.FloatOpt(
+        "miss_max_wait",
+        default=2.0,
+        min=0.01,
+        help="Seconds a packet-in may wait for the agent; one that waited longer is dropped "
+        "unhandled (its sender has retried by then).",
+    ),
+    cfg.IntOpt(
         "host_alive_ttl_ms",
         default=3000,
         min=500,

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
-from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message
+from ryu_midonet.datapath.flows import Message
 from ryu_midonet.nsdb.cache import TopologyCache
 from ryu_midonet.ovsdb.switch import LocalSwitch
 
@@ -18,12 +17,15 @@ class Bindings:
     """Makes the switch hold exactly the interfaces bound to virtual ports on this host.
 
     A binding whose interface does not exist (yet) is retried on every :meth:`reconcile`.
+    With ``miss``, each plugged port's misses reach the agent through a meter of its own.
     """
 
-    def __init__(self, cache: TopologyCache, switch: LocalSwitch, host_id: str) -> None:
+    def __init__(self, cache: TopologyCache, switch: LocalSwitch, host_id: str,
+                 miss: tr.MissLimit | None = None) -> None:
         self.cache = cache
         self.switch = switch
         self.host_id = host_id
+        self.miss = miss
         self.ofports: dict[str, int] = {}  # virtual port id -> OpenFlow port
         self.ifaces: dict[str, str] = {}  # virtual port id -> interface name
         self.keys: dict[str, int] = {}  # virtual port id -> tunnel key
@@ -66,17 +68,17 @@ class Bindings:
             self.ofports[port_id], self.ifaces[port_id], self.keys[port_id] = ofport, iface, key
             LOG.info("plugged %s as OpenFlow port %d for port %s", iface, ofport, port_id)
             self.changed.add(port_id)
-            messages += tr.port_flows(ofport, key)
+            messages += tr.port_flows(ofport, key, self.miss)
         return messages
 
     def pending(self) -> bool:
         """Whether some binding still waits for its interface."""
         return set(self.desired()) != set(self.ofports)
 
-    def port_flows(self) -> list[FlowSpec]:
-        flows: list[FlowSpec] = []
+    def port_flows(self) -> list[Message]:
+        flows: list[Message] = []
         for port_id, ofport in self.ofports.items():
-            flows += tr.port_flows(ofport, self.keys[port_id])
+            flows += tr.port_flows(ofport, self.keys[port_id], self.miss)
         return flows
 
     def take_changed(self) -> set[str]:
@@ -91,5 +93,4 @@ class Bindings:
         self.ifaces.pop(port_id, None)
         if key is None:
             return []
-        return [FlowDelete(p.cookie(p.COOKIE_CLASSIFY, key)),
-                FlowDelete(p.cookie(p.COOKIE_DELIVERY, key))]
+        return tr.port_deletes(key)

@@ -8,7 +8,10 @@
 - plugs the interfaces bound to virtual ports on this host into the integration bridge and
   pre-installs their classification and tunnel-delivery flows;
 - on a table miss, simulates the packet through the virtual topology, installs the flow the
-  decision allows and sends the packet on; later packets never reach the agent;
+  decision allows and sends the packet on; later packets never reach the agent. Misses are
+  rate-limited per local port by a meter on the switch and wait in per-port queues that one
+  worker serves in turn (:mod:`ryu_midonet.agent.missqueue`), so a VM opening new flows flat
+  out delays others' new flows by little and the agent's memory stays bounded;
 - removes exactly the flows built from something that changed (topology, MAC, ARP entries);
 - calls the hooks of the features other apps of the process registered
   (:mod:`ryu_midonet.agent.features`) and sends what they return;
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from os_ken.base import app_manager
@@ -33,11 +37,12 @@ from ryu_midonet.agent.bindings import Bindings
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.agent.host import HostPresence, load_host_id
+from ryu_midonet.agent.missqueue import MissQueue
 from ryu_midonet.agent.reconnect import hurry_switch
 from ryu_midonet.agent.sender import Sender
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import translator as tr
-from ryu_midonet.datapath.flows import FlowDelete, Message, SwitchConfig
+from ryu_midonet.datapath.flows import FlowDelete, Message, MeterDelete, SwitchConfig
 from ryu_midonet.nsdb import divergence, errors
 from ryu_midonet.nsdb.cache import TopologyCache
 from ryu_midonet.nsdb.schema import parent_fields
@@ -54,6 +59,7 @@ LOG = logging.getLogger(__name__)
 # bridge's flooding, a new route a router's decisions): the kinds' parent fields.
 PARENT_FIELDS = parent_fields()
 PERIODIC_TICK = 0.5  # seconds between checks for features' periodic work
+DROPS_LOG_INTERVAL = 10.0  # seconds between reports of packet-ins dropped unhandled
 
 
 class AgentApp(app_manager.OSKenApp):
@@ -77,7 +83,10 @@ class AgentApp(app_manager.OSKenApp):
         self.switch = LocalSwitch(conf.ovsdb_connection, conf.integration_bridge)
         self.index = FlowIndex()
         self.tunnels: dict[str, int] = {}
-        self.bindings = Bindings(self.cache, self.switch, self.host_id)
+        miss = (tr.MissLimit(conf.miss_rate_per_port, conf.miss_burst_per_port)
+                if conf.miss_rate_per_port else None)
+        self.bindings = Bindings(self.cache, self.switch, self.host_id, miss)
+        self.misses = MissQueue(conf.miss_queue_per_port, conf.miss_max_wait)
         self.handler = PacketHandler(self.view, self.state, self.index, self.host_id,
                                      self.bindings.ofports, self.tunnels,
                                      conf.flow_idle_timeout)
@@ -111,6 +120,7 @@ class AgentApp(app_manager.OSKenApp):
         threading.Thread(target=self._follow_state, name="state-feed", daemon=True).start()
         threading.Thread(target=self._run_periodic, name="feature-periodic",
                          daemon=True).start()
+        threading.Thread(target=self._serve_misses, name="packet-ins", daemon=True).start()
         threading.Thread(target=hurry_switch, name="hurry-switch", daemon=True,
                          args=(self.switch, controller, port, lambda: self.dp is not None,
                                self._stop)).start()
@@ -207,6 +217,7 @@ class AgentApp(app_manager.OSKenApp):
         after = self.bindings.ofports
         for port_id, ofport in before.items():
             if after.get(port_id) != ofport:
+                self.misses.forget(ofport)
                 messages += self.features.port_flows(port_id, ofport, False)
         for port_id, ofport in after.items():
             if before.get(port_id) != ofport:
@@ -227,7 +238,7 @@ class AgentApp(app_manager.OSKenApp):
     def switch_features(self, ev: Any) -> None:
         self.sender.dp = ev.msg.datapath
         self.index.clear()
-        messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0)]
+        messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0), MeterDelete()]
         messages += tr.base_flows(self.tunnels.values())
         messages += self.bindings.port_flows()
         for port_id, ofport in list(self.bindings.ofports.items()):
@@ -241,18 +252,45 @@ class AgentApp(app_manager.OSKenApp):
 
     @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
     def packet_in(self, ev: Any) -> None:
-        msg = ev.msg
-        in_port = msg.match["in_port"]
+        """Queue the packet-in for the worker (a full queue drops it): nothing more here."""
+        in_port = ev.msg.match.get("in_port")
+        if in_port is not None:
+            self.misses.put(in_port, ev.msg.data)
+
+    def _serve_misses(self) -> None:
+        logged = time.monotonic()
+        while not self._stop.is_set():
+            self.serve_miss(timeout=1.0)
+            if time.monotonic() - logged >= DROPS_LOG_INTERVAL:
+                logged = time.monotonic()
+                drops = self.misses.take_drops()
+                if drops:
+                    LOG.warning("dropped packet-ins unhandled (OpenFlow port: count): %s",
+                                drops)
+
+    def serve_miss(self, timeout: float | None = 0) -> bool:
+        """Handle the next queued packet-in, if one comes within ``timeout`` seconds."""
+        miss = self.misses.get(timeout)
+        if miss is None:
+            return False
+        try:
+            self.handle_miss(miss.in_port, miss.data)
+        except Exception:  # noqa: BLE001 - one packet's fault must not stop the worker
+            LOG.exception("handling a packet-in from OpenFlow port %d failed", miss.in_port)
+        return True
+
+    def handle_miss(self, in_port: int, data: bytes) -> None:
+        """Claim or simulate one packet that missed the flow table, and send the outcome."""
         port_id = self.bindings.port_at(in_port)
-        packet = packets.parse(msg.data)
+        packet = packets.parse(data)
         if port_id is None or packet is None:
             return
-        claimed = self.features.packet_in(port_id, in_port, packet, msg.data)
+        claimed = self.features.packet_in(port_id, in_port, packet, data)
         if claimed is not None:
             self._send(claimed)
             return
         try:
-            messages = self.handle(port_id, in_port, packet, msg.data)
+            messages = self.handle(port_id, in_port, packet, data)
         except errors.UNAVAILABLE as exc:
             # The MAC/ARP tables and flow state live in the store: new flows wait for it.
             # Established ones are on the switch and keep flowing.

@@ -14,6 +14,11 @@ Anything it does not model (another message, instruction, action, port or field)
 packet and is a packet-in only when the controller asked for those (it does not by default
 on OpenFlow 1.3), output to the ingress port is dropped unless ``in_port`` is named, and the
 configured fragment handling decides what fragments' L4 fields read.
+
+Meters are kept (their bands, rates and flags) and a flow naming a meter that does not exist
+is refused, a meter added twice or changed before it exists too, and deleting a meter removes
+the flows that use it, all as in Open vSwitch; rates are not enforced: a packet passing a
+meter is recorded in :attr:`Forwarded.meters` and goes on.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from ryu_midonet.datapath import fakepacket as fp
 from ryu_midonet.datapath import ofmsgs, packets
 from ryu_midonet.datapath.fakepacket import Headers, Masked
 from ryu_midonet.datapath.flows import Message
-from ryu_midonet.datapath.ofcheck import NotUnderstood, check_flow_mod, instructions
+from ryu_midonet.datapath.ofcheck import NotUnderstood, check_flow_mod, instructions, meter_of
 
 # Open vSwitch's packet-in reasons for an OpenFlow 1.3 controller that set none.
 DEFAULT_PACKET_INS = frozenset({ofp.OFPR_NO_MATCH, ofp.OFPR_ACTION})
@@ -51,6 +56,17 @@ class Entry:
     actions: tuple[Any, ...]
     goto: int | None
     msg: Any
+    meter: int | None = None
+
+
+@dataclass(frozen=True)
+class Meter:
+    """One meter: a drop band of ``rate`` packets per second after a burst of ``burst``."""
+
+    meter_id: int
+    rate: int
+    burst: int
+    flags: int
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,7 @@ class Forwarded:
     to_controller: bool = False
     flows_hit: list[Entry] = field(default_factory=list)
     packet_ins: list[PacketIn] = field(default_factory=list)
+    meters: list[int] = field(default_factory=list)  # the meters it passed, in order
 
 
 class FakeDatapath:
@@ -95,6 +112,7 @@ class FakeSwitch:
     def __init__(self, dpid: int = 1) -> None:
         self.datapath = FakeDatapath(self, dpid)
         self.flows: list[Entry] = []
+        self.meters: dict[int, Meter] = {}
         self.packet_ins: list[PacketIn] = []
         self.packet_outs: list[Forwarded] = []  # what each packet-out did, in order
         self.fragments = fp.FRAG_NORMAL
@@ -102,6 +120,7 @@ class FakeSwitch:
         self._handlers: dict[type, Callable[[Any], None]] = {
             parser.OFPFlowMod: self._flow_mod, parser.OFPPacketOut: self._packet_out,
             parser.OFPSetConfig: self._set_config, parser.OFPSetAsync: self._set_async,
+            parser.OFPMeterMod: self._meter_mod,
             parser.OFPBarrierRequest: lambda msg: None}
 
     # -- messages --------------------------------------------------------------------------
@@ -138,8 +157,13 @@ class FakeSwitch:
             raise SwitchError(f"table {msg.table_id} goes to table {goto} (OFPBIC_BAD_TABLE_ID)")
         fixed = {k: v for k, (v, mask) in match.items() if mask == -1}
         _check_actions(actions, fixed, fp.vlan_in(match), packet_out=False)
+        meter = meter_of(msg)
+        if meter is not None and meter not in self.meters:
+            raise SwitchError(f"flow through meter {meter}, which does not exist "
+                              "(OFPMMFC_INVALID_METER)")
         check_flow_mod(msg)
-        entry = Entry(msg.table_id, msg.priority, msg.cookie, match, tuple(actions), goto, msg)
+        entry = Entry(msg.table_id, msg.priority, msg.cookie, match, tuple(actions), goto, msg,
+                      meter)
         self.flows = [f for f in self.flows if (f.table_id, f.priority, f.match)
                       != (entry.table_id, entry.priority, entry.match)]
         self.flows.append(entry)
@@ -151,6 +175,33 @@ class FakeSwitch:
         self.flows = [f for f in self.flows
                       if (msg.table_id not in (ofp.OFPTT_ALL, f.table_id))
                       or (f.cookie & msg.cookie_mask) != (msg.cookie & msg.cookie_mask)]
+
+    def _meter_mod(self, msg: Any) -> None:
+        if msg.command == ofp.OFPMC_DELETE:
+            gone = set(self.meters) if msg.meter_id == ofp.OFPM_ALL else {msg.meter_id}
+            for meter_id in gone:
+                self.meters.pop(meter_id, None)
+            self.flows = [f for f in self.flows if f.meter not in gone]
+            return
+        if msg.command not in (ofp.OFPMC_ADD, ofp.OFPMC_MODIFY):
+            raise NotUnderstood(f"meter-mod command {msg.command}")
+        if not 0 < msg.meter_id <= ofp.OFPM_MAX:
+            raise SwitchError(f"meter id {msg.meter_id:#x} (OFPMMFC_INVALID_METER)")
+        exists = msg.meter_id in self.meters
+        if msg.command == ofp.OFPMC_ADD and exists:
+            raise SwitchError(f"meter {msg.meter_id} exists (OFPMMFC_METER_EXISTS)")
+        if msg.command == ofp.OFPMC_MODIFY and not exists:
+            raise SwitchError(f"meter {msg.meter_id} does not exist (OFPMMFC_UNKNOWN_METER)")
+        if msg.flags & ~(ofp.OFPMF_PKTPS | ofp.OFPMF_BURST | ofp.OFPMF_STATS) \
+                or not msg.flags & ofp.OFPMF_PKTPS:
+            raise NotUnderstood(f"meter flags {msg.flags:#x} (only packet rates are modelled)")
+        if len(msg.bands) != 1 or not isinstance(msg.bands[0], parser.OFPMeterBandDrop):
+            raise NotUnderstood(f"meter bands {msg.bands!r} (one drop band is modelled)")
+        band = msg.bands[0]
+        if band.rate <= 0:
+            raise SwitchError(f"meter {msg.meter_id} rate {band.rate} (OFPMMFC_INVALID_BAND)")
+        burst = band.burst_size if msg.flags & ofp.OFPMF_BURST else 0
+        self.meters[msg.meter_id] = Meter(msg.meter_id, band.rate, burst, msg.flags)
 
     def _set_config(self, msg: Any) -> None:
         if msg.flags & ~ofp.OFPC_FRAG_MASK:
@@ -205,6 +256,8 @@ class FakeSwitch:
             if flow is None:
                 return  # OpenFlow 1.3: a table miss without a miss flow drops
             result.flows_hit.append(flow)
+            if flow.meter is not None:
+                result.meters.append(flow.meter)  # rates are not modelled: it passes
             if not self._execute(flow.actions, pkt, result) or flow.goto is None:
                 return
             table_id = flow.goto

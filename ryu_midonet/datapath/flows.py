@@ -17,7 +17,8 @@ class Action:
 
     ``kind`` is one of ``output`` (arg: port number, or ``"controller"``/``"in_port"``),
     ``set_field`` (args: field, value), ``dec_ttl``, ``push_vlan`` (arg: vid), ``pop_vlan``,
-    ``goto`` (arg: table id).
+    ``goto`` (arg: table id), ``meter`` (arg: meter id; the packet goes through that meter
+    before any other action).
     """
 
     kind: str
@@ -39,6 +40,11 @@ def set_field(name: str, value: Any) -> Action:
 
 def goto(table: int) -> Action:
     return Action("goto", (table,))
+
+
+def meter(meter_id: int) -> Action:
+    """Pass the packet through meter ``meter_id`` first (it may drop it there)."""
+    return Action("meter", (meter_id,))
 
 
 def push_vlan(vid: int) -> Action:
@@ -101,4 +107,21 @@ class SwitchConfig:
     fragments: str = "nx-match"
 
 
-Message = FlowSpec | FlowDelete | PacketOut | SwitchConfig
+@dataclass(frozen=True)
+class MeterSpec:
+    """A meter that drops what passes it above ``rate`` packets per second, after a burst of
+    ``burst`` packets."""
+
+    meter_id: int
+    rate: int
+    burst: int
+
+
+@dataclass(frozen=True)
+class MeterDelete:
+    """Remove meter ``meter_id`` (``None``: every meter) and every flow that uses it."""
+
+    meter_id: int | None = None
+
+
+Message = FlowSpec | FlowDelete | PacketOut | SwitchConfig | MeterSpec | MeterDelete

@@ -32,7 +32,8 @@ def action_name(action: Any) -> str:
 
 
 def instructions(msg: Any) -> tuple[list[Any], int | None]:
-    """The apply-actions and the goto table of a flow-mod (the only instructions in use)."""
+    """The apply-actions and the goto table of a flow-mod (with :func:`meter_of`, the only
+    instructions in use)."""
     actions: list[Any] = []
     goto = None
     for inst in msg.instructions:
@@ -41,9 +42,18 @@ def instructions(msg: Any) -> tuple[list[Any], int | None]:
             actions += inst.actions
         elif isinstance(inst, parser.OFPInstructionGotoTable):
             goto = inst.table_id
-        else:
+        elif not isinstance(inst, parser.OFPInstructionMeter):
             raise NotUnderstood(f"instruction {inst!r}")
     return actions, goto
+
+
+def meter_of(msg: Any) -> int | None:
+    """The meter a flow-mod's packets go through, if any."""
+    meters = [inst.meter_id for inst in msg.instructions
+              if isinstance(inst, parser.OFPInstructionMeter)]
+    if len(meters) > 1:
+        raise NotUnderstood(f"{len(meters)} meter instructions in one flow")
+    return meters[0] if meters else None
 
 
 def flow_shape(msg: Any) -> p.FlowShape:
@@ -57,7 +67,8 @@ def flow_shape(msg: Any) -> p.FlowShape:
                              if isinstance(a, parser.OFPActionSetField)),
         goto=goto,
         to_controller=any(isinstance(a, parser.OFPActionOutput)
-                          and a.port == ofp.OFPP_CONTROLLER for a in actions))
+                          and a.port == ofp.OFPP_CONTROLLER for a in actions),
+        meter=meter_of(msg) is not None)
 
 
 def check_flow_mod(msg: Any) -> None:

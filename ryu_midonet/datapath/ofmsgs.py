@@ -12,6 +12,8 @@ from ryu_midonet.datapath.flows import (
     FlowDelete,
     FlowSpec,
     Message,
+    MeterDelete,
+    MeterSpec,
     PacketOut,
     SwitchConfig,
 )
@@ -32,16 +34,18 @@ _PACKET_INS = (1 << ofp.OFPR_NO_MATCH) | (1 << ofp.OFPR_ACTION) | (1 << ofp.OFPR
 _PORT_STATUS = (1 << ofp.OFPPR_ADD) | (1 << ofp.OFPPR_DELETE) | (1 << ofp.OFPPR_MODIFY)
 _FLOW_REMOVED = ((1 << ofp.OFPRR_IDLE_TIMEOUT) | (1 << ofp.OFPRR_HARD_TIMEOUT)
                  | (1 << ofp.OFPRR_DELETE) | (1 << ofp.OFPRR_GROUP_DELETE))
+# Meters count packets (not kilobits), allow a burst, and keep statistics (dump-meters).
+_METER_FLAGS = ofp.OFPMF_PKTPS | ofp.OFPMF_BURST | ofp.OFPMF_STATS
 
 
 def _port(value: int | str) -> int:
     return _PORTS[value] if isinstance(value, str) else value
 
 
-def _actions(actions: tuple[Action, ...]) -> tuple[list[Any], int | None]:
-    """OpenFlow actions, and the goto table if the list ends with one."""
+def _actions(actions: tuple[Action, ...]) -> tuple[list[Any], int | None, int | None]:
+    """OpenFlow actions, the goto table if the list ends with one, and the meter if any."""
     out: list[Any] = []
-    goto = None
+    goto = meter = None
     for act in actions:
         if act.kind == "output":
             out.append(parser.OFPActionOutput(_port(act.args[0]), ofp.OFPCML_NO_BUFFER))
@@ -56,9 +60,11 @@ def _actions(actions: tuple[Action, ...]) -> tuple[list[Any], int | None]:
             out.append(parser.OFPActionPopVlan())
         elif act.kind == "goto":
             goto = act.args[0]
+        elif act.kind == "meter":
+            meter = act.args[0]
         else:
             raise ValueError(f"unknown action {act.kind}")
-    return out, goto
+    return out, goto, meter
 
 
 def match(fields: dict[str, Any]) -> Any:
@@ -71,8 +77,10 @@ def match(fields: dict[str, Any]) -> Any:
 def to_ofp(dp: Any, msg: Message) -> Any:
     """The os-ken message for ``msg`` on datapath ``dp``."""
     if isinstance(msg, FlowSpec):
-        actions, goto = _actions(msg.actions)
-        inst = []
+        actions, goto, meter = _actions(msg.actions)
+        inst: list[Any] = []
+        if meter is not None:
+            inst.append(parser.OFPInstructionMeter(meter, ofp.OFPIT_METER))
         if actions:
             inst.append(parser.OFPInstructionActions(ofp.OFPIT_APPLY_ACTIONS, actions))
         if goto is not None:
@@ -88,11 +96,19 @@ def to_ofp(dp: Any, msg: Message) -> Any:
                                  out_port=ofp.OFPP_ANY, out_group=ofp.OFPG_ANY,
                                  match=parser.OFPMatch())
     if isinstance(msg, PacketOut):
-        actions, _ = _actions(msg.actions)
+        actions, _, _ = _actions(msg.actions)
         return parser.OFPPacketOut(dp, buffer_id=ofp.OFP_NO_BUFFER,
                                    in_port=_port(msg.in_port), actions=actions, data=msg.data)
     if isinstance(msg, SwitchConfig):
         return parser.OFPSetConfig(dp, _FRAGMENTS[msg.fragments], _MISS_SEND_LEN)
+    if isinstance(msg, MeterSpec):
+        band = parser.OFPMeterBandDrop(rate=msg.rate, burst_size=msg.burst)
+        return parser.OFPMeterMod(dp, command=ofp.OFPMC_ADD, flags=_METER_FLAGS,
+                                  meter_id=msg.meter_id, bands=[band])
+    if isinstance(msg, MeterDelete):
+        meter_id = ofp.OFPM_ALL if msg.meter_id is None else msg.meter_id
+        return parser.OFPMeterMod(dp, command=ofp.OFPMC_DELETE, flags=0, meter_id=meter_id,
+                                  bands=[])
     raise TypeError(f"not a switch message: {msg!r}")
 
 

@@ -6,7 +6,8 @@ table  name              what it holds
 0      classify          one flow per bound local port (``in_port`` -> table 1) and one
                          per tunnel port (-> table 2); anything else is dropped
 1      flows             the flow cache: flows built from simulation results (megaflows);
-                         its table-miss flow sends the packet to the agent
+                         misses go to the agent: one miss flow per bound local port
+                         (``in_port``, through that port's meter) and the table-miss flow
 2      tunnel-delivery   ``tunnel_id`` = tunnel key of a local port -> out of that port,
                          installed when the port is bound; no simulation on egress hosts
 =====  ================  ===============================================================
@@ -22,6 +23,11 @@ and delivery flows carry the port's tunnel key, so ``cookie=0x0100000000000007``
 classification flow of the port whose tunnel key is 7; simulated flows carry a sequence
 number the agent maps to the devices, ports, routes and MAC/ARP entries the flow was built
 from, and removes when any of them changes.
+
+Meters: each bound local port's miss flow goes through the OpenFlow meter whose id is the
+port's tunnel key (:func:`meter_id`), which drops the port's misses above a rate, so one
+port sending many new flows cannot take the agent from the others. A table whose contract
+has ``meters`` may hold flows with a meter instruction.
 """
 
 from __future__ import annotations
@@ -45,7 +51,10 @@ COOKIE_MISS = 0x04
 KIND_NAMES = {COOKIE_CLASSIFY: "classify", COOKIE_SIMULATED: "simulated",
               COOKIE_DELIVERY: "tunnel-delivery", COOKIE_MISS: "table-miss"}
 
+MAX_METER_ID = 0xFFFF0000  # OpenFlow 1.3's OFPM_MAX
+
 PRIORITY_MISS = 0
+PRIORITY_PORT_MISS = 1  # a local port's metered miss: above the table-miss, below flows
 PRIORITY_PORT = 100
 PRIORITY_FLOW = 100
 
@@ -81,6 +90,7 @@ class FlowShape:
     set_fields: frozenset[str] = frozenset()
     goto: int | None = None
     to_controller: bool = False
+    meter: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ class TableContract:
     actions: frozenset[str] = frozenset()
     set_fields: frozenset[str] = frozenset()
     to_controller: bool = False
+    meters: bool = False
     description: str = ""
 
     def violations(self, flow: FlowShape) -> list[str]:
@@ -117,6 +128,8 @@ class TableContract:
             found.append(f"sets {', '.join(extra)}")
         if flow.to_controller and not self.to_controller:
             found.append("sends to the controller")
+        if flow.meter and not self.meters:
+            found.append("goes through a meter")
         return found
 
 
@@ -130,8 +143,8 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
         TABLE_FLOWS, "flows", matches=PACKET_FIELDS | {"in_port"},
         required=frozenset({"in_port"}),
         actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN}),
-        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS, to_controller=True,
-        description="megaflows from simulations; misses go to the agent"),
+        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS, to_controller=True, meters=True,
+        description="megaflows from simulations; misses go to the agent, metered per port"),
     TableContract(
         TABLE_TUNNEL_DELIVERY, "tunnel-delivery", matches=frozenset({"tunnel_id"}),
         required=frozenset({"tunnel_id"}), actions=frozenset({OUTPUT}),
@@ -154,15 +167,23 @@ def check(flow: FlowShape) -> None:
 
 def shape(table_id: int, priority: int, match: Collection[str], *,
           actions: Collection[str] = (), set_fields: Collection[str] = (),
-          goto: int | None = None, to_controller: bool = False) -> FlowShape:
+          goto: int | None = None, to_controller: bool = False,
+          meter: bool = False) -> FlowShape:
     """A :class:`FlowShape` from any collections."""
     return FlowShape(table_id, priority, frozenset(match), tuple(actions),
-                     frozenset(set_fields), goto, to_controller)
+                     frozenset(set_fields), goto, to_controller, meter)
 
 
 def cookie(kind: int, ident: int = 0) -> int:
     """The cookie of a flow of ``kind`` for ``ident`` (a tunnel key or a sequence number)."""
     return (kind << KIND_SHIFT) | (ident & ID_MASK)
+
+
+def meter_id(tunnel_key: int) -> int:
+    """The id of the meter of the local port whose tunnel key is ``tunnel_key``."""
+    if not 0 < tunnel_key <= MAX_METER_ID:
+        raise ValueError(f"tunnel key {tunnel_key} is no meter id")
+    return tunnel_key
 
 
 def describe_cookie(value: int) -> str:

@@ -11,8 +11,13 @@ from ryu_midonet.datapath.flows import (
     DEC_TTL,
     POP_VLAN,
     Action,
+    FlowDelete,
     FlowSpec,
+    Message,
+    MeterDelete,
+    MeterSpec,
     goto,
+    meter,
     output,
     push_vlan,
     set_field,
@@ -180,14 +185,38 @@ def flow_for(result: Result, packet: Packet, in_port: int, locate: Locate, cooki
                     idle_timeout=idle_timeout)
 
 
-def port_flows(ofport: int, tunnel_key: int) -> list[FlowSpec]:
-    """What a locally bound port needs: classification and tunnel delivery."""
-    return [
+@dataclass(frozen=True)
+class MissLimit:
+    """How many misses per second one local port may send the agent, after a burst."""
+
+    rate: int
+    burst: int
+
+
+def port_flows(ofport: int, tunnel_key: int, miss: MissLimit | None = None
+               ) -> list[Message]:
+    """What a locally bound port needs: classification and tunnel delivery, and with
+    ``miss``, its own miss flow through a meter of its own (created first)."""
+    messages: list[Message] = [
         FlowSpec(p.TABLE_CLASSIFY, p.PRIORITY_PORT, {"in_port": ofport}, (goto(p.TABLE_FLOWS),),
                  cookie=p.cookie(p.COOKIE_CLASSIFY, tunnel_key)),
         FlowSpec(p.TABLE_TUNNEL_DELIVERY, p.PRIORITY_PORT, {"tunnel_id": tunnel_key},
                  (output(ofport),), cookie=p.cookie(p.COOKIE_DELIVERY, tunnel_key)),
     ]
+    if miss is not None:
+        meter_id = p.meter_id(tunnel_key)
+        messages = [MeterSpec(meter_id, miss.rate, miss.burst), *messages, FlowSpec(
+            p.TABLE_FLOWS, p.PRIORITY_PORT_MISS, {"in_port": ofport},
+            (meter(meter_id), output("controller")), cookie=p.cookie(p.COOKIE_MISS, tunnel_key))]
+    return messages
+
+
+def port_deletes(tunnel_key: int) -> list[Message]:
+    """What removes :func:`port_flows` of the port whose tunnel key is ``tunnel_key``."""
+    return [FlowDelete(p.cookie(p.COOKIE_CLASSIFY, tunnel_key)),
+            FlowDelete(p.cookie(p.COOKIE_DELIVERY, tunnel_key)),
+            FlowDelete(p.cookie(p.COOKIE_MISS, tunnel_key)),
+            MeterDelete(p.meter_id(tunnel_key))]
 
 
 def base_flows(tunnel_ofports: Iterable[int]) -> list[FlowSpec]:

@@ -17,6 +17,7 @@ from fakeclock import Clock
 from ryu_midonet.agent import features
 from ryu_midonet.agent.features import AgentContext, FeatureBase, Features
 from ryu_midonet.agent.flowindex import FlowIndex
+from ryu_midonet.agent.missqueue import MissQueue
 from ryu_midonet.agent.sender import Sender
 from ryu_midonet.apps import agent as agent_app
 from ryu_midonet.apps.agent import AgentApp
@@ -142,6 +143,7 @@ def make_agent(feats: Features, check: bool = False) -> AgentApp:
     app._pending_tags = set()
     app._pending_messages = []
     app._stop = threading.Event()
+    app.misses = MissQueue()
     return app
 
 
@@ -158,6 +160,8 @@ def cookies(switch: FakeSwitch) -> set[int]:
 def packet_in(app: AgentApp, in_port: int, packet: Packet) -> None:
     msg = SimpleNamespace(match={"in_port": in_port}, data=packets.build(packet))
     app.packet_in(SimpleNamespace(msg=msg))
+    while app.serve_miss():  # what the agent's worker does
+        pass
 
 
 ARP_REQUEST = Packet(eth_src="02:00:00:00:00:01", eth_dst="ff:ff:ff:ff:ff:ff", eth_type=ARP,
