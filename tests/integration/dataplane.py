@@ -51,7 +51,9 @@ SANDBOX = {
     "api": True,
     "agent": "default",
 }
-MISS_COOKIE = "0x400000000000000"
+# the miss flows' cookies: the table-miss flow (0x0400000000000000, printed without the
+# leading zero) and each local port's (0x04 then its tunnel key)
+MISS_COOKIE = r"cookie=0x4[0-9a-f]{14},"
 
 
 class Net:
@@ -137,11 +139,13 @@ class Net:
         return [line.strip() for line in text.splitlines() if "cookie=" in line]
 
     def misses(self, host: str) -> int:
-        """Packets that reached the agent (the flow table's miss flow)."""
-        for line in self.flows(host, 1):
-            if line.startswith(f"cookie={MISS_COOKIE},"):
-                return int(re.search(r"n_packets=(\d+)", line).group(1))
-        raise AssertionError(f"no table-miss flow on {host}")
+        """Packets that reached the agent (the flow table's miss flows: the table-miss flow
+        and each local port's own)."""
+        counts = [int(re.search(r"n_packets=(\d+)", line).group(1))
+                  for line in self.flows(host, 1) if re.match(MISS_COOKIE, line)]
+        if not counts:
+            raise AssertionError(f"no table-miss flow on {host}")
+        return sum(counts)
 
 
 def start(run_dir: Path) -> Iterator[Net]:
