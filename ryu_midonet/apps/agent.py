@@ -51,13 +51,14 @@ from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.ovsdb.switch import LocalSwitch
 from ryu_midonet.sim.core.topology import CacheView
 from ryu_midonet.sim.rules.conntrack import PORT_GROUPS_TAG
-from ryu_midonet.statestore import StateChanges, redis_state
+from ryu_midonet.statestore import LocalState, StateChanges
 
 LOG = logging.getLogger(__name__)
 
 # Parent objects whose flows change when a child appears or goes (a new port changes a
 # bridge's flooding, a new route a router's decisions): the kinds' parent fields.
 PARENT_FIELDS = parent_fields()
+STOP_WRITES_WAIT = 2.0  # seconds a stopping agent gives its queued MAC/ARP writes
 PERIODIC_TICK = 0.5  # seconds between checks for features' periodic work
 DROPS_LOG_INTERVAL = 10.0  # seconds between reports of packet-ins dropped unhandled
 
@@ -78,7 +79,9 @@ class AgentApp(app_manager.OSKenApp):
                                      conf.host_alive_ttl_ms)
         self.cache = TopologyCache(Store.from_url(conf.redis_url, conf.nsdb_prefix),
                                    grace=conf.store_divergence_grace)
-        self.state = redis_state(self.store, host_id=self.host_id)
+        # MAC/ARP lookups from local copies, learned entries written by threads of their own
+        self.local_state = LocalState(self.store, host_id=self.host_id)
+        self.state = self.local_state.state
         self.view = CacheView(self.cache)
         self.switch = LocalSwitch(conf.ovsdb_connection, conf.integration_bridge)
         self.index = FlowIndex()
@@ -131,6 +134,8 @@ class AgentApp(app_manager.OSKenApp):
         self._stop.set()
         self.features.stop()
         self.presence.stop()
+        self.local_state.wait_written(STOP_WRITES_WAIT)  # what was learned, if Redis is up
+        self.local_state.close()
         super().stop()
 
     def _follow_topology(self) -> None:
@@ -153,8 +158,12 @@ class AgentApp(app_manager.OSKenApp):
             try:
                 if changes is None:  # (re)subscribe; announcements missed meanwhile are lost
                     changes = StateChanges(self.store)
+                    self.local_state.reload()  # so the MAC/ARP copies are read again
                 tag = changes.get(timeout=1.0)
+                if changes.resubscribed():
+                    self.local_state.reload()
                 if tag is not None:
+                    self.local_state.changed(tag)
                     self._send(self.index.invalidate([tag]))
                     self._send(self.handler.release(tag))
                 self.handler.held.expire()

@@ -12,10 +12,14 @@ Layout, under the store's hash tag (one Redis Cluster slot, like the rest of the
 
 Every operation is one Lua script, so a write, its deadline and its announcement are atomic, and
 deadlines use the Redis server's clock: agents on hosts whose clocks disagree still age entries
-alike.
+alike. :meth:`RedisMacTable.raw` (and the ARP one) reads entries with the time they have left and
+writes batches in one round trip, for the agents' local copies (:mod:`.localcopy`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import redis
 
@@ -56,7 +60,50 @@ return 1
 """
 
 
-class _RedisTable:
+# KEYS: table hash, deadlines; ARGV: table id, field or glob pattern ('' every field),
+# '1' when ARGV[2] is a pattern -> field, value, ms left, ... of the live entries
+_READ = NOW_LUA + """
+local fields = {}
+if ARGV[3] == '1' then
+  local cursor = '0'
+  repeat
+    local page = redis.call('HSCAN', KEYS[1], cursor, 'MATCH', ARGV[2], 'COUNT', 1000)
+    cursor = page[1]
+    for i = 1, #page[2], 2 do fields[#fields + 1] = page[2][i] end
+  until cursor == '0'
+elseif ARGV[2] == '' then
+  fields = redis.call('HKEYS', KEYS[1])
+else
+  fields = {ARGV[2]}
+end
+local out = {}
+for _, f in ipairs(fields) do
+  local value = redis.call('HGET', KEYS[1], f)
+  local deadline = redis.call('ZSCORE', KEYS[2], ARGV[1] .. '|' .. f)
+  if value and deadline and tonumber(deadline) > now then
+    out[#out + 1] = f
+    out[#out + 1] = value
+    out[#out + 1] = tostring(tonumber(deadline) - now)
+  end
+end
+return out
+"""
+
+Entries = dict[str, tuple[str, float]]
+"""field -> (value, seconds the entry has left on the server's clock)"""
+
+
+@dataclass(frozen=True)
+class Write:
+    """One entry to write: ``value`` None removes it; ``tag`` is announced if that changes it."""
+
+    table_id: str
+    field: str
+    value: str | None
+    tag: str
+
+
+class RedisEntries:
     """One kind of table (``mac`` or ``arp``): a hash per device plus a deadline index."""
 
     def __init__(self, store: Store, kind: str, ttl: float) -> None:
@@ -69,6 +116,7 @@ class _RedisTable:
         self._put = self.redis.register_script(_PUT)
         self._get = self.redis.register_script(GET_LIVE)
         self._remove = self.redis.register_script(_REMOVE)
+        self._read = self.redis.register_script(_READ)
 
     def table(self, table_id: str) -> str:
         return self.store.key_state(f"{self.kind}:{table_id}")
@@ -98,6 +146,28 @@ class _RedisTable:
         return {f: values[f] for f, score in zip(fields, scores, strict=True)
                 if score is not None and score > now}
 
+    def read(self, table_id: str, field: str = "", pattern: bool = False) -> Entries:
+        """The live entries of a table: every one, one ``field``, or those matching the glob
+        ``field`` (``pattern``), each with the time it has left."""
+        reply = self._read(keys=[self.table(table_id), self.deadlines],
+                           args=[table_id, field, "1" if pattern else "0"])
+        return {text(reply[i]): (text(reply[i + 1]), int(text(reply[i + 2])) / 1000)
+                for i in range(0, len(reply) - 2, 3)}
+
+    def write(self, writes: Iterable[Write]) -> None:
+        """Put or remove entries (announcing what changed) in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for w in writes:
+            keys = [self.table(w.table_id), self.deadlines]
+            member = f"{w.table_id}|{w.field}"
+            if w.value is None:
+                self._remove(keys=keys, args=[w.field, member, self.channel, w.tag, "0"],
+                             client=pipe)
+            else:
+                self._put(keys=keys, args=[w.field, w.value, self.ttl_ms, member,
+                                           self.channel, w.tag], client=pipe)
+        pipe.execute()
+
     def expired(self, limit: int) -> list[tuple[str, str]]:
         """(table id, field) of up to ``limit`` entries past their deadline, oldest first."""
         members = self.redis.zrangebyscore(self.deadlines, "-inf", self._now_ms(), start=0,
@@ -112,11 +182,11 @@ class _RedisTable:
         return now_ms(self.redis)
 
 
-def _mac_field(mac: str, vlan: int | None) -> str:
+def mac_field(mac: str, vlan: int | None) -> str:
     return f"{'-' if vlan is None else vlan}/{mac.lower()}"
 
 
-def _mac_of_field(field: str) -> tuple[str, int | None]:
+def mac_of_field(field: str) -> tuple[str, int | None]:
     vlan, mac = field.split("/", 1)
     return mac, None if vlan == "-" else int(vlan)
 
@@ -125,25 +195,30 @@ class RedisMacTable:
     """Bridge MAC tables shared through Redis (:class:`~ryu_midonet.sim.state.MacTable`)."""
 
     def __init__(self, store: Store, ttl: float = MAC_TTL) -> None:
-        self._t = _RedisTable(store, "mac", ttl)
+        self._t = RedisEntries(store, "mac", ttl)
+
+    @property
+    def raw(self) -> RedisEntries:
+        """Entries by field (``<vlan>/<mac>``, see :func:`mac_field`)."""
+        return self._t
 
     def get(self, bridge_id: str, mac: str, vlan: int | None) -> str | None:
-        return self._t.get(bridge_id, _mac_field(mac, vlan))
+        return self._t.get(bridge_id, mac_field(mac, vlan))
 
     def learn(self, bridge_id: str, mac: str, vlan: int | None, port_id: str) -> bool:
-        return self._t.put(bridge_id, _mac_field(mac, vlan), port_id, mac_tag(bridge_id, mac))
+        return self._t.put(bridge_id, mac_field(mac, vlan), port_id, mac_tag(bridge_id, mac))
 
     def forget(self, bridge_id: str, mac: str, vlan: int | None) -> bool:
-        return self._t.remove(bridge_id, _mac_field(mac, vlan), mac_tag(bridge_id, mac))
+        return self._t.remove(bridge_id, mac_field(mac, vlan), mac_tag(bridge_id, mac))
 
     def entries(self, bridge_id: str) -> dict[tuple[str, int | None], str]:
-        return {_mac_of_field(f): port for f, port in self._t.live(bridge_id).items()}
+        return {mac_of_field(f): port for f, port in self._t.live(bridge_id).items()}
 
     def expire(self, limit: int = EXPIRE_BATCH) -> int:
         """Remove up to ``limit`` aged-out entries, announcing each; returns how many."""
         removed = 0
         for bridge_id, field in self._t.expired(limit):
-            mac, _vlan = _mac_of_field(field)
+            mac, _vlan = mac_of_field(field)
             removed += self._t.remove(bridge_id, field, mac_tag(bridge_id, mac), True)
         return removed
 
@@ -152,7 +227,12 @@ class RedisArpTable:
     """Router ARP tables shared through Redis (:class:`~ryu_midonet.sim.state.ArpTable`)."""
 
     def __init__(self, store: Store, ttl: float = ARP_TTL) -> None:
-        self._t = _RedisTable(store, "arp", ttl)
+        self._t = RedisEntries(store, "arp", ttl)
+
+    @property
+    def raw(self) -> RedisEntries:
+        """Entries by field (the neighbour's IP address)."""
+        return self._t
 
     def get(self, router_id: str, ip: str) -> str | None:
         return self._t.get(router_id, ip)
