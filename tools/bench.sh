@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# The benchmark: ryu-midonet against faucet and plain Open vSwitch NORMAL forwarding, measured
-# in the same run on the same sandbox (python -m ryu_midonet.bench). `make bench` runs it after
-# `make deps`; arguments are passed on (e.g. --quick, --only ryu-midonet, --output FILE).
+# The benchmark: ryu-midonet against faucet, plain Open vSwitch NORMAL forwarding and OVN,
+# measured in the same run on the same sandbox (python -m ryu_midonet.bench). `make bench` runs
+# it after `make deps`; arguments are passed on (e.g. --quick, --only ryu-midonet, --output FILE).
 #
 # It installs what only the benchmark needs: faucet, into its own virtual environment
-# .venv-bench-faucet, so that faucet's pinned dependencies never touch .venv. When faucet cannot
-# be installed, the benchmark still runs and reports faucet as unavailable, with the reason.
+# .venv-bench-faucet, so that faucet's pinned dependencies never touch .venv; and OVN's Debian
+# packages (tools/install-deps.sh --bench), when missing. When a peer cannot be installed, the
+# benchmark still runs and reports that peer as unavailable, with the reason.
 #
-# Environment: FAUCET_VERSION (default 1.10.12), BENCH_TIMEOUT (seconds, default 840).
+# Environment: BENCH_ONLY (controllers to run, e.g. "ovn" or "ryu-midonet ovs-normal"; default
+# all: `make bench BENCH_ONLY=ovn` while developing), FAUCET_VERSION (default 1.10.12),
+# BENCH_TIMEOUT (seconds, default 840).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,11 +40,22 @@ install_faucet() {
         touch "$STAMP"
 }
 
-if ! install_faucet; then
+wants() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
+
+if wants faucet && ! install_faucet; then
     log "faucet could not be installed; the benchmark reports it as unavailable"
     rm -rf "$FAUCET_VENV"
+fi
+if wants ovn && ! bash tools/install-deps.sh --bench; then
+    log "OVN could not be installed; the benchmark reports it as unavailable"
+fi
+
+only=()
+if [ -n "${BENCH_ONLY:-}" ]; then
+    read -r -a only <<< "$BENCH_ONLY"
+    only=(--only "${only[@]}")
 fi
 
 # The benchmark stops and tears its sandbox down on SIGTERM; the timeout is a last resort.
 exec timeout --kill-after=60 "${BENCH_TIMEOUT:-840}" \
-    "$VENV/bin/python" -m ryu_midonet.bench --faucet-venv "$FAUCET_VENV" "$@"
+    "$VENV/bin/python" -m ryu_midonet.bench --faucet-venv "$FAUCET_VENV" "${only[@]}" "$@"

@@ -7,6 +7,11 @@
 # Debian 12, as root (or with sudo available). Environment:
 #   RYU_MIDONET_SKIP_APT=1   skip the Debian packages step
 #   PYTHON=/path/to/python   interpreter for the venv (must be Python 3.11)
+#
+# `install-deps.sh --bench` installs only what the benchmark's peers need beyond that (OVN:
+# ovn-central and ovn-host), when missing; tools/bench.sh runs it, `make test` never does.
+# Debian's packages enable the system's own OVN services; the benchmark never uses them (it
+# runs its own daemons, in its run directory).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,6 +29,11 @@ DEB_PACKAGES=(
     tcpdump
     iperf3
     curl
+)
+
+BENCH_PACKAGES=(
+    ovn-central
+    ovn-host
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }
@@ -78,6 +88,11 @@ install_debian_packages() {
     as_root apt-get update -q
     as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
+
+if [ "${1:-}" = "--bench" ]; then
+    install_debian_packages "${BENCH_PACKAGES[@]}"
+    exit 0
+fi
 
 # 1. Debian packages.
 if [ "${RYU_MIDONET_SKIP_APT:-0}" != "1" ]; then

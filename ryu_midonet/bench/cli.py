@@ -1,7 +1,7 @@
 """The benchmark's command line: run every controller in turn, print the table, write JSON.
 
     python -m ryu_midonet.bench [--faucet-venv DIR] [--output FILE] [--quick]
-                                [--only ryu-midonet|faucet|ovs-normal ...]
+                                [--only ryu-midonet|faucet|ovs-normal|ovn ...]
 
 Needs root (namespaces, Open vSwitch). Exits 0 once ryu-midonet was measured, whatever the
 peers did; 1 when ryu-midonet could not be measured at all, 2 on bad usage.
@@ -26,12 +26,13 @@ from ryu_midonet.bench import layout, nat
 from ryu_midonet.bench.faucet import FaucetScenario
 from ryu_midonet.bench.measure import Settings
 from ryu_midonet.bench.midonet import MidonetScenario
+from ryu_midonet.bench.ovn import OvnScenario
 from ryu_midonet.bench.ovs_normal import NormalScenario
 from ryu_midonet.bench.report import SUBJECT, CaseInfo, Report, table
 from ryu_midonet.bench.runner import Log, run_scenario
 from ryu_midonet.bench.scenario import Scenario
 
-CONTROLLERS = ("ryu-midonet", "faucet", "ovs-normal")
+CONTROLLERS = ("ryu-midonet", "faucet", "ovs-normal", "ovn")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -52,7 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def scenarios(args: argparse.Namespace) -> list[Scenario]:
     every: dict[str, Scenario] = {"ryu-midonet": MidonetScenario(),
                                   "faucet": FaucetScenario(args.faucet_venv),
-                                  "ovs-normal": NormalScenario()}
+                                  "ovs-normal": NormalScenario(), "ovn": OvnScenario()}
     return [every[key] for key in CONTROLLERS if key in args.only]
 
 

@@ -40,9 +40,11 @@ class FaucetScenario(Scenario):
     label = "faucet"
     cases = (layout.L2_SAME, layout.ROUTED_SAME)
     change_cases = (layout.ROUTED_SAME,)
-    clear_note = ("first packet: after flushing the datapath flow cache (faucet installs the "
-                  "flows of learned hosts proactively; it has no per-flow state to clear); "
-                  "measured on h1 only, faucet has no tunnels between switches")
+    clear_note = ("first packet: after flushing the datapath flow cache; faucet's OpenFlow "
+                  "flows stay (it installs them per learned host and route, not per flow, so "
+                  "it has no per-flow state to clear): the figure is an upcall to "
+                  "ovs-vswitchd's OpenFlow tables, no controller; measured on h1 only, faucet "
+                  "has no tunnels between switches")
     change_note = ("change: rewrite of faucet.yaml swapping vm1's port ACL to one that drops "
                    "the destination, then SIGHUP (warm reload); undone the same way")
 

@@ -16,10 +16,13 @@ vm5    h1    10.0.2.15/24   other subnet, same host
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
-SANDBOX_NAME = "bench"
+# Another name (RYU_MIDONET_BENCH_NAME) lets a second benchmark run beside this one, in
+# namespaces of its own; give it its own --run-dir too.
+SANDBOX_NAME = os.environ.get("RYU_MIDONET_BENCH_NAME", "bench")
 NAMESPACE_PREFIX = f"rm-{SANDBOX_NAME}-"
 HOSTS = ("h1", "h2")
 SUBNETS = {"10.0.1": "net1", "10.0.2": "net2"}

@@ -80,21 +80,34 @@ def pin_neighbours(*vms: Vm) -> None:
                          "dev", vm.nic, "nud", "permanent"], check=True)
 
 
-def first_packet_rtt(src: Vm, dst: Vm, clear: Callable[[], None], reps: int) -> Sampled:
-    """RTT of a single echo right after ``clear`` removed what the datapath knew of the flow."""
+def first_packet_rtt(src: Vm, dst: Vm, clear: Callable[[], None], reps: int,
+                     upcalls: Callable[[], int | None] | None = None) -> Sampled:
+    """RTT of a single echo right after ``clear`` removed what the datapath knew of the flow.
+
+    ``upcalls`` (when the controller can tell) counts the packets sent to the controller so
+    far; the note then gives their number per sample (the echo and its reply).
+    """
     samples: list[float] = []
     lost = 0
+    sent_up: int | None = 0 if upcalls else None
     for _ in range(reps):
         clear()
         time.sleep(0.05)
+        before = upcalls() if upcalls else None
         proc = src.exec(["ping", "-n", "-c", "1", "-W", "2", dst.ip], timeout=10)
+        after = upcalls() if upcalls else None
+        if sent_up is not None:
+            sent_up = None if before is None or after is None else sent_up + after - before
         rtts = _rtts(proc.stdout)
         if rtts:
             samples.append(rtts[0])
         else:
             lost += 1
-    note = f"{lost} of {reps} first packets got no answer within 2 s" if lost else ""
-    return Sampled(stats.median(samples), samples, note)
+    notes = [f"{lost} of {reps} first packets got no answer within 2 s"] if lost else []
+    per_sample = stats.per_item(sent_up, reps)
+    if per_sample is not None:
+        notes.append(f"{per_sample:.2f} packets per sample went to the controller")
+    return Sampled(stats.median(samples), samples, "; ".join(notes))
 
 
 def established_rtt(src: Vm, dst: Vm, count: int) -> Sampled:

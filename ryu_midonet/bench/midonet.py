@@ -27,8 +27,11 @@ from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox
 
 SIMULATED_FLOWS = "cookie=0x0200000000000000/0xff00000000000000"
-MISS_FLOW = "cookie=0x0400000000000000/-1"  # its packet count: packets sent to the agent
+# The miss flows (the table's, and each local port's own, metered): their packet counts are
+# the packets sent to the agent.
+MISS_FLOWS = "cookie=0x0400000000000000/0xff00000000000000"
 _N_PACKETS = re.compile(r"\bn_packets=(\d+)")
+_COOKIE = re.compile(r"\bcookie=(0x[0-9a-f]+)")
 ROUTE_MEDIA = "application/vnd.org.midonet.Route-v1+json"
 HTTP_TIMEOUT = 10.0
 
@@ -41,8 +44,13 @@ class MidonetScenario(Scenario):
     cases = layout.CASES
     change_cases = (layout.ROUTED_SAME, layout.ROUTED_CROSS)
     configured_cases = nat.CASES
-    clear_note = ("first packet: after deleting every simulated flow (cookie 0x02...) on both "
-                  "hosts and flushing the datapath flow caches")
+    clear_note = ("first packet: after deleting the agents' reactive flows on both hosts "
+                  "(cookie 0x02..., with an idle timeout: installed on a miss) and flushing "
+                  "the datapath flow caches; the figure includes the miss to the agent, its "
+                  "simulation of the virtual topology and the flow it installs, for each "
+                  "direction (its MAC and ARP tables and routes stay known); a proactive flow "
+                  "(no idle timeout) stays, as the peers' flows do. The first-packet note "
+                  "counts the packets per sample that went to an agent")
     change_note = ("change: POST of a BlackHole route for the destination /32 to the REST "
                    "API, then DELETE of that route")
 
@@ -92,12 +100,14 @@ class MidonetScenario(Scenario):
         total = 0
         for host in sb.hosts.values():
             total += sum(int(n) for n in
-                         _N_PACKETS.findall(host.ofctl("dump-flows", host.bridge, MISS_FLOW)))
+                         _N_PACKETS.findall(host.ofctl("dump-flows", host.bridge, MISS_FLOWS)))
         return total
 
     def clear(self, sb: Sandbox) -> None:
         for host in sb.hosts.values():
-            host.ofctl("del-flows", host.bridge, SIMULATED_FLOWS)
+            for flow_cookie in reactive_cookies(host.ofctl("dump-flows", host.bridge,
+                                                           SIMULATED_FLOWS)):
+                host.ofctl("del-flows", host.bridge, f"cookie={flow_cookie}/-1")
         flush_datapath(sb)
 
     def block(self, sb: Sandbox, case: Case) -> None:
@@ -157,6 +167,17 @@ class MidonetScenario(Scenario):
             while self._chains:
                 topo.delete("chain", self._chains[-1])
                 self._chains.pop()
+
+
+def reactive_cookies(dump: str) -> list[str]:
+    """The cookies of the flows in an ``ovs-ofctl dump-flows`` listing that have an idle
+    timeout: those the agent installed on a miss (proactive flows have none)."""
+    found = []
+    for line in dump.splitlines():
+        match = _COOKIE.search(line)
+        if match and "idle_timeout=" in line and match.group(1) not in found:
+            found.append(match.group(1))
+    return found
 
 
 @contextmanager

@@ -19,7 +19,8 @@ class NormalScenario(Scenario):
     key = "ovs-normal"
     label = "OVS NORMAL"
     cases = (layout.L2_SAME, layout.L2_CROSS)
-    clear_note = ("first packet: after flushing the datapath flow caches (MACs stay learned, "
+    clear_note = ("first packet: after flushing the datapath flow caches; the figure is an "
+                  "upcall to ovs-vswitchd's NORMAL action, no controller (MACs stay learned, "
                   "as they do in ryu-midonet's MAC table)")
 
     def version(self) -> str:

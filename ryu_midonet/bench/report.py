@@ -233,10 +233,27 @@ BASELINE_HEADER = ["case", "measure (unit)", "better", SUBJECT, "baseline case",
                    "ratio"]
 
 
+def baseline_peers(report: Report) -> list[Controller]:
+    """The peers that were to measure a case compared with a baseline (OVN does NAT)."""
+    compared = [c.key for c in report.cases if c.baseline]
+    return [p for p in report.peers
+            if any(p.plans(case, m.key) or report.find(p.key, case, m.key)
+                   for case in compared for m in METRICS)]
+
+
+def baseline_header(report: Report) -> list[str]:
+    header = list(BASELINE_HEADER)
+    for peer in baseline_peers(report):
+        header += [peer.label, f"{SUBJECT}/{peer.label}"]
+    return header
+
+
 def baseline_rows(report: Report) -> list[list[str]]:
-    """The body of the table of cases compared with a baseline case of ryu-midonet's own."""
+    """The body of the table of cases compared with a baseline case of ryu-midonet's own,
+    then with the same case of each peer that has it (:func:`baseline_peers`)."""
     subject = next((c for c in report.controllers if c.key == SUBJECT), None)
     labels = {c.key: c.label for c in report.cases}
+    peers = baseline_peers(report)
     out = []
     for case in report.cases:
         if not case.baseline:
@@ -246,12 +263,18 @@ def baseline_rows(report: Report) -> list[list[str]]:
             if mine is None and not (subject and subject.plans(case.key, m.key)):
                 continue
             base = report.find(SUBJECT, case.baseline, m.key)
-            out.append([case.label, f"{m.label} ({m.unit})", m.better,
-                        _cell(report, subject, case.key, m.key),
-                        labels.get(case.baseline, case.baseline),
-                        _cell(report, subject, case.baseline, m.key),
-                        fmt_ratio(stats.ratio(mine.value if mine else None,
-                                              base.value if base else None))])
+            row = [case.label, f"{m.label} ({m.unit})", m.better,
+                   _cell(report, subject, case.key, m.key),
+                   labels.get(case.baseline, case.baseline),
+                   _cell(report, subject, case.baseline, m.key),
+                   fmt_ratio(stats.ratio(mine.value if mine else None,
+                                         base.value if base else None))]
+            for peer in peers:
+                cell = _cell(report, peer, case.key, m.key)
+                other = report.find(peer.key, case.key, m.key)
+                row += [cell, NOT_APPLICABLE if cell == NOT_APPLICABLE else fmt_ratio(
+                    stats.ratio(mine.value if mine else None, other.value if other else None))]
+            out.append(row)
     return out
 
 
@@ -275,6 +298,16 @@ def _render(header: list[str], body: list[list[str]], left: tuple[int, ...]) -> 
     return lines
 
 
+FIRST_PACKET = (
+    "first packet: before every sample the datapath flow cache of every host is flushed "
+    "(ovs-appctl dpctl/del-flows), for every controller; a controller's OpenFlow flows are "
+    f"removed too where it installs them per flow, i.e. {SUBJECT}'s simulated flows, so its "
+    "figure includes a miss to the agent and the agent's simulation; the peers install their "
+    "flows proactively (or learn MACs in the switch), so their first packet is an upcall to "
+    "ovs-vswitchd and never consults a controller. Each controller's note below says what it "
+    "clears.")
+
+
 def table(report: Report) -> str:
     """A plain-text table with a header line per column group, then the notes; the cases
     compared with a baseline of ryu-midonet's own follow in a second table."""
@@ -286,14 +319,17 @@ def table(report: Report) -> str:
     lines.append(f"ratio = {SUBJECT} / peer, same case, same run; '{NOT_APPLICABLE}' = not "
                  f"measured for that controller; '{MISSING}' = planned, but no figure (see "
                  "the notes).")
+    lines.append(FIRST_PACKET)
     extra = baseline_rows(report)
     if extra:
         lines.append("")
-        lines.extend(_render(BASELINE_HEADER, extra, (0, 1, 2, 4)))
+        lines.extend(_render(baseline_header(report), extra, (0, 1, 2, 4)))
         lines.append("")
-        lines.append(f"{SUBJECT} only (no peer here does NAT): ratio = case / baseline case, "
-                     f"both {SUBJECT}, same measure, same run; '{MISSING}' = no figure (see "
-                     "the notes).")
+        peers = [p.label for p in baseline_peers(report)]
+        lines.append(f"ratio = case / baseline case, both {SUBJECT}, same measure, same run"
+                     + (f"; {SUBJECT}/peer: the same case on {', '.join(peers)}, same run"
+                        if peers else " (no peer here does NAT)")
+                     + f"; '{MISSING}' = no figure (see the notes).")
         lines.extend(case_notes(report))
     lines.extend(notes(report))
     return "\n".join(lines)
@@ -333,8 +369,10 @@ def notes(report: Report) -> list[str]:
     labels = {c.key: c.label for c in report.controllers}
     case_labels = {c.key: c.label for c in report.cases}
     for item in report.measurements:
+        where = (f"* {labels.get(item.controller, item.controller)}, "
+                 f"{case_labels.get(item.case, item.case)}, {metric(item.metric).label}")
         if item.value is None:
-            out.append(f"* {labels.get(item.controller, item.controller)}, "
-                       f"{case_labels.get(item.case, item.case)}, {metric(item.metric).label}: "
-                       f"failed: {item.note}")
+            out.append(f"{where}: failed: {item.note}")
+        elif item.metric == "first_packet_rtt" and item.note:
+            out.append(f"{where}: {item.note}")  # what the figure includes
     return out

@@ -122,7 +122,8 @@ def _measure_case(sb: Sandbox, scenario: Scenario, case: Case, settings: Setting
 
     steps: dict[str, Callable[[], Sampled]] = {
         "first_packet_rtt": lambda: measure.first_packet_rtt(
-            src, dst, lambda: scenario.clear(sb), settings.first_packet_reps),
+            src, dst, lambda: scenario.clear(sb), settings.first_packet_reps,
+            lambda: scenario.upcalls(sb)),
         "established_rtt": established,
         "tcp_connection_rate": lambda: measure.tcp_connection_rate(
             src, dst, settings.tcp_seconds, settings.tcp_runs,
