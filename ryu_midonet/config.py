@@ -199,6 +199,21 @@ opts: list[cfg.Opt] = [
         "is. 0 waits for an operator to accept the store (POST "
         "/midonet-api/store_status/accept, or 'store accept' in midonet-cli).",
     ),
+    cfg.BoolOpt(
+        "proactive_flows",
+        default=True,
+        help="Install the stateless L2/L3 paths of local ports before any packet: for every "
+        "MAC the bridges learned behind a port of this host, the flows toward the other MACs "
+        "its bridge knows and toward the neighbours in the ARP tables of the routers linked "
+        "to it, pre-simulated (decisions that need connection tracking, NAT or L4 fields "
+        "stay on the reactive path). The first packet of such a flow then reaches no agent.",
+    ),
+    cfg.IntOpt(
+        "proactive_max_flows_per_port",
+        default=256,
+        min=0,
+        help="Proactive flows one local port gets at most (L2 destinations first).",
+    ),
 ]
 
 

@@ -93,3 +93,8 @@ class FlowIndex:
 
     def __len__(self) -> int:
         return len(self._tags_of)
+
+    def __contains__(self, cookie: object) -> bool:
+        """Whether the flow with this cookie is still installed (not invalidated, removed)."""
+        with self._lock:
+            return cookie in self._tags_of

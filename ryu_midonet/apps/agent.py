@@ -13,6 +13,8 @@
   worker serves in turn (:mod:`ryu_midonet.agent.missqueue`), so a VM opening new flows flat
   out delays others' new flows by little and the agent's memory stays bounded;
 - removes exactly the flows built from something that changed (topology, MAC, ARP entries);
+- pre-installs the stateless paths of its ports toward known MACs and neighbours, and
+  installs them again after such changes (:mod:`ryu_midonet.agent.proactive`);
 - calls the hooks of the features other apps of the process registered
   (:mod:`ryu_midonet.agent.features`) and sends what they return;
 - with ``--check-flow-contracts``, leaves out (and logs) every flow that breaks its pipeline
@@ -38,6 +40,7 @@ from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.agent.host import HostPresence, load_host_id
 from ryu_midonet.agent.missqueue import MissQueue
+from ryu_midonet.agent.proactive import Compiler
 from ryu_midonet.agent.reconnect import hurry_switch
 from ryu_midonet.agent.sender import Sender
 from ryu_midonet.datapath import packets
@@ -93,6 +96,9 @@ class AgentApp(app_manager.OSKenApp):
         self.handler = PacketHandler(self.view, self.state, self.index, self.host_id,
                                      self.bindings.ofports, self.tunnels,
                                      conf.flow_idle_timeout)
+        self.proactive = Compiler(self.view, self.state, self.index, self.host_id,
+                                  self.bindings.ofports, self.tunnels,
+                                  conf.proactive_max_flows_per_port, conf.proactive_flows)
         self.sender = Sender(check=conf.check_flow_contracts)
         self.features = features.REGISTRY
         self._pending_tags: set[str] = set()
@@ -121,6 +127,7 @@ class AgentApp(app_manager.OSKenApp):
         threading.Thread(target=self._follow_topology, name="topology-feed",
                          daemon=True).start()
         threading.Thread(target=self._follow_state, name="state-feed", daemon=True).start()
+        threading.Thread(target=self._run_proactive, name="proactive", daemon=True).start()
         threading.Thread(target=self._run_periodic, name="feature-periodic",
                          daemon=True).start()
         threading.Thread(target=self._serve_misses, name="packet-ins", daemon=True).start()
@@ -165,6 +172,7 @@ class AgentApp(app_manager.OSKenApp):
                 if tag is not None:
                     self.local_state.changed(tag)
                     self._send(self.index.invalidate([tag]))
+                    self.proactive.state_changed(tag)
                     self._send(self.handler.release(tag))
                 self.handler.held.expire()
                 ticks += 1
@@ -175,6 +183,14 @@ class AgentApp(app_manager.OSKenApp):
                     LOG.warning("following MAC/ARP changes failed", exc_info=True)
                 changes = None
                 self._stop.wait(1)
+
+    def _run_proactive(self) -> None:
+        """Install the proactive flows of the ports marked (:mod:`ryu_midonet.agent.proactive`)."""
+        while not self._stop.is_set():
+            if self.proactive.wait(1.0):
+                messages = self.proactive.compile()
+                self._send(messages)
+                self._send(self.proactive.confirm(messages))
 
     def _run_periodic(self) -> None:
         while not self._stop.wait(PERIODIC_TICK):
@@ -211,6 +227,7 @@ class AgentApp(app_manager.OSKenApp):
         messages += self._take_pending_messages()
         messages += self._reconcile()
         self._send(messages)
+        self.proactive.everything()
 
     def _take_pending_messages(self) -> list[Message]:
         """What features answered topology changes with since last taken."""
@@ -231,6 +248,7 @@ class AgentApp(app_manager.OSKenApp):
         for port_id, ofport in after.items():
             if before.get(port_id) != ofport:
                 messages += self.features.port_flows(port_id, ofport, True)
+                self.proactive.ports_plugged([port_id])
         return messages
 
     # -- the switch ------------------------------------------------------------------------
@@ -247,6 +265,7 @@ class AgentApp(app_manager.OSKenApp):
     def switch_features(self, ev: Any) -> None:
         self.sender.dp = ev.msg.datapath
         self.index.clear()
+        self.proactive.everything()
         messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0), MeterDelete()]
         messages += tr.base_flows(self.tunnels.values())
         messages += self.bindings.port_flows()

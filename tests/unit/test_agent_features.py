@@ -18,6 +18,7 @@ from ryu_midonet.agent import features
 from ryu_midonet.agent.features import AgentContext, FeatureBase, Features
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.missqueue import MissQueue
+from ryu_midonet.agent.proactive import Compiler
 from ryu_midonet.agent.sender import Sender
 from ryu_midonet.apps import agent as agent_app
 from ryu_midonet.apps.agent import AgentApp
@@ -34,6 +35,8 @@ from ryu_midonet.datapath.flows import (
     output,
 )
 from ryu_midonet.sim.core.model import Packet
+from ryu_midonet.sim.core.topology import DictView
+from ryu_midonet.sim.state import State
 
 ARP = 0x0806
 COOKIE_FEATURE = 0x7E
@@ -143,6 +146,8 @@ def make_agent(feats: Features, check: bool = False) -> AgentApp:
     app._pending_tags = set()
     app._pending_messages = []
     app._stop = threading.Event()
+    app.proactive = Compiler(DictView(), State.in_memory(), app.index, "host", {}, {},
+                             enabled=False)
     app.misses = MissQueue()
     return app
 

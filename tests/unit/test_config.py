@@ -102,7 +102,8 @@ def test_list_opts_for_the_sample_generator() -> None:
                      "flow_idle_timeout", "host_alive_ttl_ms", "store_divergence_grace",
                      "check_flow_contracts", "auth_strategy", "auth_token_ttl",
                      "wsapi_public_url", "wsapi_threads", "wsapi_backlog", "wsapi_client_timeout",
-                     "wsapi_max_body_bytes", "wsapi_max_connections", "miss_rate_per_port",
+                     "wsapi_max_body_bytes", "wsapi_max_connections",
+                     "proactive_flows", "proactive_max_flows_per_port", "miss_rate_per_port",
                          "miss_burst_per_port", "miss_queue_per_port", "miss_max_wait"}
     assert all(opt.help for opt in groups[0][1])
 

@@ -1,0 +1,424 @@
+"""Proactive flows: the stateless L2/L3 paths of local ports, installed before any packet.
+
+For every bridge port bound on this host and every MAC its bridge's MAC table has behind that
+port, the compiler simulates one representative packet (an ICMP echo request) toward each
+known destination:
+
+- L2: every other entry of the bridge's MAC table on the port's VLAN segment;
+- L3: for every router linked to the bridge on that segment, every live entry of the
+  router's ARP table off that router port's network (to the router port's MAC, IPv4 to
+  that address).
+
+The simulator decides, on a read-only copy of the state tables (nothing is learned, no ARP
+entry and no flow state is written, see :class:`ReadOnlyState`), and its result becomes a
+flow exactly as on a table miss -- the translator's megaflow, tagged in the
+:class:`~ryu_midonet.agent.flowindex.FlowIndex` with what the decision depended on -- but
+with no packet-out. A result is installed only when it is stateless and general: cacheable,
+it consulted no flow state (connection tracking, NAT), generated and held nothing, every
+output has a location, and it read no header field beyond the Ethernet addresses, the VLAN,
+the ethertype and the IPv4 addresses that are real (known from the routers' ARP tables).
+Anything narrower (protocol, L4 ports, fragments, TTL) is left to the reactive path.
+
+Proactive flows have no idle timeout: they go when something they were built from changes
+(their tags), and the local ports that may be concerned are compiled again -- a port that
+was plugged; for a MAC entry of bridge B, the local ports of B and of the bridges linked to
+B through a router; for an ARP entry of router R, the local ports of the bridges linked to R;
+after a topology change or a switch (re)connection, every local port. Compiling a port
+simulates only the destinations whose flow is not on the switch, and installs at most
+``max_per_port`` flows for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from ryu_midonet.agent.flowindex import FlowIndex
+from ryu_midonet.agent.locator import Locator
+from ryu_midonet.datapath import translator as tr
+from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message
+from ryu_midonet.sim import simulate
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, Packet, Result
+from ryu_midonet.sim.core.packets import is_multicast
+from ryu_midonet.sim.core.topology import DictView
+from ryu_midonet.sim.devices.bridge import segment
+from ryu_midonet.sim.devices.router import in_subnet
+from ryu_midonet.sim.state import ArpTable, MacTable, State, mac_tag
+from ryu_midonet.types import Obj
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_MAX_PER_PORT = 256
+ATTEMPTS_PER_FLOW = 4  # simulations per port and pass, per flow it may still get
+ECHO_REQUEST = 8
+PLACEHOLDER_IP = "0.0.0.0"  # an address nobody is known to have: its flows are refused
+# Header fields a proactive flow may match besides in_port (IPv4 addresses only when real).
+GENERAL_FIELDS = frozenset({"eth_src", "eth_dst", "vlan_vid", "eth_type"})
+
+FlowKey = tuple[str, int, str, str, str | None]  # port, ofport, eth_src, eth_dst, ipv4_dst
+
+
+# -- a state the simulation cannot change ----------------------------------------------------
+
+class _ReadOnlyMacs:
+    """A MAC table that answers from the real one and learns nothing."""
+
+    def __init__(self, macs: MacTable) -> None:
+        self._macs = macs
+
+    def get(self, bridge_id: str, mac: str, vlan: int | None) -> str | None:
+        return self._macs.get(bridge_id, mac, vlan)
+
+    def learn(self, bridge_id: str, mac: str, vlan: int | None, port_id: str) -> bool:
+        return False
+
+    def forget(self, bridge_id: str, mac: str, vlan: int | None) -> bool:
+        return False
+
+    def entries(self, bridge_id: str) -> dict[tuple[str, int | None], str]:
+        return self._macs.entries(bridge_id)
+
+    def expire(self) -> int:
+        return 0
+
+
+class _ReadOnlyArps:
+    """An ARP table that answers from the real one and records nothing."""
+
+    def __init__(self, arps: ArpTable) -> None:
+        self._arps = arps
+
+    def get(self, router_id: str, ip: str) -> str | None:
+        return self._arps.get(router_id, ip)
+
+    def put(self, router_id: str, ip: str, mac: str) -> bool:
+        return False
+
+    def forget(self, router_id: str, ip: str) -> bool:
+        return False
+
+    def entries(self, router_id: str) -> dict[str, str]:
+        return self._arps.entries(router_id)
+
+    def expire(self) -> int:
+        return 0
+
+
+class _Untouchable:
+    """Flow state and SNAT leases that remember being used: a decision that consults them is
+    stateful, and no proactive flow is built from it. Nothing is read or written."""
+
+    def __init__(self) -> None:
+        self.touched = False
+
+    def _touch(self) -> None:
+        self.touched = True
+
+    # the flow-state table
+    def get(self, key: str) -> str | None:
+        self._touch()
+        return None
+
+    def put(self, key: str, value: str) -> bool:
+        self._touch()
+        return True
+
+    def put_new(self, key: str, value: str) -> bool:
+        self._touch()
+        return True
+
+    def delete(self, key: str) -> bool:
+        self._touch()
+        return False
+
+    def refresh(self, keys: Iterable[str]) -> int:
+        return 0
+
+    def live(self, keys: Iterable[str]) -> set[str]:
+        self._touch()
+        return set()
+
+    def expire(self) -> int:
+        return 0
+
+    # the SNAT port leaser
+    def candidates(self, ip: str, lo: int, hi: int) -> Iterator[int]:
+        self._touch()
+        return iter(())
+
+    def in_use(self, key: str) -> bool:
+        self._touch()
+        return True
+
+    def used(self, ip: str, port: int, key: str) -> None:
+        self._touch()
+
+    def maintain(self, flows: Any) -> int:
+        return 0
+
+
+class ReadOnlyState:
+    """The tables of ``state`` as a pre-simulation may use them: MAC and ARP entries are read,
+    never written; flow state and leases are neither, but :attr:`stateful` says whether the
+    simulation asked for them."""
+
+    def __init__(self, state: State) -> None:
+        self._stateful = _Untouchable()
+        self.state = State(_ReadOnlyMacs(state.macs), _ReadOnlyArps(state.arps),
+                           cast(Any, self._stateful), cast(Any, self._stateful))
+
+    @property
+    def stateful(self) -> bool:
+        return self._stateful.touched
+
+
+# -- what to simulate ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Probe:
+    """One representative packet from a local port, and the fields its flow may match."""
+
+    key: FlowKey
+    packet: Packet
+    general: frozenset[str]
+
+
+def probe(port_id: str, ofport: int, src: str, dst: str, src_ip: str | None,
+          dst_ip: str | None) -> Probe:
+    """An ICMP echo request from ``src`` to ``dst``; IPv4 addresses not known are
+    placeholders, and a flow that depends on them is not general."""
+    packet = Packet(eth_src=src, eth_dst=dst, eth_type=ETH_IPV4,
+                    ipv4_src=src_ip or PLACEHOLDER_IP, ipv4_dst=dst_ip or PLACEHOLDER_IP,
+                    ip_proto=IP_ICMP, ip_dscp=0, ip_ecn=0, nw_ttl=64, ip_frag="no",
+                    icmpv4_type=ECHO_REQUEST, icmpv4_code=0)
+    general = set(GENERAL_FIELDS)
+    if src_ip:
+        general.add("ipv4_src")
+    if dst_ip:
+        general.add("ipv4_dst")
+    return Probe((port_id, ofport, src, dst, dst_ip), packet, frozenset(general))
+
+
+def linked_routers(view: DictView, bridge_id: str, vlan: int | None) -> list[Obj]:
+    """The router ports linked to the bridge's ports on segment ``vlan``."""
+    found = []
+    for port in view.ports_of(bridge_id):
+        peer = view.get("port", port.get("peerId"))
+        if (peer is not None and peer.get("type") == "Router" and peer.get("portMac")
+                and segment(port) == vlan):
+            found.append(peer)
+    return found
+
+
+def linked_bridges(view: DictView, router_id: str) -> set[str]:
+    """The bridges linked to a router's ports."""
+    found = set()
+    for port in view.ports_of(router_id):
+        peer = view.get("port", port.get("peerId"))
+        if peer is not None and peer.get("type") == "Bridge" and peer.get("deviceId"):
+            found.add(str(peer["deviceId"]))
+    return found
+
+
+def probes(view: DictView, state: State, port_id: str, ofport: int) -> list[Probe]:
+    """The representative packets of a local bridge port, L2 destinations first."""
+    port = view.get("port", port_id)
+    if port is None or port.get("peerId") or view.get("bridge", port.get("deviceId")) is None:
+        return []
+    bridge_id, vlan = str(port["deviceId"]), segment(port)
+    entries = {mac: where for (mac, seg), where in state.macs.entries(bridge_id).items()
+               if seg == vlan and not is_multicast(mac)}
+    sources = sorted(mac for mac, where in entries.items() if where == port_id)
+    if not sources:
+        return []
+    routers = linked_routers(view, bridge_id, vlan)
+    arps = {rp["id"]: state.arps.entries(str(rp["deviceId"])) for rp in routers}
+    ip_of = {mac.lower(): ip for table in arps.values() for ip, mac in sorted(table.items())}
+    out = []
+    for src in sources:
+        for dst in sorted(entries):
+            if entries[dst] != port_id:
+                out.append(probe(port_id, ofport, src, dst, ip_of.get(src), ip_of.get(dst)))
+        seen: set[str] = set()
+        for rp in routers:
+            for ip, mac in sorted(arps[rp["id"]].items()):
+                # neighbours on the port's own network are reached by L2 (above)
+                if ip not in seen and mac.lower() != src and not in_subnet(rp, ip):
+                    seen.add(ip)
+                    out.append(probe(port_id, ofport, src, rp["portMac"].lower(),
+                                     ip_of.get(src), ip))
+    return out
+
+
+def installable(result: Result, general: frozenset[str], stateful: bool,
+                locate: Locator) -> bool:
+    """Whether ``result`` may become a proactive flow (see the module docstring)."""
+    return (tr.cacheable(result) and not stateful and not result.state_keys
+            and not result.emits and not result.waiting and bool(result.outputs)
+            and result.fields_read <= general
+            and all(locate(out.port_id) is not None for out in result.outputs))
+
+
+# -- the compiler --------------------------------------------------------------------------------
+
+class Compiler:
+    """Pre-simulates local ports toward known destinations and installs the flows.
+
+    Triggers (:meth:`ports_plugged`, :meth:`state_changed`, :meth:`topology_changed`) only
+    mark ports; :meth:`compile`, run by a thread of its own, builds the messages. Safe to call
+    from any thread.
+    """
+
+    def __init__(self, view: DictView, state: State, index: FlowIndex, host_id: str,
+                 ofports: dict[str, int], tunnels: dict[str, int],
+                 max_per_port: int = DEFAULT_MAX_PER_PORT, enabled: bool = True) -> None:
+        self.view = view
+        self.state = state
+        self.index = index
+        self.host_id = host_id
+        self.ofports = ofports
+        self.tunnels = tunnels
+        self.max_per_port = max_per_port
+        self.enabled = enabled
+        self._lock = threading.Lock()  # guards the marks and the installed flows
+        self._compiling = threading.Lock()  # one compilation at a time
+        self._dirty: set[str] = set()
+        self._all = False
+        self._wake = threading.Event()
+        self._installed: dict[FlowKey, int] = {}
+        self.simulations = 0  # pre-simulations run so far (for tests and operators)
+
+    # -- triggers --------------------------------------------------------------------------
+    def ports_plugged(self, port_ids: Iterable[str]) -> None:
+        self._mark(set(port_ids))
+
+    def everything(self) -> None:
+        """Compile every local port again (the topology changed, the switch connected)."""
+        if self.enabled:
+            with self._lock:
+                self._all = True
+            self._wake.set()
+
+    def state_changed(self, tag: str) -> None:
+        """A MAC or ARP entry changed (its tag); other tags are ignored."""
+        if not self.enabled:
+            return
+        kind, _, rest = tag.partition(":")
+        device, _, _ = rest.partition(":")
+        if kind == "mac":
+            bridges = {device}
+            for rp in linked_routers_any(self.view, device):
+                bridges |= linked_bridges(self.view, str(rp["deviceId"]))
+        elif kind == "arp":
+            bridges = linked_bridges(self.view, device)
+        else:
+            return
+        self._mark({pid for pid in list(self.ofports) if self._bridge_of(pid) in bridges})
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until some port is marked; True when there is work."""
+        woken = self._wake.wait(timeout)
+        self._wake.clear()
+        return woken
+
+    # -- compiling ---------------------------------------------------------------------------
+    def compile(self) -> list[Message]:
+        """The flows of the marked ports that are not on the switch yet."""
+        with self._lock:
+            everything, dirty = self._all, self._dirty
+            self._all, self._dirty = False, set()
+        if not self.enabled:
+            return []
+        messages: list[Message] = []
+        with self._compiling:
+            local = dict(self.ofports)
+            self._forget_unplugged(local)
+            for port_id in sorted(local if everything else dirty & local.keys()):
+                try:
+                    messages += self._compile_port(port_id, local[port_id])
+                except Exception as exc:  # noqa: BLE001 - the store may be failing; retried later
+                    LOG.warning("no proactive flows for port %s: %s", port_id, exc)
+        return messages
+
+    def confirm(self, sent: Iterable[Message]) -> list[FlowDelete]:
+        """After sending: deletes for the flows whose inputs changed while they were on their
+        way (their invalidation's delete may have reached the switch before them)."""
+        return [FlowDelete(m.cookie) for m in sent
+                if isinstance(m, FlowSpec) and m.cookie not in self.index]
+
+    def installed(self, port_id: str | None = None) -> int:
+        """Proactive flows on the switch (of one port)."""
+        with self._lock:
+            return sum(1 for key, cookie in self._installed.items()
+                       if (port_id is None or key[0] == port_id) and cookie in self.index)
+
+    def _compile_port(self, port_id: str, ofport: int) -> list[Message]:
+        with self._lock:
+            alive = {key for key, cookie in self._installed.items()
+                     if key[0] == port_id and key[1] == ofport and cookie in self.index}
+            for key in [k for k in self._installed if k[0] == port_id and k not in alive]:
+                del self._installed[key]
+        budget = self.max_per_port - len(alive)
+        attempts = budget * ATTEMPTS_PER_FLOW
+        messages: list[Message] = []
+        for p in probes(self.view, self.state, port_id, ofport):
+            if budget <= 0 or attempts <= 0:
+                break
+            if p.key in alive:
+                continue
+            attempts -= 1
+            flow = self._flow(p)
+            if flow is not None:
+                with self._lock:
+                    self._installed[p.key] = flow.cookie
+                messages.append(flow)
+                budget -= 1
+        return messages
+
+    def _flow(self, p: Probe) -> FlowSpec | None:
+        since = self.index.generation()
+        port_id, ofport = p.key[0], p.key[1]
+        readonly = ReadOnlyState(self.state)
+        result = simulate(self.view, readonly.state, port_id, p.packet)
+        self.simulations += 1
+        locate = Locator(self.view, self.host_id, self.ofports, self.tunnels)
+        if not installable(result, p.general, readonly.stateful, locate):
+            return None
+        learned = {mac_tag(entry.bridge_id, entry.mac) for entry in result.learned}
+        cookie = self.index.add(result.tags | locate.tags | learned, since)
+        if cookie is None:
+            return None
+        flow = tr.flow_for(result, p.packet, ofport, locate, cookie, idle_timeout=0)
+        if flow is None:  # not cacheable after all: forget the cookie
+            self.index.removed(cookie)
+        return flow
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _mark(self, port_ids: set[str]) -> None:
+        if not self.enabled or not port_ids:
+            return
+        with self._lock:
+            self._dirty |= port_ids
+        self._wake.set()
+
+    def _forget_unplugged(self, local: dict[str, int]) -> None:
+        with self._lock:
+            for key in [k for k in self._installed if local.get(k[0]) != k[1]]:
+                del self._installed[key]
+
+    def _bridge_of(self, port_id: str) -> str | None:
+        port = self.view.get("port", port_id)
+        return None if port is None else port.get("deviceId")
+
+
+def linked_routers_any(view: DictView, bridge_id: str) -> list[Obj]:
+    """The router ports linked to any port of the bridge."""
+    found = []
+    for port in view.ports_of(bridge_id):
+        peer = view.get("port", port.get("peerId"))
+        if peer is not None and peer.get("type") == "Router":
+            found.append(peer)
+    return found

@@ -1,0 +1,125 @@
+"""Proactive flows on real Open vSwitch: once each VM has announced itself, the first ping
+between two hosts through a router reaches no agent; a topology change removes the flows
+built on what changed and traffic follows it.
+
+Sandbox ``pro``: hosts h1 and h2 (VXLAN); ``a`` on h1 (10.5.1.11/24) behind bridge ``left``,
+``b`` on h2 (10.5.2.12/24) behind bridge ``right``, router ``r`` between the bridges.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ryu_midonet.nsdb.store import Store
+from ryu_midonet.nsdb.topology import Topology
+from ryu_midonet.sandbox import Sandbox
+from tests.support.topology import StoreTopology
+from tests.support.waiting import wait_until
+
+SANDBOX: dict[str, Any] = {
+    "name": "pro",
+    "tunnel": "vxlan",
+    "underlay": {"cidr": "10.95.0.0/24"},
+    "hosts": [{"name": "h1", "underlay_ip": "10.95.0.1"},
+              {"name": "h2", "underlay_ip": "10.95.0.2"}],
+    "vms": [
+        {"name": "a", "host": "h1", "interface": "rm-proa-tap", "ip": "10.5.1.11/24",
+         "gateway": "10.5.1.1", "mac": "02:00:00:00:95:0a"},
+        {"name": "b", "host": "h2", "interface": "rm-prob-tap", "ip": "10.5.2.12/24",
+         "gateway": "10.5.2.1", "mac": "02:00:00:00:95:0b"},
+    ],
+    "api": False,
+    "agent": "default",
+}
+MISS_COOKIE = r"cookie=0x4[0-9a-f]{14},"  # the table-miss flow and each local port's
+PROACTIVE = {"h1": "nw_dst=10.5.2.12", "h2": "nw_dst=10.5.1.11"}  # a -> b, b -> a
+
+
+class Pro:
+    """The sandbox and its topology: a -- left -- r -- right -- b."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.sb = sb
+        self.topo = Topology(Store.from_url(sb.redis_url))
+        build = StoreTopology(self.topo)
+        zone = self.topo.create("tunnelZone", {"name": "sandbox", "type": "vxlan"})
+        for host in sb.hosts.values():
+            self.topo.add_tunnel_zone_member(zone["id"], host.host_id, host.underlay_ip)
+        self.router = build.router("r")
+        for vm, bridge_name, cidr in (("a", "left", "10.5.1.1/24"),
+                                      ("b", "right", "10.5.2.1/24")):
+            bridge = build.bridge(bridge_name)
+            build.bind(build.port(bridge), sb.vm(vm).host.host_id, sb.vm(vm).interface)
+            build.link(build.port(self.router, cidr), build.port(bridge))
+        self.build = build
+
+    def flows(self, host: str) -> list[str]:
+        out = self.sb.host(host).ofctl("dump-flows", self.sb.host(host).bridge, "table=1")
+        return [line.strip() for line in str(out).splitlines() if "cookie=" in line]
+
+    def proactive(self, host: str) -> list[str]:
+        """The flows of ``host`` from a toward b (h1) or back (h2) that have no idle
+        timeout: proactive ones (reactive flows idle out)."""
+        return [f for f in self.flows(host) if PROACTIVE[host] in f and "idle_timeout" not in f]
+
+    def misses(self, host: str) -> int:
+        """Packets that reached the agent of ``host``."""
+        return sum(int(m.group(1)) for line in self.flows(host) if re.match(MISS_COOKIE, line)
+                   for m in [re.search(r"n_packets=(\d+)", line)] if m)
+
+    def ping(self, vm: str, ip: str, count: int = 1) -> str:
+        done = self.sb.vm(vm).exec(["ping", "-n", "-c", str(count), "-i", "0.2", "-W", "2",
+                                    ip])
+        return str(done.stdout) + str(done.stderr)
+
+    def report(self) -> str:
+        parts = []
+        for name, host in self.sb.hosts.items():
+            parts.append(f"--- {name} flows\n" + "\n".join(self.flows(name)))
+            log = Path(host.run_dir) / "agent.log"
+            if log.exists():
+                parts.append(f"--- {name} agent log\n" + log.read_text()[-3000:])
+        return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def pro(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pro]:
+    with Sandbox.from_yaml(SANDBOX, tmp_path_factory.mktemp("pro")) as sb:
+        net = Pro(sb)
+        # each VM announces itself: its bridge learns its MAC, the router its address
+        assert wait_until(lambda: "1 received" in net.ping("a", "10.5.1.1"), timeout=20,
+                          step=0.2), net.report()
+        assert wait_until(lambda: "1 received" in net.ping("b", "10.5.2.1"), timeout=20,
+                          step=0.2), net.report()
+        yield net
+
+
+def test_first_ping_through_a_router_across_hosts_reaches_no_agent(pro: Pro) -> None:
+    assert wait_until(lambda: pro.proactive("h1") and pro.proactive("h2"), timeout=10,
+                      step=0.2), pro.report()
+    before = (pro.misses("h1"), pro.misses("h2"))
+    out = pro.ping("a", "10.5.2.12")
+    assert "1 received" in out, out + pro.report()
+    assert (pro.misses("h1"), pro.misses("h2")) == before, pro.report()
+
+
+def test_a_route_change_removes_the_flows_and_traffic_follows(pro: Pro) -> None:
+    assert wait_until(lambda: pro.proactive("h1"), timeout=10, step=0.2), pro.report()
+    hole = pro.build.route(pro.router, "10.5.2.12/32", type="BlackHole")
+    # the router changed: its flows go on both hosts; the path to b is a drop now
+    assert wait_until(lambda: not pro.proactive("h1"), timeout=10, step=0.2), pro.report()
+    assert " 0 received" in pro.ping("a", "10.5.2.12")
+    assert pro.proactive("h1") == []  # a drop is never pre-installed
+    assert wait_until(lambda: pro.proactive("h2"), timeout=10, step=0.2), pro.report()
+
+    pro.topo.delete("route", hole["id"])
+    assert wait_until(lambda: pro.proactive("h1"), timeout=10, step=0.2), pro.report()
+    before = pro.misses("h1")
+    out = pro.ping("a", "10.5.2.12")
+    assert "1 received" in out, out + pro.report()
+    assert pro.misses("h1") == before, pro.report()

@@ -1,0 +1,360 @@
+"""Proactive flows on fake switches: once MAC and ARP entries are known, the first packet
+between two VMs -- on one bridge, or through a router across two hosts -- reaches no agent and
+leaves as the simulator says; a changed entry or topology removes exactly the flows built on
+it and the compiler installs what is still valid."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from ryu_midonet.agent.flowindex import FlowIndex
+from ryu_midonet.agent.handler import PacketHandler
+from ryu_midonet.agent.proactive import Compiler, ReadOnlyState
+from ryu_midonet.datapath import packets, pipeline
+from ryu_midonet.datapath import translator as tr
+from ryu_midonet.datapath.fakenet import FakeNetwork
+from ryu_midonet.datapath.fakeswitch import PacketIn
+from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message, SwitchConfig
+from ryu_midonet.sim import simulate
+from ryu_midonet.sim.core.model import FIELDS, Packet, RewriteOp
+from ryu_midonet.sim.core.topology import CacheView
+from ryu_midonet.sim.state import State, arp_tag, mac_tag
+from tests.support.packets import icmp, tcp, udp
+from tests.support.topology import MemoryTopology
+
+TUNNEL = 100
+HOSTS = {"hostA": "10.99.0.1", "hostB": "10.99.0.2"}
+MAC1, MAC2, MAC3, MAC4 = ("02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03",
+                          "02:00:00:00:00:04")
+RMAC1, RMAC2 = "02:00:00:00:01:01", "02:00:00:00:02:01"
+
+
+class Host:
+    """A host: its fake switch, the agent's packet handler (for misses) and the compiler."""
+
+    def __init__(self, name: str, view: Any, state: State, ofports: dict[str, int],
+                 net: FakeNetwork, **options: Any) -> None:
+        self.name = name
+        self.switch = net.add_host(name, HOSTS[name], TUNNEL, self._miss).switch
+        self.index = FlowIndex()
+        self.ofports = ofports
+        self.handler = PacketHandler(view, state, self.index, name, ofports, {"vxlan": TUNNEL})
+        self.compiler = Compiler(view, state, self.index, name, ofports, {"vxlan": TUNNEL},
+                                 **options)
+        messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0), *tr.base_flows([TUNNEL])]
+        for pid, ofport in ofports.items():
+            messages += tr.port_flows(ofport, view.get("port", pid)["tunnelKey"])
+        self.switch.apply(messages)
+        self.misses = 0
+
+    def _miss(self, packet_in: PacketIn) -> list[Message]:
+        self.misses += 1
+        headers = packet_in.headers
+        packet = Packet(**{f: headers[f] for f in FIELDS if f in headers})
+        port_id = next(p for p, n in self.ofports.items() if n == headers["in_port"])
+        return self.handler.handle(port_id, headers["in_port"], packet, packets.build(packet))
+
+    def compile(self) -> list[FlowSpec]:
+        """What the agent's compiling thread does: compile, send, confirm."""
+        messages = self.compiler.compile()
+        self.switch.apply(messages)
+        self.switch.apply(self.compiler.confirm(messages))
+        return [m for m in messages if isinstance(m, FlowSpec)]
+
+    def invalidate(self, tags: list[str]) -> set[int]:
+        """What the agent does when these tags change; the cookies it deleted."""
+        deletes = self.index.invalidate(tags)
+        self.switch.apply(deletes)
+        return {d.cookie for d in deletes}
+
+    def flows(self) -> set[int]:
+        return {e.cookie for e in self.switch.table(1)
+                if e.cookie >> pipeline.KIND_SHIFT == pipeline.COOKIE_SIMULATED}
+
+
+class Topo:
+    """A topology the test changes, as an agent's cache: objects and a version."""
+
+    def __init__(self, b: MemoryTopology) -> None:
+        self.b = b
+        self.objects = b.objects
+        self.version = 0
+
+    def change(self, edit: Callable[[MemoryTopology], object]) -> None:
+        edit(self.b)
+        self.version += 1
+
+
+def _view(b: MemoryTopology) -> CacheView:
+    return CacheView(Topo(b))
+
+
+def _zone(b: MemoryTopology) -> None:
+    b._put("tunnelZone", "tz", name="tz", type="vxlan", hostIds=list(HOSTS),
+           tzHosts=[{"hostId": h, "ipAddress": ip} for h, ip in HOSTS.items()])
+
+
+def _finish(b: MemoryTopology) -> None:
+    _zone(b)
+    for n, port in enumerate(b.objects["port"].values(), start=1):
+        port["tunnelKey"] = n
+
+
+def _two_bridges_and_a_router() -> tuple[MemoryTopology, dict[str, Any]]:
+    """vm1 (hostA) on br1 10.0.1.0/24, vm2 and vm3 (hostB) on br2 10.0.2.0/24, router r."""
+    b = MemoryTopology()
+    br1, br2, rtr = b.bridge("br1"), b.bridge("br2"), b.router("r")
+    ports = {"vm1": b.bridge_port(br1, host="hostA", interfaceName="tap1"),
+             "vm2": b.bridge_port(br2, host="hostB", interfaceName="tap2"),
+             "vm3": b.bridge_port(br2, host="hostB", interfaceName="tap3")}
+    for br, cidr, mac in ((br1, "10.0.1.1/24", RMAC1), (br2, "10.0.2.1/24", RMAC2)):
+        b.link(b.bridge_port(br, host=None), b.router_port(rtr, cidr, mac))
+    _finish(b)
+    return b, ports
+
+
+def _known(state: State, ports: dict[str, Any]) -> None:
+    """Every VM has announced itself: the bridges learned it, the router resolved it."""
+    state.macs.learn("br1", MAC1, None, ports["vm1"]["id"])
+    state.macs.learn("br2", MAC2, None, ports["vm2"]["id"])
+    state.macs.learn("br2", MAC3, None, ports["vm3"]["id"])
+    state.arps.put("r", "10.0.1.11", MAC1)
+    state.arps.put("r", "10.0.2.12", MAC2)
+    state.arps.put("r", "10.0.2.13", MAC3)
+
+
+def _routed_hosts(**options: Any) -> tuple[Any, State, dict[str, Any], Host, Host,
+                                           FakeNetwork]:
+    b, ports = _two_bridges_and_a_router()
+    view, state, net = _view(b), State.in_memory(), FakeNetwork()
+    _known(state, ports)
+    a = Host("hostA", view, state, {ports["vm1"]["id"]: 1}, net, **options)
+    hb = Host("hostB", view, state, {ports["vm2"]["id"]: 1, ports["vm3"]["id"]: 2}, net,
+              **options)
+    for host in (a, hb):
+        host.compiler.everything()
+        host.compile()
+    return view, state, ports, a, hb, net
+
+
+def _expected(view: Any, state: State, port_id: str, packet: Packet) -> dict[str, Any]:
+    """The headers the simulator says the packet leaves with."""
+    result = simulate(view, ReadOnlyState(state).state, port_id, packet)
+    assert len(result.outputs) == 1
+    headers = packet.headers()
+    for rw in result.outputs[0].rewrites:
+        if rw.op is RewriteOp.DEC_TTL:
+            headers["nw_ttl"] -= 1
+        elif rw.op is RewriteOp.SET and rw.field is not None:
+            headers[rw.field] = rw.value
+    return headers
+
+
+def _delivered(net: FakeNetwork, host: str, port: int, packet: Packet
+               ) -> list[tuple[str, int, dict[str, Any]]]:
+    return [(d.host, d.port, d.headers) for d in net.send(host, port, packet.headers())]
+
+
+def _same(headers: dict[str, Any], expected: dict[str, Any]) -> bool:
+    return all(headers.get(k) == v for k, v in expected.items())
+
+
+# -- first packets reach no agent ----------------------------------------------------------------
+
+def test_first_packet_on_a_bridge_across_two_hosts_reaches_no_agent() -> None:
+    b = MemoryTopology()
+    br = b.bridge("br")
+    vm1 = b.bridge_port(br, host="hostA", interfaceName="tap1")
+    vm2 = b.bridge_port(br, host="hostB", interfaceName="tap2")
+    _finish(b)
+    view, state, net = b.view(), State.in_memory(), FakeNetwork()
+    state.macs.learn("br", MAC1, None, vm1["id"])
+    state.macs.learn("br", MAC2, None, vm2["id"])
+    a = Host("hostA", view, state, {vm1["id"]: 1}, net)
+    hb = Host("hostB", view, state, {vm2["id"]: 1}, net)
+    for host in (a, hb):
+        host.compiler.ports_plugged(host.ofports)
+        assert len(host.compile()) == 1
+
+    for packet, at, to in ((icmp(MAC1, MAC2, "10.0.0.1", "10.0.0.2"), a, hb),
+                           (tcp(MAC2, MAC1, "10.0.0.2", "10.0.0.1"), hb, a),
+                           (udp(MAC1, MAC2, "10.0.0.1", "10.0.0.2"), a, hb)):
+        port_id = next(iter(at.ofports))
+        out = _delivered(net, at.name, 1, packet)
+        assert [(h, p) for h, p, _ in out] == [(to.name, 1)]
+        assert _same(out[0][2], _expected(view, state, port_id, packet))
+    assert (a.misses, hb.misses) == (0, 0)
+
+
+def test_first_routed_packet_across_two_hosts_reaches_no_agent() -> None:
+    view, state, ports, a, hb, net = _routed_hosts()
+    # L3 through the router, and its answer; TCP takes the same megaflow as ICMP
+    for packet, host, port, to, to_port in (
+            (icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12"), a, ports["vm1"], hb, 1),
+            (icmp(MAC2, RMAC2, "10.0.2.12", "10.0.1.11"), hb, ports["vm2"], a, 1),
+            (tcp(MAC1, RMAC1, "10.0.1.11", "10.0.2.13", dport=22), a, ports["vm1"], hb, 2)):
+        out = _delivered(net, host.name, host.ofports[port["id"]], packet)
+        assert [(h, p) for h, p, _ in out] == [(to.name, to_port)]
+        expected = _expected(view, state, port["id"], packet)
+        assert _same(out[0][2], expected)
+        assert expected["nw_ttl"] == 63 and expected["eth_src"] in (RMAC1, RMAC2)
+    # on one bridge, too (vm2 -> vm3 on hostB)
+    out = _delivered(net, "hostB", 1, icmp(MAC2, MAC3, "10.0.2.12", "10.0.2.13"))
+    assert [(h, p) for h, p, _ in out] == [("hostB", 2)]
+    assert (a.misses, hb.misses) == (0, 0)
+
+
+def test_compiling_changes_no_state() -> None:
+    b, ports = _two_bridges_and_a_router()
+    state = State.in_memory()
+    _known(state, ports)
+    heard: list[str] = []
+    for table in (state.macs, state.arps, state.flows):
+        cast(Any, table).listeners.append(heard.append)
+    before = (state.macs.entries("br1"), state.macs.entries("br2"), state.arps.entries("r"))
+    compiler = Compiler(b.view(), state, FlowIndex(), "hostA", {ports["vm1"]["id"]: 1},
+                        {"vxlan": TUNNEL})
+    compiler.everything()
+    assert compiler.compile()
+    assert heard == []
+    assert (state.macs.entries("br1"), state.macs.entries("br2"),
+            state.arps.entries("r")) == before
+
+
+# -- what is not pre-installed -------------------------------------------------------------------
+
+def test_unknown_sources_and_destinations_get_nothing() -> None:
+    b, ports = _two_bridges_and_a_router()
+    state = State.in_memory()
+    compiler = Compiler(b.view(), state, FlowIndex(), "hostA", {ports["vm1"]["id"]: 1},
+                        {"vxlan": TUNNEL})
+    compiler.everything()
+    assert compiler.compile() == []  # vm1's MAC is not known yet
+    state.macs.learn("br1", MAC1, None, ports["vm1"]["id"])
+    compiler.everything()
+    assert compiler.compile() == []  # nobody else is known
+
+
+def _filter_router(view: CacheView, name: str, **rule: Any) -> None:
+    """An inbound chain on router r with one accept or drop rule."""
+    def edit(b: MemoryTopology) -> None:
+        chain = b.chain(name)
+        b.rule(chain, rule.pop("type"), **rule)
+        b.objects["router"]["r"]["inboundFilterId"] = chain["id"]
+    cast(Topo, view.cache).change(edit)
+
+
+def test_stateful_decisions_stay_reactive() -> None:
+    view, state, ports, a, hb, net = _routed_hosts()
+    # connection tracking on the router: nothing through it is pre-installed
+    _filter_router(view, "tracked", type="accept", matchForwardFlow=True)
+    assert len(a.invalidate(["r"])) == 2 and len(hb.invalidate(["r"])) == 2
+    for host in (a, hb):
+        host.compiler.everything()
+    assert a.compile() == [] and hb.compile() == []
+    assert len(hb.flows()) == 2  # vm2 <-> vm3 on br2 stay
+    assert state.flows.live(state.flows.data) == set()  # type: ignore[attr-defined]
+    # the reactive path handles (and records) the connection
+    out = _delivered(net, "hostA", 1, icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12"))
+    assert a.misses == 1 and [(h, p) for h, p, _ in out] == [("hostB", 1)]
+
+
+def test_decisions_on_l4_fields_stay_reactive() -> None:
+    view, state, ports, a, hb, net = _routed_hosts()
+    _filter_router(view, "narrow", type="drop", nwProto=6, tpDst={"start": 22, "end": 22})
+    a.invalidate(["r"])
+    a.compiler.everything()
+    assert a.compile() == []
+    ssh = tcp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12", dport=22)
+    assert _delivered(net, "hostA", 1, ssh) == [] and a.misses == 1
+    web = tcp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12", dport=80)
+    out = _delivered(net, "hostA", 1, web)
+    assert a.misses == 2 and [(h, p) for h, p, _ in out] == [("hostB", 1)]
+    assert _same(out[0][2], _expected(view, state, ports["vm1"]["id"], web))
+
+
+def test_flows_per_port_are_capped() -> None:
+    b = MemoryTopology()
+    br = b.bridge("br")
+    vm1 = b.bridge_port(br, host="hostA", interfaceName="tap1")
+    others = [b.bridge_port(br, host="hostB", interfaceName=f"t{n}") for n in range(6)]
+    _finish(b)
+    state = State.in_memory()
+    state.macs.learn("br", MAC1, None, vm1["id"])
+    for n, port in enumerate(others):
+        state.macs.learn("br", f"02:00:00:00:10:{n:02x}", None, port["id"])
+    compiler = Compiler(b.view(), state, FlowIndex(), "hostA", {vm1["id"]: 1},
+                        {"vxlan": TUNNEL}, max_per_port=4)
+    compiler.everything()
+    assert len(compiler.compile()) == 4
+    compiler.everything()
+    assert compiler.compile() == []  # the flows are on the switch, the cap is reached
+    assert compiler.installed(vm1["id"]) == 4
+
+
+def test_switched_off_compiles_nothing() -> None:
+    view, state, ports, a, hb, net = _routed_hosts(enabled=False)
+    assert a.flows() == hb.flows() == set()
+    hb.compiler.state_changed(mac_tag("br2", MAC2))
+    assert hb.compile() == []
+
+
+# -- changes -------------------------------------------------------------------------------------
+
+def test_a_changed_arp_entry_replaces_exactly_the_flows_built_on_it() -> None:
+    view, state, ports, a, hb, net = _routed_hosts()
+    before = a.flows()
+    state.arps.put("r", "10.0.2.12", MAC4)  # 10.0.2.12 moved to a new MAC, behind vm3
+    state.macs.learn("br2", MAC4, None, ports["vm3"]["id"])
+    tags = [arp_tag("r", "10.0.2.12"), mac_tag("br2", MAC4)]
+    gone = a.invalidate(tags)
+    assert len(gone) == 1 and gone < before  # only vm1 -> 10.0.2.12
+    for tag in tags:
+        a.compiler.state_changed(tag)
+    new = a.compile()
+    assert len(new) == 1 and new[0].match["ipv4_dst"] == "10.0.2.12"
+    assert a.flows() == (before - gone) | {new[0].cookie}
+    packet = icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12")
+    out = _delivered(net, "hostA", 1, packet)
+    assert [(h, p, hdr["eth_dst"]) for h, p, hdr in out] == [("hostB", 2, MAC4)]
+    assert _same(out[0][2], _expected(view, state, ports["vm1"]["id"], packet))
+    assert a.misses == 0
+
+
+def test_a_topology_change_removes_the_dependent_flows_and_traffic_follows_it() -> None:
+    view, state, ports, a, hb, net = _routed_hosts()
+    before_a, before_b = a.flows(), hb.flows()
+    # a reject route to 10.0.2.12; the agent invalidates the router when a route appears
+    reject = "10.0.2.12/32"
+    cast(Topo, view.cache).change(lambda b: b.route(b.objects["router"]["r"], reject,
+                                                    type="Reject"))
+    gone_a, gone_b = a.invalidate(["r"]), hb.invalidate(["r"])
+    assert gone_a == before_a and a.flows() == set()  # vm1 only talks through the router
+    assert len(hb.flows()) == 2 and gone_b == before_b - hb.flows()  # vm2 <-> vm3 stay
+    for host in (a, hb):
+        host.compiler.everything()
+    # towards 10.0.2.13 is valid again; towards 10.0.2.12 is rejected (an ICMP error)
+    assert sorted(f.match["ipv4_dst"] for f in a.compile()) == ["10.0.2.13"]
+    assert len(hb.compile()) == 2  # vm2 and vm3 -> 10.0.1.11
+    out = _delivered(net, "hostA", 1, icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12"))
+    assert a.misses == 1  # the reactive path answers it
+    assert [(h, p, hdr.get("icmpv4_type")) for h, p, hdr in out] == [("hostA", 1, 3)]
+    out = _delivered(net, "hostA", 1, icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.13"))
+    assert [(h, p) for h, p, _ in out] == [("hostB", 2)] and a.misses == 1
+
+
+def test_a_flow_whose_inputs_changed_on_its_way_is_deleted_after_it() -> None:
+    b, ports = _two_bridges_and_a_router()
+    state = State.in_memory()
+    _known(state, ports)
+    index = FlowIndex()
+    compiler = Compiler(b.view(), state, index, "hostA", {ports["vm1"]["id"]: 1},
+                        {"vxlan": TUNNEL})
+    compiler.everything()
+    messages = compiler.compile()
+    index.invalidate([arp_tag("r", "10.0.2.12")])  # lands before the flows are sent
+    late = compiler.confirm(messages)
+    assert len(late) == 1
+    assert [m.cookie for m in messages if isinstance(m, FlowSpec)
+            and m.match.get("ipv4_dst") == "10.0.2.12"] == [late[0].cookie]
