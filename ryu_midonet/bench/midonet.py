@@ -46,11 +46,11 @@ class MidonetScenario(Scenario):
     configured_cases = nat.CASES
     clear_note = ("first packet: after deleting the agents' reactive flows on both hosts "
                   "(cookie 0x02..., with an idle timeout: installed on a miss) and flushing "
-                  "the datapath flow caches; the figure includes the miss to the agent, its "
-                  "simulation of the virtual topology and the flow it installs, for each "
-                  "direction (its MAC and ARP tables and routes stay known); a proactive flow "
-                  "(no idle timeout) stays, as the peers' flows do. The first-packet note "
-                  "counts the packets per sample that went to an agent")
+                  "the datapath flow caches; a packet that misses goes to the agent, and the "
+                  "figure then includes its simulation of the virtual topology and the flow "
+                  "it installs (its MAC and ARP tables and routes stay known); a proactive "
+                  "flow (no idle timeout) stays, as the peers' flows do. The first-packet "
+                  "notes count the packets per sample (echo and reply) that went to an agent")
     change_note = ("change: POST of a BlackHole route for the destination /32 to the REST "
                    "API, then DELETE of that route")
 

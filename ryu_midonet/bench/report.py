@@ -301,11 +301,12 @@ def _render(header: list[str], body: list[list[str]], left: tuple[int, ...]) -> 
 FIRST_PACKET = (
     "first packet: before every sample the datapath flow cache of every host is flushed "
     "(ovs-appctl dpctl/del-flows), for every controller; a controller's OpenFlow flows are "
-    f"removed too where it installs them per flow, i.e. {SUBJECT}'s simulated flows, so its "
-    "figure includes a miss to the agent and the agent's simulation; the peers install their "
-    "flows proactively (or learn MACs in the switch), so their first packet is an upcall to "
-    "ovs-vswitchd and never consults a controller. Each controller's note below says what it "
-    "clears.")
+    f"removed too where it installs them on a miss ({SUBJECT}'s reactive flows), so that "
+    "packet goes to the controller and the figure includes its work (the notes count the "
+    "packets per sample that did; none when a proactive flow covers the path). The peers "
+    "install their flows proactively (or learn MACs in the switch): their first packet is an "
+    "upcall to ovs-vswitchd and never consults a controller. Each controller's note below "
+    "says what it clears.")
 
 
 def table(report: Report) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -65,6 +66,8 @@ def run_scenario(scenario: Scenario, settings: Settings, run_dir: Path, report: 
         log(f"{scenario.label}: unavailable: {reason}")
         return
     controller.notes += [note for note in (scenario.clear_note, scenario.change_note) if note]
+    # Controllers run one after the other: what else loaded the machine shows here.
+    controller.notes.append(f"load average (1 min) when its run began: {os.getloadavg()[0]:.2f}")
     remove_leftovers(run_dir)
     sb = Sandbox.from_yaml(layout.sandbox(scenario.agent, scenario.api), run_dir)
     before = len(report.measurements)
