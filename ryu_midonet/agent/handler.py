@@ -9,6 +9,7 @@ from __future__ import annotations
 from ryu_midonet.agent.arpwait import HeldPackets, tag_of
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.locator import Locator
+from ryu_midonet.agent.tagset import compact
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import Message, PacketOut
@@ -50,8 +51,8 @@ class PacketHandler:
         if tr.cacheable(result):
             # a learned source's expiry must re-learn it: tag the flow with that entry too
             learned = {mac_tag(entry.bridge_id, entry.mac) for entry in result.learned}
-            cookie = self.index.add(result.tags | locate.tags | learned, since,
-                                    result.state_keys)
+            tags = compact(result.tags | locate.tags | learned, self.view)
+            cookie = self.index.add(tags, since, result.state_keys)
             if cookie is not None:
                 flow = tr.flow_for(result, packet, in_port, locate, cookie, self.idle_timeout)
                 if flow is not None:

@@ -43,6 +43,7 @@ from ryu_midonet.agent.missqueue import MissQueue
 from ryu_midonet.agent.proactive import Compiler
 from ryu_midonet.agent.reconnect import hurry_switch
 from ryu_midonet.agent.sender import Sender
+from ryu_midonet.agent.tagset import Parents
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import FlowDelete, Message, MeterDelete, SwitchConfig
@@ -102,6 +103,7 @@ class AgentApp(app_manager.OSKenApp):
         self.sender = Sender(check=conf.check_flow_contracts)
         self.features = features.REGISTRY
         self._pending_tags: set[str] = set()
+        self.parents = Parents(PARENT_FIELDS)
         self._pending_messages: list[Message] = []
         self._stop = threading.Event()
 
@@ -209,9 +211,8 @@ class AgentApp(app_manager.OSKenApp):
         self._pending_tags.add(obj_id)
         if kind == "portGroup":
             self._pending_tags.add(PORT_GROUPS_TAG)
-        obj = self.cache.get(kind, obj_id)
-        if obj is not None:
-            self._pending_tags.update(obj[f] for f in PARENT_FIELDS if obj.get(f))
+        # the parent also when the object was deleted (flows carry a port's device only)
+        self._pending_tags.update(self.parents.changed(obj_id, self.cache.get(kind, obj_id)))
 
     def _on_divergence(self, found: divergence.Divergence | None) -> None:
         """Tell operators (through the store) that this host keeps its cached topology."""
@@ -239,7 +240,8 @@ class AgentApp(app_manager.OSKenApp):
         the features' flows for the ports plugged and unplugged."""
         before = dict(self.bindings.ofports)
         messages = self.bindings.reconcile()
-        messages += self.index.invalidate(self.bindings.take_changed())
+        changed = self.bindings.take_changed()
+        messages += self.index.invalidate(changed | self.parents.of(changed))
         after = self.bindings.ofports
         for port_id, ofport in before.items():
             if after.get(port_id) != ofport:

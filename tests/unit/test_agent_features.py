@@ -20,6 +20,7 @@ from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.missqueue import MissQueue
 from ryu_midonet.agent.proactive import Compiler
 from ryu_midonet.agent.sender import Sender
+from ryu_midonet.agent.tagset import Parents
 from ryu_midonet.apps import agent as agent_app
 from ryu_midonet.apps.agent import AgentApp
 from ryu_midonet.datapath import packets
@@ -149,6 +150,7 @@ def make_agent(feats: Features, check: bool = False) -> AgentApp:
     app.proactive = Compiler(DictView(), State.in_memory(), app.index, "host", {}, {},
                              enabled=False)
     app.misses = MissQueue()
+    app.parents = Parents(agent_app.PARENT_FIELDS)
     return app
 
 
