@@ -202,11 +202,16 @@ def iperf_throughput(src: Vm, dst: Vm, seconds: int, runs: int) -> Sampled:
     ``runs`` runs of ``seconds`` each."""
     if shutil.which("iperf3") is None:
         raise RuntimeError("iperf3 is not installed (Debian package iperf3)")
-    rates = [_iperf_run(src, dst, seconds) for _ in range(runs)]
-    return Sampled(stats.median(rates), rates, f"one stream, {runs} runs of {seconds} s")
+    results = [_iperf_run(src, dst, seconds) for _ in range(runs)]
+    rates = [rate for rate, _ in results]
+    retransmits = sum(count for _, count in results)
+    return Sampled(stats.median(rates), rates,
+                   f"one stream, {runs} runs of {seconds} s, {retransmits} retransmitted "
+                   "segments in all")
 
 
-def _iperf_run(src: Vm, dst: Vm, seconds: int) -> float:
+def _iperf_run(src: Vm, dst: Vm, seconds: int) -> tuple[float, int]:
+    """Gbit/s received, and the segments the sender retransmitted."""
     with Background(dst, ["iperf3", "-s", "-1", "-p", str(IPERF_PORT)]):
         result: dict[str, Any] = {}
         for _ in range(25):  # the server needs a moment before it listens
@@ -218,7 +223,8 @@ def _iperf_run(src: Vm, dst: Vm, seconds: int) -> float:
             time.sleep(0.2)
     if result.get("error") or "end" not in result:
         raise RuntimeError(f"iperf3: {result.get('error', 'no result')}")
-    return float(result["end"]["sum_received"]["bits_per_second"]) / 1e9
+    return (float(result["end"]["sum_received"]["bits_per_second"]) / 1e9,
+            int(result["end"].get("sum_sent", {}).get("retransmits", 0)))
 
 
 @dataclass(frozen=True)
