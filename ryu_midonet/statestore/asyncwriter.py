@@ -7,6 +7,10 @@ apart from a *refresh* (the same value again, only to push its deadline back), s
 queue is full the oldest refresh goes first; a change is dropped only when the queue holds
 nothing else. The queue never blocks the caller.
 
+After a batch the thread lets ``pace`` seconds pass before the next one, so that under a
+stream of new entries writes go in few round trips (and a busy packet path is not interrupted
+for each one); a write that comes when the thread is idle goes at once.
+
 A batch that fails because the store is unavailable goes back to the front of the queue and is
 tried again after ``retry`` seconds, for as long as it takes; any other failure drops the batch
 (it would fail again) and is logged.
@@ -28,6 +32,7 @@ P = TypeVar("P")
 QUEUE_LIMIT = 20_000  # queued keys
 BATCH = 500  # writes per round trip
 RETRY = 0.5  # seconds between attempts while the store is unavailable
+PACE = 0.01  # seconds between batches
 
 
 class AsyncWriter(Generic[K, P]):
@@ -36,12 +41,13 @@ class AsyncWriter(Generic[K, P]):
     def __init__(self, flush: Callable[[list[P]], None],
                  retryable: Callable[[BaseException], bool] = lambda exc: True,
                  limit: int = QUEUE_LIMIT, batch: int = BATCH, retry: float = RETRY,
-                 name: str = "state-writer", start: bool = True) -> None:
+                 pace: float = PACE, name: str = "state-writer", start: bool = True) -> None:
         self._flush = flush
         self._retryable = retryable
         self.limit = max(1, limit)
         self.batch = max(1, batch)
         self.retry = retry
+        self.pace = pace
         self._changes: OrderedDict[K, P] = OrderedDict()
         self._refreshes: OrderedDict[K, P] = OrderedDict()
         self._inflight: set[K] = set()
@@ -106,8 +112,8 @@ class AsyncWriter(Generic[K, P]):
             if self._closed.is_set():
                 return
             batch = self._take()
-            if batch and not self._write(batch):
-                self._closed.wait(self.retry)
+            if batch:
+                self._closed.wait(self.pace if self._write(batch) else self.retry)
 
     def _take(self) -> list[tuple[K, P, bool]]:
         with self._cond:

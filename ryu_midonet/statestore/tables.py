@@ -156,16 +156,25 @@ class RedisEntries:
 
     def write(self, writes: Iterable[Write]) -> None:
         """Put or remove entries (announcing what changed) in one round trip."""
+        writes = list(writes)
+        try:
+            self._write(writes)
+        except redis.exceptions.NoScriptError:  # a restarted server: load them, once
+            for script in (self._put, self._remove):
+                script.sha = self.redis.script_load(script.script)
+            self._write(writes)
+
+    def _write(self, writes: list[Write]) -> None:
         pipe = self.redis.pipeline(transaction=False)
         for w in writes:
             keys = [self.table(w.table_id), self.deadlines]
             member = f"{w.table_id}|{w.field}"
             if w.value is None:
-                self._remove(keys=keys, args=[w.field, member, self.channel, w.tag, "0"],
-                             client=pipe)
+                pipe.evalsha(self._remove.sha, 2, *keys, w.field, member, self.channel, w.tag,
+                             "0")
             else:
-                self._put(keys=keys, args=[w.field, w.value, self.ttl_ms, member,
-                                           self.channel, w.tag], client=pipe)
+                pipe.evalsha(self._put.sha, 2, *keys, w.field, w.value, self.ttl_ms, member,
+                             self.channel, w.tag)
         pipe.execute()
 
     def expired(self, limit: int) -> list[tuple[str, str]]:
