@@ -1,7 +1,7 @@
 """The benchmark's command line: run every controller in turn, print the table, write JSON.
 
     python -m ryu_midonet.bench [--faucet-venv DIR] [--output FILE] [--quick]
-                                [--only ryu-midonet|faucet|ovs-normal|ovn ...]
+                                [--only ryu-midonet|faucet|ovs-normal|ovn|capacity ...]
 
 Needs root (namespaces, Open vSwitch). Exits 0 once ryu-midonet was measured, whatever the
 peers did; 1 when ryu-midonet could not be measured at all, 2 on bad usage.
@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 
-from ryu_midonet.bench import layout, nat
+from ryu_midonet.bench import capacity, layout, nat
 from ryu_midonet.bench.faucet import FaucetScenario
 from ryu_midonet.bench.measure import Settings
 from ryu_midonet.bench.midonet import MidonetScenario
@@ -33,6 +33,7 @@ from ryu_midonet.bench.runner import Log, run_scenario
 from ryu_midonet.bench.scenario import Scenario
 
 CONTROLLERS = ("ryu-midonet", "faucet", "ovs-normal", "ovn")
+CAPACITY = "capacity"  # the agent's packet-in capacity (no sandbox; :mod:`.capacity`)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -45,8 +46,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=None,
                         help="JSON results file (default: RUN_DIR/results-<UTC time>.json)")
     parser.add_argument("--quick", action="store_true", help="fewer samples, for a smoke run")
-    parser.add_argument("--only", nargs="+", choices=CONTROLLERS, default=list(CONTROLLERS),
-                        help="controllers to run (default: all)")
+    parser.add_argument("--only", nargs="+", choices=(*CONTROLLERS, CAPACITY),
+                        default=[*CONTROLLERS, CAPACITY],
+                        help="controllers to run, and 'capacity' for the agent's packet-in "
+                             "capacity (default: all)")
     return parser.parse_args(argv)
 
 
@@ -98,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     for scenario in scenarios(args):
         run_scenario(scenario, settings, run_dir / "sandbox", report, log)
+    measured_capacity = None
+    if CAPACITY in args.only:
+        measured_capacity = capacity.measure(run_dir / "capacity", log=log)
+        report.info["capacity"] = measured_capacity.to_dict()
     report.info["duration_s"] = round(time.monotonic() - t0, 1)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
@@ -107,8 +114,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{report.info['duration_s']} s; every controller on the same two-host sandbox "
           "(VXLAN underlay, userspace Open vSwitch), one after the other")
     print()
-    print(table(report))
-    print()
+    if set(args.only) & set(CONTROLLERS):
+        print(table(report))
+        print()
+    if measured_capacity is not None:
+        print(capacity.table(measured_capacity))
+        print()
     print(f"results: {output}")
     measured = [m for m in report.measurements if m.controller == SUBJECT and m.value is not None]
     return 0 if measured or SUBJECT not in args.only else 1
