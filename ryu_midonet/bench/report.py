@@ -260,7 +260,8 @@ def baseline_rows(report: Report) -> list[list[str]]:
             continue
         for m in METRICS:
             mine = report.find(SUBJECT, case.key, m.key)
-            if mine is None and not (subject and subject.plans(case.key, m.key)):
+            if mine is None and not any(c.plans(case.key, m.key)
+                                        for c in ([subject] if subject else []) + peers):
                 continue
             base = report.find(SUBJECT, case.baseline, m.key)
             row = [case.label, f"{m.label} ({m.unit})", m.better,

@@ -132,3 +132,12 @@ def test_first_packet_note_counts_the_packets_sent_to_the_controller() -> None:
     assert result.note == "2.00 packets per sample went to the controller"
     without = measure.first_packet_rtt(vm, vm, lambda: None, 2)
     assert without.note == ""
+
+
+def test_a_peer_run_alone_still_shows_its_nat_figures() -> None:
+    report = _report()
+    report.controllers = [c for c in report.controllers if c.key == "ovn"]
+    report.measurements = [m for m in report.measurements if m.controller == "ovn"]
+    by_case = {r[0]: r for r in baseline_rows(report)}
+    assert by_case["floating IP"][3:] == [NOT_APPLICABLE, "routed", NOT_APPLICABLE, MISSING,
+                                          "1400", MISSING]
