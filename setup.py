@@ -27,6 +27,7 @@ setup(
     extras_require={
         "test": [
             "pytest==9.2.0",
+            "hypothesis==6.170.27",
             "httplib2==0.32.1",
             "ruff==0.17.5",
             "openapi-spec-validator==0.9.0",
