@@ -41,7 +41,7 @@ class PacketHandler:
         result = simulate(self.view, self.state, port_id, packet)
         self.last = result
         locate = Locator(self.view, self.host_id, self.ofports, self.tunnels)
-        actions = tr.output_actions(result, locate)
+        actions = tr.output_actions(result, locate, in_port)
         messages: list[Message] = []
         for emit in result.emits:
             where = locate(emit.port_id)

@@ -49,6 +49,7 @@ _PREREQ: dict[str, dict[str, int]] = {
 # not cached (TTL expiry is rare; dec_ttl sends expiring packets back to the agent anyway).
 UNMATCHABLE = frozenset({"nw_ttl"})
 OFPVID_PRESENT = 0x1000
+OFPVID_NONE = 0x0000  # matches packets without an 802.1Q tag
 # Open vSwitch's nw_frag bits: 1 = a fragment, 2 = not the first one (matched with mask 3).
 IP_FRAG_BITS = {"no": 0, "first": 1, "later": 3}
 LATER_BIT = 2
@@ -81,9 +82,12 @@ Locate = Callable[[str], Location | None]
 
 def match_for(packet: Packet, in_port: int, fields: Iterable[str]) -> dict[str, object]:
     """``in_port`` plus every read field the packet carries, with their prerequisites (and
-    whether the packet is a later fragment, when an L4 field was read)."""
+    whether the packet is a later fragment, when an L4 field was read). A VLAN id read from
+    an untagged packet matches untagged packets only."""
     read = set(fields)
     match: dict[str, object] = {"in_port": in_port}
+    if "vlan_vid" in read and packet.vlan_vid is None:
+        match["vlan_vid"] = OFPVID_NONE
     if packet.eth_type == ETH_IPV4 and "ip_frag" not in read and read & L4_FIELDS:
         # later fragments, or not: the decision was not about fragments otherwise
         later = packet.ip_frag == "later"
@@ -104,8 +108,10 @@ def match_for(packet: Packet, in_port: int, fields: Iterable[str]) -> dict[str, 
     return match
 
 
-def output_actions(result: Result, locate: Locate) -> tuple[Action, ...]:
-    """The actions that carry out ``result``'s outputs (empty: drop).
+def output_actions(result: Result, locate: Locate, in_port: int | None = None
+                   ) -> tuple[Action, ...]:
+    """The actions that carry out ``result``'s outputs (empty: drop) for a packet that
+    entered at OpenFlow port ``in_port``.
 
     Rewrites are applied in order before each output; outputs of one result share the same
     rewrites except when a router sends to one port, so applying them cumulatively is exact.
@@ -120,7 +126,7 @@ def output_actions(result: Result, locate: Locate) -> tuple[Action, ...]:
         if out.rewrites != applied:
             actions += rewrite_actions(out.rewrites)
             applied = out.rewrites
-        actions += output_actions_to(where)
+        actions += output_actions_to(where, in_port)
     return tuple(actions)
 
 
@@ -159,10 +165,13 @@ def rewrite_actions(rewrites: tuple[Rewrite, ...]) -> list[Action]:
     return actions
 
 
-def output_actions_to(where: Location) -> tuple[Action, ...]:
-    """Actions that send a packet to one location (for packets the topology generates)."""
+def output_actions_to(where: Location, in_port: int | None = None) -> tuple[Action, ...]:
+    """Actions that send a packet to one location (for packets the topology generates).
+
+    Back out of the port it came in by (``in_port``), a packet must be sent to the
+    ``in_port`` port: a switch never outputs to the ingress port by its number."""
     if isinstance(where, Local):
-        return (output(where.ofport),)
+        return (output("in_port" if where.ofport == in_port else where.ofport),)
     return (set_field("tunnel_id", where.key), set_field("tun_ipv4_dst", where.ip),
             output(where.tunnel_ofport))
 
@@ -181,7 +190,7 @@ def flow_for(result: Result, packet: Packet, in_port: int, locate: Locate, cooki
         fields.add("eth_src")  # new sources behind the port must reach the agent to be learned
     return FlowSpec(table=p.TABLE_FLOWS, priority=p.PRIORITY_FLOW,
                     match=match_for(packet, in_port, fields),
-                    actions=output_actions(result, locate), cookie=cookie,
+                    actions=output_actions(result, locate, in_port), cookie=cookie,
                     idle_timeout=idle_timeout)
 
 

@@ -32,6 +32,8 @@ it leaves as an :class:`~ryu_midonet.sim.core.model.Emit` of the rewritten packe
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from ryu_midonet.sim.core.context import Filters, Frame, Semantics, Session
 from ryu_midonet.sim.core.model import (
     FIELDS,
@@ -175,7 +177,7 @@ class Walk:
                 self.result.emits.append(Emit(port["id"], frame.packet))
                 return
             self.trace(frame, f"out of port {port['id']}", stage=Stage.PORT_OUT, port=port["id"])
-            out = Output(port["id"], rewrites(self.original, frame))
+            out = Output(port["id"], rewrites(self.original, frame, self.result.fields_read))
             if out not in self.result.outputs:
                 self.result.outputs.append(out)
 
@@ -212,14 +214,18 @@ class Walk:
         self.result.steps.append(TraceStep(f"result: {outs}{emits}{cache}"))
 
 
-def rewrites(original: Packet, frame: Frame) -> tuple[Rewrite, ...]:
-    """The actions that turn ``original`` into the packet ``frame`` carries."""
+def rewrites(original: Packet, frame: Frame, read: Collection[str] = ()
+             ) -> tuple[Rewrite, ...]:
+    """The actions that turn ``original`` into the packet ``frame`` carries, and so every
+    packet a flow built from this decision takes: a field a device wrote keeps its ``set``
+    even when ``original`` already had that value, unless the decision ``read`` the field
+    (then its flows only take packets with that value)."""
     out = [Rewrite(RewriteOp.DEC_TTL)] * frame.ttl_decrements
     for name in FIELDS:
         if name not in frame.written or name == "nw_ttl":
             continue
         old, new = getattr(original, name), getattr(frame.packet, name)
-        if old == new:
+        if old == new and (name == "vlan_vid" or name in read):
             continue
         if name == "vlan_vid" and new is None:
             out.append(Rewrite(RewriteOp.POP_VLAN))

@@ -1,0 +1,119 @@
+"""The flows the agent installs do what the simulator decides, packet for packet.
+
+Random topologies and packets (:mod:`tests.support.randomtopo`) go through in-memory switches
+whose misses the agent's packet handler answers; every packet a flow handles must come out
+where, and as, the simulator says (:mod:`tests.support.flowcheck`). The focused tests below
+it are the bugs that comparison found.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ryu_midonet.datapath.flows import FlowSpec
+from ryu_midonet.sim.core.topology import DictView
+from ryu_midonet.sim.state import State
+from tests.support import randomtopo
+from tests.support.flowcheck import Fabric, Report, check, fabric_for
+from tests.support.packets import tcp
+from tests.support.topology import MemoryTopology
+
+TOPOLOGIES = 400
+RUN = settings(max_examples=TOPOLOGIES, derandomize=True, deadline=None, database=None,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def test_flows_deliver_what_the_simulator_decides() -> None:
+    totals = Report()
+
+    @RUN
+    @given(st.data())
+    def one_topology(data: st.DataObject) -> None:
+        topo = data.draw(randomtopo.topologies(), label="topology")
+        sequence = data.draw(randomtopo.packets(topo, max_base=12, max_variants=6),
+                             label="packets")
+        fabric = fabric_for(topo)
+        try:
+            report = check(fabric, topo.view(), topo.state, sequence, stop_at_first=True)
+        finally:
+            fabric.close()
+        totals.add(report)
+        if report.mismatches:
+            pytest.fail(f"{report.mismatches[0].text()}\ntopology:\n{topo.describe()}",
+                        pytrace=False)
+
+    one_topology()
+    # the run means something only if flows took many packets (not just the agent)
+    assert totals.hits > 5 * TOPOLOGIES, str(totals)
+    assert totals.flows > 2 * TOPOLOGIES, str(totals)
+
+
+# -- found by the comparison -------------------------------------------------------------------
+
+VM_MAC, ROUTER_MAC = "02:00:00:00:00:0a", "02:00:00:01:00:01"
+
+
+def _one_vm_behind_a_router() -> tuple[MemoryTopology, DictView, State, dict[str, int]]:
+    b = MemoryTopology()
+    br, rtr = b.bridge("br"), b.router("r")
+    vm = b.bridge_port(br, host="hostA", port_id="vm")
+    uplink = b.bridge_port(br, host=None)
+    rport = b.router_port(rtr, "10.0.0.1/24", ROUTER_MAC)
+    b.link(uplink, rport)
+    b._put("tunnelZone", "tz", name="tz", type="vxlan", hostIds=["hostA"],
+           tzHosts=[{"hostId": "hostA", "ipAddress": "192.0.2.1"}])
+    for key, port in enumerate(b.objects["port"].values(), start=1):
+        port["tunnelKey"] = key
+    state = State.in_memory(clock=lambda: randomtopo.CLOCK)
+    state.macs.learn("br", VM_MAC, None, vm["id"])
+    state.arps.put("r", "10.0.0.10", VM_MAC)
+    return b, b.view(), state, {vm["id"]: 1}
+
+
+def test_a_packet_routed_back_out_of_its_ingress_port_is_delivered() -> None:
+    """A router sends a VM's packet back out of the port it came in by (here: to the VM's
+    own address). A switch never outputs a packet to its ingress port by number, so the flow
+    and the packet-out must name the ``in_port`` port."""
+    b, view, state, ports = _one_vm_behind_a_router()
+    fabric = Fabric(view, state, {"hostA": ports}, {"hostA": "192.0.2.1"})
+    packet = tcp(VM_MAC, ROUTER_MAC, "10.0.0.10", "10.0.0.10", ip_dscp=0, ip_ecn=0,
+                 ip_frag="no")
+    report = check(fabric, view, state, [("vm", packet), ("vm", packet)])
+    assert report.mismatches == [], report.mismatches[0].text()
+    assert (report.misses, report.hits) == (1, 1)
+    host = fabric.hosts["hostA"]
+    [flow] = [f for f in host.flows.values() if isinstance(f, FlowSpec) and f.table == 1
+              and f.match.get("eth_type")]
+    assert str(flow.actions[-1]) == "output:in_port"
+    back = fabric.send("vm", packet).deliveries
+    assert [(d.port, d.headers["eth_src"], d.headers["nw_ttl"]) for d in back] == [
+        (1, ROUTER_MAC, 63)]
+
+
+def test_a_router_rewrites_a_source_mac_that_already_had_its_value() -> None:
+    """The first packet already carries the router port's MAC as its source (a spoofer):
+    the flow built from it must still set the source MAC, since it takes the packets of
+    other sources too (the router's MAC is not learned, so the flow does not match it)."""
+    b, view, state, ports = _one_vm_behind_a_router()
+    fabric = Fabric(view, state, {"hostA": ports}, {"hostA": "192.0.2.1"})
+    spoofed = tcp(ROUTER_MAC, ROUTER_MAC, "10.0.0.99", "10.0.0.10", ip_dscp=0, ip_ecn=0,
+                  ip_frag="no")
+    honest = spoofed.replace(eth_src="02:00:00:00:00:63")
+    report = check(fabric, view, state, [("vm", spoofed), ("vm", honest)])
+    assert report.mismatches == [], report.mismatches[0].text()
+    assert report.hits == 1
+
+
+def test_a_flow_built_from_an_untagged_packet_does_not_take_tagged_ones() -> None:
+    """A router drops VLAN-tagged frames: the flow routing an untagged packet matches
+    untagged packets only, and a tagged one goes to the agent, which drops it."""
+    b, view, state, ports = _one_vm_behind_a_router()
+    fabric = Fabric(view, state, {"hostA": ports}, {"hostA": "192.0.2.1"})
+    untagged = tcp(VM_MAC, ROUTER_MAC, "10.0.0.10", "10.0.0.10", ip_dscp=0, ip_ecn=0,
+                   ip_frag="no")
+    tagged = untagged.replace(vlan_vid=10)
+    report = check(fabric, view, state, [("vm", untagged), ("vm", tagged), ("vm", tagged)])
+    assert report.mismatches == [], report.mismatches[0].text()
+    assert fabric.send("vm", tagged).deliveries == []
