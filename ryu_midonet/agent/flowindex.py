@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath.flows import FlowDelete
@@ -24,6 +24,8 @@ class FlowIndex:
         self._generation = 0
         self._invalidated_at: dict[str, int] = {}
         self._state_of: dict[int, set[str]] = {}  # cookie -> connection state it keeps alive
+        # called with the tags of every invalidation, after it (outside the lock)
+        self.listeners: list[Callable[[set[str]], None]] = []
 
     def generation(self) -> int:
         """Take before simulating; pass to :meth:`add` to detect a change that raced it."""
@@ -39,7 +41,7 @@ class FlowIndex:
         """
         with self._lock:
             tags = set(tags)
-            if since is not None and any(self._invalidated_at.get(t, -1) > since for t in tags):
+            if since is not None and self._stale(tags, since):
                 return None
             self._seq += 1
             cookie = p.cookie(p.COOKIE_SIMULATED, self._seq)
@@ -52,6 +54,7 @@ class FlowIndex:
 
     def invalidate(self, tags: Iterable[str]) -> list[FlowDelete]:
         """Forget every flow depending on any of ``tags``; the deletes to send for them."""
+        changed = set(tags)
         with self._lock:
             self._generation += 1
             if len(self._invalidated_at) > MAX_REMEMBERED:
@@ -59,12 +62,22 @@ class FlowIndex:
                 self._invalidated_at = {t: g for t, g in self._invalidated_at.items()
                                         if g > horizon}
             cookies: set[int] = set()
-            for tag in tags:
+            for tag in changed:
                 self._invalidated_at[tag] = self._generation
                 cookies |= self._by_tag.pop(tag, set())
             for cookie in cookies:
                 self._forget(cookie)
+        for listener in list(self.listeners):
+            listener(changed)
         return [FlowDelete(c) for c in sorted(cookies)]
+
+    def stale(self, tags: Iterable[str], since: int) -> bool:
+        """Whether one of ``tags`` was invalidated after generation ``since``."""
+        with self._lock:
+            return self._stale(tags, since)
+
+    def _stale(self, tags: Iterable[str], since: int) -> bool:
+        return any(self._invalidated_at.get(t, -1) > since for t in tags)
 
     def removed(self, cookie: int) -> None:
         """The switch removed a flow (idle timeout)."""

@@ -267,9 +267,10 @@ def installable(result: Result, general: frozenset[str], stateful: bool,
 class Compiler:
     """Pre-simulates local ports toward known destinations and installs the flows.
 
-    Triggers (:meth:`ports_plugged`, :meth:`state_changed`, :meth:`topology_changed`) only
-    mark ports; :meth:`compile`, run by a thread of its own, builds the messages. Safe to call
-    from any thread.
+    Triggers (:meth:`ports_plugged`, :meth:`state_changed`, :meth:`everything`) only mark
+    ports; :meth:`compile`, run by a thread of its own, builds the messages. Safe to call from
+    any thread. A probe whose decision was refused is not simulated again until something it
+    depended on changes (an invalidation of one of its tags in the flow index).
     """
 
     def __init__(self, view: DictView, state: State, index: FlowIndex, host_id: str,
@@ -289,7 +290,11 @@ class Compiler:
         self._all = False
         self._wake = threading.Event()
         self._installed: dict[FlowKey, int] = {}
+        # probes refused: the packet simulated, and the tags of the decision
+        self._refused: dict[FlowKey, tuple[Packet, set[str]]] = {}
+        self._refused_by_tag: dict[str, set[FlowKey]] = {}
         self.simulations = 0  # pre-simulations run so far (for tests and operators)
+        index.listeners.append(self._invalidated)
 
     # -- triggers --------------------------------------------------------------------------
     def ports_plugged(self, port_ids: Iterable[str]) -> None:
@@ -367,7 +372,7 @@ class Compiler:
         for p in probes(self.view, self.state, port_id, ofport):
             if budget <= 0 or attempts <= 0:
                 break
-            if p.key in alive:
+            if p.key in alive or self._refused.get(p.key, (None,))[0] == p.packet:
                 continue
             attempts -= 1
             flow = self._flow(p)
@@ -385,16 +390,45 @@ class Compiler:
         result = simulate(self.view, readonly.state, port_id, p.packet)
         self.simulations += 1
         locate = Locator(self.view, self.host_id, self.ofports, self.tunnels)
-        if not installable(result, p.general, readonly.stateful, locate):
-            return None
+        ok = installable(result, p.general, readonly.stateful, locate)
         learned = {mac_tag(entry.bridge_id, entry.mac) for entry in result.learned}
-        cookie = self.index.add(result.tags | locate.tags | learned, since)
+        tags = result.tags | locate.tags | learned
+        if not ok:
+            self._refuse(p, tags, since)
+            return None
+        cookie = self.index.add(tags, since)
         if cookie is None:
             return None
         flow = tr.flow_for(result, p.packet, ofport, locate, cookie, idle_timeout=0)
         if flow is None:  # not cacheable after all: forget the cookie
             self.index.removed(cookie)
         return flow
+
+    # -- refused probes ----------------------------------------------------------------------
+    def _refuse(self, p: Probe, tags: set[str], since: int) -> None:
+        """Remember a refused probe until one of ``tags`` changes (unless one already did)."""
+        with self._lock:
+            if self.index.stale(tags, since):
+                return
+            self._unrefuse(p.key)
+            self._refused[p.key] = (p.packet, tags)
+            for tag in tags:
+                self._refused_by_tag.setdefault(tag, set()).add(p.key)
+
+    def _invalidated(self, tags: set[str]) -> None:
+        with self._lock:
+            for tag in tags:
+                for key in list(self._refused_by_tag.get(tag, ())):
+                    self._unrefuse(key)
+
+    def _unrefuse(self, key: FlowKey) -> None:
+        _, tags = self._refused.pop(key, (None, set()))
+        for tag in tags:
+            keys = self._refused_by_tag.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._refused_by_tag[tag]
 
     # -- helpers -------------------------------------------------------------------------------
     def _mark(self, port_ids: set[str]) -> None:
@@ -408,6 +442,8 @@ class Compiler:
         with self._lock:
             for key in [k for k in self._installed if local.get(k[0]) != k[1]]:
                 del self._installed[key]
+            for key in [k for k in self._refused if local.get(k[0]) != k[1]]:
+                self._unrefuse(key)
 
     def _bridge_of(self, port_id: str) -> str | None:
         port = self.view.get("port", port_id)

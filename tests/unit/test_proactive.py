@@ -274,6 +274,22 @@ def test_decisions_on_l4_fields_stay_reactive() -> None:
     assert _same(out[0][2], _expected(view, state, ports["vm1"]["id"], web))
 
 
+def test_a_refused_probe_is_simulated_again_only_after_a_change() -> None:
+    view, state, ports, a, hb, net = _routed_hosts()
+    _filter_router(view, "narrow", type="drop", nwProto=6, tpDst={"start": 22, "end": 22})
+    a.invalidate(["r"])
+    a.compiler.everything()
+    assert a.compile() == []
+    refused = a.compiler.simulations
+    a.compiler.everything()  # e.g. an unrelated topology change
+    assert a.compile() == [] and a.compiler.simulations == refused
+    # the router changes again (no more chain): its probes are simulated and installed
+    cast(Topo, view.cache).change(lambda b: b.objects["router"]["r"].update(inboundFilterId=None))
+    a.invalidate(["r"])
+    a.compiler.everything()
+    assert len(a.compile()) == 2 and a.compiler.simulations == refused + 2
+
+
 def test_flows_per_port_are_capped() -> None:
     b = MemoryTopology()
     br = b.bridge("br")
