@@ -2,7 +2,8 @@
 
 Tests speak of packets as header dicts in the simulator's terms (:meth:`Packet.headers`:
 ``vlan_vid`` is the VID, ``ip_frag`` is ``"no"``/``"first"``/``"later"``), plus the metadata
-``in_port``, ``tunnel_id``, ``tun_ipv4_src`` and ``tun_ipv4_dst``. The switch works on the
+``in_port``, ``tunnel_id``, ``tun_ipv4_src`` and ``tun_ipv4_dst`` (and, inside the switch,
+registers and the connection tracking fields, zero when absent). The switch works on the
 wire form: ``vlan_vid`` carries ``OFPVID_PRESENT`` (absent: untagged), ``ip_frag`` is Open
 vSwitch's nw_frag bits, and the L4 fields of fragments read as the switch's fragment handling
 makes them read.
@@ -39,9 +40,13 @@ PREREQUISITES: dict[str, dict[str, int]] = {
 """What a match (or the packet a set_field acts on) must fix for a field to be usable."""
 
 METADATA = frozenset({"in_port", "tunnel_id", "tun_ipv4_src", "tun_ipv4_dst"})
-MATCHABLE = METADATA | frozenset(PREREQUISITES) | {
+REGISTERS = frozenset(f"reg{i}" for i in range(16))
+CONNTRACK = frozenset({"ct_state", "ct_zone", "ct_mark"})
+SWITCH_ONLY = REGISTERS | CONNTRACK  # never leave the switch; zero when absent
+MATCHABLE = METADATA | SWITCH_ONLY | frozenset(PREREQUISITES) | {
     "eth_src", "eth_dst", "eth_type", "vlan_vid"}
-WRITABLE = MATCHABLE - {"in_port", "eth_type", "ip_proto", "ip_frag"}
+WRITABLE = MATCHABLE - CONNTRACK - {"in_port", "eth_type", "ip_proto", "ip_frag"}
+_ZERO_WHEN_ABSENT = SWITCH_ONLY | {"vlan_vid", "ip_frag"}  # untagged, not a fragment
 
 Masked = tuple[int, int]
 
@@ -74,8 +79,8 @@ def matches(match: dict[str, Masked], packet: Headers) -> bool:
     """Whether a wire-form packet matches a normalised match."""
     for name, (want, mask) in match.items():
         have = packet.get(name)
-        if have is None and name in ("vlan_vid", "ip_frag"):
-            have = 0  # untagged (OFPVID_NONE), not a fragment
+        if have is None and name in _ZERO_WHEN_ABSENT:
+            have = 0
         if have is None or (as_int(have) & mask) != (want & mask):
             return False
     return True

@@ -19,26 +19,41 @@ Meters are kept (their bands, rates and flags) and a flow naming a meter that do
 is refused, a meter added twice or changed before it exists too, and deleting a meter removes
 the flows that use it, all as in Open vSwitch; rates are not enforced: a packet passing a
 meter is recorded in :attr:`Forwarded.meters` and goes on.
+
+Connection tracking (``ct``, ``ct_clear``, matches on ``ct_state``, ``ct_zone``, ``ct_mark``
+and registers) runs through :class:`~.conntrack.ConnTracker` (what it models and what it
+refuses is said there). Flow-mods are checked as Open vSwitch checks these actions (an IPv4
+match, ``commit`` for ``force``, ``nat(src|dst)`` and ``exec``, a 16-bit zone field), against
+:data:`~.pipeline.TABLES` unless the switch is given other contracts (see
+:func:`~.pipeline.with_conntrack`). ``ct(table=T)`` resubmits a copy of the packet to table
+``T`` with the connection tracking fields set; the actions after it go on without them. The
+table after a ``ct`` with ``nat`` would match the untranslated headers in Open vSwitch, so a
+goto or a header change after one is refused as not modelled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from os_ken.ofproto import nicira_ext
 from os_ken.ofproto import ofproto_v1_3 as ofp
 from os_ken.ofproto import ofproto_v1_3_parser as parser
 
+from ryu_midonet.datapath import conntrack as ct
 from ryu_midonet.datapath import fakepacket as fp
 from ryu_midonet.datapath import ofmsgs, packets
+from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath.fakepacket import Headers, Masked
-from ryu_midonet.datapath.flows import Message
+from ryu_midonet.datapath.flows import CT_INV, Message
 from ryu_midonet.datapath.ofcheck import NotUnderstood, check_flow_mod, instructions, meter_of
 
 # Open vSwitch's packet-in reasons for an OpenFlow 1.3 controller that set none.
 DEFAULT_PACKET_INS = frozenset({ofp.OFPR_NO_MATCH, ofp.OFPR_ACTION})
 _VLAN_TPIDS = (0x8100, 0x88A8)
+MAX_RECIRCULATIONS = 6  # Open vSwitch drops a packet recirculated more often (MAX_DEPTH)
+_NAT_KINDS = {0: None, 1: "src", 2: "dst"}  # NX_NAT_F_SRC, NX_NAT_F_DST
 
 
 class SwitchError(ValueError):
@@ -103,14 +118,20 @@ class FakeDatapath:
         self._xid += 1
         msg.set_xid(self._xid)
         msg.serialize()  # what cannot be encoded never reaches a switch
+        if isinstance(msg, parser.OFPFlowMod):  # the switch reads the bytes, as sent
+            msg = parser.OFPFlowMod.parser(self, msg.version, msg.msg_type, msg.msg_len,
+                                           msg.xid, bytes(msg.buf))
         self.switch.receive(msg)
 
 
 class FakeSwitch:
     """Flow tables and packet forwarding of one switch."""
 
-    def __init__(self, dpid: int = 1) -> None:
+    def __init__(self, dpid: int = 1,
+                 tables: Mapping[int, p.TableContract] = p.TABLES) -> None:
         self.datapath = FakeDatapath(self, dpid)
+        self.tables = tables  # the contracts flows are checked against
+        self.conntrack = ct.ConnTracker()
         self.flows: list[Entry] = []
         self.meters: dict[int, Meter] = {}
         self.packet_ins: list[PacketIn] = []
@@ -157,11 +178,12 @@ class FakeSwitch:
             raise SwitchError(f"table {msg.table_id} goes to table {goto} (OFPBIC_BAD_TABLE_ID)")
         fixed = {k: v for k, (v, mask) in match.items() if mask == -1}
         _check_actions(actions, fixed, fp.vlan_in(match), packet_out=False)
+        _check_conntrack(actions, fixed, match, goto)
         meter = meter_of(msg)
         if meter is not None and meter not in self.meters:
             raise SwitchError(f"flow through meter {meter}, which does not exist "
                               "(OFPMMFC_INVALID_METER)")
-        check_flow_mod(msg)
+        check_flow_mod(msg, self.tables)
         entry = Entry(msg.table_id, msg.priority, msg.cookie, match, tuple(actions), goto, msg,
                       meter)
         self.flows = [f for f in self.flows if (f.table_id, f.priority, f.match)
@@ -250,7 +272,7 @@ class FakeSwitch:
             self._run(pkt, table_id, result)
         return result
 
-    def _run(self, pkt: Headers, table_id: int, result: Forwarded) -> None:
+    def _run(self, pkt: Headers, table_id: int, result: Forwarded, depth: int = 0) -> None:
         while True:
             flow = self._lookup(table_id, pkt)
             if flow is None:
@@ -258,15 +280,20 @@ class FakeSwitch:
             result.flows_hit.append(flow)
             if flow.meter is not None:
                 result.meters.append(flow.meter)  # rates are not modelled: it passes
-            if not self._execute(flow.actions, pkt, result) or flow.goto is None:
+            if not self._execute(flow.actions, pkt, result, depth) or flow.goto is None:
                 return
             table_id = flow.goto
 
-    def _execute(self, actions: Iterable[Any], pkt: Headers, result: Forwarded) -> bool:
+    def _execute(self, actions: Iterable[Any], pkt: Headers, result: Forwarded,
+                 depth: int = 0) -> bool:
         """Apply ``actions`` to ``pkt``; False when processing stops (an expired TTL)."""
         for act in actions:
             if isinstance(act, parser.OFPActionOutput):
                 self._output(act.port, pkt, result)
+            elif isinstance(act, parser.NXActionCT):
+                self._conntrack(act, pkt, result, depth)
+            elif isinstance(act, parser.NXActionCTClear):
+                _replace(pkt, ct.forget(pkt))
             elif isinstance(act, parser.OFPActionSetField):
                 pkt[act.key] = act.value
             elif isinstance(act, parser.OFPActionDecNwTtl):
@@ -290,21 +317,129 @@ class FakeSwitch:
                 raise NotUnderstood(f"action {act!r}")
         return True
 
+    def _conntrack(self, act: Any, pkt: Headers, result: Forwarded, depth: int) -> None:
+        """A ``ct`` action: through the tracker, a copy to its table, then on without the
+        connection tracking fields."""
+        if act.zone_src:
+            start = act.zone_ofs_nbits >> 6
+            zone = (fp.as_int(pkt.get(act.zone_src, 0)) >> start) & 0xFFFF
+        else:
+            zone = act.zone_ofs_nbits
+        nat = mark = None
+        for nested in act.actions:
+            if isinstance(nested, parser.NXActionNAT):
+                nat = ct.translate_request(
+                    _NAT_KINDS[nested.flags], nested.range_ipv4_min, nested.range_ipv4_max,
+                    nested.range_proto_min, nested.range_proto_max)
+            else:
+                mark = nested.value
+        self.conntrack.execute(pkt, zone, commit=bool(act.flags & nicira_ext.NX_CT_F_COMMIT),
+                               force=bool(act.flags & nicira_ext.NX_CT_F_FORCE), nat=nat,
+                               mark=mark)
+        if act.recirc_table != nicira_ext.NX_CT_RECIRC_NONE:
+            if depth >= MAX_RECIRCULATIONS:
+                raise NotUnderstood(f"a packet recirculated {depth} times: a loop")
+            self._run(ct.visible(pkt), act.recirc_table, result, depth + 1)
+        _replace(pkt, ct.cleared(pkt))
+
     def _output(self, port: int, pkt: Headers, result: Forwarded) -> None:
+        out = {k: v for k, v in ct.strip(pkt).items() if k not in fp.SWITCH_ONLY}
         if port == ofp.OFPP_CONTROLLER:
             self._packet_in(ofp.OFPR_ACTION, pkt, result)
         elif port == ofp.OFPP_TABLE:
             self._run(dict(pkt), 0, result)
         elif port == ofp.OFPP_IN_PORT:
-            result.outputs.append((pkt["in_port"], fp.to_plain(pkt)))
+            result.outputs.append((pkt["in_port"], fp.to_plain(out)))
         elif port != pkt.get("in_port"):  # never back out of the ingress port unnamed
-            result.outputs.append((port, fp.to_plain(pkt)))
+            result.outputs.append((port, fp.to_plain(out)))
 
     def _packet_in(self, reason: int, pkt: Headers, result: Forwarded) -> None:
         if reason in self.packet_in_reasons:
             result.to_controller = True
-            result.packet_ins.append(PacketIn(reason, fp.to_plain(pkt)))
+            result.packet_ins.append(PacketIn(reason, fp.to_plain(ct.strip(pkt))))
             self.packet_ins.append(result.packet_ins[-1])
+
+
+def _replace(pkt: Headers, new: Headers) -> None:
+    pkt.clear()
+    pkt.update(new)
+
+
+def _check_conntrack(actions: list[Any], fixed: dict[str, int], match: dict[str, Masked],
+                     goto: int | None) -> None:
+    """Refuse ``ct`` actions as Open vSwitch does (decode and check_CT), and what the model
+    does not cover."""
+    after_nat = False
+    for act in actions:
+        if after_nat and not isinstance(act, parser.OFPActionOutput | parser.NXActionCTClear):
+            raise NotUnderstood(f"{type(act).__name__} after a ct with nat (Open vSwitch "
+                                "would see the untranslated headers)")
+        if not isinstance(act, parser.NXActionCT):
+            continue
+        commit = bool(act.flags & nicira_ext.NX_CT_F_COMMIT)
+        if act.flags & ~(nicira_ext.NX_CT_F_COMMIT | nicira_ext.NX_CT_F_FORCE) or act.alg:
+            raise NotUnderstood(f"ct flags {act.flags:#x} alg {act.alg}")
+        if act.flags & nicira_ext.NX_CT_F_FORCE and not commit:
+            raise SwitchError("ct force without commit (OFPBAC_BAD_ARGUMENT)")
+        if fixed.get("eth_type") == 0x86DD:
+            raise NotUnderstood("connection tracking of IPv6")
+        if fixed.get("eth_type") != fp.ETH_IPV4:
+            raise SwitchError("ct on packets not known to be IPv4 (OFPBAC_MATCH_INCONSISTENT)")
+        state, mask = match.get("ct_state", (0, 0))
+        if commit and state & mask & CT_INV:
+            raise SwitchError("ct commit of +inv packets (OFPBAC_MATCH_INCONSISTENT)")
+        if act.zone_src:
+            if act.zone_src not in fp.REGISTERS:
+                raise NotUnderstood(f"ct zone from {act.zone_src}")
+            start, bits = act.zone_ofs_nbits >> 6, (act.zone_ofs_nbits & 0x3F) + 1
+            if bits != 16 or start + bits > 32:
+                raise SwitchError(f"ct zone of {bits} bits at {start} (OFPBAC_BAD_SET_LEN)")
+        nats = [a for a in act.actions if isinstance(a, parser.NXActionNAT)]
+        for nested in act.actions:
+            if isinstance(nested, parser.NXActionNAT):
+                _check_nat(nested, commit)
+            elif isinstance(nested, parser.OFPActionSetField) and nested.key == "ct_mark":
+                if not commit or isinstance(nested.value, tuple):
+                    raise (SwitchError("ct exec without commit (OFPBAC_BAD_ARGUMENT)")
+                           if not commit else NotUnderstood("a masked ct_mark"))
+            elif isinstance(nested, parser.OFPActionSetField) and nested.key == "ct_label":
+                raise NotUnderstood("ct_label")
+            else:
+                raise SwitchError(f"{nested!r} inside ct (OFPBAC_BAD_ARGUMENT)")
+        if len(nats) > 1:
+            raise NotUnderstood("two nat in one ct")
+        if nats:
+            if goto is not None:
+                raise NotUnderstood("a goto after a ct with nat (Open vSwitch would match "
+                                    "the untranslated headers)")
+            after_nat = True
+
+
+def _check_nat(nat: Any, commit: bool) -> None:
+    if nat.flags & ~0x3:
+        raise NotUnderstood(f"nat flags {nat.flags:#x} (persistent, hash, random)")
+    if nat.flags == 0x3:
+        raise SwitchError("nat both src and dst (OFPBAC_BAD_ARGUMENT)")
+    ranged = bool(nat.range_ipv4_min or nat.range_proto_min is not None)
+    if nat.range_ipv6_min or nat.range_ipv6_max:
+        raise NotUnderstood("IPv6 NAT")
+    if not commit and (nat.flags or ranged):
+        raise SwitchError("ct without commit may only hold a bare nat (OFPBAC_BAD_ARGUMENT)")
+    if ranged and not nat.flags:
+        raise NotUnderstood("a nat range without src or dst")
+    if nat.range_ipv4_max and not nat.range_ipv4_min:
+        raise SwitchError("nat with a last address and no first (OFPBAC_BAD_ARGUMENT)")
+    if nat.range_ipv4_min:
+        first = fp.as_int(nat.range_ipv4_min)
+        if first == 0 or (nat.range_ipv4_max and fp.as_int(nat.range_ipv4_max) < first):
+            raise SwitchError(f"nat addresses {nat.range_ipv4_min}-{nat.range_ipv4_max} "
+                              "(OFPBAC_BAD_ARGUMENT)")
+    elif nat.range_proto_min is not None:
+        raise NotUnderstood("nat ports without addresses")
+    if nat.range_proto_max is not None and (
+            nat.range_proto_min is None or nat.range_proto_max < nat.range_proto_min):
+        raise SwitchError(f"nat ports {nat.range_proto_min}-{nat.range_proto_max} "
+                          "(OFPBAC_BAD_ARGUMENT)")
 
 
 def _check_actions(actions: Iterable[Any], fixed: dict[str, int], vlan: bool,
@@ -341,5 +476,7 @@ def _check_actions(actions: Iterable[Any], fixed: dict[str, int], vlan: bool,
                 raise SwitchError("pop_vlan on packets not known to be tagged "
                                   "(OFPBAC_MATCH_INCONSISTENT)")
             vlan = False
+        elif isinstance(act, parser.NXActionCT | parser.NXActionCTClear) and not packet_out:
+            continue  # checked by _check_conntrack
         else:
             raise NotUnderstood(f"action {act!r}")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from os_ken.ofproto import nicira_ext
 from os_ken.ofproto import ofproto_v1_3 as ofp
 from os_ken.ofproto import ofproto_v1_3_parser as parser
 
@@ -15,6 +17,8 @@ ACTION_NAMES: dict[type, str] = {
     parser.OFPActionDecNwTtl: p.DEC_NW_TTL,
     parser.OFPActionPushVlan: p.PUSH_VLAN,
     parser.OFPActionPopVlan: p.POP_VLAN,
+    parser.NXActionCT: p.CT,
+    parser.NXActionCTClear: p.CT_CLEAR,
 }
 
 
@@ -68,11 +72,14 @@ def flow_shape(msg: Any) -> p.FlowShape:
         goto=goto,
         to_controller=any(isinstance(a, parser.OFPActionOutput)
                           and a.port == ofp.OFPP_CONTROLLER for a in actions),
-        meter=meter_of(msg) is not None)
+        meter=meter_of(msg) is not None,
+        recirculate=frozenset(a.recirc_table for a in actions
+                              if isinstance(a, parser.NXActionCT)
+                              and a.recirc_table != nicira_ext.NX_CT_RECIRC_NONE))
 
 
-def check_flow_mod(msg: Any) -> None:
+def check_flow_mod(msg: Any, tables: Mapping[int, p.TableContract] = p.TABLES) -> None:
     """Raise :class:`~.pipeline.FlowRefused` if ``msg`` adds a flow that breaks its table's
-    contract; other messages pass."""
+    contract (in ``tables``, the pipeline's by default); other messages pass."""
     if isinstance(msg, parser.OFPFlowMod) and msg.command == ofp.OFPFC_ADD:
-        p.check(flow_shape(msg))
+        p.check(flow_shape(msg), tables)

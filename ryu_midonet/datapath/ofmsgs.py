@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from os_ken.ofproto import nicira_ext
 from os_ken.ofproto import ofproto_v1_3 as ofp
 from os_ken.ofproto import ofproto_v1_3_parser as parser
 
 from ryu_midonet.datapath.flows import (
     Action,
+    Ct,
     FlowDelete,
     FlowSpec,
     Message,
     MeterDelete,
     MeterSpec,
+    Nat,
     PacketOut,
     SwitchConfig,
 )
@@ -38,8 +41,46 @@ _FLOW_REMOVED = ((1 << ofp.OFPRR_IDLE_TIMEOUT) | (1 << ofp.OFPRR_HARD_TIMEOUT)
 _METER_FLAGS = ofp.OFPMF_PKTPS | ofp.OFPMF_BURST | ofp.OFPMF_STATS
 
 
+NX_NAT_F_SRC, NX_NAT_F_DST = 1, 2
+_NAT_FLAGS = {None: 0, "src": NX_NAT_F_SRC, "dst": NX_NAT_F_DST}
+
+
+class _NatAction(parser.NXActionNAT):  # type: ignore[misc]
+    """os-ken's NAT action, padded to a multiple of 8 bytes: os-ken announces the padded
+    length but writes none of the padding, so an action following it inside ``ct`` (a
+    ``ct_mark`` to set) would start too early and Open vSwitch refuses the flow."""
+
+    def serialize_body(self) -> bytearray:
+        data = bytearray(super().serialize_body())
+        header = ofp.OFP_ACTION_EXPERIMENTER_HEADER_SIZE + 2  # and the subtype
+        return data + bytes(-(header + len(data)) % 8)
+
+
 def _port(value: int | str) -> int:
     return _PORTS[value] if isinstance(value, str) else value
+
+
+def _nat(nat: Nat) -> Any:
+    first, last = nat.addresses or ("", "")
+    low, high = nat.ports or (None, None)
+    return _NatAction(_NAT_FLAGS[nat.kind], range_ipv4_min=first, range_ipv4_max=last,
+                      range_proto_min=low, range_proto_max=high)
+
+
+def _ct(spec: Ct) -> Any:
+    """The Nicira ``ct`` action of ``spec``."""
+    flags = (nicira_ext.NX_CT_F_COMMIT if spec.commit else 0) | (
+        nicira_ext.NX_CT_F_FORCE if spec.force else 0)
+    if isinstance(spec.zone, str):
+        zone_src, zone = spec.zone, nicira_ext.ofs_nbits(0, 15)
+    else:
+        zone_src, zone = "", spec.zone
+    nested: list[Any] = [] if spec.nat is None else [_nat(spec.nat)]
+    if spec.mark is not None:
+        nested.append(parser.OFPActionSetField(ct_mark=spec.mark))
+    table = nicira_ext.NX_CT_RECIRC_NONE if spec.table is None else spec.table
+    return parser.NXActionCT(flags=flags, zone_src=zone_src, zone_ofs_nbits=zone,
+                             recirc_table=table, alg=0, actions=nested)
 
 
 def _actions(actions: tuple[Action, ...]) -> tuple[list[Any], int | None, int | None]:
@@ -62,6 +103,10 @@ def _actions(actions: tuple[Action, ...]) -> tuple[list[Any], int | None, int | 
             goto = act.args[0]
         elif act.kind == "meter":
             meter = act.args[0]
+        elif act.kind == "ct":
+            out.append(_ct(act.args[0]))
+        elif act.kind == "ct_clear":
+            out.append(parser.NXActionCTClear())
         else:
             raise ValueError(f"unknown action {act.kind}")
     return out, goto, meter

@@ -28,11 +28,17 @@ Meters: each bound local port's miss flow goes through the OpenFlow meter whose 
 port's tunnel key (:func:`meter_id`), which drops the port's misses above a rate, so one
 port sending many new flows cannot take the agent from the others. A table whose contract
 has ``meters`` may hold flows with a meter instruction.
+
+Connection tracking (Open vSwitch's ``ct``, ``ct_clear``, matches on ``ct_state``,
+``ct_zone``, ``ct_mark`` and registers) is in no table's contract: the agent does not use it
+yet. :func:`with_conntrack` gives the contract of a table that does, which says the tables
+its ``ct`` actions may resubmit packets to (``recirculate``, forwards or backwards).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import dataclasses
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 TABLE_CLASSIFY = 0
@@ -64,6 +70,8 @@ SET_FIELD = "set_field"
 DEC_NW_TTL = "dec_nw_ttl"
 PUSH_VLAN = "push_vlan"
 POP_VLAN = "pop_vlan"
+CT = "ct"  # Nicira extensions
+CT_CLEAR = "ct_clear"
 
 # The packet headers a simulation may read, hence a megaflow match.
 PACKET_FIELDS = frozenset({
@@ -73,6 +81,8 @@ PACKET_FIELDS = frozenset({
 # The headers a simulation may rewrite, and the tunnel metadata that names the egress port.
 REWRITABLE_FIELDS = PACKET_FIELDS - {"eth_type", "ip_proto", "ip_frag"}
 TUNNEL_FIELDS = frozenset({"tunnel_id", "tun_ipv4_dst"})
+CONNTRACK_FIELDS = frozenset({"ct_state", "ct_zone", "ct_mark"})
+REGISTERS = frozenset(f"reg{i}" for i in range(16))
 
 
 class FlowRefused(ValueError):
@@ -91,6 +101,7 @@ class FlowShape:
     goto: int | None = None
     to_controller: bool = False
     meter: bool = False
+    recirculate: frozenset[int] = frozenset()  # tables its ct actions resubmit to
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,7 @@ class TableContract:
     set_fields: frozenset[str] = frozenset()
     to_controller: bool = False
     meters: bool = False
+    recirculate: frozenset[int] = frozenset()
     description: str = ""
 
     def violations(self, flow: FlowShape) -> list[str]:
@@ -130,7 +142,20 @@ class TableContract:
             found.append("sends to the controller")
         if flow.meter and not self.meters:
             found.append("goes through a meter")
+        if tables := sorted(flow.recirculate - self.recirculate):
+            found.append(f"recirculates to table {', '.join(map(str, tables))}")
         return found
+
+
+def with_conntrack(contract: TableContract, recirculate: Collection[int]) -> TableContract:
+    """``contract`` extended to connection tracking: ``ct`` and ``ct_clear``, matches on the
+    connection tracking fields and registers, registers set (a zone taken from one), and
+    ``ct`` resubmitting to the tables of ``recirculate``."""
+    return dataclasses.replace(
+        contract, matches=contract.matches | CONNTRACK_FIELDS | REGISTERS,
+        actions=contract.actions | {CT, CT_CLEAR},
+        set_fields=contract.set_fields | REGISTERS,
+        recirculate=contract.recirculate | frozenset(recirculate))
 
 
 TABLES: dict[int, TableContract] = {c.table_id: c for c in (
@@ -154,9 +179,10 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
 TABLE_NAMES = {table_id: contract.name for table_id, contract in TABLES.items()}
 
 
-def check(flow: FlowShape) -> None:
-    """Raise :class:`FlowRefused` unless ``flow`` keeps its table's contract."""
-    contract = TABLES.get(flow.table_id)
+def check(flow: FlowShape, tables: Mapping[int, TableContract] = TABLES) -> None:
+    """Raise :class:`FlowRefused` unless ``flow`` keeps its table's contract (in ``tables``,
+    the pipeline's by default)."""
+    contract = tables.get(flow.table_id)
     if contract is None:
         raise FlowRefused(f"table {flow.table_id} is not in the pipeline")
     found = contract.violations(flow)
@@ -168,10 +194,10 @@ def check(flow: FlowShape) -> None:
 def shape(table_id: int, priority: int, match: Collection[str], *,
           actions: Collection[str] = (), set_fields: Collection[str] = (),
           goto: int | None = None, to_controller: bool = False,
-          meter: bool = False) -> FlowShape:
+          meter: bool = False, recirculate: Collection[int] = ()) -> FlowShape:
     """A :class:`FlowShape` from any collections."""
     return FlowShape(table_id, priority, frozenset(match), tuple(actions),
-                     frozenset(set_fields), goto, to_controller, meter)
+                     frozenset(set_fields), goto, to_controller, meter, frozenset(recirculate))
 
 
 def cookie(kind: int, ident: int = 0) -> int:
