@@ -289,7 +289,7 @@ class Compiler:
         self._dirty: set[str] = set()
         self._all = False
         self._wake = threading.Event()
-        self._installed: dict[FlowKey, int] = {}
+        self._installed: dict[str, dict[FlowKey, int]] = {}  # port -> probe -> cookie
         # probes refused: the packet simulated, and the tags of the decision
         self._refused: dict[FlowKey, tuple[Packet, set[str]]] = {}
         self._refused_by_tag: dict[str, set[FlowKey]] = {}
@@ -357,15 +357,17 @@ class Compiler:
     def installed(self, port_id: str | None = None) -> int:
         """Proactive flows on the switch (of one port)."""
         with self._lock:
-            return sum(1 for key, cookie in self._installed.items()
-                       if (port_id is None or key[0] == port_id) and cookie in self.index)
+            ports = list(self._installed) if port_id is None else [port_id]
+            return sum(1 for pid in ports for cookie in self._installed.get(pid, {}).values()
+                       if cookie in self.index)
 
     def _compile_port(self, port_id: str, ofport: int) -> list[Message]:
         with self._lock:
-            alive = {key for key, cookie in self._installed.items()
-                     if key[0] == port_id and key[1] == ofport and cookie in self.index}
-            for key in [k for k in self._installed if k[0] == port_id and k not in alive]:
-                del self._installed[key]
+            mine = self._installed.setdefault(port_id, {})
+            alive = {key for key, cookie in mine.items()
+                     if key[1] == ofport and cookie in self.index}
+            for key in [k for k in mine if k not in alive]:
+                del mine[key]
         budget = self.max_per_port - len(alive)
         attempts = budget * ATTEMPTS_PER_FLOW
         messages: list[Message] = []
@@ -378,7 +380,7 @@ class Compiler:
             flow = self._flow(p)
             if flow is not None:
                 with self._lock:
-                    self._installed[p.key] = flow.cookie
+                    self._installed.setdefault(port_id, {})[p.key] = flow.cookie
                 messages.append(flow)
                 budget -= 1
         return messages
@@ -440,8 +442,8 @@ class Compiler:
 
     def _forget_unplugged(self, local: dict[str, int]) -> None:
         with self._lock:
-            for key in [k for k in self._installed if local.get(k[0]) != k[1]]:
-                del self._installed[key]
+            for port_id in [p for p in self._installed if p not in local]:
+                del self._installed[port_id]
             for key in [k for k in self._refused if local.get(k[0]) != k[1]]:
                 self._unrefuse(key)
 
