@@ -1,7 +1,7 @@
 """The benchmark's command line: run every controller in turn, print the table, write JSON.
 
     python -m ryu_midonet.bench [--faucet-venv DIR] [--output FILE] [--quick]
-                                [--only ryu-midonet|faucet|ovs-normal|ovn|capacity ...]
+                                [--only ryu-midonet|faucet|ovs-normal|ovn|capacity|flood ...]
 
 Needs root (namespaces, Open vSwitch). Exits 0 once ryu-midonet was measured, whatever the
 peers did; 1 when ryu-midonet could not be measured at all, 2 on bad usage.
@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 
-from ryu_midonet.bench import capacity, layout, nat
+from ryu_midonet.bench import capacity, flood, layout, nat
 from ryu_midonet.bench.faucet import FaucetScenario
 from ryu_midonet.bench.measure import Settings
 from ryu_midonet.bench.midonet import MidonetScenario
@@ -34,6 +34,7 @@ from ryu_midonet.bench.scenario import Scenario
 
 CONTROLLERS = ("ryu-midonet", "faucet", "ovs-normal", "ovn")
 CAPACITY = "capacity"  # the agent's packet-in capacity (no sandbox; :mod:`.capacity`)
+FLOOD = "flood"  # another port's first packet under a packet-in flood (:mod:`.flood`)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -46,10 +47,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=None,
                         help="JSON results file (default: RUN_DIR/results-<UTC time>.json)")
     parser.add_argument("--quick", action="store_true", help="fewer samples, for a smoke run")
-    parser.add_argument("--only", nargs="+", choices=(*CONTROLLERS, CAPACITY),
-                        default=[*CONTROLLERS, CAPACITY],
-                        help="controllers to run, and 'capacity' for the agent's packet-in "
-                             "capacity (default: all)")
+    parser.add_argument("--only", nargs="+", choices=(*CONTROLLERS, CAPACITY, FLOOD),
+                        default=[*CONTROLLERS, CAPACITY, FLOOD],
+                        help="controllers to run, 'capacity' for the agent's packet-in "
+                             "capacity and 'flood' for a first packet under a packet-in "
+                             "flood (default: all)")
     return parser.parse_args(argv)
 
 
@@ -105,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     if CAPACITY in args.only:
         measured_capacity = capacity.measure(run_dir / "capacity", log=log)
         report.info["capacity"] = measured_capacity.to_dict()
+    flooded = flood.measure(run_dir / "flood", log=log) if FLOOD in args.only else None
+    if flooded is not None:
+        report.info["flood"] = flooded.to_dict()
     report.info["duration_s"] = round(time.monotonic() - t0, 1)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
@@ -119,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if measured_capacity is not None:
         print(capacity.table(measured_capacity))
+        print()
+    if flooded is not None:
+        print(flood.table(flooded))
         print()
     print(f"results: {output}")
     measured = [m for m in report.measurements if m.controller == SUBJECT and m.value is not None]

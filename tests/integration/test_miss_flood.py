@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from ryu_midonet.bench.flood import FLOOD
 from ryu_midonet.bench.vmtools import TCP_SERVER, Background, system_python
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
@@ -40,26 +41,6 @@ FLOOD_SECONDS = 10
 CONNECTIONS = 5
 PORT = 7500
 RSS_LIMIT_KB = 200 * 1024
-
-# Sends Ethernet frames to a new destination MAC each, as fast as it can, for argv[1] s.
-FLOOD = r"""
-import json, socket, struct, sys, time
-seconds = float(sys.argv[1])
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(("eth0", 0))
-src = bytes.fromhex(open("/sys/class/net/eth0/address").read().strip().replace(":", ""))
-tail = src + struct.pack("!H", 0x88B5) + bytes(46)
-sent = 0
-end = time.monotonic() + seconds
-while time.monotonic() < end:
-    for _ in range(256):
-        sent += 1
-        try:
-            s.send(b"\x02\xff" + struct.pack("!I", sent) + tail)
-        except OSError:
-            pass
-print(json.dumps({"sent": sent}))
-"""
 
 # Opens argv[3] TCP connections to argv[1]:argv[2], each from a new MAC address of eth0
 # (the neighbour cache flushed, so the server learns it); prints what each took.
