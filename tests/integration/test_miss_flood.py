@@ -134,3 +134,24 @@ def test_new_connections_of_one_vm_complete_while_another_floods_new_flows(lab: 
     print(f"flood: {flooded['sent']} frames sent, meter drops {drops}; agent peak RSS "
           f"{peak // 1024} MB; b's connections: {connections}")
     assert peak < RSS_LIMIT_KB
+
+
+def test_the_meters_are_created_again_when_the_agent_reconnects(lab: Lab) -> None:
+    """Open vSwitch keeps meters when its controller goes; the agent that connects removes
+    them with the flows and creates them again, without an error from the switch."""
+    log = Path(lab.host.run_dir) / "ovs-vswitchd.log"
+    seen = len(log.read_text(errors="replace"))
+    lab.sb.stop_agent("h1", kill=True)
+    assert "meter=" in str(lab.host.ofctl("dump-meters", lab.host.bridge))  # still there
+    lab.sb.start_agent("h1")
+    b, s = lab.sb.vm("b"), lab.sb.vm("s")
+    assert b.wait_ping(s.ip, timeout=30)
+    meters = str(lab.host.ofctl("dump-meters", lab.host.bridge))
+    assert {int(m) for m in re.findall(r"meter=(\d+)", meters)} == set(lab.keys.values())
+    misses = str(lab.host.ofctl("dump-flows", lab.host.bridge, "table=1"))
+    for key in lab.keys.values():
+        assert f"cookie={0x0400000000000000 | key:#x}," in misses, misses
+        assert f"meter:{key}," in misses, misses
+    errors = [line for line in log.read_text(errors="replace")[seen:].splitlines()
+              if "error reply" in line]
+    assert errors == []
