@@ -338,6 +338,29 @@ def test_a_changed_arp_entry_replaces_exactly_the_flows_built_on_it() -> None:
     assert a.misses == 0
 
 
+def test_a_moved_mac_replaces_exactly_the_flows_built_on_it() -> None:
+    """vm2's MAC (and address) moves behind vm3's port, as after a migration."""
+    view, state, ports, a, hb, net = _routed_hosts()
+    before_a, before_b = a.flows(), hb.flows()
+    state.macs.learn("br2", MAC2, None, ports["vm3"]["id"])
+    tag = mac_tag("br2", MAC2)
+    gone_a, gone_b = a.invalidate([tag]), hb.invalidate([tag])
+    # hostA: vm1 -> 10.0.2.12 only; hostB: vm2's flows as a source (L2 and L3), and
+    # vm3 -> MAC2; the flows of vm3 toward vm1 stay
+    assert len(gone_a) == 1 and a.flows() == before_a - gone_a
+    assert len(gone_b) == 3 and hb.flows() == before_b - gone_b
+    for host in (a, hb):
+        host.compiler.state_changed(tag)
+    assert [f.match["ipv4_dst"] for f in a.compile()] == ["10.0.2.12"]
+    # MAC2 is a source behind vm3 now (toward 10.0.1.11); nothing from vm2, or vm3 -> MAC2
+    assert [(f.match["in_port"], f.match["eth_src"], f.match["ipv4_dst"])
+            for f in hb.compile()] == [(2, MAC2, "10.0.1.11")]
+    packet = icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12")
+    out = _delivered(net, "hostA", 1, packet)
+    assert [(h, p) for h, p, _ in out] == [("hostB", 2)] and a.misses == 0
+    assert _same(out[0][2], _expected(view, state, ports["vm1"]["id"], packet))
+
+
 def test_a_topology_change_removes_the_dependent_flows_and_traffic_follows_it() -> None:
     view, state, ports, a, hb, net = _routed_hosts()
     before_a, before_b = a.flows(), hb.flows()
