@@ -4,11 +4,19 @@ sending many delays another's packet by at most one packet; what waits stays bou
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 from fakeclock import Clock
 
+from ryu_midonet.agent.features import Features
 from ryu_midonet.agent.missqueue import MissQueue
+from ryu_midonet.agent.sender import Sender
+from ryu_midonet.apps.agent import AgentApp
+from ryu_midonet.datapath import packets
+from ryu_midonet.datapath.flows import Message
+from ryu_midonet.nsdb import errors
+from ryu_midonet.sim.core.model import Packet
 
 FLOODER, QUIET, OTHER = 1, 2, 3
 
@@ -86,3 +94,69 @@ def test_the_worker_waits_for_a_packet() -> None:
 def test_a_queue_must_hold_something() -> None:
     with pytest.raises(ValueError):
         MissQueue(per_port=0)
+
+
+# -- the agent's side: its os-ken handler only queues, its worker serves -------------------
+class _Bindings:
+    ofports = {"flooder": FLOODER, "quiet": QUIET}
+
+    def port_at(self, ofport: int) -> str | None:
+        return next((p for p, n in self.ofports.items() if n == ofport), None)
+
+
+class _Handler:
+    def __init__(self, fail: BaseException | None = None) -> None:
+        self.handled: list[str] = []
+        self.fail = fail
+
+    def handle(self, port_id: str, in_port: int, packet: object, data: bytes) -> list[Message]:
+        self.handled.append(port_id)
+        if self.fail is not None:
+            raise self.fail
+        return []
+
+
+def _agent(handler: _Handler) -> AgentApp:
+    app = AgentApp.__new__(AgentApp)
+    app.features = Features()
+    app.sender = Sender()
+    app.bindings = _Bindings()  # type: ignore[assignment]
+    app.handler = handler  # type: ignore[assignment]
+    app.cache = SimpleNamespace(connected=True)  # type: ignore[assignment]
+    app.misses = MissQueue()
+    return app
+
+
+def _packet_in(app: AgentApp, in_port: int) -> None:
+    msg = SimpleNamespace(match={"in_port": in_port}, data=packets.build(ARP_REQUEST))
+    app.packet_in(SimpleNamespace(msg=msg))
+
+
+ARP_REQUEST = Packet(eth_src="02:00:00:00:00:01", eth_dst="ff:ff:ff:ff:ff:ff", eth_type=0x0806,
+                     arp_op=1, arp_spa="10.0.0.1", arp_tpa="10.0.0.2",
+                     arp_sha="02:00:00:00:00:01", arp_tha="00:00:00:00:00:00")
+
+
+def test_the_agent_s_packet_in_handler_only_queues_and_its_worker_serves_ports_in_turn(
+) -> None:
+    handler = _Handler()
+    app = _agent(handler)
+    for _ in range(3):
+        _packet_in(app, FLOODER)
+    _packet_in(app, QUIET)
+    assert handler.handled == [] and len(app.misses) == 4
+    while app.serve_miss():
+        pass
+    assert handler.handled == ["flooder", "quiet", "flooder", "flooder"]
+
+
+def test_a_store_outage_or_a_fault_drops_the_packet_and_the_worker_goes_on(
+        caplog: pytest.LogCaptureFixture) -> None:
+    for fail in (errors.StoreUnavailable("down"), RuntimeError("bug")):
+        handler = _Handler(fail)
+        app = _agent(handler)
+        _packet_in(app, QUIET)
+        _packet_in(app, FLOODER)
+        assert app.serve_miss() and app.serve_miss() and not app.serve_miss()
+        assert handler.handled == ["quiet", "flooder"]
+    assert "handling a packet-in from OpenFlow port" in caplog.text  # the fault, not the outage
