@@ -105,9 +105,10 @@ class MidonetScenario(Scenario):
 
     def clear(self, sb: Sandbox) -> None:
         for host in sb.hosts.values():
-            for flow_cookie in reactive_cookies(host.ofctl("dump-flows", host.bridge,
-                                                           SIMULATED_FLOWS)):
-                host.ofctl("del-flows", host.bridge, f"cookie={flow_cookie}/-1")
+            cookies = reactive_cookies(host.ofctl("dump-flows", host.bridge, SIMULATED_FLOWS))
+            if cookies:  # all in one OpenFlow connection
+                host.switch.ofctl("del-flows", host.bridge, "-",
+                                  stdin="".join(f"cookie={c}/-1\n" for c in cookies))
         flush_datapath(sb)
 
     def block(self, sb: Sandbox, case: Case) -> None:
