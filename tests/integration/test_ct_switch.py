@@ -27,6 +27,7 @@ from ryu_midonet.datapath import ofmsgs
 from ryu_midonet.datapath.fakeswitch import FakeSwitch
 from ryu_midonet.datapath.flows import FlowSpec, Nat
 from ryu_midonet.sandbox import Sandbox
+from ryu_midonet.sandbox.capture import Capture
 from ryu_midonet.sandbox.host import Host
 from tests.support.ctflows import CT_TABLES, GATEWAY_MAC, Side, snat_flows, tcp
 
@@ -233,6 +234,43 @@ def test_connections_without_a_port_range_keep_their_port_unless_taken(setup: Se
 
 def test_an_icmp_error_about_a_translated_datagram_reaches_its_sender(setup: Setup) -> None:
     """b's port unreachable quotes the translated datagram; the switch translates the quote
-    back, so a's socket learns of the refusal."""
-    done = setup.sb.vm("a").exec(["python3", "-c", UDP_PROBE], timeout=15)
+    back, so a's socket learns of the refusal. The fake switch, given the same datagram and
+    then the error b sent, gives a the same error, quote and checksums included."""
+    a, b = setup.sb.vm("a"), setup.sb.vm("b")
+    with Capture(b.netns, b.nic, "-xx icmp", setup.sb.run_dir) as sent, \
+            Capture(a.netns, a.nic, "-xx icmp", setup.sb.run_dir) as received:
+        done = a.exec(["python3", "-c", UDP_PROBE], timeout=15)
     assert done.stdout.strip() == "ConnectionRefusedError", done.stdout + done.stderr
+    (error,), (arrived,) = frames(sent.lines), frames(received.lines)
+    switch = setup.fake()
+    datagram = {"in_port": setup.a.port, "eth_src": setup.a.mac, "eth_dst": GATEWAY_MAC,
+                "eth_type": 0x0800, "ipv4_src": setup.a.ip, "ipv4_dst": setup.b.ip,
+                "ip_proto": 17, "udp_src": 5000, "udp_dst": 5353}
+    (_, out), = switch.process(datagram).outputs
+    assert (out["ipv4_src"], out["udp_src"]) == (NAT_IP, 5000)
+    error_in = {"in_port": setup.b.port, "eth_src": setup.b.mac, "eth_dst": GATEWAY_MAC,
+                "eth_type": 0x0800, "ipv4_src": _ip(error[26:30]),
+                "ipv4_dst": _ip(error[30:34]), "ip_proto": 1, "icmpv4_type": error[34],
+                "icmpv4_code": error[35], "payload": error[42:]}
+    (port, modelled), = switch.process(error_in).outputs
+    assert port == setup.a.port
+    assert (modelled["ipv4_src"], modelled["ipv4_dst"]) == (_ip(arrived[26:30]),
+                                                            _ip(arrived[30:34]))
+    assert modelled["payload"] == arrived[42:]
+    assert arrived[42 + 26:42 + 28] != b"\0\0"  # the quote's UDP checksum was updated too
+
+
+def frames(lines: list[str]) -> list[bytes]:
+    """The frames of ``tcpdump -xx`` output."""
+    found: list[bytes] = []
+    for line in lines:
+        head, _, rest = line.strip().partition(":")
+        if head.startswith("0x"):
+            found[-1] += bytes.fromhex("".join(rest.split()))
+        else:
+            found.append(b"")
+    return found
+
+
+def _ip(data: bytes) -> str:
+    return ".".join(map(str, data))
