@@ -287,6 +287,7 @@ class Compiler:
         self._lock = threading.Lock()  # guards the marks and the installed flows
         self._compiling = threading.Lock()  # one compilation at a time
         self._dirty: set[str] = set()
+        self._retry: set[str] = set()  # ports whose compilation failed (the store is down?)
         self._all = False
         self._wake = threading.Event()
         self._installed: dict[str, dict[FlowKey, int]] = {}  # port -> probe -> cookie
@@ -327,13 +328,13 @@ class Compiler:
         """Wait until some port is marked; True when there is work."""
         woken = self._wake.wait(timeout)
         self._wake.clear()
-        return woken
+        return woken or bool(self._retry)
 
     # -- compiling ---------------------------------------------------------------------------
     def compile(self) -> list[Message]:
         """The flows of the marked ports that are not on the switch yet."""
         with self._lock:
-            everything, dirty = self._all, self._dirty
+            everything, dirty = self._all, self._dirty | self._retry
             self._all, self._dirty = False, set()
         if not self.enabled:
             return []
@@ -341,11 +342,18 @@ class Compiler:
         with self._compiling:
             local = dict(self.ofports)
             self._forget_unplugged(local)
+            self._retry &= local.keys()
             for port_id in sorted(local if everything else dirty & local.keys()):
                 try:
                     messages += self._compile_port(port_id, local[port_id])
-                except Exception as exc:  # noqa: BLE001 - the store may be failing; retried later
-                    LOG.warning("no proactive flows for port %s: %s", port_id, exc)
+                    self._retry.discard(port_id)
+                except Exception as exc:  # noqa: BLE001 - the store may be failing: retried
+                    if port_id not in self._retry:
+                        LOG.warning("no proactive flows for port %s yet: %s", port_id, exc)
+                    self._retry.add(port_id)
+        if messages:
+            LOG.debug("%d proactive flows (%d pre-simulations so far)", len(messages),
+                      self.simulations)
         return messages
 
     def confirm(self, sent: Iterable[Message]) -> list[FlowDelete]:

@@ -189,10 +189,14 @@ class AgentApp(app_manager.OSKenApp):
     def _run_proactive(self) -> None:
         """Install the proactive flows of the ports marked (:mod:`ryu_midonet.agent.proactive`)."""
         while not self._stop.is_set():
-            if self.proactive.wait(1.0):
+            if not self.proactive.wait(1.0):
+                continue
+            try:
                 messages = self.proactive.compile()
                 self._send(messages)
                 self._send(self.proactive.confirm(messages))
+            except Exception:  # noqa: BLE001 - keep compiling; the next change retries
+                LOG.warning("installing proactive flows failed", exc_info=True)
 
     def _run_periodic(self) -> None:
         while not self._stop.wait(PERIODIC_TICK):

@@ -4,7 +4,8 @@ switch's model of it on the same flows and packets.
 One userspace switch (sandbox ``ct``, no agent) routes between VM ``a`` (10.1.0.11, also
 10.1.0.21) and VM ``b`` (10.2.0.12), with the pipeline of :mod:`tests.support.ctflows`: TCP
 to b's port 8080 is translated to 10.2.0.100, ports 40000-40003; TCP to 8081 and UDP to 5353
-to 10.2.0.100 with no port range. The flows reach the switch as the agent's messages do: the
+to 10.2.0.100 with no port range; TCP to 10.2.0.200 port 80 goes to b's port 8081. The
+flows reach the switch as the agent's messages do: the
 os-ken flow-mods of :mod:`ryu_midonet.datapath.ofmsgs`, as bytes, over the bridge's OpenFlow
 management socket. b answers every connection with the address and port it saw.
 """
@@ -47,9 +48,11 @@ SANDBOX: dict[str, Any] = {
 }
 NAT_IP = "10.2.0.100"
 A_SECOND = "10.1.0.21"
+VIRTUAL = "10.2.0.200"
 RANGE = Nat("src", (NAT_IP, NAT_IP), (40000, 40003))
 PLAIN = Nat("src", (NAT_IP, NAT_IP))
-SERVICES = [(6, 8080, RANGE), (6, 8081, PLAIN), (17, 5353, PLAIN)]
+TO_B = Nat("dst", ("10.2.0.12", "10.2.0.12"), (8081, 8081))
+SERVICES = [(6, 8080, RANGE), (6, 8081, PLAIN), (17, 5353, PLAIN), (6, 80, TO_B)]
 SYN = 0x02
 
 # b: answer each TCP connection on 8080 and 8081 with the peer's "address:port", then close.
@@ -69,19 +72,19 @@ while True:
         conn.sendall(f"{peer[0]}:{peer[1]}".encode())
         conn.close()
 """
-# a: one TCP connection per (source address, source port, port) argument; prints what b saw
-# (or the error) for each, as JSON.
+# a: one TCP connection per (source address, source port, port[, address]) argument (to b
+# by default); prints what b saw (or the error) for each, as JSON.
 CLIENT = r"""
 import json, socket, sys
 seen = []
 for arg in sys.argv[2:]:
-    src, sport, dport = arg.split(",")
+    src, sport, dport, dst = (arg + ",10.2.0.12").split(",")[:4]
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.settimeout(float(sys.argv[1]))
     try:
         s.bind((src, int(sport)))
-        s.connect(("10.2.0.12", int(dport)))
+        s.connect((dst, int(dport)))
         seen.append(s.recv(100).decode())
     except OSError as exc:
         seen.append(type(exc).__name__)
@@ -165,10 +168,11 @@ class Setup:
         a, b = sb.vm("a"), sb.vm("b")
         self.a = Side(self.host.plug(a.interface), a.mac, a.ip)
         self.b = Side(self.host.plug(b.interface), b.mac, b.ip)
-        self.flows = snat_flows(self.a, self.b, SERVICES)
+        self.flows = snat_flows(self.a, self.b, SERVICES, virtual=VIRTUAL)
 
-    def client(self, *connections: tuple[str, int, int], timeout: float = 3.0) -> list[str]:
-        args = [f"{src},{sport},{port}" for src, sport, port in connections]
+    def client(self, *connections: tuple[str, int, int] | tuple[str, int, int, str],
+               timeout: float = 3.0) -> list[str]:
+        args = [",".join(map(str, conn)) for conn in connections]
         done = self.sb.vm("a").exec(["python3", "-c", CLIENT, str(timeout), *args],
                                     timeout=len(args) * timeout + 10)
         assert done.returncode == 0, done.stderr
@@ -230,6 +234,23 @@ def test_connections_without_a_port_range_keep_their_port_unless_taken(setup: Se
     assert seen == [f"{NAT_IP}:34567", f"{NAT_IP}:34568", f"{NAT_IP}:34600"]
     switch = setup.fake()
     assert [setup.fake_translation(switch, *conn) for conn in wanted] == seen
+
+
+def test_connections_to_a_virtual_address_reach_b_and_replies_come_from_it(
+        setup: Setup) -> None:
+    """Destination NAT: b sees a's own address and port; a's connection (to the virtual
+    address) completes, so replies came back from it; the fake switch sends the SYN to b's
+    port 8081 and the SYN+ACK back from the virtual address."""
+    seen = setup.client(("10.1.0.11", 35001, 80, VIRTUAL))
+    assert seen == ["10.1.0.11:35001"]
+    switch = setup.fake()
+    (port, syn), = switch.process(tcp(setup.a, VIRTUAL, 35002, 80, SYN)).outputs
+    assert port == setup.b.port
+    assert (syn["ipv4_src"], syn["tcp_src"], syn["ipv4_dst"], syn["tcp_dst"]) == (
+        "10.1.0.11", 35002, "10.2.0.12", 8081)
+    reply = tcp(setup.b, "10.1.0.11", 8081, 35002, SYN | 0x10)
+    (port, back), = switch.process(reply).outputs
+    assert (port, back["ipv4_src"], back["tcp_src"]) == (setup.a.port, VIRTUAL, 80)
 
 
 def test_an_icmp_error_about_a_translated_datagram_reaches_its_sender(setup: Setup) -> None:

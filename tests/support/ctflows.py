@@ -6,9 +6,10 @@ Table 0 sends both ports to table 1, whose contract is extended to connection tr
 
 - an untracked packet goes through ``ct(zone, nat, table=1)``: a known connection gets its
   translation (forward) or its reverse (replies, related ICMP errors);
-- a new connection from inside to a translated service (protocol, destination port) is
-  marked in ``reg0``, committed with ``nat(src=...)`` and resubmitted: out when translated
-  (``+snat``), dropped when no translation was free;
+- a new connection from inside to a translated service (protocol, destination address and
+  port) is marked in ``reg0``, committed with its ``nat(src=...)`` or ``nat(dst=...)`` and
+  resubmitted: out when translated (``+snat``/``+dnat``), dropped when no translation was
+  free;
 - established forward packets go out; replies (``+rpl``: established or related) go in;
   anything else tracked is dropped.
 
@@ -51,9 +52,10 @@ class Side:
 
 
 def snat_flows(inside: Side, outside: Side, services: list[tuple[int, int, Nat]],
-               zone: int = 7) -> list[FlowSpec]:
+               zone: int = 7, virtual: str | None = None) -> list[FlowSpec]:
     """The pipeline of the module docstring; ``services`` are (IP protocol, destination
-    port, NAT) for connections from ``inside`` to ``outside``."""
+    port, NAT) for connections from ``inside`` to ``outside`` (to ``virtual`` instead, for
+    a destination NAT)."""
     table = p.TABLE_FLOWS
     to_out: tuple[Action, ...] = (set_field("eth_src", GATEWAY_MAC),
                                   set_field("eth_dst", outside.mac))
@@ -68,13 +70,16 @@ def snat_flows(inside: Side, outside: Side, services: list[tuple[int, int, Nat]]
         flows.append(FlowSpec(table, 100, {"in_port": side.port, **IP,
                                            "ct_state": ct_state(trk=True)}))
     for proto, port, nat in services:
-        new = {"in_port": inside.port, **IP, "ip_proto": proto, "ipv4_dst": outside.ip,
+        dst = outside.ip if nat.kind == "src" or virtual is None else virtual
+        new = {"in_port": inside.port, **IP, "ip_proto": proto, "ipv4_dst": dst,
                _L4[proto]: port, "ct_state": ct_state(trk=True, new=True)}
+        done = ct_state(trk=True, new=True, **{"snat" if nat.kind == "src" else "dnat": True})
         flows += [
             FlowSpec(table, 200, {**new, COMMITTING: 0}, (
                 set_field(COMMITTING, 1), ct(commit=True, zone=zone, nat=nat, table=table))),
-            FlowSpec(table, 210, {**new, COMMITTING: 1, "ct_state": ct_state(
-                trk=True, new=True, snat=True)}, (*to_out, output(outside.port))),
+            FlowSpec(table, 210, {"in_port": inside.port, **IP, "ip_proto": proto,
+                                  COMMITTING: 1, "ct_state": done},
+                     (*to_out, output(outside.port))),
         ]
     flows += [
         FlowSpec(table, 200, {"in_port": inside.port, **IP,

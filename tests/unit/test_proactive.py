@@ -309,6 +309,37 @@ def test_flows_per_port_are_capped() -> None:
     assert compiler.installed(vm1["id"]) == 4
 
 
+class FlakyMacs:
+    """A MAC table that fails while ``down``, as the store's may."""
+
+    def __init__(self, macs: Any) -> None:
+        self.macs = macs
+        self.down = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.macs, name)
+
+    def entries(self, bridge_id: str) -> Any:
+        if self.down:
+            raise ConnectionError("store unavailable")
+        return self.macs.entries(bridge_id)
+
+
+def test_a_port_that_failed_is_compiled_again_without_a_new_trigger() -> None:
+    b, ports = _two_bridges_and_a_router()
+    state = State.in_memory()
+    _known(state, ports)
+    flaky = FlakyMacs(state.macs)
+    compiler = Compiler(b.view(), State(cast(Any, flaky), state.arps), FlowIndex(), "hostA",
+                        {ports["vm1"]["id"]: 1}, {"vxlan": TUNNEL})
+    compiler.ports_plugged([ports["vm1"]["id"]])
+    assert compiler.wait(0) and compiler.compile() == []
+    flaky.down = False
+    assert compiler.wait(0)  # nothing new happened, but the port is due again
+    assert len(compiler.compile()) == 2
+    assert not compiler.wait(0)
+
+
 def test_switched_off_compiles_nothing() -> None:
     view, state, ports, a, hb, net = _routed_hosts(enabled=False)
     assert a.flows() == hb.flows() == set()
