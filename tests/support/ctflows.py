@@ -4,14 +4,15 @@ one through Open vSwitch's connection tracker, for the fake switch and a real on
 Table 0 sends both ports to table 1, whose contract is extended to connection tracking
 (:data:`CT_TABLES`). In table 1:
 
-- an untracked packet goes through ``ct(zone, nat, table=1)``: a known connection gets its
-  translation (forward) or its reverse (replies, related ICMP errors);
+- an untracked packet gets its zone in ``reg6`` and goes through ``ct(zone=reg6, nat,
+  table=1)``: a known connection gets its translation (forward) or its reverse (replies,
+  related ICMP errors);
 - a new connection from inside to a translated service (protocol, destination address and
   port) is marked in ``reg0``, committed with its ``nat(src=...)`` or ``nat(dst=...)`` and
   resubmitted: out when translated (``+snat``/``+dnat``), dropped when no translation was
-  free;
+  free; the connection is committed with ``ct_mark`` :data:`MARK`;
 - established forward packets go out; replies (``+rpl``: established or related) go in;
-  anything else tracked is dropped.
+  both only with the mark; anything else tracked is dropped.
 
 The switch routes between two subnets: it rewrites MAC addresses and the hosts have static
 neighbours for the gateway (and, outside, for the NAT address).
@@ -38,6 +39,8 @@ CT_TABLES = {**p.TABLES, p.TABLE_FLOWS: p.with_conntrack(p.TABLES[p.TABLE_FLOWS]
                                                           {p.TABLE_FLOWS})}
 GATEWAY_MAC = "02:00:00:00:93:fe"
 COMMITTING = "reg0"  # 1: the packet was committed with its NAT and resubmitted
+ZONE = "reg6"  # the connection tracking zone
+MARK = 0x5A
 IP = {"eth_type": 0x0800}
 _L4 = {6: "tcp_dst", 17: "udp_dst"}
 
@@ -66,7 +69,7 @@ def snat_flows(inside: Side, outside: Side, services: list[tuple[int, int, Nat]]
     for side in (inside, outside):
         flows.append(FlowSpec(table, 300, {"in_port": side.port, **IP,
                                            "ct_state": ct_state(trk=False)},
-                              (ct(zone=zone, nat=Nat(), table=table),)))
+                              (set_field(ZONE, zone), ct(zone=ZONE, nat=Nat(), table=table))))
         flows.append(FlowSpec(table, 100, {"in_port": side.port, **IP,
                                            "ct_state": ct_state(trk=True)}))
     for proto, port, nat in services:
@@ -76,16 +79,17 @@ def snat_flows(inside: Side, outside: Side, services: list[tuple[int, int, Nat]]
         done = ct_state(trk=True, new=True, **{"snat" if nat.kind == "src" else "dnat": True})
         flows += [
             FlowSpec(table, 200, {**new, COMMITTING: 0}, (
-                set_field(COMMITTING, 1), ct(commit=True, zone=zone, nat=nat, table=table))),
+                set_field(COMMITTING, 1),
+                ct(commit=True, zone=ZONE, nat=nat, table=table, mark=MARK))),
             FlowSpec(table, 210, {"in_port": inside.port, **IP, "ip_proto": proto,
                                   COMMITTING: 1, "ct_state": done},
                      (*to_out, output(outside.port))),
         ]
     flows += [
-        FlowSpec(table, 200, {"in_port": inside.port, **IP,
+        FlowSpec(table, 200, {"in_port": inside.port, **IP, "ct_mark": MARK,
                               "ct_state": ct_state(trk=True, est=True, rpl=False)},
                  (*to_out, output(outside.port))),
-        FlowSpec(table, 200, {"in_port": outside.port, **IP,
+        FlowSpec(table, 200, {"in_port": outside.port, **IP, "ct_mark": MARK,
                               "ct_state": ct_state(trk=True, rpl=True)},
                  (*to_in, output(inside.port))),
     ]
