@@ -149,7 +149,7 @@ def packet_sequence(rnd: Random, topo: RandomTopology, max_base: int = 8,
         base = packet_from(rnd, topo, where)
         out += [(where.port_id, base), (where.port_id, base)]
         for _ in range(rnd.randint(0, max_variants)):
-            out.append((where.port_id, variant(rnd, base, packet_from(rnd, topo, where))))
+            out.append((where.port_id, variant(rnd, topo, where, base)))
     return out
 
 
@@ -212,28 +212,110 @@ def _arp(rnd: Random, topo: RandomTopology, where: Endpoint, eth_src: str, eth_d
                   arp_op=op, arp_sha=eth_src, arp_spa=spa, arp_tha=tha, arp_tpa=tpa)
 
 
-GROUPS: tuple[tuple[str, ...], ...] = (
-    ("eth_src",), ("eth_dst",), ("vlan_vid",), ("ipv4_src",), ("ipv4_dst",), ("nw_ttl",),
-    ("ip_dscp", "ip_ecn"),
-    ("ip_proto", "ip_frag", "tcp_src", "tcp_dst", "udp_src", "udp_dst", "icmpv4_type",
-     "icmpv4_code"),
-    ("tcp_src", "udp_src", "icmpv4_type"), ("tcp_dst", "udp_dst", "icmpv4_code"),
-    ("arp_op", "arp_spa", "arp_tpa", "arp_sha", "arp_tha"),
+def variant(rnd: Random, topo: RandomTopology, where: Endpoint, base: Packet) -> Packet:
+    """``base`` with one header (or two) changed to another value worth trying: what a flow
+    built for ``base`` must take, or leave to the agent, depending on what its decision
+    read. Packets stay consistent (a later fragment has no L4 header)."""
+    packet = base
+    for _ in range(rnd.choice((1, 1, 1, 2))):
+        packet = rnd.choice(MUTATIONS)(rnd, topo, where, packet)
+    return packet
+
+
+Mutation = Callable[[Random, RandomTopology, Endpoint, Packet], Packet]
+
+
+def _eth_src(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
+    return p.replace(eth_src=rnd.choice([*topo.macs, _unicast_mac(rnd), MCAST]))
+
+
+def _eth_dst(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
+    return p.replace(eth_dst=rnd.choice([*where.gateways, *topo.macs, MCAST]))
+
+
+def _vlan_vid(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
+    return p.replace(vlan_vid=rnd.choice([v for v in (None, *VLANS, 99) if v != p.vlan_vid]))
+
+
+def _eth_type(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
+    other = packet_from(rnd, topo, where)
+    return other.replace(eth_src=p.eth_src, eth_dst=p.eth_dst, vlan_vid=p.vlan_vid)
+
+
+def _ip_src(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
+    if p.eth_type == ETH_ARP:
+        return p.replace(arp_spa=rnd.choice(topo.ips or [where.ip]))
+    return p.replace(ipv4_src=_pick(rnd, (4, lambda: rnd.choice(topo.ips or [where.ip])),
+                                    (1, lambda: rnd.choice(FAR)), (1, lambda: _any_ip(rnd))))
+
+
+def _ip_dst(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
+    if p.eth_type == ETH_ARP:
+        return p.replace(arp_tpa=rnd.choice(topo.ips or [where.ip]))
+    return p.replace(ipv4_dst=_pick(rnd, (4, lambda: rnd.choice(topo.ips or [where.ip])),
+                                    (1, lambda: rnd.choice(FAR)), (1, lambda: _any_ip(rnd))))
+
+
+def _ttl(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
+    if p.eth_type == ETH_ARP:
+        return p.replace(arp_op=3 - (p.arp_op or 1))
+    return p.replace(nw_ttl=rnd.choice((1, 2, 3, 64, 255)))
+
+
+def _new_tos(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
+    if p.eth_type == ETH_ARP:
+        return p.replace(arp_tha=rnd.choice([ZERO_MAC, *topo.macs]))
+    return p.replace(ip_dscp=rnd.choice((0, 46, 10)), ip_ecn=rnd.choice((0, 1, 3)))
+
+
+def _l4_src(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
+    if p.ip_proto == IP_TCP and p.tcp_src is not None:
+        return p.replace(tcp_src=rnd.choice(L4_PORTS))
+    if p.ip_proto == IP_UDP and p.udp_src is not None:
+        return p.replace(udp_src=rnd.choice(L4_PORTS))
+    if p.ip_proto == IP_ICMP and p.icmpv4_type is not None:
+        return p.replace(icmpv4_type=rnd.choice((0, 3, 8, 11, 13)))
+    return _new_proto(rnd, topo, where, p)
+
+
+def _l4_dst(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
+    if p.ip_proto == IP_TCP and p.tcp_dst is not None:
+        return p.replace(tcp_dst=rnd.choice(L4_PORTS))
+    if p.ip_proto == IP_UDP and p.udp_dst is not None:
+        return p.replace(udp_dst=rnd.choice(L4_PORTS))
+    if p.ip_proto == IP_ICMP and p.icmpv4_code is not None:
+        return p.replace(icmpv4_code=rnd.choice((0, 1, 3, 4)))
+    return _new_proto(rnd, topo, where, p)
+
+
+_NO_L4 = dict.fromkeys(("tcp_src", "tcp_dst", "udp_src", "udp_dst", "icmpv4_type",
+                        "icmpv4_code"))
+
+
+def _new_proto(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
+    if p.eth_type == ETH_ARP:
+        return _ip_dst(rnd, topo, where, p)
+    return p.replace(**{**_NO_L4, **_l4(rnd)})
+
+
+def _frag(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
+    if p.eth_type == ETH_ARP:
+        return _ip_src(rnd, topo, where, p)
+    frag = rnd.choice([f for f in ("no", "first", "later") if f != p.ip_frag])
+    if frag == "later":
+        return p.replace(ip_frag=frag, **_NO_L4)
+    if p.ip_frag == "later":  # the L4 header comes back
+        l4 = _l4(rnd)
+        while l4["ip_frag"] == "later" or l4["ip_proto"] != p.ip_proto:
+            l4 = _l4(rnd)
+        return p.replace(**{**l4, "ip_frag": frag})
+    return p.replace(ip_frag=frag)
+
+
+MUTATIONS: tuple[Mutation, ...] = (
+    _eth_src, _eth_dst, _vlan_vid, _eth_type, _ip_src, _ip_src, _ip_dst, _ip_dst, _ttl, _new_tos,
+    _l4_src, _l4_src, _l4_dst, _l4_dst, _new_proto, _frag,
 )
-
-
-def variant(rnd: Random, base: Packet, other: Packet) -> Packet:
-    """``base`` with one or two groups of header fields taken from ``other`` (kept consistent:
-    single L4 fields only move between packets of one protocol and fragment kind)."""
-    if base.eth_type != other.eth_type:
-        return base.replace(eth_src=other.eth_src)
-    changes: dict[str, Any] = {}
-    for group in rnd.sample(GROUPS, rnd.randint(1, 2)):
-        if "ip_proto" not in group and len(group) == 3 and (
-                base.ip_proto != other.ip_proto or base.ip_frag != other.ip_frag):
-            continue  # one port from another protocol would not make a packet
-        changes.update({f: getattr(other, f) for f in group})
-    return base.replace(**changes)
 
 
 def _pick(rnd: Random, *options: tuple[int, Any]) -> Any:
@@ -356,8 +438,10 @@ class _Gen:
             src = self.rnd.choice(self.prefixes) if self.chance(20) else "0.0.0.0/0"
             kind = self.rnd.choice(("Normal",) * 6 + ("BlackHole", "Reject"))
             weight = self.rnd.choice((100, 100, 0, 50, 200))
-            for _ in range(self.rnd.choice((1, 1, 1, 2, 3))):  # ECMP siblings
-                port = self.rnd.choice(ports) if ports and kind == "Normal" else None
+            siblings = self.rnd.choice((1, 1, 2, 2, 3))  # ECMP: several, other next hops
+            hops = self.rnd.sample(ports, min(siblings, len(ports))) if ports else []
+            for n in range(siblings):
+                port = hops[n % len(hops)] if hops and kind == "Normal" else None
                 self.b.route(router, dst, port, gw=self._gateway(port), src=src,
                              weight=weight, type=kind)
 

@@ -11,7 +11,8 @@
   ingress port's segment (None: untagged). Learning is a side effect, not an input of the
   decision: ``eth_src`` is not read; the entry goes to ``Result.learned``. As in MidoNet it
   happens before the inbound filters, so a frame a chain drops still teaches its source.
-  Group (multicast) sources are not learned.
+  Group (multicast) sources and router ports' MACs are not learned: then ``eth_src`` is
+  read, so that a flow built for such a source takes no frame whose source must be learned.
 - MACs of router ports linked to the bridge are known without learning (like MidoNet's
   MAC -> logical port map): frames to them go straight to the linking port.
 - A unicast destination learned on another port goes there; learned on the ingress port, the
@@ -88,6 +89,8 @@ class Bridge:
             ctx.learned(MacLearning(bridge_id, src, vlan, in_port["id"]))
             if changed:
                 ctx.trace(frame, f"learned {src}{_on(vlan)} behind port {in_port['id']}")
+        else:
+            ctx.read(frame, "eth_src")  # not learned: sources that are must reach the agent
 
         admitted = admit(ctx, ctx.filters.pre(ctx, device, in_port, frame),
                          "dropped by the inbound filters")
