@@ -7,11 +7,15 @@ simulator says (:mod:`tests.support.flowcheck`). The packets are the random ones
 topology plus, for each proactive flow, random packets aimed at it: its in_port and the
 fields it matches, every other header drawn at random (other protocols, ports, ARP, VLAN
 tags, fragments, TTLs about to expire), so that a flow more general than its decision shows.
+Then the MAC and ARP tables change at random (entries move, go, appear): the flows built on
+what changed go, the compilers compile the ports the announcements concern, and the packets
+are checked again.
 """
 
 from __future__ import annotations
 
 from random import Random
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,9 +25,11 @@ from ryu_midonet.agent.proactive import Compiler
 from ryu_midonet.datapath.flows import FlowSpec, Message
 from ryu_midonet.sim.core.model import ETH_IPV4, Packet
 from tests.support import randomtopo
-from tests.support.flowcheck import AgentHost, Report, check, fabric_for
+from tests.support.flowcheck import AgentHost, Fabric, Report, check, fabric_for
 
 TOPOLOGIES = 300
+CHANGING = 100  # topologies whose tables change between rounds
+ROUNDS = 3
 AIMED = 6  # random packets aimed at each proactive flow
 RUN = settings(max_examples=TOPOLOGIES, derandomize=True, deadline=None, database=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -87,3 +93,83 @@ def test_proactive_flows_deliver_what_the_simulator_decides() -> None:
     assert installed[0] > TOPOLOGIES, (installed[0], str(totals))
     assert totals.hits > 5 * TOPOLOGIES, str(totals)
     assert totals.flows > TOPOLOGIES, str(totals)
+
+
+def change_tables(rnd: Random, topo: randomtopo.RandomTopology) -> None:
+    """One or two random changes to the MAC and ARP tables (each is announced)."""
+    state, objects = topo.state, topo.objects
+    bridges, routers = sorted(objects.get("bridge", {})), sorted(objects.get("router", {}))
+    for _ in range(rnd.randint(1, 2)):
+        what = rnd.choice(("move", "forget", "learn", "arp", "unarp"))
+        if what in ("move", "forget", "learn") and bridges:
+            bridge = rnd.choice(bridges)
+            entries = sorted(state.macs.entries(bridge).items(), key=repr)
+            ports = [p["id"] for p in topo.view().ports_of(bridge) if not p.get("peerId")]
+            if what == "forget" and entries:
+                (mac, vlan), _ = rnd.choice(entries)
+                state.macs.forget(bridge, mac, vlan)
+            elif ports:
+                port = objects["port"][rnd.choice(ports)]
+                if what == "move" and entries:
+                    mac = rnd.choice(entries)[0][0]
+                else:
+                    mac = rnd.choice(topo.macs or ["02:77:00:00:00:01"])
+                state.macs.learn(bridge, mac, port.get("vlanId") or None, port["id"])
+        elif routers:
+            router = rnd.choice(routers)
+            neighbours = sorted(state.arps.entries(router))
+            if what == "unarp" and neighbours:
+                state.arps.forget(router, rnd.choice(neighbours))
+            else:
+                ip = rnd.choice([*neighbours, *(topo.ips or ["10.0.0.99"])])
+                state.arps.put(router, ip, rnd.choice(topo.macs or ["02:77:00:00:00:02"]))
+
+
+def test_proactive_flows_follow_mac_and_arp_changes() -> None:
+    totals = Report()
+
+    @settings(RUN, max_examples=CHANGING)
+    @given(st.data())
+    def one_topology(data: st.DataObject) -> None:
+        topo = data.draw(randomtopo.topologies(), label="topology")
+        rnd = data.draw(st.randoms(use_true_random=True), label="packets and changes")
+        fabric: Fabric = fabric_for(topo, reactive=False)  # removes flows on announcements
+        compilers = {name: Compiler(h.view, h.state, h.index, h.name, h.ofports, h.tunnels)
+                     for name, h in fabric.hosts.items()}
+        announced: list[str] = []
+        for table in (topo.state.macs, topo.state.arps):
+            cast(Any, table).listeners.append(announced.append)
+        try:
+            for compiler in compilers.values():
+                compiler.everything()
+            for n in range(ROUNDS):
+                if n:
+                    change_tables(rnd, topo)
+                for name, compiler in compilers.items():
+                    for tag in announced:
+                        compiler.state_changed(tag)
+                    host = fabric.hosts[name]
+                    messages = compiler.compile()
+                    host.apply(messages)
+                    host.apply(compiler.confirm(messages))
+                announced.clear()
+                flows = [(h.port_at[f.match["in_port"]], f) for h in fabric.hosts.values()
+                         for f in live_proactive(h)]
+                sequence = randomtopo.packet_sequence(rnd, topo) + aimed(rnd, topo, flows)
+                report = check(fabric, topo.view(), topo.state, sequence, stop_at_first=True)
+                totals.add(report)
+                if report.mismatches:
+                    pytest.fail(f"round {n}: {report.mismatches[0].text()}\n"
+                                f"topology:\n{topo.describe()}", pytrace=False)
+        finally:
+            fabric.close()
+
+    one_topology()
+    assert totals.hits > 5 * CHANGING, str(totals)
+
+
+def live_proactive(host: AgentHost) -> list[FlowSpec]:
+    """The flows of ``host``'s switch that the compiler installed and that are still there."""
+    on_switch = {e.cookie for e in host.switch.table(1)}
+    return [f for c, f in host.flows.items() if c in on_switch and c in host.index
+            and isinstance(f, FlowSpec) and f.idle_timeout == 0 and f.table == 1]
