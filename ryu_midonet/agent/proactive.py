@@ -15,8 +15,9 @@ flow exactly as on a table miss -- the translator's megaflow, tagged in the
 :class:`~ryu_midonet.agent.flowindex.FlowIndex` with what the decision depended on -- but
 with no packet-out. A result is installed only when it is stateless and general: cacheable,
 it consulted no flow state (connection tracking, NAT), generated and held nothing, every
-output has a location, and it read no header field beyond the Ethernet addresses, the VLAN,
-the ethertype and the IPv4 addresses that are real (known from the routers' ARP tables).
+output has a location, it rewrites nothing but MACs, the VLAN tag and the TTL (no NAT), and
+it read no header field beyond the Ethernet addresses, the VLAN, the ethertype and the IPv4
+addresses that are real (known from the routers' ARP tables).
 Anything narrower (protocol, L4 ports, fragments, TTL) is left to the reactive path.
 
 Proactive flows have no idle timeout: they go when something they were built from changes
@@ -41,7 +42,7 @@ from ryu_midonet.agent.locator import Locator
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, Packet, Result
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, Packet, Result, Rewrite, RewriteOp
 from ryu_midonet.sim.core.packets import is_multicast
 from ryu_midonet.sim.core.topology import DictView
 from ryu_midonet.sim.devices.bridge import segment
@@ -57,6 +58,7 @@ ECHO_REQUEST = 8
 PLACEHOLDER_IP = "0.0.0.0"  # an address nobody is known to have: its flows are refused
 # Header fields a proactive flow may match besides in_port (IPv4 addresses only when real).
 GENERAL_FIELDS = frozenset({"eth_src", "eth_dst", "vlan_vid", "eth_type"})
+PLAIN_SETS = frozenset({"eth_src", "eth_dst", "vlan_vid"})  # header fields a flow may set
 
 FlowKey = tuple[str, int, str, str, str | None]  # port, ofport, eth_src, eth_dst, ipv4_dst
 
@@ -253,12 +255,20 @@ def probes(view: DictView, state: State, port_id: str, ofport: int) -> list[Prob
     return out
 
 
+def plain(rewrite: Rewrite) -> bool:
+    """A rewrite of a stateless L2/L3 path: MACs, VLAN tag, TTL (no NAT, nothing stateful)."""
+    if rewrite.op is RewriteOp.SET:
+        return rewrite.field in PLAIN_SETS
+    return rewrite.op in (RewriteOp.DEC_TTL, RewriteOp.PUSH_VLAN, RewriteOp.POP_VLAN)
+
+
 def installable(result: Result, general: frozenset[str], stateful: bool,
                 locate: Locator) -> bool:
     """Whether ``result`` may become a proactive flow (see the module docstring)."""
     return (tr.cacheable(result) and not stateful and not result.state_keys
             and not result.emits and not result.waiting and bool(result.outputs)
             and result.fields_read <= general
+            and all(plain(rw) for out in result.outputs for rw in out.rewrites)
             and all(locate(out.port_id) is not None for out in result.outputs))
 
 

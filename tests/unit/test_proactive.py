@@ -10,14 +10,14 @@ from typing import Any, cast
 
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
-from ryu_midonet.agent.proactive import Compiler, ReadOnlyState
+from ryu_midonet.agent.proactive import Compiler, ReadOnlyState, plain
 from ryu_midonet.datapath import packets, pipeline
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
 from ryu_midonet.datapath.fakeswitch import PacketIn
 from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message, SwitchConfig
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import FIELDS, Packet, RewriteOp
+from ryu_midonet.sim.core.model import FIELDS, Packet, Rewrite, RewriteOp
 from ryu_midonet.sim.core.topology import CacheView
 from ryu_midonet.sim.state import State, arp_tag, mac_tag
 from tests.support.packets import icmp, tcp, udp
@@ -258,6 +258,31 @@ def test_stateful_decisions_stay_reactive() -> None:
     # the reactive path handles (and records) the connection
     out = _delivered(net, "hostA", 1, icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12"))
     assert a.misses == 1 and [(h, p) for h, p, _ in out] == [("hostB", 1)]
+
+
+def test_nat_stays_reactive() -> None:
+    """A static DNAT of a floating address to vm2 on the router: stateless in the simulator,
+    but an address rewrite is NAT, never pre-installed."""
+    view, state, ports, a, hb, net = _routed_hosts()
+    _filter_router(view, "fip", type="dnat", nwDstAddress="10.0.3.99", nwDstLength=32,
+                   natTargets=["10.0.2.12"])
+    state.arps.put("r", "10.0.3.99", MAC2)  # a neighbour entry for the floating address
+    a.invalidate(["r", arp_tag("r", "10.0.3.99")])
+    a.compiler.everything()
+    assert sorted(f.match["ipv4_dst"] for f in a.compile()) == ["10.0.2.12", "10.0.2.13"]
+    # the reactive path carries it, translated
+    packet = icmp(MAC1, RMAC1, "10.0.1.11", "10.0.3.99")
+    out = _delivered(net, "hostA", 1, packet)
+    assert a.misses == 1 and [(h, p, hdr["ipv4_dst"]) for h, p, hdr in out] == [
+        ("hostB", 1, "10.0.2.12")]
+
+
+def test_only_mac_vlan_and_ttl_rewrites_are_pre_installed() -> None:
+    assert all(plain(rw) for rw in (Rewrite(RewriteOp.DEC_TTL), Rewrite(RewriteOp.POP_VLAN),
+                                    Rewrite(RewriteOp.SET, "eth_src", MAC1),
+                                    Rewrite(RewriteOp.SET, "eth_dst", MAC2)))
+    assert not any(plain(rw) for rw in (Rewrite(RewriteOp.SET, "ipv4_dst", "10.0.2.12"),
+                                        Rewrite(RewriteOp.SET, "tcp_src", 4000)))
 
 
 def test_decisions_on_l4_fields_stay_reactive() -> None:
