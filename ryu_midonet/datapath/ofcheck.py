@@ -29,7 +29,7 @@ class NotUnderstood(ValueError):
 
 def action_name(action: Any) -> str:
     """The OpenFlow name of an os-ken action, or :class:`NotUnderstood`."""
-    name = ACTION_NAMES.get(type(action))
+    name = next((ACTION_NAMES[k] for k in type(action).__mro__ if k in ACTION_NAMES), None)
     if name is None:
         raise NotUnderstood(f"action {action!r}")
     return name

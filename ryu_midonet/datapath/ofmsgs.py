@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import socket
 from typing import Any
 
+from os_ken.lib import type_desc
+from os_ken.lib.pack_utils import msg_pack_into
 from os_ken.ofproto import nicira_ext
 from os_ken.ofproto import ofproto_v1_3 as ofp
 from os_ken.ofproto import ofproto_v1_3_parser as parser
@@ -91,7 +95,7 @@ def _actions(actions: tuple[Action, ...]) -> tuple[list[Any], int | None, int | 
         if act.kind == "output":
             out.append(parser.OFPActionOutput(_port(act.args[0]), ofp.OFPCML_NO_BUFFER))
         elif act.kind == "set_field":
-            out.append(parser.OFPActionSetField(**{act.args[0]: act.args[1]}))
+            out.append(_set_field(act.args[0], act.args[1]))
         elif act.kind == "dec_ttl":
             out.append(parser.OFPActionDecNwTtl())
         elif act.kind == "push_vlan":
@@ -112,11 +116,131 @@ def _actions(actions: tuple[Action, ...]) -> tuple[list[Any], int | None, int | 
     return out, goto, meter
 
 
+# One match field as os-ken reads and writes it: (order key, the value as os-ken's
+# OFPMatch(**fields) gives it back, OXM number, value bytes, mask bytes or None).
+_Field = tuple[tuple[bool, int], Any, Any, bytes, bytes | None]
+_FIELD_CACHE: dict[tuple[str, Any], _Field] = {}
+_FIELD_CACHE_SIZE = 8192
+_MAC_TEXT = re.compile(r"[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}")
+
+
+class _Match(parser.OFPMatch):  # type: ignore[misc]
+    """An OFPMatch whose fields were converted to bytes once, when it was built."""
+
+    def __init__(self, ordered: list[tuple[str, Any]], wire: list[tuple[Any, bytes, Any]]
+                 ) -> None:
+        super().__init__(_ordered_fields=ordered)
+        self._wire = wire
+
+    def serialize(self, buf: bytearray, offset: int) -> int:
+        field_offset = offset + 4
+        for num, value, mask in self._wire:
+            field_offset += ofp.oxm_serialize(num, value, mask, buf, field_offset)
+        length = field_offset - offset
+        msg_pack_into("!HH", buf, offset, ofp.OFPMT_OXM, length)
+        self.length = length
+        pad_len = (length + 7) // 8 * 8 - length
+        msg_pack_into(f"{pad_len}x", buf, field_offset)
+        return length + pad_len
+
+
+class _SetField(parser.OFPActionSetField):  # type: ignore[misc]
+    """A set-field action whose address was converted to bytes once, when it was built."""
+
+    def __init__(self, name: str, value: Any, num: int, data: bytes) -> None:
+        super().__init__(**{name: value})
+        self._wire = num, data
+
+    def serialize(self, buf: bytearray, offset: int) -> None:
+        num, data = self._wire
+        length = ofp.oxm_serialize(num, data, None, buf, offset + 4)
+        self.len = (4 + length + 7) // 8 * 8
+        msg_pack_into("!HH", buf, offset, self.type, self.len)
+        msg_pack_into(f"{self.len - 4 - length}x", buf, offset + 4 + length)
+
+
+def _set_field(name: str, value: Any) -> Any:
+    """The set-field action writing ``value`` into ``name``."""
+    if type(value) is str and name in _ADDRESS_TYPES:
+        fast = _address(name, value)
+        if fast is not None:
+            return _SetField(name, value, fast[0], fast[2])
+    return parser.OFPActionSetField(**{name: value})
+
+
+def _field(name: str, value: Any) -> _Field:
+    """What os-ken makes of match field ``name`` = ``value``: converted to bytes, masked,
+    back to its user form (what ``OFPMatch(**fields)`` does, field by field)."""
+    if type(value) is str and name in _ADDRESS_TYPES:
+        fast = _address(name, value)
+        if fast is not None:
+            num, user, data = fast
+            return (name in _EXTENSION_FIELDS, num), user, num, data, None
+    num, data, mask = ofp.oxm_from_user(name, value)
+    if mask is not None:
+        data = bytes(x & y for x, y in zip(data, mask, strict=True))
+    _, user = ofp.oxm_to_user(num, data, mask)
+    # what serialising the user form gives (os-ken converts it again then)
+    num, data, mask = ofp.oxm_from_user(name, user)
+    return (name in _EXTENSION_FIELDS, num[0] if isinstance(num, tuple) else num), \
+        user, num, data, mask
+
+
+def _address(name: str, text: str) -> tuple[int, str, bytes] | None:
+    """Field ``name``'s MAC or IPv4 address in its canonical text form, converted without
+    netaddr; None for any other spelling (os-ken's own conversion then decides)."""
+    num = _FIELD_NUMS[name]
+    if _ADDRESS_TYPES[name] == "mac":
+        if _MAC_TEXT.fullmatch(text) is None:
+            return None
+        return num, text.lower(), bytes.fromhex(text.replace(":", ""))
+    try:
+        data = socket.inet_aton(text)
+    except OSError:
+        return None
+    if socket.inet_ntoa(data) != text:
+        return None
+    return num, text, data
+
+
+def _oxm_kinds() -> tuple[dict[str, str], dict[str, int]]:
+    kinds: dict[str, str] = {}
+    nums: dict[str, int] = {}
+    for field in ofp.oxm_types:
+        if isinstance(field.num, tuple):
+            continue
+        if field.type is type_desc.MacAddr:
+            kinds[field.name] = "mac"
+        elif field.type is type_desc.IPv4Addr:
+            kinds[field.name] = "ipv4"
+        else:
+            continue
+        nums[field.name] = field.num
+    return kinds, nums
+
+
+_ADDRESS_TYPES, _FIELD_NUMS = _oxm_kinds()
+
+
 def match(fields: dict[str, Any]) -> Any:
     """The OpenFlow match of ``fields``, every field after its prerequisites."""
-    ordered = parser.OFPMatch(**fields).items()
-    ordered = sorted(ordered, key=lambda field: field[0] in _EXTENSION_FIELDS)
-    return parser.OFPMatch(_ordered_fields=ordered)
+    entries = []
+    for name, value in fields.items():
+        try:
+            entry = _FIELD_CACHE.get((name, value))
+            hashable = True
+        except TypeError:  # an unhashable value: converted every time
+            entry, hashable = None, False
+        if entry is None:
+            entry = _field(name, value)
+            if hashable:
+                if len(_FIELD_CACHE) >= _FIELD_CACHE_SIZE:
+                    _FIELD_CACHE.clear()
+                _FIELD_CACHE[name, value] = entry
+        entries.append((entry, name))
+    entries.sort(key=lambda item: item[0][0])  # stable: equal keys keep their order
+    return _Match([(name, entry[1]) for entry, name in entries],
+                  [(entry[2], entry[3], entry[4]) for entry, _ in entries])
 
 
 def to_ofp(dp: Any, msg: Message) -> Any:

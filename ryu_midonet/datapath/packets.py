@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import socket
+import struct
 from typing import Any
 
 from os_ken.lib.packet import arp, ethernet, icmp, ipv4, packet, tcp, udp, vlan
 
 from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
 
+_ETH = struct.Struct("!6s6sH")
+_IPV4 = struct.Struct("!BBHHHBBH4s4s")
+_PORTS = struct.Struct("!HH")
+_L4_MIN = {IP_TCP: 20, IP_UDP: 8}
+
 
 def parse(data: bytes) -> Packet | None:
     """The headers of an Ethernet frame; None when it is not Ethernet at all."""
+    fast = _parse_ip_datagram(data)
+    return fast if fast is not None else parse_with_os_ken(data)
+
+
+def parse_with_os_ken(data: bytes) -> Packet | None:
+    """:func:`parse` done entirely by os-ken's packet library."""
     try:
         pkt = packet.Packet(data)
     except Exception:  # noqa: BLE001 - a malformed frame is simply not simulated
@@ -39,6 +52,43 @@ def parse(data: bytes) -> Packet | None:
             start = 14 + (4 if tag is not None else 0) + ip.header_length * 4
             fields["l4_head"] = bytes(data[start:start + 8])
     return Packet(**fields)
+
+
+def _parse_ip_datagram(data: bytes) -> Packet | None:
+    """The headers of an untagged, unfragmented IPv4 TCP or UDP frame, read directly: the
+    same as os-ken's packet library gives. None for any other frame (os-ken parses those)."""
+    if type(data) is not bytes or len(data) < 34:
+        return None
+    dst, src, eth_type = _ETH.unpack_from(data)
+    if eth_type != ETH_IPV4:
+        return None
+    (ver_ihl, tos, total_length, _, frag, ttl, proto, _, ip_src, ip_dst) = \
+        _IPV4.unpack_from(data, 14)
+    header = (ver_ihl & 0xF) * 4
+    minimum = _L4_MIN.get(proto)
+    if ver_ihl >> 4 != 4 or header < 20 or minimum is None or frag & 0x1FFF:
+        return None
+    segment = data[14 + header:14 + total_length]
+    if len(segment) < minimum or not segment.strip(b"\0"):
+        return None
+    sport, dport = _PORTS.unpack_from(segment)
+    if proto == IP_UDP:
+        if udp.udp.get_packet_type(sport, dport) is not None:
+            return None  # os-ken would parse the payload too (DHCP, VXLAN, ...)
+        ports = {"udp_src": sport, "udp_dst": dport}
+    else:
+        if tcp.tcp.get_payload_type(sport, dport) is not None:
+            return None  # os-ken would parse the payload too (BGP, OpenFlow, ...)
+        ports = {"tcp_src": sport, "tcp_dst": dport}
+    return Packet(eth_src=_mac_text(src), eth_dst=_mac_text(dst), eth_type=eth_type,
+                  ipv4_src=socket.inet_ntoa(ip_src), ipv4_dst=socket.inet_ntoa(ip_dst),
+                  ip_proto=proto, nw_ttl=ttl, ip_dscp=tos >> 2, ip_ecn=tos & 3,
+                  ip_frag="first" if frag & 0x2000 else "no", **ports,
+                  l4_head=bytes(data[14 + header:14 + header + 8]))
+
+
+def _mac_text(raw: bytes) -> str:
+    return raw.hex(":")
 
 
 def _l4(pkt: packet.Packet, proto: int, fields: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Iterable
@@ -36,9 +37,16 @@ from ryu_midonet.types import Obj
 ECMP_FIELDS = {IP_TCP: ("tcp_src", "tcp_dst"), IP_UDP: ("udp_src", "udp_dst")}
 
 
-def _holds(addr: str, length: int, ip: ipaddress.IPv4Address) -> bool:
+@functools.lru_cache(maxsize=8192)
+def _prefix(addr: str, length: int) -> tuple[int, int]:
+    """A route prefix as (network, netmask) integers (host bits cleared)."""
     net = ipaddress.IPv4Network(f"{addr}/{length}", strict=False)
-    return ip in net
+    return int(net.network_address), int(net.netmask)
+
+
+def _holds(addr: str, length: int, ip: ipaddress.IPv4Address) -> bool:
+    network, mask = _prefix(addr, length)
+    return int(ip) & mask == network
 
 
 def matching_dst(routes: Iterable[Obj], dst: str) -> list[Obj]:
