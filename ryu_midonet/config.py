@@ -208,6 +208,24 @@ opts: list[cfg.Opt] = [
         "to it, pre-simulated (decisions that need connection tracking, NAT or L4 fields "
         "stay on the reactive path). The first packet of such a flow then reaches no agent.",
     ),
+    cfg.BoolOpt(
+        "nat_in_datapath",
+        default=False,
+        help="Leave dynamic source NAT of TCP and UDP to one address to Open vSwitch's "
+        "connection tracker: the simulated flow translates every new connection in the "
+        "datapath, with a port from a block of the NAT address this host holds, and replies "
+        "are translated back there; no agent round trip per connection. Only for uplinks "
+        "bound on the same host as the VM for now; ICMP echo and other cases stay with the "
+        "agent. Never flush the switch's connection tracker (TIME_WAIT: see README).",
+    ),
+    cfg.IntOpt(
+        "nat_datapath_block_bits",
+        default=12,
+        min=6,
+        max=15,
+        help="With nat_in_datapath, a host's ports of a NAT address are one aligned block "
+        "of 2**bits ports.",
+    ),
     cfg.IntOpt(
         "proactive_max_flows_per_port",
         default=256,

@@ -6,17 +6,28 @@ A packet whose next hop a router is still resolving (and that goes nowhere else)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ryu_midonet.agent.arpwait import HeldPackets, tag_of
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.locator import Locator
 from ryu_midonet.agent.tagset import compact
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import translator as tr
-from ryu_midonet.datapath.flows import Message, PacketOut
+from ryu_midonet.datapath.flows import Message, PacketOut, output
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ArpWait, Packet, Result
+from ryu_midonet.sim.core.model import IP_TCP, IP_UDP, ArpWait, DatapathReply, Packet, Result
 from ryu_midonet.sim.core.topology import DictView
 from ryu_midonet.sim.state import State, mac_tag
+
+
+@dataclass(frozen=True)
+class NatReturn:
+    """A packet-in from the nat-return table: the NAT address the packet was sent to, and
+    whether the connection tracker translated it back (a reply to a known connection)."""
+
+    nat_ip: str
+    translated: bool
 
 
 class PacketHandler:
@@ -35,14 +46,20 @@ class PacketHandler:
         self.held = held if held is not None else HeldPackets()
         self.last: Result | None = None  # the latest decision, for tracing and tests
 
-    def handle(self, port_id: str, in_port: int, packet: Packet, data: bytes
-               ) -> list[Message]:
+    def handle(self, port_id: str, in_port: int, packet: Packet, data: bytes,
+               nat: NatReturn | None = None) -> list[Message]:
+        """With ``nat``, ``packet`` came back from the connection tracker (source NAT in the
+        datapath): a translated reply is simulated as it entered, the reverse translation
+        being the tracker's, and its flow goes to the nat-return table."""
         since = self.index.generation()
-        result = simulate(self.view, self.state, port_id, packet)
+        reply = _reply(packet, nat)
+        entered = packet if reply is None or nat is None else packet.replace(
+            ipv4_dst=nat.nat_ip)
+        result = simulate(self.view, self.state, port_id, entered, datapath_reply=reply)
         self.last = result
         locate = Locator(self.view, self.host_id, self.ofports, self.tunnels)
         actions = tr.output_actions(result, locate, in_port)
-        messages: list[Message] = []
+        messages: list[Message] = self._steering(locate)
         for emit in result.emits:
             where = locate(emit.port_id)
             if where is not None:
@@ -52,11 +69,18 @@ class PacketHandler:
             # a learned source's expiry must re-learn it: tag the flow with that entry too
             learned = {mac_tag(entry.bridge_id, entry.mac) for entry in result.learned}
             tags = compact(result.tags | locate.tags | learned, self.view)
-            cookie = self.index.add(tags, since, result.state_keys)
+            cookie = None if nat is not None and reply is None else self.index.add(
+                tags, since, result.state_keys)  # an untranslated return packet: no flow
             if cookie is not None:
-                flow = tr.flow_for(result, packet, in_port, locate, cookie, self.idle_timeout)
+                flow = (tr.flow_for(result, packet, in_port, locate, cookie, self.idle_timeout)
+                        if nat is None else
+                        tr.nat_return_flow(result, packet, in_port, nat.nat_ip, locate, cookie,
+                                           self.idle_timeout))
                 if flow is not None:
                     messages.append(flow)
+                    if tr.has_datapath_snat(result):
+                        # through the new flow, so the tracker sees the connection's first packet
+                        actions = (output("table"),)
         if actions:
             messages.append(PacketOut(data, actions, in_port=in_port))
         if result.waiting and not result.outputs:
@@ -80,3 +104,23 @@ class PacketHandler:
 
     def _resolved(self, wait: ArpWait) -> bool:
         return self.state.arps.get(wait.router_id, wait.ip) is not None
+
+    def _steering(self, locate: Locator) -> list[Message]:
+        """The flows that send replies to the NAT port ranges handed out since last asked
+        through the tracker (they must be on the switch before the first reply comes)."""
+        take = getattr(self.state.nat_ranges, "take_new", None)
+        messages: list[Message] = []
+        for path in take() if take is not None else ():
+            where = locate(path.port_id)
+            if isinstance(where, tr.Local):
+                messages += tr.nat_steering(where.ofport, path.scope, path.ip, path.first,
+                                            path.last)
+        return messages
+
+
+def _reply(packet: Packet, nat: NatReturn | None) -> DatapathReply | None:
+    """What the tracker's reverse translation of ``packet`` was, if it did one."""
+    if nat is None or not nat.translated or packet.ipv4_dst is None:
+        return None
+    port = {IP_TCP: packet.tcp_dst, IP_UDP: packet.udp_dst}.get(packet.ip_proto or 0)
+    return None if port is None else DatapathReply(packet.ipv4_dst, port)

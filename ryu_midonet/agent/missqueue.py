@@ -26,6 +26,7 @@ class Miss:
     in_port: int
     data: bytes
     queued_at: float
+    meta: tuple[int, int] | None = None  # after the tracker: (NAT address register, ct_state)
 
 
 class MissQueue:
@@ -44,7 +45,7 @@ class MissQueue:
         self.full_drops: Counter[int] = Counter()  # per port: dropped, its queue was full
         self.stale_drops: Counter[int] = Counter()  # per port: dropped, waited too long
 
-    def put(self, in_port: int, data: bytes) -> bool:
+    def put(self, in_port: int, data: bytes, meta: tuple[int, int] | None = None) -> bool:
         """Queue a packet-in; False when its port's queue is full (the packet is dropped)."""
         with self._ready:
             queue = self._queues.get(in_port)
@@ -54,7 +55,7 @@ class MissQueue:
             elif len(queue) >= self.per_port:
                 self.full_drops[in_port] += 1
                 return False
-            queue.append(Miss(in_port, data, self._clock()))
+            queue.append(Miss(in_port, data, self._clock(), meta))
             self._ready.notify()
             return True
 

@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 import time
@@ -37,7 +38,7 @@ from ryu_midonet import config
 from ryu_midonet.agent import features
 from ryu_midonet.agent.bindings import Bindings
 from ryu_midonet.agent.flowindex import FlowIndex
-from ryu_midonet.agent.handler import PacketHandler
+from ryu_midonet.agent.handler import NatReturn, PacketHandler
 from ryu_midonet.agent.host import HostPresence, load_host_id
 from ryu_midonet.agent.missqueue import MissQueue
 from ryu_midonet.agent.proactive import Compiler
@@ -45,8 +46,9 @@ from ryu_midonet.agent.reconnect import hurry_switch
 from ryu_midonet.agent.sender import Sender
 from ryu_midonet.agent.tagset import Parents
 from ryu_midonet.datapath import packets
+from ryu_midonet.datapath import pipeline as pl
 from ryu_midonet.datapath import translator as tr
-from ryu_midonet.datapath.flows import FlowDelete, Message, MeterDelete, SwitchConfig
+from ryu_midonet.datapath.flows import CT_RPL, FlowDelete, Message, MeterDelete, SwitchConfig
 from ryu_midonet.nsdb import divergence, errors
 from ryu_midonet.nsdb.cache import TopologyCache
 from ryu_midonet.nsdb.schema import parent_fields
@@ -55,6 +57,7 @@ from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.ovsdb.switch import LocalSwitch
 from ryu_midonet.sim.core.topology import CacheView
 from ryu_midonet.sim.rules.conntrack import PORT_GROUPS_TAG
+from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard
 from ryu_midonet.statestore import LocalState, StateChanges
 
 LOG = logging.getLogger(__name__)
@@ -71,6 +74,7 @@ class AgentApp(app_manager.OSKenApp):
     """The agent of one host."""
 
     OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
+    nat_in_datapath = False  # the option: source NAT by the switch's connection tracker
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,6 +90,10 @@ class AgentApp(app_manager.OSKenApp):
         # MAC/ARP lookups from local copies, learned entries written by threads of their own
         self.local_state = LocalState(self.store, host_id=self.host_id)
         self.state = self.local_state.state
+        self.nat_in_datapath = bool(conf.nat_in_datapath)
+        if self.nat_in_datapath:
+            self.state.nat_ranges = MemoryNatRanges(
+                self.host_id, RangeBoard(conf.nat_datapath_block_bits))
         self.view = CacheView(self.cache)
         self.switch = LocalSwitch(conf.ovsdb_connection, conf.integration_bridge)
         self.index = FlowIndex()
@@ -273,7 +281,7 @@ class AgentApp(app_manager.OSKenApp):
         self.index.clear()
         self.proactive.everything()
         messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0), MeterDelete()]
-        messages += tr.base_flows(self.tunnels.values())
+        messages += tr.base_flows(self.tunnels.values(), self.nat_in_datapath)
         messages += self.bindings.port_flows()
         for port_id, ofport in list(self.bindings.ofports.items()):
             messages += self.features.port_flows(port_id, ofport, True)
@@ -288,8 +296,10 @@ class AgentApp(app_manager.OSKenApp):
     def packet_in(self, ev: Any) -> None:
         """Queue the packet-in for the worker (a full queue drops it): nothing more here."""
         in_port = ev.msg.match.get("in_port")
+        nat_ip = ev.msg.match.get(pl.NAT_REG)  # back from the tracker (source NAT)
+        meta = None if not nat_ip else (nat_ip, ev.msg.match.get("ct_state") or 0)
         if in_port is not None:
-            self.misses.put(in_port, ev.msg.data)
+            self.misses.put(in_port, ev.msg.data, meta)
 
     def _serve_misses(self) -> None:
         logged = time.monotonic()
@@ -308,23 +318,27 @@ class AgentApp(app_manager.OSKenApp):
         if miss is None:
             return False
         try:
-            self.handle_miss(miss.in_port, miss.data)
+            self.handle_miss(miss.in_port, miss.data, miss.meta)
         except Exception:  # noqa: BLE001 - one packet's fault must not stop the worker
             LOG.exception("handling a packet-in from OpenFlow port %d failed", miss.in_port)
         return True
 
-    def handle_miss(self, in_port: int, data: bytes) -> None:
-        """Claim or simulate one packet that missed the flow table, and send the outcome."""
+    def handle_miss(self, in_port: int, data: bytes,
+                    meta: tuple[int, int] | None = None) -> None:
+        """Claim or simulate one packet that missed the flow table, and send the outcome
+        (``meta``: it came back from the connection tracker, see :class:`NatReturn`)."""
         port_id = self.bindings.port_at(in_port)
         packet = packets.parse(data)
         if port_id is None or packet is None:
             return
-        claimed = self.features.packet_in(port_id, in_port, packet, data)
+        nat = None if meta is None else NatReturn(str(ipaddress.IPv4Address(meta[0])),
+                                                  bool(meta[1] & CT_RPL))
+        claimed = None if nat else self.features.packet_in(port_id, in_port, packet, data)
         if claimed is not None:
             self._send(claimed)
             return
         try:
-            messages = self.handle(port_id, in_port, packet, data)
+            messages = self.handle(port_id, in_port, packet, data, nat)
         except errors.UNAVAILABLE as exc:
             # The MAC/ARP tables and flow state live in the store: new flows wait for it.
             # Established ones are on the switch and keep flowing.
@@ -333,6 +347,9 @@ class AgentApp(app_manager.OSKenApp):
             return
         self._send(messages)
 
-    def handle(self, port_id: str, in_port: int, packet: Any, data: bytes) -> list[Message]:
+    def handle(self, port_id: str, in_port: int, packet: Any, data: bytes,
+               nat: NatReturn | None = None) -> list[Message]:
         """Simulate one packet that missed the flow table; the messages that carry it out."""
-        return self.handler.handle(port_id, in_port, packet, data)
+        if nat is None:
+            return self.handler.handle(port_id, in_port, packet, data)
+        return self.handler.handle(port_id, in_port, packet, data, nat)

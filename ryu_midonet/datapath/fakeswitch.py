@@ -241,7 +241,8 @@ class FakeSwitch:
         if packet is None:
             raise NotUnderstood(f"packet-out data {msg.data!r}")
         result = Forwarded()
-        pkt = fp.to_wire({**packet.headers(), "in_port": msg.in_port}, self.fragments)
+        pkt = fp.to_wire({**packet.headers(), **_tcp_flags(msg.data), "in_port": msg.in_port},
+                         self.fragments)
         if pkt is not None:
             fixed: dict[str, int] = {k: pkt[k] for k in ("eth_type", "ip_proto") if k in pkt}
             _check_actions(msg.actions, fixed, "vlan_vid" in pkt, packet_out=True)
@@ -358,6 +359,17 @@ class FakeSwitch:
             result.to_controller = True
             result.packet_ins.append(PacketIn(reason, fp.to_plain(ct.strip(pkt))))
             self.packet_ins.append(result.packet_ins[-1])
+
+
+def _tcp_flags(data: bytes) -> Headers:
+    """The TCP flags of a frame (a first or only IPv4 fragment), as a header."""
+    at = 14 + (4 if data[12:14] == b"\x81\x00" else 0)
+    if data[at - 2:at] != b"\x08\x00" or len(data) < at + 20 or data[at + 9] != 6:
+        return {}
+    if int.from_bytes(data[at + 6:at + 8], "big") & 0x1FFF:
+        return {}
+    flags = at + (data[at] & 0x0F) * 4 + 13
+    return {"tcp_flags": data[flags]} if len(data) > flags else {}
 
 
 def _replace(pkt: Headers, new: Headers) -> None:

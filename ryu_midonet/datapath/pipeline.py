@@ -10,6 +10,11 @@ table  name              what it holds
                          (``in_port``, through that port's meter) and the table-miss flow
 2      tunnel-delivery   ``tunnel_id`` = tunnel key of a local port -> out of that port,
                          installed when the port is bound; no simulation on egress hosts
+3      nat-return        replies that went through the connection tracker (source NAT in
+                         the datapath, agent option ``nat_in_datapath``): flows built from
+                         simulations of the translated-back reply, keyed by ``in_port``, the
+                         NAT address in :data:`NAT_REG` and ``ct_state``; misses go to the
+                         agent
 =====  ================  ===============================================================
 
 Each table declares, as a :class:`TableContract`, the fields its flows may match, the fields
@@ -29,9 +34,11 @@ port's tunnel key (:func:`meter_id`), which drops the port's misses above a rate
 port sending many new flows cannot take the agent from the others. A table whose contract
 has ``meters`` may hold flows with a meter instruction.
 
-Connection tracking (Open vSwitch's ``ct``, ``ct_clear``, matches on ``ct_state``,
-``ct_zone``, ``ct_mark`` and registers) is in no table's contract: the agent does not use it
-yet. :func:`with_conntrack` gives the contract of a table that does, which says the tables
+Connection tracking: the flow cache may send a packet through ``ct`` (source NAT in the
+datapath: ``ct(commit, zone, nat(src=...))`` on the way out, and for replies entering at the
+uplink ``ct(zone, nat, table=3)`` after loading the NAT address into :data:`NAT_REG`); the
+nat-return table matches what the tracker says. Other tables do not use it.
+:func:`with_conntrack` gives the contract of a table that does more, which says the tables
 its ``ct`` actions may resubmit packets to (``recirculate``, forwards or backwards).
 """
 
@@ -44,6 +51,8 @@ from dataclasses import dataclass
 TABLE_CLASSIFY = 0
 TABLE_FLOWS = 1
 TABLE_TUNNEL_DELIVERY = 2
+TABLE_NAT_RETURN = 3
+NAT_REG = "reg7"  # the NAT address (as an integer) a reply was sent to, before the tracker
 
 KIND_SHIFT = 56
 ID_MASK = (1 << KIND_SHIFT) - 1
@@ -53,9 +62,11 @@ COOKIE_CLASSIFY = 0x01
 COOKIE_SIMULATED = 0x02
 COOKIE_DELIVERY = 0x03
 COOKIE_MISS = 0x04
+COOKIE_NAT_STEER = 0x05
 
 KIND_NAMES = {COOKIE_CLASSIFY: "classify", COOKIE_SIMULATED: "simulated",
-              COOKIE_DELIVERY: "tunnel-delivery", COOKIE_MISS: "table-miss"}
+              COOKIE_DELIVERY: "tunnel-delivery", COOKIE_MISS: "table-miss",
+              COOKIE_NAT_STEER: "nat-steering"}
 
 MAX_METER_ID = 0xFFFF0000  # OpenFlow 1.3's OFPM_MAX
 
@@ -63,6 +74,7 @@ PRIORITY_MISS = 0
 PRIORITY_PORT_MISS = 1  # a local port's metered miss: above the table-miss, below flows
 PRIORITY_PORT = 100
 PRIORITY_FLOW = 100
+PRIORITY_NAT_STEER = 200  # replies to this host's NAT ports: above the simulated flows
 
 # Action names, as OpenFlow 1.3 calls them.
 OUTPUT = "output"
@@ -167,13 +179,21 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
     TableContract(
         TABLE_FLOWS, "flows", matches=PACKET_FIELDS | {"in_port"},
         required=frozenset({"in_port"}),
-        actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN}),
-        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS, to_controller=True, meters=True,
+        actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN, CT}),
+        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {NAT_REG}, to_controller=True,
+        meters=True, recirculate=frozenset({TABLE_NAT_RETURN}),
         description="megaflows from simulations; misses go to the agent, metered per port"),
     TableContract(
         TABLE_TUNNEL_DELIVERY, "tunnel-delivery", matches=frozenset({"tunnel_id"}),
         required=frozenset({"tunnel_id"}), actions=frozenset({OUTPUT}),
         description="tunnel key of a local port -> that port"),
+    TableContract(
+        TABLE_NAT_RETURN, "nat-return",
+        matches=PACKET_FIELDS | {"in_port", NAT_REG, "ct_state"},
+        required=frozenset({"in_port", NAT_REG, "ct_state"}),
+        actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN}),
+        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS, to_controller=True,
+        description="replies translated back by the connection tracker; misses to the agent"),
 )}
 
 TABLE_NAMES = {table_id: contract.name for table_id, contract in TABLES.items()}

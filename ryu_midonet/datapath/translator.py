@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import assert_never
@@ -16,6 +18,9 @@ from ryu_midonet.datapath.flows import (
     Message,
     MeterDelete,
     MeterSpec,
+    Nat,
+    ct,
+    ct_state,
     goto,
     meter,
     output,
@@ -28,6 +33,7 @@ from ryu_midonet.sim.core.model import (
     IP_ICMP,
     IP_TCP,
     IP_UDP,
+    DatapathSnat,
     Packet,
     Result,
     Rewrite,
@@ -149,6 +155,10 @@ def rewrite_actions(rewrites: tuple[Rewrite, ...]) -> list[Action]:
                 actions.append(POP_VLAN)
             case RewriteOp.PUSH_VLAN:
                 pushing = True
+            case RewriteOp.DATAPATH_SNAT:
+                if not isinstance(rw.value, DatapathSnat):
+                    raise ValueError(f"datapath_snat without its translation: {rw}")
+                actions.append(snat_action(rw.value))
             case RewriteOp.SET if rw.field is None:
                 raise ValueError(f"set without a field: {rw}")
             case RewriteOp.SET if rw.field == "vlan_vid" and pushing:
@@ -163,6 +173,67 @@ def rewrite_actions(rewrites: tuple[Rewrite, ...]) -> list[Action]:
     if pushing:
         raise ValueError(f"push_vlan not followed by the VLAN id to push: {rewrites}")
     return actions
+
+
+# -- source NAT in the datapath ---------------------------------------------------------------
+
+NAT_L4 = {IP_TCP: "tcp_dst", IP_UDP: "udp_dst"}
+REPLY = ct_state(trk=True, rpl=True, inv=False)  # a reply the tracker translated back
+
+
+def zone_of(scope: str) -> int:
+    """The connection-tracking zone of a flow-state scope (a device or stateful port group):
+    the same on every host, never the default zone 0."""
+    return 1 + zlib.crc32(scope.encode()) % 0xFFFE
+
+
+def snat_action(snat: DatapathSnat) -> Action:
+    """Track the connection in its scope's zone and translate its source (new connections
+    get a free port of the range; known ones their translation)."""
+    return ct(commit=True, zone=zone_of(snat.scope),
+              nat=Nat("src", (snat.ip, snat.ip), (snat.port_from, snat.port_to)))
+
+
+def port_mask(first: int, last: int) -> tuple[int, int]:
+    """``first..last`` (an aligned power-of-two block) as a masked port match."""
+    size = last - first + 1
+    if size & (size - 1) or first % size:
+        raise ValueError(f"ports {first}-{last} are no aligned block")
+    return first, 0xFFFF & ~(size - 1)
+
+
+def has_datapath_snat(result: Result) -> bool:
+    """Whether the datapath translates the source of some output of ``result``."""
+    return any(rw.op is RewriteOp.DATAPATH_SNAT for out in result.outputs for rw in out.rewrites)
+
+
+def nat_steering(in_port: int, scope: str, ip: str, first: int, last: int) -> list[FlowSpec]:
+    """Replies entering at ``in_port`` to ``ip`` on a port of ``first..last`` (a block this
+    host translates to) go back through the tracker of ``scope`` and on to the nat-return
+    table, the NAT address in :data:`~.pipeline.NAT_REG`."""
+    zone = zone_of(scope)
+    address = int(ipaddress.IPv4Address(ip))
+    return [FlowSpec(p.TABLE_FLOWS, p.PRIORITY_NAT_STEER,
+                     {"in_port": in_port, "eth_type": ETH_IPV4, "ip_proto": proto,
+                      "ipv4_dst": ip, field: port_mask(first, last)},
+                     (set_field(p.NAT_REG, address),
+                      ct(zone=zone, nat=Nat(), table=p.TABLE_NAT_RETURN)),
+                     cookie=p.cookie(p.COOKIE_NAT_STEER, zone))
+            for proto, field in NAT_L4.items()]
+
+
+def nat_return_flow(result: Result, reply: Packet, in_port: int, nat_ip: str, locate: Locate,
+                    cookie: int, idle_timeout: int = 60) -> FlowSpec | None:
+    """The nat-return entry for ``result``, the decision for a reply the tracker translated
+    back (``reply``: as it left the tracker) that was sent to ``nat_ip``."""
+    if not cacheable(result):
+        return None
+    match = match_for(reply, in_port, result.fields_read)
+    match[p.NAT_REG] = int(ipaddress.IPv4Address(nat_ip))
+    match["ct_state"] = REPLY
+    return FlowSpec(table=p.TABLE_NAT_RETURN, priority=p.PRIORITY_FLOW, match=match,
+                    actions=output_actions(result, locate, in_port), cookie=cookie,
+                    idle_timeout=idle_timeout)
 
 
 def output_actions_to(where: Location, in_port: int | None = None) -> tuple[Action, ...]:
@@ -228,11 +299,15 @@ def port_deletes(tunnel_key: int) -> list[Message]:
             MeterDelete(p.meter_id(tunnel_key))]
 
 
-def base_flows(tunnel_ofports: Iterable[int]) -> list[FlowSpec]:
-    """The flows every host has: tunnel classification and the flow table's miss to the agent."""
+def base_flows(tunnel_ofports: Iterable[int], nat_return: bool = False) -> list[FlowSpec]:
+    """The flows every host has: tunnel classification and the flow table's miss to the agent
+    (and, with ``nat_return``, the nat-return table's)."""
     flows = [FlowSpec(p.TABLE_CLASSIFY, p.PRIORITY_PORT, {"in_port": port},
                       (goto(p.TABLE_TUNNEL_DELIVERY),), cookie=p.cookie(p.COOKIE_CLASSIFY))
              for port in tunnel_ofports]
     flows.append(FlowSpec(p.TABLE_FLOWS, p.PRIORITY_MISS, {}, (output("controller"),),
                           cookie=p.cookie(p.COOKIE_MISS)))
+    if nat_return:
+        flows.append(FlowSpec(p.TABLE_NAT_RETURN, p.PRIORITY_MISS, {}, (output("controller"),),
+                              cookie=p.cookie(p.COOKIE_MISS)))
     return flows

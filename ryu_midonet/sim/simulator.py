@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ryu_midonet.sim.core import walk
 from ryu_midonet.sim.core.context import Filters, Semantics
-from ryu_midonet.sim.core.model import Packet, Result
+from ryu_midonet.sim.core.model import DatapathReply, Packet, Result
 from ryu_midonet.sim.core.topology import TopologyView
 from ryu_midonet.sim.devices.bridge import Bridge
 from ryu_midonet.sim.devices.router import Router
@@ -18,8 +18,11 @@ SEMANTICS = Semantics(devices={"Bridge": Bridge(), "Router": Router()},
 
 
 def simulate(view: TopologyView, state: State, ingress_port_id: str, packet: Packet,
-             filters: Filters | None = None) -> Result:
+             filters: Filters | None = None,
+             datapath_reply: DatapathReply | None = None) -> Result:
     """The decision for ``packet`` entering the topology at exterior port ``ingress_port_id``;
-    rule chains are evaluated unless other ``filters`` are given."""
+    rule chains are evaluated unless other ``filters`` are given. ``datapath_reply``: the
+    packet is a reply the datapath translated back (see :func:`walk.simulate`)."""
     return walk.simulate(view, state, ingress_port_id, packet,
-                         filters if filters is not None else ChainFilters(), SEMANTICS)
+                         filters if filters is not None else ChainFilters(), SEMANTICS,
+                         datapath_reply)

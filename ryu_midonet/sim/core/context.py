@@ -16,12 +16,11 @@ the connection-tracking verdict, the flow state written).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ryu_midonet.sim.core.model import ArpWait, MacLearning, Packet
+from ryu_midonet.sim.core.model import ArpWait, DatapathReply, DatapathSnat, MacLearning, Packet
 from ryu_midonet.sim.core.stages import Stage
 from ryu_midonet.sim.core.topology import TopologyView
 from ryu_midonet.sim.core.verdicts import Verdict
@@ -39,23 +38,33 @@ class Frame:
     in_port: str | None = None  # the port the current device was entered through
     entered: Packet | None = None  # the packet as it entered the current device
     dnat: bool = False  # NAT rewrote the destination earlier on this path
+    datapath_snat: DatapathSnat | None = None  # the datapath translates the source here
 
     def set(self, **fields: Any) -> Frame:
         """The frame with header fields overwritten by a device."""
-        return dataclasses.replace(self, packet=self.packet.replace(**fields),
-                                   written=self.written | fields.keys())
+        return _replace(self, packet=self.packet.replace(**fields),
+                        written=self.written | fields.keys())
 
     def dec_ttl(self) -> Frame:
         ttl = self.packet.nw_ttl
         packet = self.packet if ttl is None else self.packet.replace(nw_ttl=ttl - 1)
-        return dataclasses.replace(self, packet=packet, ttl_decrements=self.ttl_decrements + 1)
+        return _replace(self, packet=packet, ttl_decrements=self.ttl_decrements + 1)
 
     def hop(self, device_id: str | None = None, port_id: str | None = None) -> Frame:
         """The frame entering device ``device_id`` through port ``port_id``."""
         if device_id is None:
-            return dataclasses.replace(self, hops=self.hops + 1)
-        return dataclasses.replace(self, hops=self.hops + 1, devices=(*self.devices, device_id),
-                                   in_port=port_id, entered=self.packet)
+            return _replace(self, hops=self.hops + 1)
+        return _replace(self, hops=self.hops + 1, devices=(*self.devices, device_id),
+                        in_port=port_id, entered=self.packet)
+
+
+def _replace(frame: Frame, **changes: Any) -> Frame:
+    """``dataclasses.replace(frame, **changes)`` for this module's own (valid) changes,
+    without calling ``__init__`` field by field (it runs several times per packet)."""
+    new = object.__new__(Frame)
+    new.__dict__.update(frame.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 @dataclass
@@ -70,6 +79,7 @@ class Session:
     created: list[str] = field(default_factory=list)  # NAT entries written by this simulation
     left: bool = False  # the packet left the topology somewhere
     scopes: dict[str, str] = field(default_factory=dict)  # port id -> flow-state scope
+    datapath_reply: DatapathReply | None = None  # the datapath reversed the source NAT
 
 
 class Context(Protocol):

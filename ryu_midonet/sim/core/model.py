@@ -61,11 +61,20 @@ class Packet:
     l4_head: bytes = b""
 
     def replace(self, **changes: Any) -> Packet:
-        return dataclasses.replace(self, **changes)
+        if not changes.keys() <= _PACKET_FIELDS:
+            return dataclasses.replace(self, **changes)  # refuses the unknown names
+        # what dataclasses.replace does, without calling __init__ field by field
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
 
     def headers(self) -> dict[str, Any]:
         """The fields that are present, by name."""
         return {f: getattr(self, f) for f in FIELDS if getattr(self, f) is not None}
+
+
+_PACKET_FIELDS = frozenset(f.name for f in dataclasses.fields(Packet))
 
 
 class RewriteOp(StrEnum):
@@ -75,6 +84,28 @@ class RewriteOp(StrEnum):
     DEC_TTL = "dec_ttl"
     PUSH_VLAN = "push_vlan"  # add an 802.1Q header; the ``set`` of ``vlan_vid`` that follows
     POP_VLAN = "pop_vlan"  # gives its VLAN id
+    DATAPATH_SNAT = "datapath_snat"  # ``value``: a :class:`DatapathSnat`
+
+
+@dataclass(frozen=True)
+class DatapathSnat:
+    """Source NAT the datapath does per connection: it tracks the connection in flow-state
+    ``scope``, translates its source to ``ip`` and a free port of ``port_from..port_to``
+    (this host's range) and its replies back."""
+
+    scope: str
+    ip: str
+    port_from: int
+    port_to: int
+
+
+@dataclass(frozen=True)
+class DatapathReply:
+    """A reply the datapath already translated back (reverse source NAT): its destination
+    was ``ip``:``port`` before the connection's source NAT."""
+
+    ip: str
+    port: int
 
 
 @dataclass(frozen=True)

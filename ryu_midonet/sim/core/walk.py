@@ -25,7 +25,9 @@ The walk knows devices, filters and flow state only through the contracts of
 chains, rules, port and IP address groups and flow-state keys they used to the tags, and the
 flow-state keys to keep alive to ``Result.state_keys``. Where a packet leaves the topology,
 ``Semantics.on_exit`` runs (connection tracking records a new connection); for a packet that
-leaves it nowhere, ``Semantics.on_lost`` undoes the NAT entries written for it. A packet whose
+leaves it nowhere, ``Semantics.on_lost`` undoes the NAT entries written for it. A source NAT
+the datapath does per connection is the last rewrite of the output
+(:class:`~ryu_midonet.sim.core.model.DatapathSnat`). A packet whose
 payload a chain rewrote (an ICMP error translated back by NAT) cannot be sent by flow actions:
 it leaves as an :class:`~ryu_midonet.sim.core.model.Emit` of the rewritten packet, not cacheable.
 """
@@ -38,6 +40,7 @@ from ryu_midonet.sim.core.context import Filters, Frame, Semantics, Session
 from ryu_midonet.sim.core.model import (
     FIELDS,
     ArpWait,
+    DatapathReply,
     Emit,
     MacLearning,
     Output,
@@ -58,9 +61,13 @@ MAX_VISITS = 256
 
 
 def simulate(view: TopologyView, state: State, ingress_port_id: str, packet: Packet,
-             filters: Filters, semantics: Semantics) -> Result:
-    """The decision for ``packet`` entering the topology at exterior port ``ingress_port_id``."""
+             filters: Filters, semantics: Semantics,
+             datapath_reply: DatapathReply | None = None) -> Result:
+    """The decision for ``packet`` entering the topology at exterior port ``ingress_port_id``;
+    with ``datapath_reply``, the packet is a reply whose reverse source NAT the datapath did
+    (``packet`` as it entered, its destination port already translated)."""
     walk = Walk(view, state, filters, packet, semantics=semantics)
+    walk.session.datapath_reply = datapath_reply
     frame = Frame(packet)
     port = view.get("port", ingress_port_id)
     walk.tag(ingress_port_id)
@@ -96,6 +103,8 @@ class Walk:
     # -- what the decision depends on ----------------------------------------------------------
     def read(self, frame: Frame, *fields: str) -> None:
         self.result.fields_read.update(f for f in fields if f not in frame.written)
+        if frame.datapath_snat is not None and {"tcp_src", "udp_src"} & set(fields):
+            self.uncacheable()  # the source port the datapath will choose is not known here
 
     def tag(self, *tags: str) -> None:
         self.result.tags.update(t for t in tags if t)
@@ -224,6 +233,8 @@ def rewrites(original: Packet, frame: Frame, read: Collection[str] = ()
     for name in FIELDS:
         if name not in frame.written or name == "nw_ttl":
             continue
+        if name == "ipv4_src" and frame.datapath_snat is not None:
+            continue  # the datapath's translation sets it
         old, new = getattr(original, name), getattr(frame.packet, name)
         if old == new and (name == "vlan_vid" or name in read):
             continue
@@ -233,6 +244,8 @@ def rewrites(original: Packet, frame: Frame, read: Collection[str] = ()
         if name == "vlan_vid" and old is None:
             out.append(Rewrite(RewriteOp.PUSH_VLAN))
         out.append(Rewrite(RewriteOp.SET, name, new))
+    if frame.datapath_snat is not None:
+        out.append(Rewrite(RewriteOp.DATAPATH_SNAT, value=frame.datapath_snat))
     return tuple(out)
 
 

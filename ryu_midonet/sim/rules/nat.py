@@ -28,6 +28,12 @@ is the translated one, and the quoted datagram's address and port. The rewritten
 payload, which no flow action can set: such decisions are not cacheable, and the packet leaves
 the topology as an ``Emit`` of the rewritten packet (see :mod:`ryu_midonet.sim.core.walk`).
 
+With NAT in the datapath (``State.nat_ranges``), a dynamic SNAT of TCP or UDP to one address
+is not translated here: the frame leaves with its source address translated and a
+:class:`~ryu_midonet.sim.core.model.DatapathSnat` saying the datapath picks the port, in this
+host's range, per connection; a reply the datapath translated back
+(``Session.datapath_reply``) is what ``rev_snat`` applies. Neither reads the ports.
+
 A decision that looked flow state up is tagged with the keys it found or missed (not with
 those it wrote itself); keys it found or wrote go to ``Result.state_keys``. Dynamic NAT reads
 the 5-tuple, so its flows are per connection.
@@ -43,7 +49,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from ryu_midonet.sim.core.context import Context, Frame, Where
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, DatapathSnat
 from ryu_midonet.sim.rules.conntrack import stateful_group
 from ryu_midonet.sim.rules.tuples import ICMP_ERRORS, PORTS, Conn, Flow, Quote, flow_of, parse_quote
 from ryu_midonet.types import Obj
@@ -107,6 +113,14 @@ def translate(ctx: Context, rule: Obj, where: Where, frame: Frame) -> tuple[str,
         return SKIPPED, frame  # the store refuses such a rule
     if kind in NAT_TYPES and is_static(rule):
         return _static(ctx, rule, where, frame)
+    if kind == "snat" and ctx.state.nat_ranges is not None:
+        done = _datapath_forward(ctx, rule, where, frame)
+        if done is not None:
+            return done
+    if kind == "rev_snat" and ctx.session.datapath_reply is not None:
+        done = _datapath_reverse(ctx, rule, where, frame)
+        if done is not None:
+            return done
     flow = flow_of(ctx, frame)
     if flow is None or flow.kind == "plain":
         return SKIPPED, frame
@@ -158,6 +172,60 @@ def _static(ctx: Context, rule: Obj, where: Where, frame: Frame) -> tuple[str, F
     ctx.trace(frame, f"static {rule['type']}: {side} {old} -> {ip}", stage=where.stage,
               rule=rule["id"])
     return APPLIED, rewrite(frame, side, old, Binding(ip, 0), quote, ports=False)
+
+
+# -- in the datapath ------------------------------------------------------------------------
+
+def _datapath_forward(ctx: Context, rule: Obj, where: Where,
+                      frame: Frame) -> tuple[str, Frame] | None:
+    """Leave a dynamic SNAT of TCP or UDP to one address to the datapath's connection tracker,
+    within this host's port range (None: it cannot be, translate as usual). The decision
+    reads no port: the datapath picks one per connection and reverses it for the replies."""
+    ranges = ctx.state.nat_ranges
+    found = targets(rule)
+    if (ranges is None or where.out_port is None or len(found) != 1
+            or found[0].first != found[0].last or found[0].keeps_port):
+        return None
+    p = frame.packet
+    ctx.read(frame, "eth_type")
+    if p.eth_type != ETH_IPV4 or p.ipv4_src is None:
+        return None
+    ctx.read(frame, "ip_proto", "ip_frag")
+    if p.ip_proto not in PORTS or p.ip_frag == "later":
+        return None
+    if frame.datapath_snat is not None:  # translated twice: only the agent can
+        ctx.uncacheable()
+        return None
+    target = found[0]
+    ip = next(target.ips())
+    scope = scopes(ctx, where)[0]
+    ports = ranges.range_for(ip, target.port_from, target.port_to, where.out_port, scope)
+    if ports is None:
+        return None
+    ctx.trace(frame, f"snat: src {p.ipv4_src} -> {ip}:{ports[0]}-{ports[1]}, per connection"
+              " by the datapath", stage=where.stage, rule=rule["id"])
+    out = frame.set(ipv4_src=ip)
+    return APPLIED, dataclasses.replace(out, datapath_snat=DatapathSnat(scope, ip, *ports))
+
+
+def _datapath_reverse(ctx: Context, rule: Obj, where: Where,
+                      frame: Frame) -> tuple[str, Frame] | None:
+    """The reverse SNAT the datapath already did to this reply: the destination becomes the
+    connection's original source. The translated fields count as read from the packet (a flow
+    matches the reply as the datapath gives it back)."""
+    reply = ctx.session.datapath_reply
+    p = frame.packet
+    ctx.read(frame, "eth_type")
+    if reply is None or p.eth_type != ETH_IPV4:
+        return None
+    ctx.read(frame, "ip_proto")
+    if p.ip_proto not in PORTS:
+        return None
+    ctx.session.datapath_reply = None  # one reverse translation per reply
+    ctx.trace(frame, f"rev_snat: dst {p.ipv4_dst} -> {reply.ip}:{reply.port}, done by the"
+              " datapath", stage=where.stage, rule=rule["id"])
+    packet = p.replace(ipv4_dst=reply.ip, **{PORTS[p.ip_proto][1]: reply.port})
+    return APPLIED, dataclasses.replace(frame, packet=packet)
 
 
 # -- dynamic ---------------------------------------------------------------------------------

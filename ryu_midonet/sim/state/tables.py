@@ -27,6 +27,7 @@ from typing import Protocol
 
 from ryu_midonet.sim.state.flowstate import FLOW_TTL, FlowTable, MemoryFlowTable
 from ryu_midonet.sim.state.leases import LeaseBoard, MemoryBlockLeases, PortLeaser
+from ryu_midonet.sim.state.natranges import NatRanges
 
 MAC_TTL = 300.0
 ARP_TTL = 3600.0
@@ -90,12 +91,15 @@ class State:
 
     ``flows`` and ``leases`` default to in-memory ones private to this object: enough for a
     single host; agents sharing a topology share them through Redis (:mod:`ryu_midonet.statestore`).
+    With ``nat_ranges``, dynamic source NAT of TCP and UDP is left to the datapath's
+    connection tracker where it can be (:mod:`.natranges`).
     """
 
     macs: MacTable
     arps: ArpTable
     flows: FlowTable = field(default_factory=MemoryFlowTable)
     leases: PortLeaser = field(default_factory=lambda: PortLeaser(MemoryBlockLeases()))
+    nat_ranges: NatRanges | None = None
 
     @classmethod
     def in_memory(cls, mac_ttl: float = MAC_TTL, arp_ttl: float = ARP_TTL,
