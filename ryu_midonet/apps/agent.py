@@ -236,8 +236,10 @@ class AgentApp(app_manager.OSKenApp):
 
     def _after_changes(self) -> None:
         tags, self._pending_tags = self._pending_tags, set()
-        messages: list[Message] = list(self.index.invalidate(tags))
-        messages += self._take_pending_messages()
+        # the flows built on what changed go first, before the bindings are looked at (an
+        # OVSDB round trip) and before any flow is compiled again
+        self._send(list(self.index.invalidate(tags)))
+        messages = self._take_pending_messages()
         messages += self._reconcile()
         self._send(messages)
         self.proactive.everything()
@@ -297,7 +299,8 @@ class AgentApp(app_manager.OSKenApp):
         """Queue the packet-in for the worker (a full queue drops it): nothing more here."""
         in_port = ev.msg.match.get("in_port")
         nat_ip = ev.msg.match.get(pl.NAT_REG)  # back from the tracker (source NAT)
-        meta = None if not nat_ip else (nat_ip, ev.msg.match.get("ct_state") or 0)
+        state = ev.msg.match.get("ct_state") or 0  # (value, mask) when the switch masks it
+        meta = None if not nat_ip else (nat_ip, state[0] if isinstance(state, tuple) else state)
         if in_port is not None:
             self.misses.put(in_port, ev.msg.data, meta)
 
