@@ -74,6 +74,9 @@ class MidonetScenario(Scenario):
             raise RuntimeError("the sandbox runs no REST API")
         self.api_url = sb.api_url
         self._sb = sb
+        creds = sb.credentials()
+        if creds is not None:  # logged in now: a change timed later is only the change
+            self._token = creds.token(self.api_url)
         with _topology(sb) as topo:
             self._build(topo, sb)
 
