@@ -105,6 +105,15 @@ class PacketHandler:
     def _resolved(self, wait: ArpWait) -> bool:
         return self.state.arps.get(wait.router_id, wait.ip) is not None
 
+    def switch_connected(self) -> list[Message]:
+        """The steering flows of every NAT port range already handed out (a switch that
+        connects has none: replies to established connections need them back)."""
+        again = getattr(self.state.nat_ranges, "again", None)
+        if again is None:
+            return []
+        again()
+        return self._steering(Locator(self.view, self.host_id, self.ofports, self.tunnels))
+
     def _steering(self, locate: Locator) -> list[Message]:
         """The flows that send replies to the NAT port ranges handed out since last asked
         through the tracker (they must be on the switch before the first reply comes)."""

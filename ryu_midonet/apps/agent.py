@@ -287,6 +287,8 @@ class AgentApp(app_manager.OSKenApp):
         messages += self.bindings.port_flows()
         for port_id, ofport in list(self.bindings.ofports.items()):
             messages += self.features.port_flows(port_id, ofport, True)
+        if self.nat_in_datapath:
+            messages += self.handler.switch_connected()
         self._send(messages)
         LOG.info("switch %016x connected", self.dp.id)
 

@@ -211,3 +211,12 @@ def test_host_ranges_are_aligned_blocks_one_per_host() -> None:
     assert a == (4096, 8191) and b == (8192, 12287)
     assert list(blocks(1, 8191, 12)) == [1]  # block 0 holds port 0: never whole
     assert tr.port_mask(4096, 8191) == (4096, 0xF000)
+
+
+def test_a_reconnecting_switch_gets_the_steering_flows_back(agent: Agent) -> None:
+    ((_, out),) = agent.send(1, out_tcp(1, 40000), SYN)
+    agent.switch.apply([FlowDelete(0, 0), *tr.base_flows([], nat_return=True),
+                        *tr.port_flows(1, 1), *tr.port_flows(2, 2), *tr.port_flows(3, 3),
+                        *agent.handler.switch_connected()])
+    ((port, back),) = agent.send(UPLINK, reply(out["tcp_src"]), SYN | ACK)
+    assert port == 1 and (back["ipv4_dst"], back["tcp_dst"]) == ("10.0.0.11", 40000)

@@ -108,3 +108,7 @@ class MemoryNatRanges:
         """The return paths handed out since last taken."""
         new, self._new = self._new, []
         return new
+
+    def again(self) -> None:
+        """Hand every return path out again (the switch lost its flows)."""
+        self._new = sorted(self.paths)
