@@ -161,16 +161,24 @@ class _Untouchable:
     def maintain(self, flows: Any) -> int:
         return 0
 
+    # the ports of source NAT in the datapath
+    def range_for(self, ip: str, lo: int, hi: int, out_port: Obj,
+                  scope: str) -> tuple[int, int] | None:
+        self._touch()
+        return None
+
 
 class ReadOnlyState:
     """The tables of ``state`` as a pre-simulation may use them: MAC and ARP entries are read,
-    never written; flow state and leases are neither, but :attr:`stateful` says whether the
-    simulation asked for them."""
+    never written; flow state, SNAT leases and datapath NAT ranges are neither, but
+    :attr:`stateful` says whether the simulation asked for them."""
 
     def __init__(self, state: State) -> None:
         self._stateful = _Untouchable()
         self.state = State(_ReadOnlyMacs(state.macs), _ReadOnlyArps(state.arps),
                            cast(Any, self._stateful), cast(Any, self._stateful))
+        if getattr(state, "nat_ranges", None) is not None:  # NAT in the datapath: stateful
+            self.state.nat_ranges = cast(Any, self._stateful)
 
     @property
     def stateful(self) -> bool:

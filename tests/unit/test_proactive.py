@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
+from sim_tenant import GW_IP, tenant, tenant_state
+
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.agent.proactive import Compiler, ReadOnlyState, plain
@@ -20,6 +22,7 @@ from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import FIELDS, Packet, Rewrite, RewriteOp
 from ryu_midonet.sim.core.topology import CacheView
 from ryu_midonet.sim.state import State, arp_tag, mac_tag
+from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard
 from tests.support.packets import icmp, tcp, udp
 from tests.support.topology import MemoryTopology
 
@@ -283,6 +286,27 @@ def test_only_mac_vlan_and_ttl_rewrites_are_pre_installed() -> None:
                                     Rewrite(RewriteOp.SET, "eth_dst", MAC2)))
     assert not any(plain(rw) for rw in (Rewrite(RewriteOp.SET, "ipv4_dst", "10.0.2.12"),
                                         Rewrite(RewriteOp.SET, "tcp_src", 4000)))
+
+
+def test_source_nat_stays_reactive_and_takes_nothing() -> None:
+    """A router masquerading to its uplink, with NAT in the datapath: the path to the uplink's
+    neighbour is not pre-installed, and compiling leases no port and writes no NAT entry."""
+    b = tenant()
+    b.rule(b.objects["chain"]["pre"], "rev_snat", nwDstAddress=GW_IP, inPorts=["r:out"])
+    b.rule(b.objects["chain"]["post"], "snat", outPorts=["r:out"],
+           natTargets=[f"{GW_IP}:1024-65535"])
+    b.objects["port"]["r:out"]["hostId"] = "host0"  # every port on this host
+    for n, port in enumerate(b.objects["port"].values(), start=1):
+        port["tunnelKey"] = n
+    state, board = tenant_state(), RangeBoard()
+    state.nat_ranges = MemoryNatRanges("host0", board)
+    compiler = Compiler(b.view(), state, FlowIndex(), "host0",
+                        {"vm1": 1, "vm2": 2, "r:out": 3}, {})
+    compiler.everything()
+    flows = compiler.compile()
+    # vm1 <-> vm2 on the bridge; nothing toward the uplink's neighbour (source NAT)
+    assert len(flows) == 2 and all("ipv4_dst" not in f.match for f in flows)
+    assert board.owners == {} and state.flows.live(state.flows.data) == set()  # type: ignore
 
 
 def test_decisions_on_l4_fields_stay_reactive() -> None:
