@@ -3,22 +3,23 @@
 :func:`topologies` draws a :class:`RandomTopology`: bridges (some with VLAN segments), routers
 linked to bridges and to each other, router uplinks, routes (ECMP groups, blackhole and reject
 routes, source-restricted routes, gateways), stateless rule chains (address, protocol, port,
-MAC, ToS, VLAN and fragment conditions, inverted ones; accept/drop/reject/continue/return/jump)
-set as filters on ports, bridges and routers, VM ports bound on two hosts, and pre-filled MAC
-and ARP tables. :func:`packets` draws packets entering its bound ports: IPv4 TCP/UDP/ICMP and
-other protocols, ARP, fragments, VLAN tags, TTLs near expiry, addresses mostly among those the
-topology's routes and rules name; each is followed by variants that differ in a field or two,
-so that flows built for one packet meet packets they must (or must not) take.
+MAC, ToS, VLAN, fragment and IP address group conditions, inverted ones; accept, drop,
+reject, continue, return, jump) set as filters on ports, bridges and routers, VM ports bound
+on two hosts, and filled MAC and ARP tables. :func:`packets` draws packets entering its bound
+ports: IPv4 TCP/UDP/ICMP and other protocols, ARP, fragments, VLAN tags, TTLs near expiry,
+addresses mostly among those the topology's routes and rules name; each is sent twice, then
+followed by variants that change one header or two (:func:`variant`), so that flows built
+for one packet meet packets they must (or must not) take.
 
 Addresses: bridge ``b<i>`` serves 10.0.<i>.0/24 (VMs from .10, router ``r<j>`` at .<1+j>);
 router ``r<j>``'s uplink is 192.168.<j>.1/24 (its neighbour .2); routers link over
-172.16.<n>.0/30. Ids are readable names (``b0:2``, ``r1/route3``, ``c2/rule0``).
+172.16.<n>.0/30. Ids are readable names (``b0:2``, ``r1/route:3``, ``c2/rule0``).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from random import Random
 from typing import Any
@@ -27,7 +28,15 @@ from hypothesis import strategies as st
 
 from ryu_midonet.builders import chains as chain_builder
 from ryu_midonet.nsdb.schema import defaults
-from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
+from ryu_midonet.sim.core.model import (
+    ETH_ARP,
+    ETH_IPV4,
+    FIELDS,
+    IP_ICMP,
+    IP_TCP,
+    IP_UDP,
+    Packet,
+)
 from ryu_midonet.sim.core.topology import DictView
 from ryu_midonet.sim.state import State
 from ryu_midonet.types import Obj
@@ -225,6 +234,27 @@ def variant(rnd: Random, topo: RandomTopology, where: Endpoint, base: Packet) ->
 Mutation = Callable[[Random, RandomTopology, Endpoint, Packet], Packet]
 
 
+def prober(rnd: Random, topo: RandomTopology, n: int = 4
+           ) -> Callable[[str, Packet, Mapping[str, Any]], list[Packet]]:
+    """A ``probe`` for :func:`tests.support.flowcheck.check`: up to ``n`` variants of a
+    packet that change only fields the flow built for it does not match."""
+    endpoints = {e.port_id: e for e in topo.endpoints}
+
+    def probe(port_id: str, packet: Packet, match: Mapping[str, Any]) -> list[Packet]:
+        where = endpoints.get(port_id)
+        out: list[Packet] = []
+        for _ in range(4 * n):
+            if where is None or len(out) >= n:
+                break
+            probed = rnd.choice(MUTATIONS)(rnd, topo, where, packet)
+            changed = {f for f in FIELDS if getattr(probed, f) != getattr(packet, f)}
+            if changed and not changed & match.keys() and probed not in out:
+                out.append(probed)
+        return out
+
+    return probe
+
+
 def _eth_src(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
     return p.replace(eth_src=rnd.choice([*topo.macs, _unicast_mac(rnd), MCAST]))
 
@@ -265,7 +295,9 @@ def _ttl(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packe
 def _new_tos(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
     if p.eth_type == ETH_ARP:
         return p.replace(arp_tha=rnd.choice([ZERO_MAC, *topo.macs]))
-    return p.replace(ip_dscp=rnd.choice((0, 46, 10)), ip_ecn=rnd.choice((0, 1, 3)))
+    if rnd.random() < 0.5:  # one at a time: a flow may match either alone
+        return p.replace(ip_dscp=rnd.choice([d for d in (0, 46, 10) if d != p.ip_dscp]))
+    return p.replace(ip_ecn=rnd.choice([e for e in (0, 1, 3) if e != p.ip_ecn]))
 
 
 def _l4_src(rnd: Random, topo: RandomTopology, where: Endpoint, p: Packet) -> Packet:
@@ -456,6 +488,10 @@ class _Gen:
 
     # -- chains --------------------------------------------------------------------------
     def chains(self) -> None:
+        for k in range(self.rnd.randint(0, 2)):
+            pool = [*self.ips, *FAR]
+            chain_builder.ip_group(self.b, f"g{k}",
+                                   self.rnd.sample(pool, min(len(pool), self.rnd.randint(1, 4))))
         chains = [chain_builder.chain(self.b, f"c{k}") for k in range(self.rnd.randint(0, 4))]
         for chain in chains:
             for _ in range(self.rnd.randint(1, 5)):
@@ -589,10 +625,18 @@ def _traversed(g: _Gen, fields: dict[str, Any]) -> None:
     _inv(g, fields, "invTraversedDevice")
 
 
+def _ip_group(side: str) -> Callable[[_Gen, dict[str, Any]], None]:
+    def condition(g: _Gen, fields: dict[str, Any]) -> None:
+        groups = sorted(g.b.objects.get("ipAddrGroup", {}))
+        fields[f"ipAddrGroup{side}"] = g.rnd.choice([*groups, "missing-group"])
+        _inv(g, fields, f"invIpAddrGroup{side}")
+    return condition
+
+
 CONDITIONS: tuple[Callable[[_Gen, dict[str, Any]], None], ...] = (
     _proto, _proto, _cidr("Src"), _cidr("Dst"), _cidr("Dst"), _tp("Src"), _tp("Dst"),
     _tp("Dst"), _dl_type, _mac("Src"), _mac("Dst"), _tos, _vlan, _ports("in"),
-    _ports("out"), _traversed,
+    _ports("out"), _traversed, _ip_group("Src"), _ip_group("Dst"),
 )
 
 
@@ -603,7 +647,7 @@ def describe(objects: dict[str, dict[str, Obj]], state: State) -> str:
     """Every object with the fields that differ from the store's defaults, and the MAC and
     ARP tables, one line each."""
     lines: list[str] = []
-    for kind in ("bridge", "router", "port", "route", "chain", "rule"):
+    for kind in ("bridge", "router", "port", "route", "chain", "rule", "ipAddrGroup"):
         base = defaults(kind)
         for obj_id in sorted(objects.get(kind, {})):
             obj = objects[kind][obj_id]
