@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import socket
+import struct
 from typing import Any
 
 from os_ken.lib import type_desc
-from os_ken.lib.pack_utils import msg_pack_into
 from os_ken.ofproto import nicira_ext
 from os_ken.ofproto import ofproto_v1_3 as ofp
 from os_ken.ofproto import ofproto_v1_3_parser as parser
@@ -117,46 +117,55 @@ def _actions(actions: tuple[Action, ...]) -> tuple[list[Any], int | None, int | 
 
 
 # One match field as os-ken reads and writes it: (order key, the value as os-ken's
-# OFPMatch(**fields) gives it back, OXM number, value bytes, mask bytes or None).
-_Field = tuple[tuple[bool, int], Any, Any, bytes, bytes | None]
+# OFPMatch(**fields) gives it back, the field's OXM TLV as os-ken serialises it).
+_Field = tuple[tuple[bool, int], Any, bytes]
 _FIELD_CACHE: dict[tuple[str, Any], _Field] = {}
 _FIELD_CACHE_SIZE = 8192
 _MAC_TEXT = re.compile(r"[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}")
+_HEADER = struct.Struct("!HH")
+
+
+def _write(buf: bytearray, offset: int, data: bytes) -> None:
+    """``data`` into ``buf`` at ``offset``, ``buf`` grown as needed (as os-ken's
+    ``msg_pack_into`` does)."""
+    if len(buf) < offset:
+        buf += bytes(offset - len(buf))
+    buf[offset:offset + len(data)] = data
 
 
 class _Match(parser.OFPMatch):  # type: ignore[misc]
-    """An OFPMatch whose fields were converted to bytes once, when it was built."""
+    """An OFPMatch whose fields were serialised once, when it was built."""
 
-    def __init__(self, ordered: list[tuple[str, Any]], wire: list[tuple[Any, bytes, Any]]
-                 ) -> None:
+    def __init__(self, ordered: list[tuple[str, Any]], tlvs: list[bytes]) -> None:
         super().__init__(_ordered_fields=ordered)
-        self._wire = wire
+        self._tlvs = tlvs
 
     def serialize(self, buf: bytearray, offset: int) -> int:
-        field_offset = offset + 4
-        for num, value, mask in self._wire:
-            field_offset += ofp.oxm_serialize(num, value, mask, buf, field_offset)
-        length = field_offset - offset
-        msg_pack_into("!HH", buf, offset, ofp.OFPMT_OXM, length)
+        body = b"".join(self._tlvs)
+        length = 4 + len(body)
+        pad_len = -length % 8
+        _write(buf, offset, _HEADER.pack(ofp.OFPMT_OXM, length) + body + bytes(pad_len))
         self.length = length
-        pad_len = (length + 7) // 8 * 8 - length
-        msg_pack_into(f"{pad_len}x", buf, field_offset)
         return length + pad_len
 
 
 class _SetField(parser.OFPActionSetField):  # type: ignore[misc]
-    """A set-field action whose address was converted to bytes once, when it was built."""
+    """A set-field action whose address was serialised once, when it was built."""
 
-    def __init__(self, name: str, value: Any, num: int, data: bytes) -> None:
+    def __init__(self, name: str, value: Any, tlv: bytes) -> None:
         super().__init__(**{name: value})
-        self._wire = num, data
+        self._tlv = tlv
 
     def serialize(self, buf: bytearray, offset: int) -> None:
-        num, data = self._wire
-        length = ofp.oxm_serialize(num, data, None, buf, offset + 4)
-        self.len = (4 + length + 7) // 8 * 8
-        msg_pack_into("!HH", buf, offset, self.type, self.len)
-        msg_pack_into(f"{self.len - 4 - length}x", buf, offset + 4 + length)
+        self.len = (4 + len(self._tlv) + 7) // 8 * 8
+        _write(buf, offset, _HEADER.pack(self.type, self.len) + self._tlv
+               + bytes(self.len - 4 - len(self._tlv)))
+
+
+def _tlv(num: Any, data: bytes, mask: bytes | None) -> bytes:
+    buf = bytearray()
+    ofp.oxm_serialize(num, data, mask, buf, 0)
+    return bytes(buf)
 
 
 def _set_field(name: str, value: Any) -> Any:
@@ -164,7 +173,7 @@ def _set_field(name: str, value: Any) -> Any:
     if type(value) is str and name in _ADDRESS_TYPES:
         fast = _address(name, value)
         if fast is not None:
-            return _SetField(name, value, fast[0], fast[2])
+            return _SetField(name, value, _tlv(fast[0], fast[2], None))
     return parser.OFPActionSetField(**{name: value})
 
 
@@ -175,7 +184,7 @@ def _field(name: str, value: Any) -> _Field:
         fast = _address(name, value)
         if fast is not None:
             num, user, data = fast
-            return (name in _EXTENSION_FIELDS, num), user, num, data, None
+            return (name in _EXTENSION_FIELDS, num), user, _tlv(num, data, None)
     num, data, mask = ofp.oxm_from_user(name, value)
     if mask is not None:
         data = bytes(x & y for x, y in zip(data, mask, strict=True))
@@ -183,7 +192,7 @@ def _field(name: str, value: Any) -> _Field:
     # what serialising the user form gives (os-ken converts it again then)
     num, data, mask = ofp.oxm_from_user(name, user)
     return (name in _EXTENSION_FIELDS, num[0] if isinstance(num, tuple) else num), \
-        user, num, data, mask
+        user, _tlv(num, data, mask)
 
 
 def _address(name: str, text: str) -> tuple[int, str, bytes] | None:
@@ -240,7 +249,7 @@ def match(fields: dict[str, Any]) -> Any:
         entries.append((entry, name))
     entries.sort(key=lambda item: item[0][0])  # stable: equal keys keep their order
     return _Match([(name, entry[1]) for entry, name in entries],
-                  [(entry[2], entry[3], entry[4]) for entry, _ in entries])
+                  [entry[2] for entry, _ in entries])
 
 
 def to_ofp(dp: Any, msg: Message) -> Any:
