@@ -600,7 +600,7 @@ def _mac(side: str) -> Callable[[_Gen, dict[str, Any]], None]:
 
 
 def _tos(g: _Gen, fields: dict[str, Any]) -> None:
-    fields["nwTos"] = g.rnd.choice((184, 40, 1, 0))
+    fields["nwTos"] = g.rnd.choice((184, 185, 40, 1, 3, 0))  # DSCP 46/10/0, with ECN bits
     _inv(g, fields, "invNwTos")
 
 

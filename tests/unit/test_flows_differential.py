@@ -49,6 +49,7 @@ def test_flows_deliver_what_the_simulator_decides() -> None:
                         pytrace=False)
 
     one_topology()
+    print(f"{TOPOLOGIES} topologies, {totals}")  # shown with pytest -s
     # the run means something only if flows took many packets (not just the agent)
     assert totals.hits > 10 * TOPOLOGIES, str(totals)
     assert totals.flows > 3 * TOPOLOGIES, str(totals)
