@@ -44,6 +44,12 @@ def _prefix(addr: str, length: int) -> tuple[int, int]:
     return int(net.network_address), int(net.netmask)
 
 
+@functools.lru_cache(maxsize=65536)
+def _ip(text: str) -> ipaddress.IPv4Address:
+    """A packet's address, parsed once (it comes back with every flow of that host)."""
+    return ipaddress.IPv4Address(text)
+
+
 def _holds(addr: str, length: int, ip: ipaddress.IPv4Address) -> bool:
     network, mask = _prefix(addr, length)
     return int(ip) & mask == network
@@ -51,7 +57,7 @@ def _holds(addr: str, length: int, ip: ipaddress.IPv4Address) -> bool:
 
 def matching_dst(routes: Iterable[Obj], dst: str) -> list[Obj]:
     """The routes whose destination prefix holds ``dst``."""
-    ip = ipaddress.IPv4Address(dst)
+    ip = _ip(dst)
     return [r for r in routes if _holds(r["dstNetworkAddr"], r["dstNetworkLength"], ip)]
 
 
@@ -65,7 +71,7 @@ def lookup(candidates: Iterable[Obj], src: str) -> list[Obj]:
 
     Several routes mean ECMP; they come ordered by id. Empty: no route.
     """
-    ip = ipaddress.IPv4Address(src)
+    ip = _ip(src)
     by_length: dict[int, list[Obj]] = {}
     for route in candidates:
         by_length.setdefault(route["dstNetworkLength"], []).append(route)
