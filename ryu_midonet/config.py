@@ -220,11 +220,14 @@ opts: list[cfg.Opt] = [
     ),
     cfg.IntOpt(
         "nat_datapath_block_bits",
-        default=12,
+        default=14,
         min=6,
         max=15,
         help="With nat_in_datapath, a host's ports of a NAT address are one aligned block "
-        "of 2**bits ports.",
+        "of 2**bits ports. A closed connection's port stays taken for up to a minute, so a "
+        "host opens at most 2**bits / 60 new connections per second to one server port "
+        "(14: about 270); fewer bits leave blocks for more hosts (a host without one "
+        "translates through the agent).",
     ),
     cfg.IntOpt(
         "proactive_max_flows_per_port",

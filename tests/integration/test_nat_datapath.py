@@ -6,7 +6,7 @@ outlive their agent (the translations are in the switch's connection tracker).
 Router ``r``: ``r:in`` 10.50.0.1/24 on bridge ``br`` with VMs a and b, and the uplink
 ``r:out`` 198.18.0.1/24 bound to VM ext. Every VM is on h1 (source NAT in the datapath is
 built for uplinks on the VMs' host so far); h2 is there for the tunnel zone only. The
-outbound chain masquerades to 198.18.0.1, ports 1024-65535 (h1's block: 4096-8191), and the
+outbound chain masquerades to 198.18.0.1, ports 1024-65535 (h1's block: 16384-32767), and the
 inbound chain reverses it.
 """
 
@@ -26,7 +26,7 @@ from tests.support.waiting import wait_until
 
 NAT_IP = "198.18.0.1"
 EXT_IP = "198.18.0.10"
-BLOCK = range(4096, 8192)
+BLOCK = range(16384, 32768)
 MISS = r"cookie=0x4[0-9a-f]{14},"
 
 

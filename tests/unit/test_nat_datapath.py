@@ -56,7 +56,7 @@ class Agent:
             port.setdefault("tunnelKey", 99)
         self.view = b.view()
         self.state = tenant_state()
-        self.state.nat_ranges = MemoryNatRanges(HOST, RangeBoard())
+        self.state.nat_ranges = MemoryNatRanges(HOST, RangeBoard(bits=12))
         self.handler = PacketHandler(self.view, self.state, FlowIndex(), HOST, OFPORTS, {})
         self.net = FakeNetwork()
         self.switch = self.net.add_host(HOST, "10.92.0.1", 100, self._agent).switch

@@ -22,7 +22,7 @@ from typing import NamedTuple, Protocol
 
 from ryu_midonet.types import Obj
 
-DEFAULT_BITS = 12  # 4096 ports a host
+DEFAULT_BITS = 14  # 16384 ports a host
 MIN_PORT = 1
 MAX_PORT = 65535
 
