@@ -178,6 +178,7 @@ def rewrite_actions(rewrites: tuple[Rewrite, ...]) -> list[Action]:
 # -- source NAT in the datapath ---------------------------------------------------------------
 
 NAT_L4 = {IP_TCP: "tcp_dst", IP_UDP: "udp_dst"}
+ICMP_ERRORS = (3, 11, 12)  # destination unreachable, time exceeded, parameter problem
 REPLY = ct_state(trk=True, rpl=True, inv=False)  # a reply the tracker translated back
 
 
@@ -209,17 +210,18 @@ def has_datapath_snat(result: Result) -> bool:
 
 def nat_steering(in_port: int, scope: str, ip: str, first: int, last: int) -> list[FlowSpec]:
     """Replies entering at ``in_port`` to ``ip`` on a port of ``first..last`` (a block this
-    host translates to) go back through the tracker of ``scope`` and on to the nat-return
-    table, the NAT address in :data:`~.pipeline.NAT_REG`."""
+    host translates to), and ICMP errors to ``ip`` (about such connections or not), go back
+    through the tracker of ``scope`` and on to the nat-return table, the NAT address in
+    :data:`~.pipeline.NAT_REG`."""
     zone = zone_of(scope)
     address = int(ipaddress.IPv4Address(ip))
-    return [FlowSpec(p.TABLE_FLOWS, p.PRIORITY_NAT_STEER,
-                     {"in_port": in_port, "eth_type": ETH_IPV4, "ip_proto": proto,
-                      "ipv4_dst": ip, field: port_mask(first, last)},
-                     (set_field(p.NAT_REG, address),
-                      ct(zone=zone, nat=Nat(), table=p.TABLE_NAT_RETURN)),
-                     cookie=p.cookie(p.COOKIE_NAT_STEER, zone))
-            for proto, field in NAT_L4.items()]
+    actions = (set_field(p.NAT_REG, address), ct(zone=zone, nat=Nat(), table=p.TABLE_NAT_RETURN))
+    base = {"in_port": in_port, "eth_type": ETH_IPV4, "ipv4_dst": ip}
+    matches = [{**base, "ip_proto": proto, field: port_mask(first, last)}
+               for proto, field in NAT_L4.items()]
+    matches += [{**base, "ip_proto": IP_ICMP, "icmpv4_type": kind} for kind in ICMP_ERRORS]
+    return [FlowSpec(p.TABLE_FLOWS, p.PRIORITY_NAT_STEER, match, actions,
+                     cookie=p.cookie(p.COOKIE_NAT_STEER, zone)) for match in matches]
 
 
 def nat_return_flow(result: Result, reply: Packet, in_port: int, nat_ip: str, locate: Locate,

@@ -1,7 +1,8 @@
 """Source NAT in the datapath (``nat_in_datapath = true``) on real Open vSwitch, sandbox
 ``ndp``: new connections through a masquerading router reach no agent after the first, the
 outside sees the NAT address and ports of the host's block, and established connections
-outlive their agent (the translations are in the switch's connection tracker).
+outlive their agent (the translations are in the switch's connection tracker), and ICMP
+errors about translated datagrams reach their sender.
 
 Router ``r``: ``r:in`` 10.50.0.1/24 on bridge ``br`` with VMs a and b, and the uplink
 ``r:out`` 198.18.0.1/24 bound to VM ext. Every VM is on h1 (source NAT in the datapath is
@@ -123,3 +124,9 @@ def test_an_established_connection_outlives_its_agent(lab: Lab) -> None:
     count = len(stream.lines())
     assert wait_until(lambda: len(stream.lines()) >= count + 20, timeout=30), lab.report()
     assert stream.alive()
+
+
+def test_a_refused_datagram_is_told_to_its_sender(lab: Lab) -> None:
+    """The ICMP port unreachable about a datagram the switch translated goes back through
+    its tracker, which translates the error and its quote back to the VM's address."""
+    assert lab.refused("a", EXT_IP, 9999), lab.report()

@@ -11,10 +11,12 @@ The topology (``sim_tenant``), all on one host::
 from __future__ import annotations
 
 import ipaddress
+import struct
 from typing import Any
 
 import pytest
 from sim_tenant import FAR, GW_IP, REMOTE, RIN, ROUT, VM1, VM2, tcp, tenant, tenant_state
+from test_fakeswitch_ct import udp_quote
 
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import NatReturn, PacketHandler
@@ -23,7 +25,14 @@ from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
 from ryu_midonet.datapath.fakeswitch import PacketIn
-from ryu_midonet.datapath.flows import CT_RPL, FlowDelete, FlowSpec, Message, SwitchConfig
+from ryu_midonet.datapath.flows import (
+    CT_RPL,
+    FlowDelete,
+    FlowSpec,
+    Message,
+    PacketOut,
+    SwitchConfig,
+)
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import FIELDS, Packet, RewriteOp
 from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard, blocks
@@ -67,11 +76,12 @@ class Agent:
         self.switch.apply(messages)
         self.calls = 0
         self.flows: list[FlowSpec] = []
+        self.packet_outs: list[PacketOut] = []
 
     def _agent(self, packet_in: PacketIn) -> list[Message]:
         self.calls += 1
         h = packet_in.headers
-        packet = Packet(**{f: h[f] for f in FIELDS if f in h})
+        packet = Packet(**{f: h[f] for f in (*FIELDS, "payload") if f in h})
         nat = None
         if h.get(p.NAT_REG):
             nat = NatReturn(str(ipaddress.IPv4Address(h[p.NAT_REG])),
@@ -79,10 +89,13 @@ class Agent:
         port_id = next(pid for pid, n in OFPORTS.items() if n == h["in_port"])
         msgs = self.handler.handle(port_id, h["in_port"], packet, frame(packet, h), nat)
         self.flows += [m for m in msgs if isinstance(m, FlowSpec)]
+        self.packet_outs += [m for m in msgs if isinstance(m, PacketOut)]
         return msgs
 
     def send(self, in_port: int, packet: Packet, flags: int = ACK) -> list[tuple[int, dict]]:
         headers: dict[str, Any] = {**packet.headers(), "in_port": in_port}
+        if packet.payload:
+            headers["payload"] = packet.payload
         if packet.ip_proto == 6:
             headers["tcp_flags"] = flags
         return [(d.port, d.headers) for d in self.net.send(HOST, in_port, headers)]
@@ -220,3 +233,16 @@ def test_a_reconnecting_switch_gets_the_steering_flows_back(agent: Agent) -> Non
                         *agent.handler.switch_connected()])
     ((port, back),) = agent.send(UPLINK, reply(out["tcp_src"]), SYN | ACK)
     assert port == 1 and (back["ipv4_dst"], back["tcp_dst"]) == ("10.0.0.11", 40000)
+
+
+def test_an_icmp_error_about_a_translated_datagram_reaches_its_sender(agent: Agent) -> None:
+    ((_, out),) = agent.send(1, udp(VM1, RIN, "10.0.0.11", REMOTE, 5000, 53))
+    quote = udp_quote(GW_IP, REMOTE, out["udp_src"], 53)
+    error = icmp(FAR, ROUT, REMOTE, GW_IP, icmp_type=3, code=3, payload=quote)
+    ((port, back),) = agent.send(UPLINK, error)
+    assert port == 1 and back["ipv4_dst"] == "10.0.0.11" and back["icmpv4_type"] == 3
+    sent = packets.parse(agent.packet_outs[-1].data)  # the quote, as the agent sends it on
+    assert sent is not None
+    inner = sent.payload
+    assert inner[12:16] == bytes([10, 0, 0, 11])
+    assert struct.unpack("!HH", inner[20:24]) == (5000, 53)
