@@ -276,7 +276,8 @@ class Report:
     def __str__(self) -> str:
         kinds = Counter(m.kind for m in self.mismatches)
         return (f"{self.packets} packets: {self.hits} hit flows ({self.flows} flows),"
-                f" {self.misses} simulated, mismatches: {dict(kinds) or 0}")
+                f" {self.misses} simulated, mismatches: {dict(kinds) or 0};"
+                f" {self.silent} hits the simulator would also have answered")
 
 
 Install = Callable[[AgentHost], Iterable[Message]]
@@ -358,7 +359,7 @@ def check(fabric: Fabric, view: DictView, state: State,
 def copy_tables(state: State, view: DictView) -> State:
     """A private in-memory copy of the MAC and ARP entries of the view's bridges and
     routers (the flow-state tables start empty: the checked rules are stateless)."""
-    out = State.in_memory(clock=_clock_of(state))
+    out = State.in_memory(clock=lambda: 0.0)  # the copy lives for one simulation
     objects = view.objects()
     for bridge in objects.get("bridge", {}):
         for (mac, vlan), port in state.macs.entries(bridge).items():
@@ -367,11 +368,6 @@ def copy_tables(state: State, view: DictView) -> State:
         for ip, mac in state.arps.entries(router).items():
             out.arps.put(router, ip, mac)
     return out
-
-
-def _clock_of(state: State) -> Callable[[], float]:
-    clock = getattr(getattr(state.macs, "_map", None), "clock", None)
-    return clock if callable(clock) else (lambda: 0.0)
 
 
 # -- packets ---------------------------------------------------------------------------------
