@@ -246,3 +246,14 @@ def test_an_icmp_error_about_a_translated_datagram_reaches_its_sender(agent: Age
     inner = sent.payload
     assert inner[12:16] == bytes([10, 0, 0, 11])
     assert struct.unpack("!HH", inner[20:24]) == (5000, 53)
+
+
+def test_an_uplink_in_a_stateful_port_group_keeps_the_agents_translation() -> None:
+    """Replies may come back through another member of the group, on another host."""
+    agent = Agent()
+    objects = agent.view.objects()
+    objects.setdefault("portGroup", {})["uplinks"] = {"id": "uplinks", "stateful": True,
+                                                      "portIds": ["r:out"]}
+    agent.view.get("port", "r:out")["portGroupIds"] = ["uplinks"]
+    (output,) = simulate(agent.view, agent.state, "vm1", out_tcp(1, 40000)).outputs
+    assert not any(r.op is RewriteOp.DATAPATH_SNAT for r in output.rewrites)

@@ -199,6 +199,8 @@ def _datapath_forward(ctx: Context, rule: Obj, where: Where,
     target = found[0]
     ip = next(target.ips())
     scope = scopes(ctx, where)[0]
+    if scope != str(where.device["id"]):  # a stateful port group: replies may enter elsewhere
+        return None
     ports = ranges.range_for(ip, target.port_from, target.port_to, where.out_port, scope)
     if ports is None:
         return None
