@@ -16,14 +16,72 @@ _PORTS = struct.Struct("!HH")
 _L4_MIN = {IP_TCP: 20, IP_UDP: 8}
 
 
+_VLAN_TPIDS = (0x8100, 0x88A8)
+
+
 def parse(data: bytes) -> Packet | None:
-    """The headers of an Ethernet frame; None when it is not Ethernet at all."""
+    """The headers of an Ethernet frame; None when it is not Ethernet at all.
+
+    os-ken's packet library never sees more of a frame than the headers the simulator uses
+    (Ethernet, VLAN tags, ARP, the IPv4 header, ICMP): its parsers of what may follow (TCP
+    options, IPv6, tunnels, BGP, DHCP, ...) are not needed, and some loop forever on crafted
+    input (a TCP option of length 0), which would stop the agent. TCP and UDP ports are read
+    here.
+    """
     fast = _parse_ip_datagram(data)
-    return fast if fast is not None else parse_with_os_ken(data)
+    if fast is not None:
+        return fast
+    cut, l4 = _headers_end(data)
+    found = parse_with_os_ken(data[:cut])
+    if found is None or l4 is None or found.ipv4_src is None:
+        return found
+    head, segment = l4
+    return found.replace(l4_head=head, **_ports(found.ip_proto, segment))
+
+
+def _headers_end(data: bytes) -> tuple[int, tuple[bytes, bytes] | None]:
+    """How much of ``data`` os-ken is given, and, for the first (or only) fragment of an IPv4
+    datagram other than ICMP, what follows its IPv4 header, which os-ken is then not given:
+    its first 8 bytes, and the segment up to the datagram's total length."""
+    offset = 12
+    while len(data) >= offset + 2:
+        (eth_type,) = struct.unpack_from("!H", data, offset)
+        if eth_type not in _VLAN_TPIDS:
+            break
+        offset += 4
+    else:
+        return len(data), None
+    l3 = offset + 2
+    if eth_type == ETH_ARP:
+        return len(data), None
+    if eth_type != ETH_IPV4 or len(data) < l3 + 20:
+        return l3, None
+    (ver_ihl, _, total_length, _, frag, _, proto, _, _, _) = _IPV4.unpack_from(data, l3)
+    if proto == IP_ICMP:
+        return len(data), None
+    header = (ver_ihl & 0xF) * 4
+    end = l3 + max(header, 20)
+    if frag & 0x1FFF:
+        return end, None
+    start = l3 + header
+    segment = bytes(data[start:l3 + total_length]) if header >= 20 else b""
+    return end, (bytes(data[start:start + 8]), segment)
+
+
+def _ports(proto: int | None, segment: bytes) -> dict[str, int]:
+    """A TCP or UDP segment's ports, when os-ken would have read them."""
+    minimum = _L4_MIN.get(proto or 0)
+    if minimum is None or len(segment) < minimum or not segment.strip(b"\0"):
+        return {}
+    sport, dport = _PORTS.unpack_from(segment)
+    if proto == IP_TCP:
+        return {"tcp_src": sport, "tcp_dst": dport}
+    return {"udp_src": sport, "udp_dst": dport}
 
 
 def parse_with_os_ken(data: bytes) -> Packet | None:
-    """:func:`parse` done entirely by os-ken's packet library."""
+    """The headers of ``data`` as os-ken's packet library reads the whole frame (for tests:
+    :func:`parse` gives the same for every frame os-ken can read)."""
     try:
         pkt = packet.Packet(data)
     except Exception:  # noqa: BLE001 - a malformed frame is simply not simulated

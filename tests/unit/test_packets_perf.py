@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import random
+import signal
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
 
 from ryu_midonet.datapath import packets
 from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
@@ -55,7 +60,9 @@ def test_direct_reading_gives_os_kens_packets() -> None:
     seen = 0
     for frame in _frames(rng):
         for data in _mutations(rng, frame):
-            assert packets.parse(data) == packets.parse_with_os_ken(data), data.hex()
+            expected = packets.parse_with_os_ken(data)
+            if expected is not None:  # os-ken refuses some payloads it need not read
+                assert packets.parse(data) == expected, data.hex()
             seen += 1
     assert seen > 200
 
@@ -67,3 +74,51 @@ def test_a_tcp_segment_keeps_its_ports_and_first_bytes() -> None:
     got = packets.parse(packets.build(p))
     assert got is not None and (got.tcp_src, got.tcp_dst, got.ip_frag) == (33000, 22, "no")
     assert got.l4_head[:4] == struct.pack("!HH", 33000, 22)
+
+
+@contextmanager
+def _within(seconds: float) -> Iterator[None]:
+    """Fail instead of hanging when the block takes longer than ``seconds``."""
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError("parsing did not finish")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _tcp_frame(tag: bytes, dport: int, options: bytes, payload: bytes = b"") -> bytes:
+    segment = struct.pack("!HHIIBBHHH", 40000, dport, 0, 0, (5 + len(options) // 4) << 4,
+                          0x18, 1000, 0, 0) + options + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(segment), 0, 0, 64, IP_TCP, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    return bytes.fromhex("020000000002020000000001") + tag + b"\x08\x00" + ip + segment
+
+
+@pytest.mark.parametrize("tag", [b"", bytes.fromhex("81000005"),
+                                 bytes.fromhex("88a8000981000005")])
+@pytest.mark.parametrize("dport", [80, 179, 6653])
+@pytest.mark.parametrize("option", [bytes([99, 0, 0, 0]), bytes([5, 0, 0, 0]),
+                                    bytes([99, 1, 1, 1])])
+def test_crafted_tcp_options_never_stop_the_parser(tag: bytes, dport: int,
+                                                   option: bytes) -> None:
+    """A TCP option of length 0 or 1 made os-ken's parser loop forever (for tagged frames,
+    and for ports whose payload it parses): the agent would have stopped handling misses."""
+    with _within(5):
+        got = packets.parse(_tcp_frame(tag, dport, option, b"garbage that is not BGP"))
+    assert got is not None
+    assert (got.tcp_src, got.tcp_dst, got.ipv4_dst) == (40000, dport, "10.0.0.2")
+    assert got.vlan_vid == (5 if tag else None)
+
+
+def test_other_ethertypes_are_read_no_further_than_ethernet() -> None:
+    """An IPv6 frame carrying a crafted TCP segment: only its Ethernet header is read."""
+    segment = struct.pack("!HHIIBBHHH", 1, 2, 0, 0, 6 << 4, 2, 0, 0, 0) + bytes([99, 0, 0, 0])
+    ip6 = struct.pack("!IHBB16s16s", 6 << 28, len(segment), IP_TCP, 64, bytes(16), bytes(16))
+    frame = bytes.fromhex("020000000002020000000001") + b"\x86\xdd" + ip6 + segment
+    with _within(5):
+        got = packets.parse(frame)
+    assert got is not None and (got.eth_type, got.tcp_src) == (0x86DD, None)
