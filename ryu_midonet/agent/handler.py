@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ryu_midonet.agent.arpwait import HeldPackets, tag_of
 from ryu_midonet.agent.flowindex import FlowIndex
+from ryu_midonet.agent.flowsource import FlowSource, decision_tags
 from ryu_midonet.agent.locator import Locator
 from ryu_midonet.agent.tagset import compact
 from ryu_midonet.datapath import packets
@@ -18,7 +19,7 @@ from ryu_midonet.datapath.flows import Message, PacketOut, output
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import IP_TCP, IP_UDP, ArpWait, DatapathReply, Packet, Result
 from ryu_midonet.sim.core.topology import DictView
-from ryu_midonet.sim.state import State, mac_tag
+from ryu_midonet.sim.state import State
 
 
 @dataclass(frozen=True)
@@ -30,18 +31,13 @@ class NatReturn:
     translated: bool
 
 
-class PacketHandler:
+class PacketHandler(FlowSource):
     """Turns one table-miss packet into switch messages (flow, packet-outs)."""
 
     def __init__(self, view: DictView, state: State, index: FlowIndex, host_id: str,
                  ofports: dict[str, int], tunnels: dict[str, int],
                  idle_timeout: int = 60, held: HeldPackets | None = None) -> None:
-        self.view = view
-        self.state = state
-        self.index = index
-        self.host_id = host_id
-        self.ofports = ofports
-        self.tunnels = tunnels
+        super().__init__(view, state, index, host_id, ofports, tunnels)
         self.idle_timeout = idle_timeout
         self.held = held if held is not None else HeldPackets()
         self.last: Result | None = None  # the latest decision, for tracing and tests
@@ -57,7 +53,7 @@ class PacketHandler:
             ipv4_dst=nat.nat_ip)
         result = simulate(self.view, self.state, port_id, entered, datapath_reply=reply)
         self.last = result
-        locate = Locator(self.view, self.host_id, self.ofports, self.tunnels)
+        locate = self.locator()
         actions = tr.output_actions(result, locate, in_port)
         messages: list[Message] = self._steering(locate)
         for emit in result.emits:
@@ -66,9 +62,7 @@ class PacketHandler:
                 messages.append(PacketOut(packets.build(emit.packet),
                                           tr.output_actions_to(where)))
         if tr.cacheable(result):
-            # a learned source's expiry must re-learn it: tag the flow with that entry too
-            learned = {mac_tag(entry.bridge_id, entry.mac) for entry in result.learned}
-            tags = compact(result.tags | locate.tags | learned, self.view)
+            tags = compact(decision_tags(result, locate), self.view)
             cookie = None if nat is not None and reply is None else self.index.add(
                 tags, since, result.state_keys)  # an untranslated return packet: no flow
             if cookie is not None:
@@ -112,7 +106,7 @@ class PacketHandler:
         if again is None:
             return []
         again()
-        return self._steering(Locator(self.view, self.host_id, self.ofports, self.tunnels))
+        return self._steering(self.locator())
 
     def _steering(self, locate: Locator) -> list[Message]:
         """The flows that send replies to the NAT port ranges handed out since last asked

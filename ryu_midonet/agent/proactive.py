@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ryu_midonet.agent.flowindex import FlowIndex
+from ryu_midonet.agent.flowsource import FlowSource, decision_tags
 from ryu_midonet.agent.locator import Locator
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message
@@ -47,7 +48,7 @@ from ryu_midonet.sim.core.packets import is_multicast
 from ryu_midonet.sim.core.topology import DictView
 from ryu_midonet.sim.devices.bridge import segment
 from ryu_midonet.sim.devices.router import in_subnet
-from ryu_midonet.sim.state import ArpTable, MacTable, State, mac_tag
+from ryu_midonet.sim.state import ArpTable, MacTable, State
 from ryu_midonet.types import Obj
 
 LOG = logging.getLogger(__name__)
@@ -282,7 +283,7 @@ def installable(result: Result, general: frozenset[str], stateful: bool,
 
 # -- the compiler --------------------------------------------------------------------------------
 
-class Compiler:
+class Compiler(FlowSource):
     """Pre-simulates local ports toward known destinations and installs the flows.
 
     Triggers (:meth:`ports_plugged`, :meth:`state_changed`, :meth:`everything`) only mark
@@ -294,12 +295,7 @@ class Compiler:
     def __init__(self, view: DictView, state: State, index: FlowIndex, host_id: str,
                  ofports: dict[str, int], tunnels: dict[str, int],
                  max_per_port: int = DEFAULT_MAX_PER_PORT, enabled: bool = True) -> None:
-        self.view = view
-        self.state = state
-        self.index = index
-        self.host_id = host_id
-        self.ofports = ofports
-        self.tunnels = tunnels
+        super().__init__(view, state, index, host_id, ofports, tunnels)
         self.max_per_port = max_per_port
         self.enabled = enabled
         self._lock = threading.Lock()  # guards the marks and the installed flows
@@ -417,10 +413,9 @@ class Compiler:
         readonly = ReadOnlyState(self.state)
         result = simulate(self.view, readonly.state, port_id, p.packet)
         self.simulations += 1
-        locate = Locator(self.view, self.host_id, self.ofports, self.tunnels)
+        locate = self.locator()
         ok = installable(result, p.general, readonly.stateful, locate)
-        learned = {mac_tag(entry.bridge_id, entry.mac) for entry in result.learned}
-        tags = result.tags | locate.tags | learned
+        tags = decision_tags(result, locate)
         if not ok:
             self._refuse(p, tags, since)
             return None
