@@ -84,8 +84,8 @@ def test_proactive_flows_deliver_what_the_simulator_decides() -> None:
             fabric.close()
         totals.add(report)
         installed[0] += len(flows)
-        if report.mismatches:
-            pytest.fail(f"{report.mismatches[0].text()}\ntopology:\n{topo.describe()}",
+        if report.failures():
+            pytest.fail(f"{report.failures()[0].text()}\ntopology:\n{topo.describe()}",
                         pytrace=False)
 
     one_topology()
@@ -158,8 +158,8 @@ def test_proactive_flows_follow_mac_and_arp_changes() -> None:
                 sequence = randomtopo.packet_sequence(rnd, topo) + aimed(rnd, topo, flows)
                 report = check(fabric, topo.view(), topo.state, sequence, stop_at_first=True)
                 totals.add(report)
-                if report.mismatches:
-                    pytest.fail(f"round {n}: {report.mismatches[0].text()}\n"
+                if report.failures():
+                    pytest.fail(f"round {n}: {report.failures()[0].text()}\n"
                                 f"topology:\n{topo.describe()}", pytrace=False)
         finally:
             fabric.close()
