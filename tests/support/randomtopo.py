@@ -679,16 +679,3 @@ def _short(fields: dict[str, Any], kind: str) -> str:
 
 def _src(fields: dict[str, Any]) -> str:
     return f"{fields.get('srcNetworkAddr', '0.0.0.0')}/{fields['srcNetworkLength']}"
-
-
-def copy_state(state: State, objects: dict[str, dict[str, Obj]]) -> State:
-    """A new in-memory :class:`State` with the MAC and ARP entries ``state`` holds for the
-    bridges and routers of ``objects``, announcing to no one."""
-    out = State.in_memory(clock=lambda: CLOCK)
-    for bridge in objects.get("bridge", {}):
-        for (mac, vlan), port in state.macs.entries(bridge).items():
-            out.macs.learn(bridge, mac, vlan, port)
-    for router in objects.get("router", {}):
-        for ip, mac in state.arps.entries(router).items():
-            out.arps.put(router, ip, mac)
-    return out
