@@ -86,16 +86,28 @@ def _icmp(src_mac: str, dst_mac: str, src: str, dst: str, ttl: int = 64) -> Pack
     return icmp(src_mac, dst_mac, src, dst, ttl=ttl, payload=b"\0\1\0\1")
 
 
-def test_bridge_across_two_hosts_goes_through_the_tunnel_once_learned() -> None:
+def _bridge_across_two_hosts() -> tuple[Any, State, FakeNetwork, dict[str, Any],
+                                          dict[str, Any]]:
+    """Bridge br with vm1 (tap1) on hostA and vm2 (tap2) on hostB, in one tunnel zone."""
     b = MemoryTopology()
     br = b.bridge("br")
     vm1 = b.bridge_port(br, host="hostA", interfaceName="tap1")
     vm2 = b.bridge_port(br, host="hostB", interfaceName="tap2")
     _zone(b)
     _keys(b)
-    view, state, net = b.view(), State.in_memory(), FakeNetwork()
-    hosts = {"hostA": Host("hostA", view, state, {vm1["id"]: 1}, net),
-             "hostB": Host("hostB", view, state, {vm2["id"]: 1}, net)}
+    return b.view(), State.in_memory(), FakeNetwork(), vm1, vm2
+
+
+def _hosts_of(view: Any, state: State, net: FakeNetwork, vm1: dict[str, Any],
+              vm2: dict[str, Any]) -> dict[str, Host]:
+    """Host A with vm1 and host B with vm2, each on OpenFlow port 1."""
+    return {"hostA": Host("hostA", view, state, {vm1["id"]: 1}, net),
+            "hostB": Host("hostB", view, state, {vm2["id"]: 1}, net)}
+
+
+def test_bridge_across_two_hosts_goes_through_the_tunnel_once_learned() -> None:
+    view, state, net, vm1, vm2 = _bridge_across_two_hosts()
+    hosts = _hosts_of(view, state, net, vm1, vm2)
     a, bb = hosts["hostA"], hosts["hostB"]
 
     # unknown destination: flooded to the other host's port over the tunnel
@@ -131,8 +143,7 @@ def test_router_between_bridges_rewrites_and_decrements_ttl() -> None:
     state.arps.put("r", "10.0.2.12", MAC2)
     state.macs.learn("br2", MAC2, None, vm2["id"])
     net = FakeNetwork()
-    hosts = {"hostA": Host("hostA", view, state, {vm1["id"]: 1}, net),
-             "hostB": Host("hostB", view, state, {vm2["id"]: 1}, net)}
+    hosts = _hosts_of(view, state, net, vm1, vm2)
     a, bb = hosts["hostA"], hosts["hostB"]
 
     out = a.send(1, _icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12"), hosts)
@@ -188,16 +199,9 @@ def test_flow_index_refuses_a_flow_whose_inputs_changed_during_simulation() -> N
 def test_a_remote_host_registering_again_keeps_the_flows_towards_its_ports() -> None:
     """A host's record is written again whenever its interfaces change (a VM's tap comes or
     goes): flows towards its ports stay; a change of the tunnel zone still removes them."""
-    b = MemoryTopology()
-    br = b.bridge("br")
-    vm1 = b.bridge_port(br, host="hostA", interfaceName="tap1")
-    vm2 = b.bridge_port(br, host="hostB", interfaceName="tap2")
-    _zone(b)
-    _keys(b)
-    view, state, net = b.view(), State.in_memory(), FakeNetwork()
+    view, state, net, vm1, vm2 = _bridge_across_two_hosts()
     state.macs.learn("br", MAC2, None, vm2["id"])
-    hosts = {"hostA": Host("hostA", view, state, {vm1["id"]: 1}, net),
-             "hostB": Host("hostB", view, state, {vm2["id"]: 1}, net)}
+    hosts = _hosts_of(view, state, net, vm1, vm2)
     a = hosts["hostA"]
     assert [(h.name, p) for h, p, _ in a.send(1, _icmp(MAC1, MAC2, "10.0.0.1", "10.0.0.2"),
                                                hosts)] == [("hostB", 1)]

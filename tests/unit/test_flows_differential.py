@@ -61,6 +61,15 @@ def test_flows_deliver_what_the_simulator_decides() -> None:
 VM_MAC, ROUTER_MAC = "02:00:00:00:00:0a", "02:00:00:01:00:01"
 
 
+def _on_host_a(b: MemoryTopology) -> State:
+    """Put hostA in a tunnel zone, give every port a tunnel key; empty tables."""
+    b._put("tunnelZone", "tz", name="tz", type="vxlan", hostIds=["hostA"],
+           tzHosts=[{"hostId": "hostA", "ipAddress": "192.0.2.1"}])
+    for key, port in enumerate(b.objects["port"].values(), start=1):
+        port["tunnelKey"] = key
+    return State.in_memory(clock=lambda: randomtopo.CLOCK)
+
+
 def _one_vm_behind_a_router() -> tuple[MemoryTopology, DictView, State, dict[str, int]]:
     b = MemoryTopology()
     br, rtr = b.bridge("br"), b.router("r")
@@ -68,11 +77,7 @@ def _one_vm_behind_a_router() -> tuple[MemoryTopology, DictView, State, dict[str
     uplink = b.bridge_port(br, host=None)
     rport = b.router_port(rtr, "10.0.0.1/24", ROUTER_MAC)
     b.link(uplink, rport)
-    b._put("tunnelZone", "tz", name="tz", type="vxlan", hostIds=["hostA"],
-           tzHosts=[{"hostId": "hostA", "ipAddress": "192.0.2.1"}])
-    for key, port in enumerate(b.objects["port"].values(), start=1):
-        port["tunnelKey"] = key
-    state = State.in_memory(clock=lambda: randomtopo.CLOCK)
+    state = _on_host_a(b)
     state.macs.learn("br", VM_MAC, None, vm["id"])
     state.arps.put("r", "10.0.0.10", VM_MAC)
     return b, b.view(), state, {vm["id"]: 1}
@@ -135,11 +140,7 @@ def test_a_flow_for_a_group_source_leaves_sources_to_learn_to_the_agent() -> Non
     br = b.bridge("br")
     b.bridge_port(br, host="hostA", port_id="vm1")
     b.bridge_port(br, host="hostA", port_id="vm2")
-    b._put("tunnelZone", "tz", name="tz", type="vxlan", hostIds=["hostA"],
-           tzHosts=[{"hostId": "hostA", "ipAddress": "192.0.2.1"}])
-    for key, port in enumerate(b.objects["port"].values(), start=1):
-        port["tunnelKey"] = key
-    state = State.in_memory(clock=lambda: randomtopo.CLOCK)
+    state = _on_host_a(b)
     state.macs.learn("br", VM_MAC, None, "vm2")
     view = b.view()
     fabric = Fabric(view, state, {"hostA": {"vm1": 1, "vm2": 2}}, {"hostA": "192.0.2.1"})
@@ -171,11 +172,7 @@ def _two_routers() -> tuple[Fabric, DictView, State, MemoryTopology]:
     b.link(l0, l1)
     b.route(r0, "10.0.1.0/24", l0, gw="172.16.0.2")
     b.route(r1, "10.0.0.0/24", l1, gw="172.16.0.1")
-    b._put("tunnelZone", "tz", name="tz", type="vxlan", hostIds=["hostA"],
-           tzHosts=[{"hostId": "hostA", "ipAddress": "192.0.2.1"}])
-    for key, port in enumerate(b.objects["port"].values(), start=1):
-        port["tunnelKey"] = key
-    state = State.in_memory(clock=lambda: randomtopo.CLOCK)
+    state = _on_host_a(b)
     state.macs.learn("b0", VM0, None, "vm0")
     state.macs.learn("b1", VM1, None, "vm1")
     state.arps.put("r0", "10.0.0.10", VM0)

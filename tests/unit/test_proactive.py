@@ -309,12 +309,18 @@ def test_source_nat_stays_reactive_and_takes_nothing() -> None:
     assert board.owners == {} and state.flows.live(state.flows.data) == set()  # type: ignore
 
 
-def test_decisions_on_l4_fields_stay_reactive() -> None:
+def _ssh_filtered() -> tuple[Any, State, dict[str, Any], Host, Host, FakeNetwork]:
+    """The routed hosts once the router drops TCP port 22: hostA compiles no flow."""
     view, state, ports, a, hb, net = _routed_hosts()
     _filter_router(view, "narrow", type="drop", nwProto=6, tpDst={"start": 22, "end": 22})
     a.invalidate(["r"])
     a.compiler.everything()
     assert a.compile() == []
+    return view, state, ports, a, hb, net
+
+
+def test_decisions_on_l4_fields_stay_reactive() -> None:
+    view, state, ports, a, hb, net = _ssh_filtered()
     ssh = tcp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12", dport=22)
     assert _delivered(net, "hostA", 1, ssh) == [] and a.misses == 1
     web = tcp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12", dport=80)
@@ -324,11 +330,7 @@ def test_decisions_on_l4_fields_stay_reactive() -> None:
 
 
 def test_a_refused_probe_is_simulated_again_only_after_a_change() -> None:
-    view, state, ports, a, hb, net = _routed_hosts()
-    _filter_router(view, "narrow", type="drop", nwProto=6, tpDst={"start": 22, "end": 22})
-    a.invalidate(["r"])
-    a.compiler.everything()
-    assert a.compile() == []
+    view, state, ports, a, hb, net = _ssh_filtered()
     refused = a.compiler.simulations
     a.compiler.everything()  # e.g. an unrelated topology change
     assert a.compile() == [] and a.compiler.simulations == refused
