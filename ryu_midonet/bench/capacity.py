@@ -39,6 +39,7 @@ from os_ken.ofproto import ofproto_v1_3_parser as parser
 
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
+from ryu_midonet.bench.section import run_alone
 from ryu_midonet.builders.topology import TopologyBuilder
 from ryu_midonet.datapath import ofmsgs, packets
 from ryu_midonet.datapath.flows import PacketOut, output
@@ -365,12 +366,7 @@ def table(result: Capacity) -> str:
 
 def main() -> int:
     """Run the section alone: ``python -m ryu_midonet.bench.capacity``."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="capacity-") as work:
-        result = measure(Path(work))
-    print(table(result))
-    return 0 if result.find(MEMORY) else 1
+    return run_alone("capacity-", measure, table, lambda result: bool(result.find(MEMORY)))
 
 
 if __name__ == "__main__":

@@ -24,24 +24,14 @@ from typing import Any
 
 from ryu_midonet.bench import stats
 from ryu_midonet.bench.measure import _rtts, pin_neighbours
+from ryu_midonet.bench.section import one_host_sandbox, remove_leftovers, run_alone
 from ryu_midonet.bench.vmtools import Background
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
-from ryu_midonet.sandbox import Host, Sandbox, Vm, netns, procs
-from ryu_midonet.sandbox.state import State
+from ryu_midonet.sandbox import Host, Sandbox, Vm
 
 NAME = "benchfl"
-SANDBOX: dict[str, Any] = {
-    "name": NAME,
-    "tunnel": "vxlan",
-    "underlay": {"cidr": "10.93.0.0/24"},
-    "hosts": [{"name": "h1", "underlay_ip": "10.93.0.1"}],
-    "vms": [{"name": name, "host": "h1", "interface": f"rm-{name}-tap",
-             "ip": f"10.93.5.{n}/24", "mac": f"02:00:00:00:93:0{n}"}
-            for n, name in enumerate(("fa", "fb", "fs"), start=1)],
-    "api": False,
-    "agent": "default",
-}
+SANDBOX = one_host_sandbox(NAME, 93, ("fa", "fb", "fs"))
 SAMPLES = 15
 FLOOD_SECONDS = 30.0  # at most: the flood stops once the samples are taken
 SIMULATED = "0x0200000000000000/0xff00000000000000"  # the cookies of simulated flows
@@ -151,23 +141,11 @@ def _agent_peak_mb(host: Host) -> float | None:
     return int(found.group(1)) / 1024 if found else None
 
 
-def _remove_leftovers(run_dir: Path) -> None:
-    """Take down what an interrupted earlier run left: its sandbox, then its namespaces."""
-    try:
-        if State.load(run_dir) is not None:
-            Sandbox.attach(run_dir).down()
-    except RuntimeError:
-        pass
-    for ns in netns.list_netns(f"rm-{NAME}-"):
-        procs.stop_pids(netns.pids(ns))
-        netns.delete(ns)
-
-
 def measure(run_dir: Path, samples: int = SAMPLES, log: Any = print) -> Flood:
     """Run the section on a sandbox of its own; failures become the note."""
     result = Flood()
     try:
-        _remove_leftovers(run_dir)
+        remove_leftovers(run_dir, f"rm-{NAME}-")
         with Sandbox.from_yaml(SANDBOX, run_dir) as sb:
             log("flood: sandbox up")
             _run(sb, samples, result)
@@ -219,12 +197,7 @@ def table(result: Flood) -> str:
 
 def main() -> int:
     """Run the section alone: ``python -m ryu_midonet.bench.flood``."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="flood-") as work:
-        result = measure(Path(work))
-    print(table(result))
-    return 0 if result.flood_ms is not None else 1
+    return run_alone("flood-", measure, table, lambda result: result.flood_ms is not None)
 
 
 if __name__ == "__main__":

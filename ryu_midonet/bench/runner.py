@@ -13,8 +13,8 @@ from ryu_midonet.bench.layout import Case
 from ryu_midonet.bench.measure import Sampled, Settings
 from ryu_midonet.bench.report import Controller, Measurement, Report
 from ryu_midonet.bench.scenario import Scenario
-from ryu_midonet.sandbox import Sandbox, netns, procs
-from ryu_midonet.sandbox.state import State
+from ryu_midonet.bench.section import remove_leftovers
+from ryu_midonet.sandbox import Sandbox
 
 CASE_METRICS = ("first_packet_rtt", "established_rtt", "tcp_connection_rate", "throughput")
 CHANGE_METRICS = ("block_delay", "unblock_delay")
@@ -34,18 +34,6 @@ class Log:
 
     def __call__(self, message: str) -> None:
         print(f"[{time.monotonic() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-
-def remove_leftovers(run_dir: Path) -> None:
-    """Take down what an interrupted earlier run left: its sandbox, then its namespaces."""
-    try:
-        if State.load(run_dir) is not None:
-            Sandbox.attach(run_dir).down()
-    except RuntimeError:
-        pass
-    for ns in netns.list_netns(layout.NAMESPACE_PREFIX):
-        procs.stop_pids(netns.pids(ns))
-        netns.delete(ns)
 
 
 def run_scenario(scenario: Scenario, settings: Settings, run_dir: Path, report: Report,
@@ -68,7 +56,7 @@ def run_scenario(scenario: Scenario, settings: Settings, run_dir: Path, report: 
     controller.notes += [note for note in (scenario.clear_note, scenario.change_note) if note]
     # Controllers run one after the other: what else loaded the machine shows here.
     controller.notes.append(f"load average (1 min) when its run began: {os.getloadavg()[0]:.2f}")
-    remove_leftovers(run_dir)
+    remove_leftovers(run_dir, layout.NAMESPACE_PREFIX)
     sb = Sandbox.from_yaml(layout.sandbox(scenario.agent, scenario.api), run_dir)
     before = len(report.measurements)
     try:

@@ -15,28 +15,18 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from ryu_midonet.bench.flood import FLOOD
+from ryu_midonet.bench.section import one_host_sandbox
 from ryu_midonet.bench.vmtools import TCP_SERVER, Background, system_python
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox
 from tests.support.topology import StoreTopology
 
-SANDBOX: dict[str, Any] = {
-    "name": "fld",
-    "tunnel": "vxlan",
-    "underlay": {"cidr": "10.94.0.0/24"},
-    "hosts": [{"name": "h1", "underlay_ip": "10.94.0.1"}],
-    "vms": [{"name": name, "host": "h1", "interface": f"rm-{name}-tap",
-             "ip": f"10.94.5.{n}/24", "mac": f"02:00:00:00:94:0{n}"}
-            for n, name in enumerate(("a", "b", "s"), start=1)],
-    "api": False,
-    "agent": "default",
-}
+SANDBOX = one_host_sandbox("fld", 94, ("a", "b", "s"))
 FLOOD_SECONDS = 10
 CONNECTIONS = 5
 PORT = 7500
