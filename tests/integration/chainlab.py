@@ -41,7 +41,7 @@ from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox
 from ryu_midonet.sandbox.capture import Capture
-from tests.support import credentials
+from tests.support import credentials, sandboxview
 from tests.support.topology import StoreTopology
 from tests.support.waiting import wait_until
 
@@ -359,8 +359,7 @@ class Lab:
 
     # -- observing the switches ------------------------------------------------------------
     def flows(self, host: str, table: int = 1) -> list[str]:
-        out = self.sb.host(host).ofctl("dump-flows", self.sb.host(host).bridge, f"table={table}")
-        return [line.strip() for line in str(out).splitlines() if "cookie=" in line]
+        return sandboxview.table_flows(self.sb, host, table)
 
     def misses(self, host: str) -> int:
         """Packets that reached the agent (the flow table's miss flows: the table-miss flow
@@ -385,13 +384,7 @@ class Lab:
 
     def report(self) -> str:
         """The flows and agent logs of every host, for a failure message."""
-        parts = []
-        for name, host in self.sb.hosts.items():
-            parts.append(f"--- {name} flows\n" + "\n".join(self.flows(name)))
-            log = Path(host.run_dir) / "agent.log"
-            if log.exists():
-                parts.append(f"--- {name} agent log\n" + log.read_text()[-3000:])
-        return "\n".join(parts)
+        return sandboxview.report(self.sb, self.flows)
 
 
 def start(run_dir: Path) -> Iterator[Lab]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.sandbox import Sandbox
+from tests.support import sandboxview
 from tests.support.topology import StoreTopology
 from tests.support.waiting import wait_until
 
@@ -59,8 +59,7 @@ class Pro:
         self.build = build
 
     def flows(self, host: str) -> list[str]:
-        out = self.sb.host(host).ofctl("dump-flows", self.sb.host(host).bridge, "table=1")
-        return [line.strip() for line in str(out).splitlines() if "cookie=" in line]
+        return sandboxview.table_flows(self.sb, host)
 
     def proactive(self, host: str) -> list[str]:
         """The flows of ``host`` from a toward b (h1) or back (h2) that have no idle
@@ -78,13 +77,7 @@ class Pro:
         return str(done.stdout) + str(done.stderr)
 
     def report(self) -> str:
-        parts = []
-        for name, host in self.sb.hosts.items():
-            parts.append(f"--- {name} flows\n" + "\n".join(self.flows(name)))
-            log = Path(host.run_dir) / "agent.log"
-            if log.exists():
-                parts.append(f"--- {name} agent log\n" + log.read_text()[-3000:])
-        return "\n".join(parts)
+        return sandboxview.report(self.sb, self.flows)
 
 
 @pytest.fixture(scope="module")
