@@ -42,6 +42,7 @@ from ryu_midonet.agent.flowsource import FlowSource, decision_tags
 from ryu_midonet.agent.locator import Locator
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message
+from ryu_midonet.datapath.pipeline import PRIORITY_PROACTIVE
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, Packet, Result, Rewrite, RewriteOp
 from ryu_midonet.sim.core.packets import is_multicast
@@ -422,7 +423,8 @@ class Compiler(FlowSource):
         cookie = self.index.add(tags, since)
         if cookie is None:
             return None
-        flow = tr.flow_for(result, p.packet, ofport, locate, cookie, idle_timeout=0)
+        flow = tr.flow_for(result, p.packet, ofport, locate, cookie, idle_timeout=0,
+                           priority=PRIORITY_PROACTIVE)
         if flow is None:  # not cacheable after all: forget the cookie
             self.index.removed(cookie)
         return flow

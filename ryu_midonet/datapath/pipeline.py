@@ -74,6 +74,10 @@ PRIORITY_MISS = 0
 PRIORITY_PORT_MISS = 1  # a local port's metered miss: above the table-miss, below flows
 PRIORITY_PORT = 100
 PRIORITY_FLOW = 100
+# Pre-installed flows sit just above the flows built on a miss: a reactive flow with the same
+# match then adds a flow instead of replacing the proactive one (both give the same decision
+# for the packets they share), so its idle timeout never takes the proactive path away.
+PRIORITY_PROACTIVE = 101
 PRIORITY_NAT_STEER = 200  # replies to this host's NAT ports: above the simulated flows
 
 # Action names, as OpenFlow 1.3 calls them.

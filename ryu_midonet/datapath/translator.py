@@ -254,14 +254,14 @@ def cacheable(result: Result) -> bool:
 
 
 def flow_for(result: Result, packet: Packet, in_port: int, locate: Locate, cookie: int,
-             idle_timeout: int = 60) -> FlowSpec | None:
+             idle_timeout: int = 60, priority: int = p.PRIORITY_FLOW) -> FlowSpec | None:
     """The flow-cache entry for ``result``, or None when it must not be cached."""
     if not cacheable(result):
         return None
     fields = set(result.fields_read)
     if getattr(result, "learned", None):
         fields.add("eth_src")  # new sources behind the port must reach the agent to be learned
-    return FlowSpec(table=p.TABLE_FLOWS, priority=p.PRIORITY_FLOW,
+    return FlowSpec(table=p.TABLE_FLOWS, priority=priority,
                     match=match_for(packet, in_port, fields),
                     actions=output_actions(result, locate, in_port), cookie=cookie,
                     idle_timeout=idle_timeout)

@@ -479,3 +479,28 @@ def test_a_flow_whose_inputs_changed_on_its_way_is_deleted_after_it() -> None:
     assert len(late) == 1
     assert [m.cookie for m in messages if isinstance(m, FlowSpec)
             and m.match.get("ipv4_dst") == "10.0.2.12"] == [late[0].cookie]
+
+
+def test_a_reactive_flow_with_the_same_match_leaves_the_proactive_one_in_place() -> None:
+    """A first packet simulated before the compiler ran installs a reactive flow with the
+    proactive flow's match: when that flow idles out, the proactive one still takes the path."""
+    b = MemoryTopology()
+    br = b.bridge("br")
+    vm1 = b.bridge_port(br, host="hostA", interfaceName="tap1")
+    vm2 = b.bridge_port(br, host="hostB", interfaceName="tap2")
+    _finish(b)
+    view, state, net = b.view(), State.in_memory(), FakeNetwork()
+    state.macs.learn("br", MAC1, None, vm1["id"])
+    state.macs.learn("br", MAC2, None, vm2["id"])
+    a = Host("hostA", view, state, {vm1["id"]: 1}, net)
+    Host("hostB", view, state, {vm2["id"]: 1}, net)
+    packet = icmp(MAC1, MAC2, "10.0.0.1", "10.0.0.2")
+    assert [(h, p) for h, p, _ in _delivered(net, "hostA", 1, packet)] == [("hostB", 1)]
+    assert a.misses == 1
+    a.compiler.ports_plugged(a.ofports)
+    assert len(a.compile()) == 1
+    reactive = {e.cookie for e in a.switch.table(1) if e.msg.idle_timeout}
+    assert len(reactive) == 1
+    a.switch.apply([FlowDelete(cookie) for cookie in reactive])  # it idled out
+    assert [(h, p) for h, p, _ in _delivered(net, "hostA", 1, packet)] == [("hostB", 1)]
+    assert a.misses == 1
