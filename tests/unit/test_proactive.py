@@ -163,9 +163,8 @@ def _same(headers: dict[str, Any], expected: dict[str, Any]) -> bool:
     return all(headers.get(k) == v for k, v in expected.items())
 
 
-# -- first packets reach no agent ----------------------------------------------------------------
-
-def test_first_packet_on_a_bridge_across_two_hosts_reaches_no_agent() -> None:
+def _bridged_hosts() -> tuple[Any, State, FakeNetwork, Host, Host]:
+    """One bridge across two hosts, a VM on each, both MACs known; nothing compiled yet."""
     b = MemoryTopology()
     br = b.bridge("br")
     vm1 = b.bridge_port(br, host="hostA", interfaceName="tap1")
@@ -176,6 +175,13 @@ def test_first_packet_on_a_bridge_across_two_hosts_reaches_no_agent() -> None:
     state.macs.learn("br", MAC2, None, vm2["id"])
     a = Host("hostA", view, state, {vm1["id"]: 1}, net)
     hb = Host("hostB", view, state, {vm2["id"]: 1}, net)
+    return view, state, net, a, hb
+
+
+# -- first packets reach no agent ----------------------------------------------------------------
+
+def test_first_packet_on_a_bridge_across_two_hosts_reaches_no_agent() -> None:
+    view, state, net, a, hb = _bridged_hosts()
     for host in (a, hb):
         host.compiler.ports_plugged(host.ofports)
         assert len(host.compile()) == 1
@@ -484,16 +490,7 @@ def test_a_flow_whose_inputs_changed_on_its_way_is_deleted_after_it() -> None:
 def test_a_reactive_flow_with_the_same_match_leaves_the_proactive_one_in_place() -> None:
     """A first packet simulated before the compiler ran installs a reactive flow with the
     proactive flow's match: when that flow idles out, the proactive one still takes the path."""
-    b = MemoryTopology()
-    br = b.bridge("br")
-    vm1 = b.bridge_port(br, host="hostA", interfaceName="tap1")
-    vm2 = b.bridge_port(br, host="hostB", interfaceName="tap2")
-    _finish(b)
-    view, state, net = b.view(), State.in_memory(), FakeNetwork()
-    state.macs.learn("br", MAC1, None, vm1["id"])
-    state.macs.learn("br", MAC2, None, vm2["id"])
-    a = Host("hostA", view, state, {vm1["id"]: 1}, net)
-    Host("hostB", view, state, {vm2["id"]: 1}, net)
+    net, a = _bridged_hosts()[2:4]
     packet = icmp(MAC1, MAC2, "10.0.0.1", "10.0.0.2")
     assert [(h, p) for h, p, _ in _delivered(net, "hostA", 1, packet)] == [("hostB", 1)]
     assert a.misses == 1
