@@ -53,6 +53,12 @@ TABLE_FLOWS = 1
 TABLE_TUNNEL_DELIVERY = 2
 TABLE_NAT_RETURN = 3
 NAT_REG = "reg7"  # the NAT address (as an integer) a reply was sent to, before the tracker
+# Flag bits of the tunnel key, above every port's key (VXLAN carries 24 bits, GRE 32).
+# A packet tunnelled with CT_COMMIT_BIT set starts a connection: the egress host's delivery
+# table records it in the connection tracker of the port's flow-state scope
+# (``conntrack_in_datapath``).
+TABLE_CT_LOOKUP = 4
+CT_COMMIT_BIT = 1 << 23
 
 KIND_SHIFT = 56
 ID_MASK = (1 << KIND_SHIFT) - 1
