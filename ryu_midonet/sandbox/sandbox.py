@@ -167,6 +167,8 @@ class Sandbox:
         wanted = [self.underlay_netns, *(h.netns for h in self.hosts.values()),
                   *(v.netns for v in self.vms.values())]
         taken = set(wanted) & set(netns.list_netns(self.spec.prefix))
+        if taken and teardown.clear_orphans(taken):
+            taken = set(wanted) & set(netns.list_netns(self.spec.prefix))
         if taken:
             raise RuntimeError(f"namespaces already exist: {', '.join(sorted(taken))} "
                                "(another sandbox is up; 'down' or 'clean' it first)")
@@ -359,6 +361,9 @@ class Sandbox:
                 "midonetrc": str(creds.midonetrc)}
 
     def __enter__(self) -> Sandbox:
+        """Up for the life of this process: if it dies without taking the sandbox down, the
+        next sandbox wanting the same namespaces removes it."""
+        self.facts[teardown.OWNER] = teardown.owner_fact()
         return self.up()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

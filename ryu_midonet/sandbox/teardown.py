@@ -89,6 +89,49 @@ def clean(prefix: str = DEFAULT_PREFIX, run_dirs: Iterable[Path] = ()) -> list[s
     return done
 
 
+OWNER = "owner"  # facts key: the process whose lifetime the sandbox shares (tests)
+
+
+def owner_fact() -> dict[str, int | None]:
+    """The ``owner`` fact of a sandbox that lives only as long as this process."""
+    pid = os.getpid()
+    return {"pid": pid, "start": procs.start_time(pid)}
+
+
+def orphaned(st: State) -> bool:
+    """True for a sandbox whose owning process (a test run) is gone: nothing will take it down."""
+    owner = st.facts.get(OWNER)
+    if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int):
+        return False  # made by 'up' from the command line: it outlives its maker
+    return procs.start_time(owner["pid"]) != owner.get("start")
+
+
+def clear_orphans(names: Iterable[str]) -> list[str]:
+    """Tear down the orphaned sandboxes that hold any of the namespaces ``names``, and remove
+    those of ``names`` that no sandbox records and nothing runs in; returns what went."""
+    names = set(names)
+    done: list[str] = []
+    recorded: set[str] = set()
+    for run_dir in registered():
+        try:
+            st = State.load(run_dir)
+        except RuntimeError:
+            continue
+        if st is None:
+            continue
+        recorded |= set(st.namespaces)
+        if names & set(st.namespaces) and orphaned(st):
+            LOG.warning("removing the sandbox in %s: the run that made it is gone", run_dir)
+            teardown(st)
+            done.append(f"sandbox in {run_dir}")
+    for ns in sorted(names - recorded):
+        if netns.exists(ns) and not netns.pids(ns):
+            LOG.warning("removing namespace %s: no sandbox records it and nothing runs in it", ns)
+            netns.delete(ns)
+            done.append(f"namespace {ns}")
+    return done
+
+
 def _stale_pids(run_dir: Path) -> list[int]:
     """PIDs from pid files under ``run_dir`` whose process still belongs to that run."""
     if not run_dir.is_dir():

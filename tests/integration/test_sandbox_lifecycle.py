@@ -167,6 +167,28 @@ def test_up_refuses_namespaces_of_another_sandbox(run_dir: Path, tmp_path: Path)
         assert len(namespaces()) == 5  # the running sandbox was left alone
 
 
+def test_a_test_run_that_died_leaves_nothing_in_the_way_of_the_next(run_dir: Path,
+                                                                    tmp_path: Path) -> None:
+    crashed = Sandbox.from_yaml(description(), tmp_path / "crashed")
+    with crashed:
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        st = State.load(crashed.run_dir)
+        assert st is not None
+        st.facts["owner"] = {"pid": dead.pid, "start": 1}  # its test run was killed
+        st.save()
+        pids = [r.pid for r in st.processes]
+        with Sandbox.from_yaml(description(), run_dir) as sb:
+            assert State.load(crashed.run_dir) is None
+            assert not any(procs.start_time(p) for p in pids)
+            assert len(namespaces()) == 5 and State.load(sb.run_dir) is not None
+        assert namespaces() == []
+    subprocess.run(["ip", "netns", "add", f"rm-{NAME}-vm1"], check=True)  # no record, idle
+    with Sandbox.from_yaml(description(), run_dir):
+        assert len(namespaces()) == 5
+    assert namespaces() == []
+
+
 def test_cli_up_status_exec_ofctl_wire_down(run_dir: Path, tmp_path: Path) -> None:
     spec = tmp_path / "sb.json"
     spec.write_text(json.dumps(description()))  # YAML is a superset of JSON
