@@ -9,6 +9,8 @@ from __future__ import annotations
 from ryu_midonet.nsdb.kinds import (
     bridge,
     chain,
+    dhcp_host,
+    dhcp_subnet,
     host,
     ip_addr_group,
     port,
@@ -32,5 +34,7 @@ SPECS: tuple[KindSpec, ...] = (
     rule.SPEC,
     port_group.SPEC,
     ip_addr_group.SPEC,
+    dhcp_subnet.SPEC,
+    dhcp_host.SPEC,
     system_state.SPEC,
 )
