@@ -303,8 +303,12 @@ class AgentApp(app_manager.OSKenApp):
         nat_ip = ev.msg.match.get(pl.NAT_REG)  # back from the tracker (source NAT)
         state = ev.msg.match.get("ct_state") or 0  # (value, mask) when the switch masks it
         meta = None if not nat_ip else (nat_ip, state[0] if isinstance(state, tuple) else state)
+        data = ev.msg.data
+        spent = ev.msg.match.get(pl.TTL_REG)  # TTL decrements done (translator's docstring)
+        if isinstance(spent, int) and spent and ev.msg.reason == ofproto_v1_3.OFPR_INVALID_TTL:
+            data = tr.ttl_restored(data, spent)  # as it entered the flow
         if in_port is not None:
-            self.misses.put(in_port, ev.msg.data, meta)
+            self.misses.put(in_port, data, meta)
 
     def _serve_misses(self) -> None:
         logged = time.monotonic()

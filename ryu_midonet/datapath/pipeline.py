@@ -53,6 +53,9 @@ TABLE_FLOWS = 1
 TABLE_TUNNEL_DELIVERY = 2
 TABLE_NAT_RETURN = 3
 NAT_REG = "reg7"  # the NAT address (as an integer) a reply was sent to, before the tracker
+# The TTL decrements a flow did before its next dec_ttl: an expiring TTL's packet-in carries
+# it, and the agent adds it back (see :mod:`.translator`).
+TTL_REG = "reg5"
 # Flag bits of the tunnel key, above every port's key (VXLAN carries 24 bits, GRE 32).
 # A packet tunnelled with CT_COMMIT_BIT set starts a connection: the egress host's delivery
 # table records it in the connection tracker of the port's flow-state scope
@@ -190,7 +193,7 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
         TABLE_FLOWS, "flows", matches=PACKET_FIELDS | {"in_port"},
         required=frozenset({"in_port"}),
         actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN, CT}),
-        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {NAT_REG}, to_controller=True,
+        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {NAT_REG, TTL_REG}, to_controller=True,
         meters=True, recirculate=frozenset({TABLE_NAT_RETURN}),
         description="megaflows from simulations; misses go to the agent, metered per port"),
     TableContract(
@@ -202,7 +205,7 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
         matches=PACKET_FIELDS | {"in_port", NAT_REG, "ct_state"},
         required=frozenset({"in_port", NAT_REG, "ct_state"}),
         actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN}),
-        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS, to_controller=True,
+        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {TTL_REG}, to_controller=True,
         description="replies translated back by the connection tracker; misses to the agent"),
 )}
 

@@ -1,4 +1,21 @@
-"""Simulation results -> flows: the most generic flow that still gives the same decision."""
+"""Simulation results -> flows: the most generic flow that still gives the same decision.
+
+TTL expiry. A decision that depends on the TTL is not cached (OpenFlow 1.3 cannot match it):
+a flow does every TTL decrement of its decision with ``dec_ttl``, which stops a packet whose
+TTL is 0 or 1 and hands it to the agent (``OFPR_INVALID_TTL``), which simulates it and sends
+the router's ICMP time exceeded. Two things keep that exact:
+
+- a flow decrements as often as the longest path of its decision (``Result.ttl_decrements``),
+  after its outputs: a flow that routes and then drops (a later filter) still has its
+  ``dec_ttl`` s, without which a TTL that runs out at the router would get no answer;
+- the packet a ``dec_ttl`` hands over carries the decrements done before it. So the n-th
+  ``dec_ttl`` of a flow (n >= 2, several routers) is preceded by loading n - 1 into
+  :data:`~.pipeline.TTL_REG`, which the packet-in carries (Open vSwitch sends registers with
+  a packet-in); the agent adds it back (:func:`ttl_restored`) and simulates the packet as it
+  entered the flow, so the router where the TTL ran out answers. A flow's outputs all cross
+  the same routers (a router takes only frames to its own MAC, which a bridge never floods),
+  so the packet never went anywhere before such a packet-in.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +56,7 @@ from ryu_midonet.sim.core.model import (
     Rewrite,
     RewriteOp,
 )
+from ryu_midonet.sim.core.packets import checksum
 
 # Fields a match may only name together with these prerequisites (OpenFlow 1.3 §7.2.3.6).
 _PREREQ: dict[str, dict[str, int]] = {
@@ -145,12 +163,14 @@ def rewrite_actions(rewrites: tuple[Rewrite, ...]) -> list[Action]:
     """
     actions: list[Action] = []
     pushing = False
+    decrements = 0
     for rw in rewrites:
         if pushing and not (rw.op is RewriteOp.SET and rw.field == "vlan_vid"):
             raise ValueError(f"push_vlan not followed by the VLAN id to push: {rewrites}")
         match rw.op:
             case RewriteOp.DEC_TTL:
-                actions.append(DEC_TTL)
+                actions += dec_ttl(decrements)
+                decrements += 1
             case RewriteOp.POP_VLAN:
                 actions.append(POP_VLAN)
             case RewriteOp.PUSH_VLAN:
@@ -173,6 +193,39 @@ def rewrite_actions(rewrites: tuple[Rewrite, ...]) -> list[Action]:
     if pushing:
         raise ValueError(f"push_vlan not followed by the VLAN id to push: {rewrites}")
     return actions
+
+
+def dec_ttl(done: int) -> list[Action]:
+    """A ``dec_ttl`` after ``done`` others, which loads ``done`` into
+    :data:`~.pipeline.TTL_REG` first (see the module's docstring)."""
+    return [DEC_TTL] if done == 0 else [set_field(p.TTL_REG, done), DEC_TTL]
+
+
+def with_ttl_checks(result: Result, actions: tuple[Action, ...]) -> tuple[Action, ...]:
+    """``actions`` followed by the ``dec_ttl`` s of ``result``'s longest path that they do not
+    do (a path that drops after more routers than its outputs crossed)."""
+    done = sum(1 for a in actions if a == DEC_TTL)
+    extra = [a for n in range(done, result.ttl_decrements) for a in dec_ttl(n)]
+    return (*actions, *extra) if extra else actions
+
+
+def ttl_restored(data: bytes, spent: int) -> bytes:
+    """The frame of a packet a flow's ``dec_ttl`` handed over (``OFPR_INVALID_TTL``) as it
+    entered the flow: ``spent`` (the packet-in's :data:`~.pipeline.TTL_REG`) added back to its
+    IPv4 TTL, the header checksum updated. Anything that is no IPv4 frame is left as it is."""
+    at = 14
+    while data[at - 2:at] in (b"\x81\x00", b"\x88\xa8"):  # VLAN tags
+        at += 4
+    if spent <= 0 or data[at - 2:at] != b"\x08\x00" or len(data) < at + 20:
+        return data
+    end = at + (data[at] & 0x0F) * 4
+    if end < at + 20 or len(data) < end:
+        return data
+    out = bytearray(data)
+    out[at + 8] = min(0xFF, out[at + 8] + spent)
+    out[at + 10:at + 12] = b"\0\0"
+    out[at + 10:at + 12] = checksum(bytes(out[at:end])).to_bytes(2, "big")
+    return bytes(out)
 
 
 # -- source NAT in the datapath ---------------------------------------------------------------
@@ -263,7 +316,8 @@ def flow_for(result: Result, packet: Packet, in_port: int, locate: Locate, cooki
         fields.add("eth_src")  # new sources behind the port must reach the agent to be learned
     return FlowSpec(table=p.TABLE_FLOWS, priority=priority,
                     match=match_for(packet, in_port, fields),
-                    actions=output_actions(result, locate, in_port), cookie=cookie,
+                    actions=with_ttl_checks(result, output_actions(result, locate, in_port)),
+                    cookie=cookie,
                     idle_timeout=idle_timeout)
 
 

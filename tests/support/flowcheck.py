@@ -18,9 +18,7 @@ compared too. A flow that takes a packet whose decision may not be cached (one t
 answer, learn from or hold) is a mismatch as well. ``probe`` adds, after each packet that made
 the agent install a flow, packets that differ from it only in fields the flow does not match:
 the claim a megaflow makes, tested directly. Flows from another source, such as a proactive
-compiler, are installed before the packets by ``install``. Mismatches of known causes not yet
-fixed are reported under their own kinds (:data:`EXCLUDED`); :meth:`Report.failures` leaves
-them out.
+compiler, are installed before the packets by ``install``.
 """
 
 from __future__ import annotations
@@ -101,6 +99,8 @@ class AgentHost:
         port_id = self.port_at.get(in_port) if isinstance(in_port, int) else None
         headers = {f: packet_in.headers[f] for f in FIELDS if f in packet_in.headers}
         data = frame(Packet(**headers))
+        if packet_in.reason == OFPR_INVALID_TTL:  # as the agent does: as it entered the flow
+            data = tr.ttl_restored(data, packet_in.headers.get(pipeline.TTL_REG, 0))
         packet = frames.parse(data)
         if port_id is None or packet is None or in_port is None:
             return []
@@ -230,7 +230,7 @@ class Fabric:
 class Mismatch:
     """One packet whose delivery differs from the simulator's decision."""
 
-    kind: str  # "hit": a flow handled it; "miss": the agent did; "ttl": see EXCLUDED
+    kind: str  # "hit": a flow handled it; "miss": the agent did (a flow may have begun)
     index: int
     port_id: str
     packet: Packet
@@ -269,7 +269,7 @@ class Report:
         self.mismatches += other.mismatches
 
     def failures(self, kinds: Iterable[str] = ("hit", "miss")) -> list[Mismatch]:
-        """The mismatches of ``kinds`` (by default all but the :data:`EXCLUDED` ones)."""
+        """The mismatches of ``kinds`` (by default all)."""
         wanted = set(kinds)
         return [m for m in self.mismatches if m.kind in wanted]
 
@@ -282,14 +282,6 @@ class Report:
 
 Install = Callable[[AgentHost], Iterable[Message]]
 
-EXCLUDED = {
-    "ttl": "a TTL that expires on a flow's path: a flow that routes a packet and then drops "
-           "it has no dec_ttl, so a packet whose TTL the router would see expire is dropped "
-           "without the ICMP time exceeded; and a flow crossing several routers hands the "
-           "agent, on expiry, the packet with its TTL already decremented (OFPR_INVALID_TTL),"
-           " which it simulates as if it had entered so",
-}
-"""Mismatches of known causes, reported by kind but not failures (see each)."""
 
 
 Probe = Callable[[str, Packet, Mapping[str, Any]], Iterable[Packet]]
@@ -307,7 +299,7 @@ def check(fabric: Fabric, view: DictView, state: State,
     each packet that made the agent install a flow; the packets it returns are sent right
     after: packets differing from the first only in fields the flow does not match are what
     shows a flow more general than its decision. ``stop_at_first`` ends the run at the first
-    failure (a mismatch of a kind not :data:`EXCLUDED`).
+    mismatch.
     """
     if install is not None:
         for host in fabric.hosts.values():
@@ -344,13 +336,10 @@ def check(fabric: Fabric, view: DictView, state: State,
             # the agent must see every such packet (to answer it, learn from it, hold it)
             expected = [("(the agent: no flow may take this packet)", 0, ())]
         if (hit or sent.simulated) and expected != delivered:
-            kind = "hit" if hit else "miss"
-            if sent.expired or (hit and "nw_ttl" in reference.fields_read):
-                kind = "ttl"
             report.mismatches.append(Mismatch(
-                kind, n, port_id, packet, expected, delivered,
+                "hit" if hit else "miss", n, port_id, packet, expected, delivered,
                 fabric.flow_text(host, sent.flow), reference.trace))
-            if stop_at_first and kind not in EXCLUDED:
+            if stop_at_first:
                 break
         n += 1
     report.flows = len(flows_hit)

@@ -153,7 +153,7 @@ def test_a_flow_for_a_group_source_leaves_sources_to_learn_to_the_agent() -> Non
     assert state.macs.get("br", "02:00:00:00:00:0b", None) == "vm1"
 
 
-# -- known, not yet fixed (flowcheck.EXCLUDED["ttl"]) -----------------------------------------
+# -- TTLs that expire on a flow's path -----------------------------------------------------------
 
 VM0, VM1 = "02:00:00:00:00:0a", "02:00:00:00:01:0a"
 R0_MAC = "02:00:00:00:00:01"
@@ -187,24 +187,26 @@ def _ping(ttl: int = 64) -> Packet:
                 ip_frag="no", payload=b"\0\1\0\1")
 
 
-@pytest.mark.xfail(strict=True, reason="a flow crossing two routers hands the agent, when the"
-                   " TTL expires, the packet with its TTL already decremented")
 def test_the_second_router_answers_a_ttl_that_expires_there() -> None:
-    """traceroute's second probe: r1 must answer with time exceeded, not r0."""
+    """traceroute's second probe: r1 must answer with time exceeded, not r0 (the packet the
+    flow's second dec_ttl hands over says how many decrements it had)."""
     fabric, view, state, _ = _two_routers()
     report = check(fabric, view, state, [("vm0", _ping()), ("vm0", _ping()),
                                          ("vm0", _ping(ttl=2))])
     assert report.mismatches == [], report.mismatches[0].text()
 
 
-@pytest.mark.xfail(strict=True, reason="a flow that routes and then drops has no dec_ttl")
 def test_a_ttl_expiring_at_a_router_is_answered_though_a_later_filter_drops() -> None:
-    """r1's outbound filter drops the packet after r0 routed it: a packet whose TTL expires
-    at r0 still gets r0's time exceeded."""
+    """r1's outbound filter drops the packet after r0 and r1 routed it: a packet whose TTL
+    expires at r0, or at r1 (before its filter), still gets that router's time exceeded."""
     fabric, view, state, b = _two_routers()
     chain = b.chain("drop-all")
     b.rule(chain, "drop")
     b.objects["router"]["r1"]["outboundFilterId"] = chain["id"]
     report = check(fabric, view, state, [("vm0", _ping()), ("vm0", _ping()),
-                                         ("vm0", _ping(ttl=1))])
+                                         ("vm0", _ping(ttl=1)), ("vm0", _ping(ttl=2))])
     assert report.mismatches == [], report.mismatches[0].text()
+    assert (report.hits, report.misses) == (1, 3)
+    answers = [fabric.send("vm0", _ping(ttl=ttl)).deliveries for ttl in (1, 2)]
+    assert [[(d.headers["ipv4_src"], d.headers["icmpv4_type"]) for d in a] for a in answers] \
+        == [[("10.0.0.1", 11)], [("172.16.0.2", 11)]]

@@ -70,7 +70,7 @@ def ping(src_mac: str, dst_mac: str, src: str, dst: str) -> Packet:
 def test_arp_request_through_a_bridge_is_answered_to_the_asker(topo: MemoryTopology) -> None:
     state = State.in_memory()
     result = simulate(topo.view(), state, "vm1", arp(1, VM1, "10.0.0.11", "10.0.0.1"))
-    assert result.outputs == [Output("vm2")]  # the bridge still floods the broadcast
+    assert result.outputs == []  # the bridge sends it to the router port only, no flood
     assert result.emits == [Emit("vm1", arp(2, RL, "10.0.0.1", "10.0.0.11", VM1, VM1))]
     assert not result.cacheable
     assert state.arps.get("r", "10.0.0.11") == VM1  # the asker is remembered

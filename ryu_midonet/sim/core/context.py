@@ -20,7 +20,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ryu_midonet.sim.core.model import ArpWait, DatapathReply, DatapathSnat, MacLearning, Packet
+from ryu_midonet.sim.core.model import (
+    ArpWait,
+    DatapathCt,
+    DatapathReply,
+    DatapathSnat,
+    MacLearning,
+    Packet,
+)
 from ryu_midonet.sim.core.stages import Stage
 from ryu_midonet.sim.core.topology import TopologyView
 from ryu_midonet.sim.core.verdicts import Verdict
@@ -80,6 +87,19 @@ class Session:
     left: bool = False  # the packet left the topology somewhere
     scopes: dict[str, str] = field(default_factory=dict)  # port id -> flow-state scope
     datapath_reply: DatapathReply | None = None  # the datapath reversed the source NAT
+    datapath_ct: DatapathCt | None = None  # connection tracking by the datapath's tracker
+    commits: dict[str, str] = field(default_factory=dict)  # port id -> scope to commit in
+    ct_scope: str | None = None  # the tracker's answer used: in this scope's zone
+    ct_return: bool | None = None  # and what it was
+
+
+class TrackerNeeded(Exception):  # noqa: N818 - a request, not an error
+    """The decision needs the datapath's connection tracker's answer about the packet (looked
+    up in the zone of flow-state scope ``scope``) before it can go on."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(scope)
+        self.scope = scope
 
 
 class Context(Protocol):
@@ -113,6 +133,11 @@ class Context(Protocol):
 
     def learned(self, entry: MacLearning) -> None:
         """A MAC table entry was learned (a side effect the agent refreshes)."""
+        ...
+
+    def decrements(self, frame: Frame) -> Frame:
+        """``frame`` after a router's TTL decrement (its TTL checked and found > 1), counted
+        in ``Result.ttl_decrements`` whatever happens to it next."""
         ...
 
     def leave(self, port: Obj, frame: Frame) -> None:

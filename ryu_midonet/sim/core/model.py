@@ -109,6 +109,15 @@ class DatapathReply:
 
 
 @dataclass(frozen=True)
+class DatapathCt:
+    """Connection tracking by the datapath's tracker (where it can answer): ``returning`` is
+    its answer for the packet, whether it belongs to a known connection travelling back
+    (None: the packet has not been through the tracker yet)."""
+
+    returning: bool | None = None
+
+
+@dataclass(frozen=True)
 class Rewrite:
     """One header change applied on the way out (an unknown ``op`` is refused)."""
 
@@ -126,6 +135,9 @@ class Output:
 
     port_id: str
     rewrites: tuple[Rewrite, ...] = ()
+    # The datapath's tracker records the (new) connection as the packet leaves, in the zone of
+    # this flow-state scope (connection tracking in the datapath).
+    commit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,10 +192,21 @@ class Result:
     refreshes them (``State.flows.refresh``), since packets the flow handles no longer reach
     the agent; the decision's tags include the entries whose appearance or expiry changes it.
 
+    ``ct_scope`` is the flow-state scope in whose zone the datapath's connection tracker
+    looked the packet up at ingress (connection tracking in the datapath), and ``ct_return``
+    its answer the decision relied on; ``ct_scope`` without ``ct_return`` means the decision
+    needs that answer first (no outputs: the packet goes through the tracker, then is
+    simulated again).
+
     ``waiting`` lists the next hops whose ARP resolution the packet waits for: the packet was
     not delivered there (and the result is not cacheable), but its sender should hold it and
     simulate it again when the ARP entry appears, as a router holds packets for an unresolved
     neighbour.
+
+    ``ttl_decrements`` is the most TTL decrements on any one path of the packet, up to where it
+    left the topology or was dropped: a flow must decrement the TTL as often (even where it
+    drops the packet), so that a packet whose TTL runs out on the way still reaches the agent
+    for the router's ICMP time exceeded.
 
     ``learned`` lists the MAC learning the simulation did as a side effect (already written to
     the MAC table). Learning is not a decision input, so ``eth_src`` is not in ``fields_read``;
@@ -202,6 +225,9 @@ class Result:
     learned: list[MacLearning] = field(default_factory=list)
     state_keys: set[str] = field(default_factory=set)
     waiting: list[ArpWait] = field(default_factory=list)
+    ttl_decrements: int = 0
+    ct_scope: str | None = None
+    ct_return: bool | None = None
 
     @property
     def dropped(self) -> bool:

@@ -44,6 +44,10 @@ class TopologyView(Protocol):
         """``build()``'s value (a device snapshot, say), kept until the topology changes."""
         ...
 
+    def all_of(self, kind: str) -> Mapping[str, Obj]:
+        """Every object of ``kind``, by id (build indexes from it with :meth:`derived`)."""
+        ...
+
 
 class DictView:
     """A view over ``{kind: {id: object}}``; indexes are rebuilt when :meth:`stamp` changes."""
@@ -66,6 +70,9 @@ class DictView:
         if obj_id is None:
             return None
         return self.objects().get(kind, {}).get(obj_id)
+
+    def all_of(self, kind: str) -> Mapping[str, Obj]:
+        return self.objects().get(kind, {})
 
     def ports_of(self, device_id: str) -> list[Obj]:
         self._refresh()

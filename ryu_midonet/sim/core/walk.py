@@ -36,10 +36,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from ryu_midonet.sim.core.context import Filters, Frame, Semantics, Session
+from ryu_midonet.sim.core.context import Filters, Frame, Semantics, Session, TrackerNeeded
 from ryu_midonet.sim.core.model import (
     FIELDS,
     ArpWait,
+    DatapathCt,
     DatapathReply,
     Emit,
     MacLearning,
@@ -62,12 +63,16 @@ MAX_VISITS = 256
 
 def simulate(view: TopologyView, state: State, ingress_port_id: str, packet: Packet,
              filters: Filters, semantics: Semantics,
-             datapath_reply: DatapathReply | None = None) -> Result:
+             datapath_reply: DatapathReply | None = None,
+             datapath_ct: DatapathCt | None = None) -> Result:
     """The decision for ``packet`` entering the topology at exterior port ``ingress_port_id``;
     with ``datapath_reply``, the packet is a reply whose reverse source NAT the datapath did
-    (``packet`` as it entered, its destination port already translated)."""
+    (``packet`` as it entered, its destination port already translated); with
+    ``datapath_ct``, connection tracking asks the datapath's tracker where it can answer
+    (a decision that needs its answer first stops there: ``Result.ct_scope``)."""
     walk = Walk(view, state, filters, packet, semantics=semantics)
     walk.session.datapath_reply = datapath_reply
+    walk.session.datapath_ct = datapath_ct
     frame = Frame(packet)
     port = view.get("port", ingress_port_id)
     walk.tag(ingress_port_id)
@@ -77,7 +82,12 @@ def simulate(view: TopologyView, state: State, ingress_port_id: str, packet: Pac
         walk.trace(frame, f"ingress port {ingress_port_id} is interior: dropping")
     else:
         walk.session.ingress = port
-        walk.enter(port, frame)
+        try:
+            walk.enter(port, frame)
+        except TrackerNeeded as need:
+            walk.ask_tracker(frame, need.scope)
+    walk.result.ct_scope = walk.result.ct_scope or walk.session.ct_scope
+    walk.result.ct_return = walk.session.ct_return
     walk.finish()
     walk.summarise()
     return walk.result
@@ -122,6 +132,11 @@ class Walk:
 
     def uncacheable(self) -> None:
         self.result.cacheable = False
+
+    def decrements(self, frame: Frame) -> Frame:
+        frame = frame.dec_ttl()
+        self.result.ttl_decrements = max(self.result.ttl_decrements, frame.ttl_decrements)
+        return frame
 
     def learned(self, entry: MacLearning) -> None:
         if entry not in self.result.learned:
@@ -186,7 +201,8 @@ class Walk:
                 self.result.emits.append(Emit(port["id"], frame.packet))
                 return
             self.trace(frame, f"out of port {port['id']}", stage=Stage.PORT_OUT, port=port["id"])
-            out = Output(port["id"], rewrites(self.original, frame, self.result.fields_read))
+            out = Output(port["id"], rewrites(self.original, frame, self.result.fields_read),
+                         self.session.commits.get(port["id"]))
             if out not in self.result.outputs:
                 self.result.outputs.append(out)
 
@@ -208,6 +224,16 @@ class Walk:
         self.result.emits.extend(answer.result.emits)
         self.trace(frame, f"generated {_describe(packet)} out of port {port['id']}:")
         self.result.steps.extend(step.nested(frame.hops) for step in answer.result.steps)
+
+    def ask_tracker(self, frame: Frame, scope: str) -> None:
+        """Stop: the decision needs the datapath tracker's answer (in ``scope``'s zone) first;
+        what the walk decided so far is dropped (NAT entries written are undone)."""
+        self.result.outputs.clear()
+        self.result.emits.clear()
+        self.result.waiting.clear()
+        self.session.left = False
+        self.result.ct_scope = scope
+        self.trace(frame, f"connection tracking: through the datapath's tracker ({scope}) first")
 
     def finish(self) -> None:
         """Undo the NAT entries of a packet that left the topology nowhere."""

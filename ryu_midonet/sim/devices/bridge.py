@@ -20,20 +20,33 @@
   every other port of its segment: exterior ports get a copy, interior ones carry it into
   their peer device. A flood caused by an unknown MAC is tagged with that MAC's entry, so
   learning it later removes the flood flow.
-- The decision reads ``eth_dst`` only. The bridge answers nothing itself (no ARP proxy yet).
+- The decision reads ``eth_dst``; for a broadcast also ``eth_type``, and for ARP ``arp_op``
+  (requests: ``arp_spa`` and ``arp_tpa``).
+- ARP suppression: a broadcast ARP request (not gratuitous) for an address the topology
+  knows does not flood. For the address of a router port linked on the segment it goes to
+  that port only (the router answers, and learns the asker). For the address of a DHCP host
+  or server of an enabled subnet of the bridge (:mod:`.dhcp`), or a neighbour that a router
+  linked on the segment learned and whose MAC is learned on the segment (addresses learned
+  from a VM's own traffic), the bridge answers out of the ingress port itself: on the asking
+  VM's host, not cacheable. A request from the address's owner (a duplicate address probe)
+  and requests for unknown addresses flood; such a flood depends on the bridge (its DHCP
+  hosts are its children) and on the routers' ARP and MAC entries that could make the
+  address known, so it is removed when any of them changes.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ryu_midonet.sim.core.context import Context, Frame
 from ryu_midonet.sim.core.filters import admit
-from ryu_midonet.sim.core.model import MacLearning
-from ryu_midonet.sim.core.packets import is_multicast
+from ryu_midonet.sim.core.model import ETH_ARP, MacLearning
+from ryu_midonet.sim.core.packets import ARP_REQUEST, BROADCAST_MAC, arp_reply, is_multicast
 from ryu_midonet.sim.core.topology import TopologyView
-from ryu_midonet.sim.state import mac_tag
+from ryu_midonet.sim.devices import dhcp
+from ryu_midonet.sim.state import arp_tag, mac_tag
 from ryu_midonet.types import Obj
 
 RouterLink = tuple[Obj, Obj]  # (bridge port, router port linked to it)
@@ -101,6 +114,8 @@ class Bridge:
         ctx.read(frame, "eth_dst")
         dst = frame.packet.eth_dst.lower()
         if is_multicast(dst):
+            if dst == BROADCAST_MAC and self._arp_suppressed(ctx, device, in_port, frame):
+                return
             ctx.trace(frame, f"{dst} is a group address: flooding")
             self._flood(ctx, device, in_port, frame)
             return
@@ -123,6 +138,41 @@ class Bridge:
             ctx.trace(frame, f"{dst}{_on(vlan)} is behind port {learned['id']}")
             self._forward(ctx, device, learned, frame)
 
+    def _arp_suppressed(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> bool:
+        """Whether a broadcast ARP request for a known address was handled without a flood."""
+        packet = frame.packet
+        ctx.read(frame, "eth_type")
+        if packet.eth_type != ETH_ARP:
+            return False
+        ctx.read(frame, "arp_op")
+        if packet.arp_op != ARP_REQUEST:
+            return False
+        ctx.read(frame, "arp_spa", "arp_tpa")
+        tpa = packet.arp_tpa
+        if not tpa or packet.arp_spa == tpa:
+            return False  # gratuitous: every port hears it
+        vlan = segment(in_port)
+        linked = list(links(ctx.view, device["id"]).by_segment.get(vlan, {}).values())
+        for port, router_port in linked:
+            if router_port.get("portAddress") == tpa:
+                ctx.tag(port["id"], router_port["id"])
+                ctx.trace(frame, f"ARP request for {tpa}, router port {router_port['id']}:"
+                          f" to port {port['id']} only")
+                self._forward(ctx, device, port, frame)
+                return True
+        mac = dhcp.of_bridge(ctx.view, device["id"]).addresses.get(tpa)
+        if mac is None:
+            mac = _neighbour(ctx, device["id"], vlan, linked, tpa)
+        if mac is None:
+            return False
+        ctx.uncacheable()
+        if mac == (packet.arp_sha or packet.eth_src).lower():
+            ctx.trace(frame, f"ARP request for {tpa} from its owner: flooding")
+            return False
+        ctx.trace(frame, f"ARP request for {tpa}: replying with {mac}")
+        ctx.emit(frame, in_port, arp_reply(packet, mac))
+        return True
+
     def _flood(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> None:
         vlan = segment(in_port)
         for port in ctx.view.ports_of(device["id"]):
@@ -135,6 +185,32 @@ class Bridge:
                        f"dropped by the outbound filters of port {port['id']}")
         if passed is not None:
             ctx.leave(port, passed)
+
+
+def _neighbour(ctx: Context, bridge_id: str, vlan: int | None, linked: list[RouterLink],
+               ip: str) -> str | None:
+    """The MAC of ``ip`` as a router linked on the segment learned it, if that MAC is also
+    learned on the segment (tags the entries the answer depends on)."""
+    address = ipaddress.IPv4Address(ip)
+    for _, router_port in linked:
+        try:
+            net = ipaddress.IPv4Network(
+                f"{router_port['portAddress']}/{router_port['networkLength']}", strict=False)
+        except (KeyError, ValueError, TypeError):
+            continue
+        if address not in net:
+            continue
+        router_id = router_port.get("deviceId") or ""
+        ctx.tag(arp_tag(router_id, ip))
+        mac = ctx.state.arps.get(router_id, ip)
+        if mac is None:
+            continue
+        mac = mac.lower()
+        ctx.tag(mac_tag(bridge_id, mac))
+        port = ctx.view.get("port", ctx.state.macs.get(bridge_id, mac, vlan))
+        if port is not None and port.get("deviceId") == bridge_id and segment(port) == vlan:
+            return mac
+    return None
 
 
 def _on(vlan: int | None) -> str:

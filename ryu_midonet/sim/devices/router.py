@@ -18,7 +18,8 @@ A frame entering a router port is handled in this order:
    does not read the TTL). The outbound filters run. The next hop (the route's gateway, or the
    destination itself) is resolved to a MAC: a peer router port's MAC, a router port on the
    peer bridge with that address, or the ARP table; unknown, an ARP request goes out of the
-   egress port and the packet is held: the result is uncacheable and names the resolution it
+   egress port (a bridge that knows the address answers it at once: then the packet goes on)
+   and the packet is held: the result is uncacheable and names the resolution it
    waits for (``Result.waiting``), so that whoever simulated it keeps it and simulates it
    again once the entry appears (the agent holds a few packets per next hop, for a few
    seconds, as MidoNet and the kernel do). Packets the topology generates are not held. The
@@ -218,7 +219,7 @@ class Router:
             ctx.trace(frame, f"TTL {ttl}: ICMP time exceeded")
             self._icmp_error(ctx, in_port, entry, ICMP_TIME_EXCEEDED, 0)
             return
-        passed = admit(ctx, ctx.filters.post(ctx, device, out_port, frame.dec_ttl()),
+        passed = admit(ctx, ctx.filters.post(ctx, device, out_port, ctx.decrements(frame)),
                        "dropped by the outbound filters")
         if passed is None:
             return
@@ -257,7 +258,10 @@ class Router:
                       f" {out_port['id']}")
             ctx.emit(frame, out_port, packets.arp_request(out_port["portMac"],
                                                           out_port["portAddress"], hop))
-            ctx.hold(frame, ArpWait(device["id"], out_port["id"], hop))
+            # a bridge that knows the address answered at once (ARP suppression)
+            resolved = ctx.state.arps.get(device["id"], hop)
+            if resolved is None:
+                ctx.hold(frame, ArpWait(device["id"], out_port["id"], hop))
         return resolved
 
     def _icmp_error(self, ctx: Context, in_port: Obj, entry: Frame, icmp_type: int,
