@@ -12,14 +12,29 @@ from ryu_midonet.agent.arpwait import HeldPackets, tag_of
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.flowsource import FlowSource, decision_tags
 from ryu_midonet.agent.locator import Locator
+from ryu_midonet.agent.natsteer import NatSteering
 from ryu_midonet.agent.tagset import compact
 from ryu_midonet.datapath import packets
+from ryu_midonet.datapath import pipeline as pl
 from ryu_midonet.datapath import translator as tr
-from ryu_midonet.datapath.flows import Message, PacketOut, output
+from ryu_midonet.datapath.flows import Message, PacketOut, output, set_field
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import IP_TCP, IP_UDP, ArpWait, DatapathReply, Packet, Result
+from ryu_midonet.sim.core.model import (
+    ETH_IPV4,
+    IP_ICMP,
+    IP_TCP,
+    IP_UDP,
+    ArpWait,
+    DatapathReply,
+    DatapathSnat,
+    Packet,
+    Result,
+    RewriteOp,
+)
 from ryu_midonet.sim.core.topology import DictView
+from ryu_midonet.sim.rules.tuples import ICMP_ERRORS, parse_quote
 from ryu_midonet.sim.state import State
+from ryu_midonet.sim.state.natranges import ReturnPath
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,7 @@ class NatReturn:
 
     nat_ip: str
     translated: bool
+    entry_key: int = 0  # steered from another host: the tunnel key of the port it entered by
 
 
 class PacketHandler(FlowSource):
@@ -41,6 +57,8 @@ class PacketHandler(FlowSource):
         self.idle_timeout = idle_timeout
         self.held = held if held is not None else HeldPackets()
         self.last: Result | None = None  # the latest decision, for tracing and tests
+        self.steering = NatSteering(host_id)
+        self._steered: frozenset[ReturnPath] | None = None  # the paths last synced
 
     def handle(self, port_id: str, in_port: int, packet: Packet, data: bytes,
                nat: NatReturn | None = None) -> list[Message]:
@@ -48,6 +66,10 @@ class PacketHandler(FlowSource):
         datapath): a translated reply is simulated as it entered, the reverse translation
         being the tracker's, and its flow goes to the nat-return table."""
         since = self.index.generation()
+        if nat is None:
+            steered = self._to_owner(port_id, in_port, packet, data)
+            if steered is not None:
+                return steered
         reply = _reply(packet, nat)
         entered = packet if reply is None or nat is None else packet.replace(
             ipv4_dst=nat.nat_ip)
@@ -55,6 +77,7 @@ class PacketHandler(FlowSource):
         self.last = result
         locate = self.locator()
         actions = tr.output_actions(result, locate, in_port)
+        self._record(result)
         messages: list[Message] = self._steering(locate)
         for emit in result.emits:
             where = locate(emit.port_id)
@@ -69,7 +92,7 @@ class PacketHandler(FlowSource):
                 flow = (tr.flow_for(result, packet, in_port, locate, cookie, self.idle_timeout)
                         if nat is None else
                         tr.nat_return_flow(result, packet, in_port, nat.nat_ip, locate, cookie,
-                                           self.idle_timeout))
+                                           self.idle_timeout, nat.entry_key))
                 if flow is not None:
                     messages.append(flow)
                     if tr.has_datapath_snat(result):
@@ -100,25 +123,80 @@ class PacketHandler(FlowSource):
         return self.state.arps.get(wait.router_id, wait.ip) is not None
 
     def switch_connected(self) -> list[Message]:
-        """The steering flows of every NAT port range already handed out (a switch that
-        connects has none: replies to established connections need them back)."""
-        again = getattr(self.state.nat_ranges, "again", None)
-        if again is None:
-            return []
-        again()
+        """The steering flows of every NAT return path known (a switch that connects has
+        none: replies to established connections need them back)."""
+        self.steering.reset()
+        return self.nat_steering()
+
+    def nat_steering(self) -> list[Message]:
+        """The steering flows to add and remove after the return paths or the ports'
+        locations changed."""
+        self._steered = None
         return self._steering(self.locator())
 
     def _steering(self, locate: Locator) -> list[Message]:
-        """The flows that send replies to the NAT port ranges handed out since last asked
-        through the tracker (they must be on the switch before the first reply comes)."""
-        take = getattr(self.state.nat_ranges, "take_new", None)
-        messages: list[Message] = []
-        for path in take() if take is not None else ():
-            where = locate(path.port_id)
-            if isinstance(where, tr.Local):
-                messages += tr.nat_steering(where.ofport, path.scope, path.ip, path.first,
-                                            path.last)
-        return messages
+        """The steering flows to add and remove since the return paths last changed (a
+        path's flows must be on the switch before its first reply comes)."""
+        paths = getattr(self.state.nat_ranges, "paths", None)
+        if paths is None:
+            return []
+        known = paths()
+        if known == self._steered:
+            return []
+        self._steered = known
+        return self.steering.sync(known, locate)
+
+    def _record(self, result: Result) -> None:
+        """Record the return paths of the outputs the datapath translates the source of."""
+        record = getattr(self.state.nat_ranges, "record", None)
+        if record is None:
+            return
+        for out in result.outputs:
+            for rw in out.rewrites:
+                if rw.op is RewriteOp.DATAPATH_SNAT and isinstance(rw.value, DatapathSnat):
+                    snat = rw.value
+                    record(ReturnPath(out.port_id, snat.scope, snat.ip, snat.port_from,
+                                      snat.port_to, self.host_id))
+
+    def _to_owner(self, port_id: str, in_port: int, packet: Packet,
+                  data: bytes) -> list[Message] | None:
+        """A reply (or ICMP error) to another host's NAT ports that entered here before the
+        steering flow, or that no flow can steer: sent to that host as the flow would.
+        None: it is none of those."""
+        paths = getattr(self.state.nat_ranges, "paths", None)
+        nat_port = _nat_port(packet)
+        if paths is None or nat_port is None:
+            return None
+        path = next((x for x in paths() if x.port_id == port_id and x.ip == packet.ipv4_dst
+                     and x.host != self.host_id and x.first <= nat_port <= x.last), None)
+        port = self.view.get("port", port_id)
+        key = int((port or {}).get("tunnelKey") or 0)
+        if path is None or not 0 < key < pl.NAT_TUNNEL_FLAG:
+            return None
+        locate = self.locator()
+        owner = locate.host(path.host, key)
+        if owner is None:
+            return None
+        actions = (set_field("tunnel_id", tr.steered_key(key)),
+                   set_field("tun_ipv4_dst", owner.ip), output(owner.tunnel_ofport))
+        return [*self._steering(locate), PacketOut(data, actions, in_port=in_port)]
+
+
+def _nat_port(packet: Packet) -> int | None:
+    """The NAT port a packet to a NAT address would be a reply to: its destination port, or
+    the source port an ICMP error quotes."""
+    if packet.eth_type != ETH_IPV4 or packet.ipv4_dst is None:
+        return None
+    if packet.ip_proto == IP_TCP:
+        return packet.tcp_dst
+    if packet.ip_proto == IP_UDP:
+        return packet.udp_dst
+    if packet.ip_proto == IP_ICMP and packet.icmpv4_type in ICMP_ERRORS:
+        quote = parse_quote(packet.payload or b"")
+        if quote is not None and quote.src == packet.ipv4_dst and quote.proto in (IP_TCP,
+                                                                                  IP_UDP):
+            return quote.ports()[0]
+    return None
 
 
 def _reply(packet: Packet, nat: NatReturn | None) -> DatapathReply | None:

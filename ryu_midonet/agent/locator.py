@@ -36,6 +36,10 @@ class Locator:
         if host == self.host_id:
             ofport = self.ofports.get(port_id)
             return Local(ofport) if ofport else None
+        return self.host(host, port["tunnelKey"])
+
+    def host(self, host: str, key: int) -> Remote | None:
+        """The tunnel to another host, with tunnel key ``key`` (None: no shared zone)."""
         for zone in self._zones():
             if host not in zone["hostIds"] or self.host_id not in zone["hostIds"]:
                 continue
@@ -44,7 +48,7 @@ class Locator:
                 continue
             self.tags.add(zone["id"])
             address = next(m["ipAddress"] for m in zone["tzHosts"] if m["hostId"] == host)
-            return Remote(tunnel, address, port["tunnelKey"])
+            return Remote(tunnel, address, key)
         return None
 
     def tunnel_ip(self) -> str | None:

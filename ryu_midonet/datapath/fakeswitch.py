@@ -241,8 +241,9 @@ class FakeSwitch:
         if packet is None:
             raise NotUnderstood(f"packet-out data {msg.data!r}")
         result = Forwarded()
-        pkt = fp.to_wire({**packet.headers(), **_tcp_flags(msg.data), "in_port": msg.in_port},
-                         self.fragments)
+        payload = {"payload": packet.payload} if packet.payload else {}  # an ICMP quote
+        pkt = fp.to_wire({**packet.headers(), **payload, **_tcp_flags(msg.data),
+                          "in_port": msg.in_port}, self.fragments)
         if pkt is not None:
             fixed: dict[str, int] = {k: pkt[k] for k in ("eth_type", "ip_proto") if k in pkt}
             _check_actions(msg.actions, fixed, "vlan_vid" in pkt, packet_out=True)

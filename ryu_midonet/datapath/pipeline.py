@@ -13,8 +13,14 @@ table  name              what it holds
 3      nat-return        replies that went through the connection tracker (source NAT in
                          the datapath, agent option ``nat_in_datapath``): flows built from
                          simulations of the translated-back reply, keyed by ``in_port``, the
-                         NAT address in :data:`NAT_REG` and ``ct_state``; misses go to the
-                         agent
+                         NAT address in :data:`NAT_REG` and ``ct_state`` (and, for replies
+                         steered from another host, the entry port's tunnel key in
+                         :data:`ENTRY_REG`); misses go to the agent
+5      nat-tunnel-in     replies to this host's NAT ports that entered the topology on
+                         another host, tunnelled here with key :data:`NAT_TUNNEL_FLAG` |
+                         the entry port's tunnel key (table 2's misses come here): the NAT
+                         address into :data:`NAT_REG`, the entry port's key into
+                         :data:`ENTRY_REG`, then ``ct(zone, nat, table=3)``; misses drop
 =====  ================  ===============================================================
 
 Each table declares, as a :class:`TableContract`, the fields its flows may match, the fields
@@ -37,7 +43,10 @@ has ``meters`` may hold flows with a meter instruction.
 Connection tracking: the flow cache may send a packet through ``ct`` (source NAT in the
 datapath: ``ct(commit, zone, nat(src=...))`` on the way out, and for replies entering at the
 uplink ``ct(zone, nat, table=3)`` after loading the NAT address into :data:`NAT_REG`); the
-nat-return table matches what the tracker says. Other tables do not use it.
+nat-return table matches what the tracker says. When the exterior port the translated
+packets leave by is on another host, that host's flow cache sends the replies (same match)
+into a tunnel to the translating host with key ``NAT_TUNNEL_FLAG | entry port's key``, and
+the nat-tunnel-in table takes them through the tracker there. Other tables do not use it.
 :func:`with_conntrack` gives the contract of a table that does more, which says the tables
 its ``ct`` actions may resubmit packets to (``recirculate``, forwards or backwards).
 """
@@ -52,7 +61,12 @@ TABLE_CLASSIFY = 0
 TABLE_FLOWS = 1
 TABLE_TUNNEL_DELIVERY = 2
 TABLE_NAT_RETURN = 3
+TABLE_NAT_TUNNEL_IN = 5
 NAT_REG = "reg7"  # the NAT address (as an integer) a reply was sent to, before the tracker
+ENTRY_REG = "reg6"  # a steered reply's entry port (its tunnel key), on the translating host
+# Tunnel keys with this bit carry a reply to this host's NAT ports, the rest of the key
+# naming the exterior port it entered by (port tunnel keys stay below it).
+NAT_TUNNEL_FLAG = 1 << 22
 # The TTL decrements a flow did before its next dec_ttl: an expiring TTL's packet-in carries
 # it, and the agent adds it back (see :mod:`.translator`).
 TTL_REG = "reg5"
@@ -199,14 +213,23 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
     TableContract(
         TABLE_TUNNEL_DELIVERY, "tunnel-delivery", matches=frozenset({"tunnel_id"}),
         required=frozenset({"tunnel_id"}), actions=frozenset({OUTPUT}),
+        next_tables=frozenset({TABLE_NAT_TUNNEL_IN}),
         description="tunnel key of a local port -> that port"),
     TableContract(
         TABLE_NAT_RETURN, "nat-return",
-        matches=PACKET_FIELDS | {"in_port", NAT_REG, "ct_state"},
+        matches=PACKET_FIELDS | {"in_port", NAT_REG, ENTRY_REG, "ct_state"},
         required=frozenset({"in_port", NAT_REG, "ct_state"}),
         actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN}),
         set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {TTL_REG}, to_controller=True,
         description="replies translated back by the connection tracker; misses to the agent"),
+    TableContract(
+        TABLE_NAT_TUNNEL_IN, "nat-tunnel-in",
+        matches=frozenset({"tunnel_id", "eth_type", "ipv4_dst", "ip_proto", "tcp_dst",
+                           "udp_dst", "icmpv4_type"}),
+        required=frozenset({"tunnel_id", "ipv4_dst"}), actions=frozenset({SET_FIELD, CT}),
+        set_fields=frozenset({NAT_REG, ENTRY_REG}),
+        recirculate=frozenset({TABLE_NAT_RETURN}),
+        description="replies steered here from another host, through the tracker"),
 )}
 
 TABLE_NAMES = {table_id: contract.name for table_id, contract in TABLES.items()}

@@ -147,10 +147,16 @@ def output_actions(result: Result, locate: Locate, in_port: int | None = None
         where = locate(out.port_id)
         if where is None:
             continue
+        to = output_actions_to(where, in_port)
         if out.rewrites != applied:
-            actions += rewrite_actions(out.rewrites)
+            rewriting = rewrite_actions(out.rewrites)
+            if isinstance(where, Remote) and any(a.kind == p.CT for a in rewriting):
+                # the tunnel's metadata first: after a ct with nat, only outputs see the
+                # translated packet
+                rewriting, to = [*to[:-1], *rewriting], to[-1:]
+            actions += rewriting
             applied = out.rewrites
-        actions += output_actions_to(where, in_port)
+        actions += to
     return tuple(actions)
 
 
@@ -261,7 +267,8 @@ def has_datapath_snat(result: Result) -> bool:
     return any(rw.op is RewriteOp.DATAPATH_SNAT for out in result.outputs for rw in out.rewrites)
 
 
-def nat_steering(in_port: int, scope: str, ip: str, first: int, last: int) -> list[FlowSpec]:
+def nat_steering(in_port: int, scope: str, ip: str, first: int, last: int,
+                 cookie: int | None = None) -> list[FlowSpec]:
     """Replies entering at ``in_port`` to ``ip`` on a port of ``first..last`` (a block this
     host translates to), and ICMP errors to ``ip`` (about such connections or not), go back
     through the tracker of ``scope`` and on to the nat-return table, the NAT address in
@@ -270,21 +277,67 @@ def nat_steering(in_port: int, scope: str, ip: str, first: int, last: int) -> li
     address = int(ipaddress.IPv4Address(ip))
     actions = (set_field(p.NAT_REG, address), ct(zone=zone, nat=Nat(), table=p.TABLE_NAT_RETURN))
     base = {"in_port": in_port, "eth_type": ETH_IPV4, "ipv4_dst": ip}
+    return [FlowSpec(p.TABLE_FLOWS, p.PRIORITY_NAT_STEER, match, actions,
+                     cookie=p.cookie(p.COOKIE_NAT_STEER, zone) if cookie is None else cookie)
+            for match in _steered(base, first, last, errors=True)]
+
+
+def _steered(base: dict[str, object], first: int, last: int,
+             errors: bool) -> list[dict[str, object]]:
+    """``base`` with TCP and UDP to a port of ``first..last`` (and ICMP errors)."""
     matches = [{**base, "ip_proto": proto, field: port_mask(first, last)}
                for proto, field in NAT_L4.items()]
-    matches += [{**base, "ip_proto": IP_ICMP, "icmpv4_type": kind} for kind in ICMP_ERRORS]
-    return [FlowSpec(p.TABLE_FLOWS, p.PRIORITY_NAT_STEER, match, actions,
-                     cookie=p.cookie(p.COOKIE_NAT_STEER, zone)) for match in matches]
+    if errors:
+        matches += [{**base, "ip_proto": IP_ICMP, "icmpv4_type": kind} for kind in ICMP_ERRORS]
+    return matches
+
+
+def steered_key(entry_key: int) -> int:
+    """The tunnel key of a reply steered to the translating host, that entered the topology
+    at the port whose tunnel key is ``entry_key``."""
+    if not 0 < entry_key < p.NAT_TUNNEL_FLAG:
+        raise ValueError(f"tunnel key {entry_key} cannot be steered")
+    return p.NAT_TUNNEL_FLAG | entry_key
+
+
+def nat_steering_to(in_port: int, entry_key: int, ip: str, first: int, last: int,
+                    owner: Remote, cookie: int) -> list[FlowSpec]:
+    """Replies entering at ``in_port`` (the exterior port whose tunnel key is ``entry_key``)
+    to ``ip`` on a port of ``first..last``, a block another host translates to, go to that
+    host (``owner``) through the tunnel, with the entry port in the key. ICMP errors are not
+    matched (several hosts may translate to ``ip``): the agent sends them on."""
+    actions = (set_field("tunnel_id", steered_key(entry_key)),
+               set_field("tun_ipv4_dst", owner.ip), output(owner.tunnel_ofport))
+    base = {"in_port": in_port, "eth_type": ETH_IPV4, "ipv4_dst": ip}
+    return [FlowSpec(p.TABLE_FLOWS, p.PRIORITY_NAT_STEER, match, actions, cookie=cookie)
+            for match in _steered(base, first, last, errors=False)]
+
+
+def nat_tunnel_in(entry_key: int, scope: str, ip: str, first: int, last: int,
+                  cookie: int) -> list[FlowSpec]:
+    """Replies (and ICMP errors) to ``ip`` on a port of ``first..last`` that another host
+    steered here from the exterior port whose tunnel key is ``entry_key``: through the
+    tracker of ``scope`` to the nat-return table, the NAT address and the entry port in
+    registers."""
+    actions = (set_field(p.NAT_REG, int(ipaddress.IPv4Address(ip))),
+               set_field(p.ENTRY_REG, entry_key),
+               ct(zone=zone_of(scope), nat=Nat(), table=p.TABLE_NAT_RETURN))
+    base = {"tunnel_id": steered_key(entry_key), "eth_type": ETH_IPV4, "ipv4_dst": ip}
+    return [FlowSpec(p.TABLE_NAT_TUNNEL_IN, p.PRIORITY_NAT_STEER, match, actions, cookie=cookie)
+            for match in _steered(base, first, last, errors=True)]
 
 
 def nat_return_flow(result: Result, reply: Packet, in_port: int, nat_ip: str, locate: Locate,
-                    cookie: int, idle_timeout: int = 60) -> FlowSpec | None:
+                    cookie: int, idle_timeout: int = 60, entry_key: int = 0) -> FlowSpec | None:
     """The nat-return entry for ``result``, the decision for a reply the tracker translated
-    back (``reply``: as it left the tracker) that was sent to ``nat_ip``."""
+    back (``reply``: as it left the tracker) that was sent to ``nat_ip`` (``entry_key``: it
+    was steered here from the port with that tunnel key)."""
     if not cacheable(result):
         return None
     match = match_for(reply, in_port, result.fields_read)
     match[p.NAT_REG] = int(ipaddress.IPv4Address(nat_ip))
+    if entry_key:
+        match[p.ENTRY_REG] = entry_key
     match["ct_state"] = REPLY
     return FlowSpec(table=p.TABLE_NAT_RETURN, priority=p.PRIORITY_FLOW, match=match,
                     actions=output_actions(result, locate, in_port), cookie=cookie,
@@ -366,4 +419,6 @@ def base_flows(tunnel_ofports: Iterable[int], nat_return: bool = False) -> list[
     if nat_return:
         flows.append(FlowSpec(p.TABLE_NAT_RETURN, p.PRIORITY_MISS, {}, (output("controller"),),
                               cookie=p.cookie(p.COOKIE_MISS)))
+        flows.append(FlowSpec(p.TABLE_TUNNEL_DELIVERY, p.PRIORITY_MISS, {},
+                              (goto(p.TABLE_NAT_TUNNEL_IN),), cookie=p.cookie(p.COOKIE_MISS)))
     return flows

@@ -206,15 +206,6 @@ def test_icmp_echo_stays_with_the_agent(agent: Agent) -> None:
                    for o in agent.handler.last.outputs for r in o.rewrites)  # type: ignore[union-attr]
 
 
-def test_an_uplink_on_another_host_keeps_the_agents_translation() -> None:
-    agent = Agent(uplink_host="gw")
-    result = simulate(agent.view, agent.state, "vm1", out_tcp(1, 40000))
-    (output,) = result.outputs
-    assert not any(r.op is RewriteOp.DATAPATH_SNAT for r in output.rewrites)
-    assert {r.field for r in output.rewrites if r.op is RewriteOp.SET} >= {"ipv4_src",
-                                                                             "tcp_src"}
-
-
 def test_host_ranges_are_aligned_blocks_one_per_host() -> None:
     board = RangeBoard(bits=12)
     port = {"id": "up", "hostId": "a"}

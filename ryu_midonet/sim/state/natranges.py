@@ -7,12 +7,14 @@ ports of the NAT address that belongs to this host alone. A range is an aligned 
 per (NAT address, host) and kept, so that the reply to any connection can be recognised by
 its destination port with one masked match and steered to the host that translated it.
 
-:class:`NatRanges` is what the simulator asks: this host's range of a NAT address for
-connections leaving through a port, or None when the datapath does not translate them here
-(the rule is then applied as today, with flow state). :class:`MemoryNatRanges` leases from a
-board shared by the "hosts" of one process and translates only towards ports bound on this
-host. Each range it hands out is also queued as a :class:`ReturnPath` the agent turns into the
-flows that send replies through the tracker (:meth:`MemoryNatRanges.take_new`).
+:class:`NatRanges` is what the simulator asks: this host's range of a NAT address, or None
+when the datapath does not translate here (the rule is then applied as today, with flow
+state). Which exterior port the translated packets leave by is only known once the
+simulation is over: the agent then records a :class:`ReturnPath` per (range, exit port)
+(:class:`ReturnPaths`), which every host turns into the flows it needs: the exit port's host
+sends replies to the owner (or through its own tracker when it is the owner).
+:class:`MemoryNatRanges` leases and records on a board shared by the "hosts" of one process;
+agents share them through the store (:mod:`ryu_midonet.statestore.natleases`).
 """
 
 from __future__ import annotations
@@ -28,14 +30,16 @@ MAX_PORT = 65535
 
 
 class ReturnPath(NamedTuple):
-    """Replies entering at ``port_id`` towards ``ip`` with a destination port in
-    ``first..last`` belong to connections this host translated in flow-state ``scope``."""
+    """Replies entering the topology at exterior port ``port_id`` towards ``ip`` with a
+    destination port in ``first..last`` belong to connections host ``host`` translated in
+    flow-state ``scope``."""
 
     port_id: str
     scope: str
     ip: str
     first: int
     last: int
+    host: str = ""
 
 
 def blocks(lo: int, hi: int, bits: int) -> range:
@@ -56,16 +60,32 @@ class NatRanges(Protocol):
                   scope: str) -> tuple[int, int] | None:
         """This host's ports of ``ip`` (within ``lo..hi``) for connections leaving through
         ``out_port`` and tracked in ``scope``; None when the datapath does not translate
-        them here (no free block, or the port is not one this host can steer replies of)."""
+        them here (no free block, or the lease cannot be had now)."""
+        ...
+
+
+class ReturnPaths(Protocol):
+    """Where replies to the ranges of every host enter, as the agents see it."""
+
+    host_id: str
+
+    def record(self, path: ReturnPath) -> None:
+        """This host translates to ``path`` (its ``host`` is this host)."""
+        ...
+
+    def paths(self) -> frozenset[ReturnPath]:
+        """Every known return path, of every host."""
         ...
 
 
 @dataclass
 class RangeBoard:
-    """Who holds which block of which NAT address, for the hosts of one process."""
+    """Who holds which block of which NAT address, and the return paths, for the hosts of
+    one process."""
 
     bits: int = DEFAULT_BITS
     owners: dict[tuple[str, int], str] = field(default_factory=dict)
+    paths: set[ReturnPath] = field(default_factory=set)
 
     def lease(self, ip: str, lo: int, hi: int, host_id: str) -> int | None:
         """The block of ``ip`` in ``lo..hi`` ``host_id`` holds, leased now if needed."""
@@ -82,33 +102,19 @@ class RangeBoard:
 
 
 class MemoryNatRanges:
-    """One host's ranges from a :class:`RangeBoard`, for ports bound on this host."""
+    """One host's ranges and the return paths of every host, on a :class:`RangeBoard`."""
 
     def __init__(self, host_id: str, board: RangeBoard | None = None) -> None:
         self.host_id = host_id
         self.board = board if board is not None else RangeBoard()
-        self.paths: set[ReturnPath] = set()
-        self._new: list[ReturnPath] = []
 
     def range_for(self, ip: str, lo: int, hi: int, out_port: Obj,
                   scope: str) -> tuple[int, int] | None:
-        if out_port.get("hostId") != self.host_id:
-            return None
         block = self.board.lease(ip, lo, hi, self.host_id)
-        if block is None:
-            return None
-        first, last = block_range(block, self.board.bits)
-        path = ReturnPath(str(out_port["id"]), scope, ip, first, last)
-        if path not in self.paths:
-            self.paths.add(path)
-            self._new.append(path)
-        return first, last
+        return None if block is None else block_range(block, self.board.bits)
 
-    def take_new(self) -> list[ReturnPath]:
-        """The return paths handed out since last taken."""
-        new, self._new = self._new, []
-        return new
+    def record(self, path: ReturnPath) -> None:
+        self.board.paths.add(path)
 
-    def again(self) -> None:
-        """Hand every return path out again (the switch lost its flows)."""
-        self._new = sorted(self.paths)
+    def paths(self) -> frozenset[ReturnPath]:
+        return frozenset(self.board.paths)

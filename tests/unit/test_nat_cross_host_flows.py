@@ -1,0 +1,175 @@
+"""Source NAT in the datapath when the translated packets leave the topology on another host:
+the VMs' host translates, the uplink's host sends the replies back to it through the tunnel
+(the entry port in the key), and the VMs' host takes them through its tracker. Fake switches
+on a fake network, the connection tracker modelled.
+
+    host0: vm1 10.0.0.11 (ofport 1), vm2 (ofport 2) --[br]-- router r
+    gw:    r:out 198.51.100.1/24 (ofport 3, the uplink), masquerade to 198.51.100.2
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import pytest
+from sim_tenant import FAR, GW_IP, REMOTE, RIN, ROUT, VM1, tcp, tenant, tenant_state
+from test_fakeswitch_ct import udp_quote
+from test_nat_datapath import frame
+
+from ryu_midonet.agent.flowindex import FlowIndex
+from ryu_midonet.agent.handler import NatReturn, PacketHandler
+from ryu_midonet.datapath import pipeline as p
+from ryu_midonet.datapath import translator as tr
+from ryu_midonet.datapath.fakenet import FakeNetwork
+from ryu_midonet.datapath.fakeswitch import PacketIn
+from ryu_midonet.datapath.flows import CT_RPL, FlowDelete, Message, SwitchConfig
+from ryu_midonet.sim.core.model import FIELDS, Packet
+from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard
+from tests.support.packets import icmp, udp
+
+TUNNEL = 100
+UNDERLAY = {"host0": "10.93.0.1", "gw": "10.93.0.2"}
+OFPORTS = {"host0": {"vm1": 1, "vm2": 2}, "gw": {"r:out": 3}}
+KEYS = {"vm1": 1, "vm2": 2, "r:out": 3}
+UPLINK = 3
+BLOCK = range(4096, 8192)  # host0's block: the first aligned block of 4096 in 1024-65535
+SYN, ACK = 0x02, 0x10
+
+
+class Host:
+    """One host: its fake switch and the agent's packet handler."""
+
+    def __init__(self, name: str, view: Any, board: RangeBoard, net: FakeNetwork) -> None:
+        self.name = name
+        self.view = view
+        state = tenant_state()
+        state.nat_ranges = MemoryNatRanges(name, board)
+        self.ofports = OFPORTS[name]
+        self.handler = PacketHandler(view, state, FlowIndex(), name, self.ofports,
+                                     {"vxlan": TUNNEL})
+        self.switch = net.add_host(name, UNDERLAY[name], TUNNEL, self._agent).switch
+        messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0),
+                                   *tr.base_flows([TUNNEL], nat_return=True)]
+        for port_id, ofport in self.ofports.items():
+            messages += tr.port_flows(ofport, KEYS[port_id])
+        self.switch.apply(messages)
+        self.calls = 0
+
+    def _agent(self, packet_in: PacketIn) -> list[Message]:
+        """What the agent does with a packet-in (apps/agent.py ``handle_miss``)."""
+        self.calls += 1
+        h = packet_in.headers
+        packet = Packet(**{f: h[f] for f in (*FIELDS, "payload") if f in h})
+        nat = None
+        if h.get(p.NAT_REG):
+            nat = NatReturn(str(ipaddress.IPv4Address(h[p.NAT_REG])),
+                            bool(h.get("ct_state", 0) & CT_RPL), h.get(p.ENTRY_REG, 0))
+        if nat is not None and nat.entry_key:
+            port_id = next(pid for pid, key in KEYS.items() if key == nat.entry_key)
+        else:
+            port_id = next(pid for pid, n in self.ofports.items() if n == h["in_port"])
+        return self.handler.handle(port_id, h["in_port"], packet, frame(packet, h), nat)
+
+
+class Net:
+    def __init__(self) -> None:
+        b = tenant()
+        b.rule(b.objects["chain"]["pre"], "rev_snat", nwDstAddress=GW_IP, inPorts=["r:out"])
+        b.rule(b.objects["chain"]["post"], "snat", outPorts=["r:out"],
+               natTargets=[f"{GW_IP}:1024-65535"])
+        b.objects["port"]["r:in"]["tunnelKey"] = 90
+        b.objects["port"]["br:up"]["tunnelKey"] = 91
+        for port_id, key in KEYS.items():
+            b.objects["port"][port_id]["tunnelKey"] = key
+        b.objects["port"]["vm1"]["hostId"] = b.objects["port"]["vm2"]["hostId"] = "host0"
+        b._put("tunnelZone", "tz", name="tz", type="vxlan", hostIds=list(UNDERLAY),
+               tzHosts=[{"hostId": h, "ipAddress": ip} for h, ip in UNDERLAY.items()])
+        view = b.view()
+        board = RangeBoard(bits=12)
+        self.fake = FakeNetwork()
+        self.hosts = {name: Host(name, view, board, self.fake) for name in UNDERLAY}
+
+    def send(self, host: str, in_port: int, packet: Packet,
+             flags: int = ACK) -> list[tuple[str, int, dict[str, Any]]]:
+        headers: dict[str, Any] = {**packet.headers(), "in_port": in_port}
+        if packet.payload:
+            headers["payload"] = packet.payload
+        if packet.ip_proto == 6:
+            headers["tcp_flags"] = flags
+        return [(d.host, d.port, d.headers) for d in self.fake.send(host, in_port, headers)]
+
+    def calls(self) -> int:
+        return sum(h.calls for h in self.hosts.values())
+
+
+def out_tcp(sport: int) -> Packet:
+    return tcp(VM1, RIN, "10.0.0.11", REMOTE, sport, 443)
+
+
+def reply(nat_port: int) -> Packet:
+    return tcp(FAR, ROUT, REMOTE, GW_IP, 443, nat_port)
+
+
+@pytest.fixture
+def net() -> Net:
+    return Net()
+
+
+def test_connections_leave_by_the_other_hosts_uplink_translated_by_the_switch(
+        net: Net) -> None:
+    ((host, port, first),) = net.send("host0", 1, out_tcp(40000), SYN)
+    assert (host, port, first["ipv4_src"]) == ("gw", UPLINK, GW_IP)
+    assert first["tcp_src"] in BLOCK
+    ((host, port, back),) = net.send("gw", UPLINK, reply(first["tcp_src"]), SYN | ACK)
+    assert (host, port) == ("host0", 1)
+    assert (back["ipv4_dst"], back["tcp_dst"], back["eth_dst"]) == ("10.0.0.11", 40000, VM1)
+    calls = net.calls()
+    for sport in range(40001, 40006):  # later connections: neither host's agent
+        ((host, port, out),) = net.send("host0", 1, out_tcp(sport), SYN)
+        assert (host, port, out["ipv4_src"]) == ("gw", UPLINK, GW_IP)
+        assert out["tcp_src"] in BLOCK and out["tcp_src"] != first["tcp_src"]
+        ((host, port, back),) = net.send("gw", UPLINK, reply(out["tcp_src"]), SYN | ACK)
+        assert (host, port, back["tcp_dst"]) == ("host0", 1, sport)
+    assert net.calls() == calls
+
+
+def test_the_uplinks_host_steers_replies_with_a_flow_in_its_table(net: Net) -> None:
+    ((_, _, first),) = net.send("host0", 1, out_tcp(40000), SYN)
+    gw = net.hosts["gw"]
+    steer = [f for f in gw.handler.steering.installed
+             for f in gw.handler.steering.installed[f]]
+    assert not steer  # not yet: the first reply's miss installs it
+    net.send("gw", UPLINK, reply(first["tcp_src"]), SYN | ACK)
+    (path,) = gw.handler.steering.installed
+    assert (path.host, path.port_id, path.first, path.last) == ("host0", "r:out", 4096, 8191)
+    flows = gw.handler.steering.installed[path]
+    assert {f.match["in_port"] for f in flows} == {UPLINK}
+    assert all(f.priority > p.PRIORITY_PROACTIVE for f in flows)
+
+
+def test_a_reply_to_no_connection_is_not_let_in(net: Net) -> None:
+    net.send("host0", 1, out_tcp(40000), SYN)
+    # no such connection: the router does as the simulator says (it asks who has the address)
+    assert not [d for d in net.send("gw", UPLINK, reply(BLOCK[-1]), SYN) if d[0] == "host0"]
+
+
+def test_udp_and_an_icmp_error_about_it_reach_the_vm(net: Net) -> None:
+    ((host, port, out),) = net.send("host0", 1, udp(VM1, RIN, "10.0.0.11", REMOTE, 5000, 53))
+    assert (host, port, out["ipv4_src"]) == ("gw", UPLINK, GW_IP) and out["udp_src"] in BLOCK
+    quote = udp_quote(GW_IP, REMOTE, out["udp_src"], 53)
+    error = icmp(FAR, ROUT, REMOTE, GW_IP, icmp_type=3, code=3, payload=quote)
+    ((host, port, back),) = net.send("gw", UPLINK, error)
+    assert (host, port, back["ipv4_dst"], back["icmpv4_type"]) == ("host0", 1, "10.0.0.11", 3)
+
+
+def test_a_reconnecting_switch_gets_its_steering_back(net: Net) -> None:
+    ((_, _, out),) = net.send("host0", 1, out_tcp(40000), SYN)
+    net.send("gw", UPLINK, reply(out["tcp_src"]), SYN | ACK)
+    for host in net.hosts.values():
+        messages: list[Message] = [FlowDelete(0, 0), *tr.base_flows([TUNNEL], nat_return=True)]
+        for port_id, ofport in host.ofports.items():
+            messages += tr.port_flows(ofport, KEYS[port_id])
+        host.switch.apply([*messages, *host.handler.switch_connected()])
+    ((host, port, back),) = net.send("gw", UPLINK, reply(out["tcp_src"]), ACK)
+    assert (host, port, back["tcp_dst"]) == ("host0", 1, 40000)
