@@ -218,6 +218,16 @@ opts: list[cfg.Opt] = [
         "bound on the same host as the VM for now; ICMP echo and other cases stay with the "
         "agent. Never flush the switch's connection tracker (TIME_WAIT: see README).",
     ),
+    cfg.BoolOpt(
+        "conntrack_in_datapath",
+        default=False,
+        help="Leave connection tracking (rule conditions matchForwardFlow/matchReturnFlow) "
+        "to Open vSwitch's connection tracker where one host sees all of a connection's "
+        "packets: flows ask the tracker and are megaflows, new connections are committed "
+        "where they leave the topology; no agent round trip per connection. Set it on "
+        "every host. A stateful port group bound on several hosts, non-IPv4 packets, "
+        "fragments and other protocols than TCP, UDP and ICMP keep the flow-state table.",
+    ),
     cfg.IntOpt(
         "nat_datapath_block_bits",
         default=14,

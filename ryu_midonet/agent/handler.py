@@ -14,6 +14,7 @@ from ryu_midonet.agent.flowsource import FlowSource, decision_tags
 from ryu_midonet.agent.locator import Locator
 from ryu_midonet.agent.natsteer import NatSteering
 from ryu_midonet.agent.tagset import compact
+from ryu_midonet.datapath import ctlookup as ctl
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import pipeline as pl
 from ryu_midonet.datapath import translator as tr
@@ -25,6 +26,7 @@ from ryu_midonet.sim.core.model import (
     IP_TCP,
     IP_UDP,
     ArpWait,
+    DatapathCt,
     DatapathReply,
     DatapathSnat,
     Packet,
@@ -57,14 +59,18 @@ class PacketHandler(FlowSource):
         self.idle_timeout = idle_timeout
         self.held = held if held is not None else HeldPackets()
         self.last: Result | None = None  # the latest decision, for tracing and tests
+        self.conntrack_in_datapath = False  # the agent option
         self.steering = NatSteering(host_id)
         self._steered: frozenset[ReturnPath] | None = None  # the paths last synced
 
     def handle(self, port_id: str, in_port: int, packet: Packet, data: bytes,
-               nat: NatReturn | None = None) -> list[Message]:
+               nat: NatReturn | None = None, tracked: int | None = None) -> list[Message]:
         """With ``nat``, ``packet`` came back from the connection tracker (source NAT in the
         datapath): a translated reply is simulated as it entered, the reverse translation
-        being the tracker's, and its flow goes to the nat-return table."""
+        being the tracker's, and its flow goes to the nat-return table. With
+        :attr:`conntrack_in_datapath`, connection tracking asks the switch's tracker
+        (:mod:`~ryu_midonet.datapath.ctlookup`); ``tracked``: the packet comes from the
+        ct-lookup table, with this ``ct_state``."""
         since = self.index.generation()
         if nat is None:
             steered = self._to_owner(port_id, in_port, packet, data)
@@ -73,10 +79,21 @@ class PacketHandler(FlowSource):
         reply = _reply(packet, nat)
         entered = packet if reply is None or nat is None else packet.replace(
             ipv4_dst=nat.nat_ip)
-        result = simulate(self.view, self.state, port_id, entered, datapath_reply=reply)
+        datapath_ct = None
+        if self.conntrack_in_datapath and nat is None:
+            datapath_ct = DatapathCt(None if tracked is None else ctl.returning(packet, tracked))
+        result = simulate(self.view, self.state, port_id, entered, datapath_reply=reply,
+                          datapath_ct=datapath_ct)
+        to_tracker = result.ct_scope is not None and result.ct_return is None
+        if to_tracker and not tr.cacheable(result):  # no flow can take it to the tracker
+            result = simulate(self.view, self.state, port_id, entered, datapath_reply=reply)
+            to_tracker = False
         self.last = result
         locate = self.locator()
-        actions = tr.output_actions(result, locate, in_port)
+        # to the tracker: through the flow that takes it there (without one, dropped); a
+        # connection is committed by its flow (without one, it is not)
+        actions = () if to_tracker else ctl.without_commits(
+            tr.output_actions(result, locate, in_port))
         self._record(result)
         messages: list[Message] = self._steering(locate)
         for emit in result.emits:
@@ -89,13 +106,20 @@ class PacketHandler(FlowSource):
             cookie = None if nat is not None and reply is None else self.index.add(
                 tags, since, result.state_keys)  # an untranslated return packet: no flow
             if cookie is not None:
-                flow = (tr.flow_for(result, packet, in_port, locate, cookie, self.idle_timeout)
-                        if nat is None else
-                        tr.nat_return_flow(result, packet, in_port, nat.nat_ip, locate, cookie,
-                                           self.idle_timeout, nat.entry_key))
+                if nat is not None:
+                    flow = tr.nat_return_flow(result, packet, in_port, nat.nat_ip, locate,
+                                              cookie, self.idle_timeout, nat.entry_key)
+                elif to_tracker:
+                    flow = ctl.lookup_flow(result, packet, in_port, cookie, self.idle_timeout)
+                elif tracked is not None:
+                    flow = ctl.answered_flow(result, packet, in_port, locate, cookie,
+                                             self.idle_timeout)
+                else:
+                    flow = tr.flow_for(result, packet, in_port, locate, cookie,
+                                       self.idle_timeout)
                 if flow is not None:
                     messages.append(flow)
-                    if tr.has_datapath_snat(result):
+                    if tr.has_datapath_snat(result) or to_tracker or ctl.commits(result):
                         # through the new flow, so the tracker sees the connection's first packet
                         actions = (output("table"),)
         if actions:

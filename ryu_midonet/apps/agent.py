@@ -45,6 +45,7 @@ from ryu_midonet.agent.proactive import Compiler
 from ryu_midonet.agent.reconnect import hurry_switch
 from ryu_midonet.agent.sender import Sender
 from ryu_midonet.agent.tagset import Parents
+from ryu_midonet.datapath import ctlookup as ctl
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import pipeline as pl
 from ryu_midonet.datapath import translator as tr
@@ -56,7 +57,7 @@ from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.ovsdb.switch import LocalSwitch
 from ryu_midonet.sim.core.topology import CacheView
-from ryu_midonet.sim.rules.conntrack import PORT_GROUPS_TAG
+from ryu_midonet.sim.rules.conntrack import PORT_GROUPS_TAG, scope_of
 from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard
 from ryu_midonet.statestore import LocalState, StateChanges
 
@@ -75,6 +76,7 @@ class AgentApp(app_manager.OSKenApp):
 
     OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
     nat_in_datapath = False  # the option: source NAT by the switch's connection tracker
+    conntrack_in_datapath = False  # the option: connection tracking by the switch's tracker
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -105,6 +107,9 @@ class AgentApp(app_manager.OSKenApp):
         self.handler = PacketHandler(self.view, self.state, self.index, self.host_id,
                                      self.bindings.ofports, self.tunnels,
                                      conf.flow_idle_timeout)
+        self.conntrack_in_datapath = bool(conf.conntrack_in_datapath)
+        self.handler.conntrack_in_datapath = self.conntrack_in_datapath
+        self.ct_delivery = ctl.CommitDelivery()
         self.proactive = Compiler(self.view, self.state, self.index, self.host_id,
                                   self.bindings.ofports, self.tunnels,
                                   conf.proactive_max_flows_per_port, conf.proactive_flows)
@@ -255,6 +260,9 @@ class AgentApp(app_manager.OSKenApp):
         before = dict(self.bindings.ofports)
         messages = self.bindings.reconcile()
         changed = self.bindings.take_changed()
+        if self.conntrack_in_datapath:  # after the bindings' own delivery flows
+            self.ct_delivery.forget(changed)
+            messages += self._commit_deliveries()
         messages += self.index.invalidate(changed | self.parents.of(changed))
         after = self.bindings.ofports
         for port_id, ofport in before.items():
@@ -266,6 +274,12 @@ class AgentApp(app_manager.OSKenApp):
                 messages += self.features.port_flows(port_id, ofport, True)
                 self.proactive.ports_plugged([port_id])
         return messages
+
+    def _commit_deliveries(self) -> list[Message]:
+        """The committing delivery flows of the local ports that are new or changed."""
+        return self.ct_delivery.flows(self.bindings.ofports,
+                                      lambda port_id: self.view.get("port", port_id),
+                                      lambda port: scope_of(self.view, port))
 
     # -- the switch ------------------------------------------------------------------------
     @property
@@ -285,6 +299,9 @@ class AgentApp(app_manager.OSKenApp):
         messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0), MeterDelete()]
         messages += tr.base_flows(self.tunnels.values(), self.nat_in_datapath)
         messages += self.bindings.port_flows()
+        if self.conntrack_in_datapath:
+            self.ct_delivery.reset()
+            messages += [ctl.miss_flow(), *self._commit_deliveries()]
         for port_id, ofport in list(self.bindings.ofports.items()):
             messages += self.features.port_flows(port_id, ofport, True)
         if self.nat_in_datapath:
@@ -303,6 +320,8 @@ class AgentApp(app_manager.OSKenApp):
         nat_ip = ev.msg.match.get(pl.NAT_REG)  # back from the tracker (source NAT)
         state = ev.msg.match.get("ct_state") or 0  # (value, mask) when the switch masks it
         meta = None if not nat_ip else (nat_ip, state[0] if isinstance(state, tuple) else state)
+        if meta is None and self.conntrack_in_datapath and state:  # from the ct-lookup table
+            meta = (0, state[0] if isinstance(state, tuple) else state)
         data = ev.msg.data
         spent = ev.msg.match.get(pl.TTL_REG)  # TTL decrements done (translator's docstring)
         if isinstance(spent, int) and spent and ev.msg.reason == ofproto_v1_3.OFPR_INVALID_TTL:
@@ -340,14 +359,17 @@ class AgentApp(app_manager.OSKenApp):
         packet = packets.parse(data)
         if port_id is None or packet is None:
             return
-        nat = None if meta is None else NatReturn(str(ipaddress.IPv4Address(meta[0])),
-                                                  bool(meta[1] & CT_RPL))
+        tracked = meta[1] if meta is not None and not meta[0] else None  # ct-lookup's miss
+        nat = None if meta is None or not meta[0] else NatReturn(
+            str(ipaddress.IPv4Address(meta[0])), bool(meta[1] & CT_RPL))
         claimed = None if nat else self.features.packet_in(port_id, in_port, packet, data)
         if claimed is not None:
             self._send(claimed)
             return
         try:
-            messages = self.handle(port_id, in_port, packet, data, nat)
+            messages = (self.handle(port_id, in_port, packet, data, nat) if tracked is None
+                        else self.handler.handle(port_id, in_port, packet, data,
+                                                 tracked=tracked))
         except errors.UNAVAILABLE as exc:
             # The MAC/ARP tables and flow state live in the store: new flows wait for it.
             # Established ones are on the switch and keep flowing.

@@ -16,6 +16,12 @@ table  name              what it holds
                          NAT address in :data:`NAT_REG` and ``ct_state`` (and, for replies
                          steered from another host, the entry port's tunnel key in
                          :data:`ENTRY_REG`); misses go to the agent
+4      ct-lookup         packets the flow cache sent through the connection tracker for a
+                         decision that depends on it (agent option
+                         ``conntrack_in_datapath``): flows built from simulations that know
+                         the tracker's answer, keyed by ``in_port``, ``ct_zone`` and
+                         ``ct_state``; forward flows may commit the connection; misses go
+                         to the agent
 5      nat-tunnel-in     replies to this host's NAT ports that entered the topology on
                          another host, tunnelled here with key :data:`NAT_TUNNEL_FLAG` |
                          the entry port's tunnel key (table 2's misses come here): the NAT
@@ -47,6 +53,12 @@ nat-return table matches what the tracker says. When the exterior port the trans
 packets leave by is on another host, that host's flow cache sends the replies (same match)
 into a tunnel to the translating host with key ``NAT_TUNNEL_FLAG | entry port's key``, and
 the nat-tunnel-in table takes them through the tracker there. Other tables do not use it.
+With ``conntrack_in_datapath``, a decision that depends on connection tracking
+(``matchForwardFlow``/``matchReturnFlow``) becomes a flow-cache flow ``ct(zone, table=4)`` (the
+zone of the ingress port's flow-state scope) and ct-lookup flows matching the
+tracker's answer; where a new connection leaves, ``ct(commit, zone)`` before the output, or,
+through a tunnel, the key with :data:`CT_COMMIT_BIT` set, which the egress host's
+tunnel-delivery table commits (in the zone of the port's scope) before the output.
 :func:`with_conntrack` gives the contract of a table that does more, which says the tables
 its ``ct`` actions may resubmit packets to (``recirculate``, forwards or backwards).
 """
@@ -63,13 +75,13 @@ TABLE_TUNNEL_DELIVERY = 2
 TABLE_NAT_RETURN = 3
 TABLE_NAT_TUNNEL_IN = 5
 NAT_REG = "reg7"  # the NAT address (as an integer) a reply was sent to, before the tracker
+# The TTL decrements a flow did before its next dec_ttl: an expiring TTL's packet-in carries
+# it, and the agent adds it back (see :mod:`.translator`).
+TTL_REG = "reg5"
 ENTRY_REG = "reg6"  # a steered reply's entry port (its tunnel key), on the translating host
 # Tunnel keys with this bit carry a reply to this host's NAT ports, the rest of the key
 # naming the exterior port it entered by (port tunnel keys stay below it).
 NAT_TUNNEL_FLAG = 1 << 22
-# The TTL decrements a flow did before its next dec_ttl: an expiring TTL's packet-in carries
-# it, and the agent adds it back (see :mod:`.translator`).
-TTL_REG = "reg5"
 # Flag bits of the tunnel key, above every port's key (VXLAN carries 24 bits, GRE 32).
 # A packet tunnelled with CT_COMMIT_BIT set starts a connection: the egress host's delivery
 # table records it in the connection tracker of the port's flow-state scope
@@ -86,10 +98,11 @@ COOKIE_SIMULATED = 0x02
 COOKIE_DELIVERY = 0x03
 COOKIE_MISS = 0x04
 COOKIE_NAT_STEER = 0x05
+COOKIE_DHCP = 0x10  # a local port's DHCP to the agent (:mod:`.dhcpwire`)
 
 KIND_NAMES = {COOKIE_CLASSIFY: "classify", COOKIE_SIMULATED: "simulated",
               COOKIE_DELIVERY: "tunnel-delivery", COOKIE_MISS: "table-miss",
-              COOKIE_NAT_STEER: "nat-steering"}
+              COOKIE_NAT_STEER: "nat-steering", COOKIE_DHCP: "dhcp"}
 
 MAX_METER_ID = 0xFFFF0000  # OpenFlow 1.3's OFPM_MAX
 
@@ -102,6 +115,7 @@ PRIORITY_FLOW = 100
 # for the packets they share), so its idle timeout never takes the proactive path away.
 PRIORITY_PROACTIVE = 101
 PRIORITY_NAT_STEER = 200  # replies to this host's NAT ports: above the simulated flows
+PRIORITY_LOCAL_SERVICE = 300  # what the agent answers itself (DHCP): above everything
 
 # Action names, as OpenFlow 1.3 calls them.
 OUTPUT = "output"
@@ -208,13 +222,21 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
         required=frozenset({"in_port"}),
         actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN, CT}),
         set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {NAT_REG, TTL_REG}, to_controller=True,
-        meters=True, recirculate=frozenset({TABLE_NAT_RETURN}),
+        meters=True, recirculate=frozenset({TABLE_NAT_RETURN, TABLE_CT_LOOKUP}),
         description="megaflows from simulations; misses go to the agent, metered per port"),
     TableContract(
-        TABLE_TUNNEL_DELIVERY, "tunnel-delivery", matches=frozenset({"tunnel_id"}),
-        required=frozenset({"tunnel_id"}), actions=frozenset({OUTPUT}),
+        TABLE_TUNNEL_DELIVERY, "tunnel-delivery", matches=frozenset({"tunnel_id", "eth_type"}),
+        required=frozenset({"tunnel_id"}), actions=frozenset({OUTPUT, CT}),
         next_tables=frozenset({TABLE_NAT_TUNNEL_IN}),
-        description="tunnel key of a local port -> that port"),
+        description="tunnel key of a local port -> that port (committing a new connection "
+                    "with CT_COMMIT_BIT)"),
+    TableContract(
+        TABLE_CT_LOOKUP, "ct-lookup",
+        matches=PACKET_FIELDS | {"in_port", "ct_state", "ct_zone"},
+        required=frozenset({"in_port"}),
+        actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN, CT}),
+        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS, to_controller=True,
+        description="after the tracker: decisions that know its answer; misses to the agent"),
     TableContract(
         TABLE_NAT_RETURN, "nat-return",
         matches=PACKET_FIELDS | {"in_port", NAT_REG, ENTRY_REG, "ct_state"},

@@ -147,7 +147,7 @@ def output_actions(result: Result, locate: Locate, in_port: int | None = None
         where = locate(out.port_id)
         if where is None:
             continue
-        to = output_actions_to(where, in_port)
+        to = output_actions_to(where, in_port, out.commit)
         if out.rewrites != applied:
             rewriting = rewrite_actions(out.rewrites)
             if isinstance(where, Remote) and any(a.kind == p.CT for a in rewriting):
@@ -344,14 +344,22 @@ def nat_return_flow(result: Result, reply: Packet, in_port: int, nat_ip: str, lo
                     idle_timeout=idle_timeout)
 
 
-def output_actions_to(where: Location, in_port: int | None = None) -> tuple[Action, ...]:
+def output_actions_to(where: Location, in_port: int | None = None,
+                      commit: str | None = None) -> tuple[Action, ...]:
     """Actions that send a packet to one location (for packets the topology generates).
 
     Back out of the port it came in by (``in_port``), a packet must be sent to the
-    ``in_port`` port: a switch never outputs to the ingress port by its number."""
+    ``in_port`` port: a switch never outputs to the ingress port by its number. With
+    ``commit`` (a flow-state scope), the connection tracker records the packet's connection
+    in that scope's zone: here, or on the egress host (the tunnel key's
+    :data:`~.pipeline.CT_COMMIT_BIT`)."""
     if isinstance(where, Local):
-        return (output("in_port" if where.ofport == in_port else where.ofport),)
-    return (set_field("tunnel_id", where.key), set_field("tun_ipv4_dst", where.ip),
+        out = output("in_port" if where.ofport == in_port else where.ofport)
+        if commit is None:
+            return (out,)
+        return (ct(commit=True, zone=zone_of(commit)), out)
+    key = where.key if commit is None else where.key | p.CT_COMMIT_BIT
+    return (set_field("tunnel_id", key), set_field("tun_ipv4_dst", where.ip),
             output(where.tunnel_ofport))
 
 

@@ -105,7 +105,8 @@ def test_list_opts_for_the_sample_generator() -> None:
                      "wsapi_max_body_bytes", "wsapi_max_connections",
                      "proactive_flows", "proactive_max_flows_per_port", "miss_rate_per_port",
                          "miss_burst_per_port", "miss_queue_per_port", "miss_max_wait",
-                     "nat_in_datapath", "nat_datapath_block_bits"}
+                     "nat_in_datapath", "nat_datapath_block_bits",
+                     "conntrack_in_datapath"}
     assert all(opt.help for opt in groups[0][1])
 
 

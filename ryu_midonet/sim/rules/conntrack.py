@@ -19,6 +19,21 @@ forward traffic left (any port of it: the state is shared by every host).
 - Non-IPv4 packets and non-first fragments have no 5-tuple: they start a connection each
   time and are never recorded.
 
+In the datapath (``Session.datapath_ct``, agent option ``conntrack_in_datapath``). Where
+one host's connection tracker sees every packet of a scope, it keeps that scope's
+connections instead of the flow-state table: the packet is looked up at ingress in the zone of
+the ingress port's scope (its answer, ``DatapathCt.returning``, is whether the tracker knows
+the packet as one travelling back: a reply, or an ICMP error related to a connection), and a
+new connection is committed as it leaves, in the zone of the egress port's scope
+(``Output.commit``). The decision then reads no 5-tuple (the tracker does, per packet), so
+its flows are megaflows. A scope qualifies when it is a bridge, a router whose exterior ports
+are bound on one host, or a stateful port group whose members are bound on one host; the
+packet must be TCP or UDP or ICMP (echo, or an error), not a fragment. Everything else (other
+scopes, other packets, a packet whose source NAT the datapath does) uses the flow-state
+table as above. A decision that needs the tracker's answer and does not have it yet stops
+(:class:`~ryu_midonet.sim.core.context.TrackerNeeded`): the packet goes through the tracker
+and is simulated again with its answer.
+
 Invalidation. The decision is tagged with the key it looked up (found or not): the key
 appearing (the other side's forward packet recorded it) or expiring removes the flow. The
 lookup reads the 5-tuple, so flows are per connection, including the forward flow that
@@ -28,9 +43,11 @@ refreshes them while the flow lives.
 
 from __future__ import annotations
 
-from ryu_midonet.sim.core.context import Context, Frame
+from ryu_midonet.sim.core.context import Context, Frame, TrackerNeeded
+from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, Packet
 from ryu_midonet.sim.core.stages import Stage
-from ryu_midonet.sim.rules.tuples import Conn, conn_of, flow_of
+from ryu_midonet.sim.core.topology import TopologyView, is_bound
+from ryu_midonet.sim.rules.tuples import ICMP_ECHO_TYPES, ICMP_ERRORS, Conn, conn_of, flow_of
 from ryu_midonet.types import Obj
 
 PORT_GROUPS_TAG = "portGroups"  # any port group created, changed or deleted
@@ -59,6 +76,17 @@ def stateful_group(ctx: Context, port: Obj) -> str | None:
     return None
 
 
+def scope_of(view: TopologyView, port: Obj) -> str:
+    """The flow-state scope of ``port``, recording nothing (see :func:`scope`)."""
+    objects = getattr(view, "objects", None)
+    groups = objects().get("portGroup", {}) if objects is not None else {}
+    for group_id in sorted(groups):
+        group = groups[group_id]
+        if group.get("stateful") and port["id"] in (group.get("portIds") or ()):
+            return str(group_id)
+    return str(port.get("deviceId"))
+
+
 def scope(ctx: Context, port: Obj) -> str:
     """Where flow state recorded through ``port`` is kept (see the module docstring)."""
     known = ctx.session.scopes.get(port["id"])
@@ -78,6 +106,10 @@ def is_forward(ctx: Context, frame: Frame, stage: Stage) -> bool:
         s.forward = False
         return False
     entry = Frame(s.original)
+    if s.datapath_ct is not None:
+        answered = _ask_tracker(ctx, entry, frame, stage)
+        if answered is not None:
+            return answered
     flow = flow_of(ctx, entry)
     if flow is None:
         s.forward = True
@@ -95,13 +127,95 @@ def is_forward(ctx: Context, frame: Frame, stage: Stage) -> bool:
     return s.forward
 
 
+def _ask_tracker(ctx: Context, entry: Frame, frame: Frame, stage: Stage) -> bool | None:
+    """Whether the packet starts a connection, as the datapath's tracker says (None: the
+    tracker cannot say, see the module docstring)."""
+    s = ctx.session
+    assert s.ingress is not None and s.datapath_ct is not None
+    kind = trackable(ctx, entry)
+    if kind is None:
+        return None
+    where = scope(ctx, s.ingress)
+    if not one_host(ctx, s.ingress, where):
+        return None
+    returning = s.datapath_ct.returning
+    if returning is None:
+        raise TrackerNeeded(where)
+    s.ct_scope, s.ct_return = where, returning
+    s.forward = not returning
+    s.track = not returning and kind != "error"
+    ctx.trace(frame, f"connection tracking: the datapath's tracker ({where}) says "
+                     f"{'return' if returning else 'new'} flow", stage=stage)
+    return s.forward
+
+
+def trackable(ctx: Context, frame: Frame) -> str | None:
+    """What the datapath's tracker can track ``frame``'s packet as: ``ports`` (TCP, UDP),
+    ``echo``, ``error`` (an ICMP error), or None (anything else, or a fragment)."""
+    p = frame.packet
+    ctx.read(frame, "eth_type")
+    if p.eth_type != ETH_IPV4:
+        return None
+    ctx.read(frame, "ip_proto", "ip_frag")
+    if p.ip_frag not in (None, "no"):
+        return None
+    if p.ip_proto in (IP_TCP, IP_UDP):
+        return "ports"
+    if p.ip_proto == IP_ICMP:
+        ctx.read(frame, "icmpv4_type")
+        if p.icmpv4_type in ICMP_ECHO_TYPES:
+            return "echo"
+        if p.icmpv4_type in ICMP_ERRORS:
+            return "error"
+    return None
+
+
+def one_host(ctx: Context, port: Obj, where: str) -> bool:
+    """Whether one host's tracker sees every packet of scope ``where`` (of ``port``): a
+    bridge (return packets enter where their source is), or a router or stateful port group
+    whose exterior ports are bound on one host (else replies may enter on another host)."""
+    if where != str(port.get("deviceId")):
+        group = ctx.view.get("portGroup", where) or {}
+        members = [ctx.view.get("port", pid) for pid in group.get("portIds") or ()]
+    elif port.get("type") == "Bridge":
+        return True
+    else:
+        members = list(ctx.view.ports_of(where))
+    hosts = set()
+    for member in members:
+        if member is not None:
+            ctx.tag(member["id"])
+            if is_bound(member):
+                hosts.add(member["hostId"])
+    return len(hosts) <= 1
+
+
+def committable(packet: Packet) -> bool:
+    """Whether the datapath's tracker can record the connection of ``packet`` as it leaves."""
+    if packet.eth_type != ETH_IPV4 or packet.ip_frag not in (None, "no"):
+        return False
+    return packet.ip_proto in (IP_TCP, IP_UDP) or (
+        packet.ip_proto == IP_ICMP and packet.icmpv4_type in ICMP_ECHO_TYPES)
+
+
 def record(ctx: Context, port: Obj, frame: Frame) -> None:
     """The packet of a new connection leaves the topology through ``port``: remember it."""
-    if not ctx.session.track:
+    s = ctx.session
+    if not s.track:
         return
     conn = conn_of(frame.packet)
     if conn is None:
         return
+    if s.datapath_ct is not None and frame.datapath_snat is None:
+        ctx.read(frame, "eth_type", "ip_proto", "ip_frag")
+        if frame.packet.ip_proto == IP_ICMP:
+            ctx.read(frame, "icmpv4_type")
+        where = scope(ctx, port)
+        if committable(frame.packet) and one_host(ctx, port, where):
+            s.commits[port["id"]] = where
+            ctx.trace(frame, f"connection tracking: the datapath's tracker ({where}) records "
+                             "it", stage=Stage.PORT_OUT, port=port["id"])
+            return
     key = ct_key(scope(ctx, port), conn.reverse())
     ctx.state.flows.put(key, RECORDED)
     ctx.keep(key)
