@@ -40,6 +40,7 @@ class AgentContext:
     store: Any  # the topology store (``nsdb.store.Store``)
     view: Any  # the agent's local copy of the topology (``sim.core.topology.DictView``)
     ofports: Mapping[str, int]  # virtual port id -> OpenFlow port, of ports on this host
+    miss_meters: bool = False  # each local port has a miss meter (id: its tunnel key)
 
 
 @runtime_checkable

@@ -134,7 +134,8 @@ class AgentApp(app_manager.OSKenApp):
             if ofport:
                 self.tunnels[kind] = ofport
         self.features.start(features.AgentContext(self.host_id, self.store, self.view,
-                                                  self.bindings.ofports))
+                                                  self.bindings.ofports,
+                                                  bool(conf.miss_rate_per_port)))
         self.cache.listeners.append(self._on_topology_change)
         self.cache.divergence_listeners.append(self._on_divergence)
         self.cache.resync()
