@@ -83,6 +83,9 @@ _SEGMENT: Schema = {"type": "string", "pattern": "^[^/]+$"}  # "/tenants/" is th
 _PATH_PARAMS: dict[str, Schema] = {
     "id": UUID, "portId": UUID, "hostId": UUID, "name": _SEGMENT, "addr": _SEGMENT,
     "version": {"type": "integer", "enum": [4, 6]},
+    "subnet": {"type": "string", "pattern": r"^\d{1,3}(\.\d{1,3}){3}_\d{1,2}$",
+               "description": "a DHCP subnet's prefix and length, e.g. 10.0.0.0_24"},
+    "mac": {"type": "string", "pattern": r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$"},
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ryu_midonet.rest.kinds.device import DEVICE_LINKS, device_links, register_peer_ports
-from ryu_midonet.rest.resource import MAYBE_UUID, UUIDS, Resource, RestKind
+from ryu_midonet.rest.resource import LINK, MAYBE_UUID, UUIDS, Resource, RestKind
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 def _dto(dtos: Dtos, dto: Obj) -> None:
     device_links(dtos, dto, "bridges")
+    dto["dhcpSubnets"] = dtos.uri("bridges", dto["id"], "dhcp")
     dto.setdefault("vxLanPortIds", [])
     dto["vxLanPortId"] = None
 
@@ -23,4 +24,5 @@ def _routes(api: Api) -> None:
 
 
 REST = RestKind(Resource("bridge", "bridges", "Bridge", 4), _dto, routes=_routes,
-                dto_fields={**DEVICE_LINKS, "vxLanPortIds": UUIDS, "vxLanPortId": MAYBE_UUID})
+                dto_fields={**DEVICE_LINKS, "dhcpSubnets": LINK, "vxLanPortIds": UUIDS,
+                            "vxLanPortId": MAYBE_UUID})
