@@ -26,7 +26,7 @@ class Miss:
     in_port: int
     data: bytes
     queued_at: float
-    meta: tuple[int, int] | None = None  # after the tracker: (NAT address register, ct_state)
+    meta: tuple[int, ...] | None = None  # after the tracker: (NAT address, ct_state, entry)
 
 
 class MissQueue:
@@ -45,7 +45,7 @@ class MissQueue:
         self.full_drops: Counter[int] = Counter()  # per port: dropped, its queue was full
         self.stale_drops: Counter[int] = Counter()  # per port: dropped, waited too long
 
-    def put(self, in_port: int, data: bytes, meta: tuple[int, int] | None = None) -> bool:
+    def put(self, in_port: int, data: bytes, meta: tuple[int, ...] | None = None) -> bool:
         """Queue a packet-in; False when its port's queue is full (the packet is dropped)."""
         with self._ready:
             queue = self._queues.get(in_port)

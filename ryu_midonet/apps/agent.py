@@ -58,8 +58,8 @@ from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.ovsdb.switch import LocalSwitch
 from ryu_midonet.sim.core.topology import CacheView
 from ryu_midonet.sim.rules.conntrack import PORT_GROUPS_TAG, scope_of
-from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard
 from ryu_midonet.statestore import LocalState, StateChanges
+from ryu_midonet.statestore.natleases import RedisNatRanges
 
 LOG = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ class AgentApp(app_manager.OSKenApp):
 
     OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
     nat_in_datapath = False  # the option: source NAT by the switch's connection tracker
+    nat_ranges: RedisNatRanges | None = None  # with it: NAT port blocks, return paths
     conntrack_in_datapath = False  # the option: connection tracking by the switch's tracker
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -93,9 +94,10 @@ class AgentApp(app_manager.OSKenApp):
         self.local_state = LocalState(self.store, host_id=self.host_id)
         self.state = self.local_state.state
         self.nat_in_datapath = bool(conf.nat_in_datapath)
-        if self.nat_in_datapath:
-            self.state.nat_ranges = MemoryNatRanges(
-                self.host_id, RangeBoard(conf.nat_datapath_block_bits))
+        if self.nat_in_datapath:  # NAT port blocks leased through the store
+            self.nat_ranges = RedisNatRanges(self.store, self.host_id,
+                                             conf.nat_datapath_block_bits)
+            self.state.nat_ranges = self.nat_ranges
         self.view = CacheView(self.cache)
         self.switch = LocalSwitch(conf.ovsdb_connection, conf.integration_bridge)
         self.index = FlowIndex()
@@ -182,11 +184,15 @@ class AgentApp(app_manager.OSKenApp):
                 if changes is None:  # (re)subscribe; announcements missed meanwhile are lost
                     changes = StateChanges(self.store)
                     self.local_state.reload()  # so the MAC/ARP copies are read again
+                    self._reload_nat()
                 tag = changes.get(timeout=1.0)
                 if changes.resubscribed():
                     self.local_state.reload()
+                    self._reload_nat()
                 if tag is not None:
                     self.local_state.changed(tag)
+                    if self.nat_ranges is not None and self.nat_ranges.changed(tag):
+                        self._send(self.handler.nat_steering())
                     self._send(self.index.invalidate([tag]))
                     self.proactive.state_changed(tag)
                     self._send(self.handler.release(tag))
@@ -223,6 +229,14 @@ class AgentApp(app_manager.OSKenApp):
         self.state.arps.expire()
         self.state.flows.expire()
         self.state.leases.maintain(self.state.flows)
+        if self.nat_ranges is not None:
+            self.nat_ranges.maintain(lambda port_id: self.view.get("port", port_id) is not None)
+
+    def _reload_nat(self) -> None:
+        """Read every NAT return path again; the steering flows that changed."""
+        if self.nat_ranges is not None:
+            self.nat_ranges.reload()
+            self._send(self.handler.nat_steering())
 
     def _on_topology_change(self, op: str, kind: str, obj_id: str) -> None:
         self._pending_messages += self.features.topology_changed(op, kind, obj_id)
@@ -247,6 +261,8 @@ class AgentApp(app_manager.OSKenApp):
         self._send(list(self.index.invalidate(tags)))
         messages = self._take_pending_messages()
         messages += self._reconcile()
+        if self.nat_ranges is not None:  # ports may have moved: their NAT steering with them
+            messages += self.handler.nat_steering()
         self._send(messages)
         self.proactive.everything()
 
@@ -320,7 +336,9 @@ class AgentApp(app_manager.OSKenApp):
         in_port = ev.msg.match.get("in_port")
         nat_ip = ev.msg.match.get(pl.NAT_REG)  # back from the tracker (source NAT)
         state = ev.msg.match.get("ct_state") or 0  # (value, mask) when the switch masks it
-        meta = None if not nat_ip else (nat_ip, state[0] if isinstance(state, tuple) else state)
+        entry = ev.msg.match.get(pl.ENTRY_REG) or 0  # steered here from another host
+        meta: tuple[int, ...] | None = None if not nat_ip else (
+            nat_ip, state[0] if isinstance(state, tuple) else state, entry)
         if meta is None and self.conntrack_in_datapath and state:  # from the ct-lookup table
             meta = (0, state[0] if isinstance(state, tuple) else state)
         data = ev.msg.data
@@ -353,16 +371,17 @@ class AgentApp(app_manager.OSKenApp):
         return True
 
     def handle_miss(self, in_port: int, data: bytes,
-                    meta: tuple[int, int] | None = None) -> None:
+                    meta: tuple[int, ...] | None = None) -> None:
         """Claim or simulate one packet that missed the flow table, and send the outcome
         (``meta``: it came back from the connection tracker, see :class:`NatReturn`)."""
-        port_id = self.bindings.port_at(in_port)
+        entry = meta[2] if meta is not None and len(meta) > 2 else 0
+        port_id = self.bindings.port_at(in_port) if not entry else self._port_of_key(entry)
         packet = packets.parse(data)
         if port_id is None or packet is None:
             return
         tracked = meta[1] if meta is not None and not meta[0] else None  # ct-lookup's miss
         nat = None if meta is None or not meta[0] else NatReturn(
-            str(ipaddress.IPv4Address(meta[0])), bool(meta[1] & CT_RPL))
+            str(ipaddress.IPv4Address(meta[0])), bool(meta[1] & CT_RPL), entry)
         claimed = None if nat else self.features.packet_in(port_id, in_port, packet, data)
         if claimed is not None:
             self._send(claimed)
@@ -378,6 +397,11 @@ class AgentApp(app_manager.OSKenApp):
                 LOG.warning("store unavailable; dropping a new flow's first packet: %s", exc)
             return
         self._send(messages)
+
+    def _port_of_key(self, key: int) -> str | None:
+        """The exterior port whose tunnel key is ``key``."""
+        ports = self.view.objects().get("port", {}).values()
+        return next((str(p["id"]) for p in ports if p.get("tunnelKey") == key), None)
 
     def handle(self, port_id: str, in_port: int, packet: Any, data: bytes,
                nat: NatReturn | None = None) -> list[Message]:

@@ -1,0 +1,340 @@
+"""Port blocks and return paths of source NAT in the datapath, shared by every agent on Redis.
+
+Implements :class:`~ryu_midonet.sim.state.natranges.NatRanges` and
+:class:`~ryu_midonet.sim.state.natranges.ReturnPaths`. Layout, under the store's hash tag:
+
+- ``{p}:state:natlease:<ip>``          hash ``<block>`` -> host id holding it
+- ``{p}:state:deadlines:natlease``     sorted set ``<ip>|<block>`` scored by deadline (ms)
+- ``{p}:state:natpath:<ip>|<block>``   hash exterior port id -> the return path (JSON)
+- channel ``{p}:state:changes``        ``natpath:<ip>|<block>|<port id>`` when one appears or
+  goes
+
+A host leases a block of a NAT address once (one Lua script, the first connection through
+that address waits for it), then uses its copy. It keeps the block while it renews the lease
+(every quarter of :data:`NAT_LEASE_TTL`), and gets the same block back after a restart, even
+past the deadline if nobody took it meanwhile: its switch's tracker may still hold
+connections on those ports. A lease past its deadline is free for others; taking it (or
+removing it, :meth:`RedisNatRanges.maintain`) removes its return paths, announced.
+
+Return paths are written once each (the first connection leaving by that port waits for it)
+and announced; every agent keeps a copy of all of them, read again after it subscribes
+again (:meth:`RedisNatRanges.reload`) and kept current by :meth:`RedisNatRanges.changed`.
+
+Redis down: blocks and paths already known keep working (they live in the copy and in the
+switch's flows); a NAT address this host holds no block of is translated by the agent path
+(which itself needs the store) until Redis answers again, asked at most every
+:data:`RETRY_AFTER` seconds; paths that could not be written are written by
+:meth:`RedisNatRanges.maintain` later (until then, the exit port's host cannot steer their
+replies).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import redis
+
+from ryu_midonet.nsdb import errors
+from ryu_midonet.nsdb.store import Store
+from ryu_midonet.sim.state.natranges import DEFAULT_BITS, ReturnPath, block_range, blocks
+from ryu_midonet.statestore.common import NOW_LUA, changes_channel, now_ms, text
+from ryu_midonet.types import Obj
+
+LOG = logging.getLogger(__name__)
+
+NAT_LEASE_TTL = 3600.0  # seconds a block stays leased without renewal
+RETRY_AFTER = 5.0  # seconds before asking Redis again for a block it could not give
+TAG_PREFIX = "natpath:"
+EXPIRE_BATCH = 100
+
+# KEYS: leases of the ip, deadlines; ARGV: ip, host, ttl ms, channel, path key prefix,
+# candidate blocks... -> the block held or taken, -1 when none is free
+_LEASE = NOW_LUA + """
+for i = 6, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[2] then
+    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1] .. '|' .. ARGV[i])
+    return tonumber(ARGV[i])
+  end
+end
+for i = 6, #ARGV do
+  local member = ARGV[1] .. '|' .. ARGV[i]
+  local holder = redis.call('HGET', KEYS[1], ARGV[i])
+  local deadline = redis.call('ZSCORE', KEYS[2], member)
+  if not holder or not deadline or tonumber(deadline) <= now then
+    local paths = ARGV[5] .. member
+    local ports = redis.call('HKEYS', paths)
+    redis.call('DEL', paths)
+    for _, port in ipairs(ports) do
+      redis.call('PUBLISH', ARGV[4], 'natpath:' .. member .. '|' .. port)
+    end
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[2])
+    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), member)
+    return tonumber(ARGV[i])
+  end
+end
+return -1
+"""
+
+# KEYS: leases of the ip, paths of the block; ARGV: block, host, port, path, channel, tag
+# -> 1 written or already there, 0 the block is not this host's
+_RECORD = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+if redis.call('HGET', KEYS[2], ARGV[3]) == ARGV[4] then return 1 end
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+return 1
+"""
+
+# KEYS: leases of the ip, deadlines; ARGV: member, block, host, ttl ms -> 1 renewed, 0 lost
+_RENEW = NOW_LUA + """
+if redis.call('HGET', KEYS[1], ARGV[2]) ~= ARGV[3] then return 0 end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])
+return 1
+"""
+
+# KEYS: leases of the ip, deadlines, paths of the block; ARGV: member, block, channel
+# -> 1 when the lease was past its deadline and is gone with its paths
+_EXPIRE = NOW_LUA + """
+local deadline = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if deadline and tonumber(deadline) > now then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[1])
+local ports = redis.call('HKEYS', KEYS[3])
+redis.call('DEL', KEYS[3])
+for _, port in ipairs(ports) do
+  redis.call('PUBLISH', ARGV[3], 'natpath:' .. ARGV[1] .. '|' .. port)
+end
+return 1
+"""
+
+# KEYS: paths of the block; ARGV: port, channel, tag
+_FORGET = """
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+"""
+
+PathKey = tuple[str, int, str]  # (NAT address, block, exterior port id)
+
+
+def _encode(path: ReturnPath) -> str:
+    return json.dumps({"scope": path.scope, "first": path.first, "last": path.last,
+                       "host": path.host}, sort_keys=True)
+
+
+def _decode(ip: str, port_id: str, value: str) -> ReturnPath | None:
+    try:
+        obj = json.loads(value)
+        return ReturnPath(port_id, str(obj["scope"]), ip, int(obj["first"]), int(obj["last"]),
+                          str(obj["host"]))
+    except (ValueError, KeyError, TypeError):
+        return None  # not written by an agent: ignored
+
+
+def parse_tag(tag: str) -> PathKey | None:
+    """(NAT address, block, port id) of a return path's announcement, or None."""
+    if not tag.startswith(TAG_PREFIX):
+        return None
+    parts = tag[len(TAG_PREFIX):].split("|", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None
+    return parts[0], int(parts[1]), parts[2]
+
+
+class RedisNatRanges:
+    """This host's NAT port blocks and every host's return paths, on the store's Redis."""
+
+    def __init__(self, store: Store, host_id: str, bits: int = DEFAULT_BITS,
+                 ttl: float = NAT_LEASE_TTL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.redis: redis.Redis = store.redis
+        self.host_id = host_id
+        self.bits = bits
+        self.ttl = ttl
+        self.clock = clock
+        self.channel = changes_channel(store)
+        self.deadlines = store.key_state("deadlines:natlease")
+        self._lease = self.redis.register_script(_LEASE)
+        self._record = self.redis.register_script(_RECORD)
+        self._renew = self.redis.register_script(_RENEW)
+        self._expire = self.redis.register_script(_EXPIRE)
+        self._forget = self.redis.register_script(_FORGET)
+        self._lock = threading.Lock()
+        self._blocks: dict[tuple[str, int, int], int] = {}  # (ip, lo, hi) -> block held
+        self._refused: dict[tuple[str, int, int], float] = {}  # -> when to ask again
+        self._held: set[tuple[str, int]] = set()
+        self._paths: dict[PathKey, ReturnPath] = {}
+        self._frozen: frozenset[ReturnPath] | None = None
+        self._written: set[ReturnPath] = set()
+        self._unwritten: set[ReturnPath] = set()
+        self._renewed = clock()
+
+    # -- keys ------------------------------------------------------------------------------
+    def leases_key(self, ip: str) -> str:
+        return self.store.key_state(f"natlease:{ip}")
+
+    def paths_key(self, ip: str, block: int) -> str:
+        return self.store.key_state(f"natpath:{ip}|{block}")
+
+    # -- the packet path ---------------------------------------------------------------------
+    def range_for(self, ip: str, lo: int, hi: int, out_port: Obj,
+                  scope: str) -> tuple[int, int] | None:
+        key = (ip, lo, hi)
+        block = self._blocks.get(key)
+        if block is not None:
+            return block_range(block, self.bits)
+        if self._refused.get(key, 0.0) > self.clock():
+            return None
+        candidates = list(blocks(lo, hi, self.bits))
+        if not candidates:
+            return None
+        try:
+            got = int(self._lease(keys=[self.leases_key(ip), self.deadlines],
+                                  args=[ip, self.host_id, int(self.ttl * 1000), self.channel,
+                                        self.store.key_state("natpath:"), *candidates]))
+        except errors.UNAVAILABLE as exc:
+            LOG.warning("no NAT port block of %s leased (store unavailable: %s); the agent "
+                        "translates for now", ip, exc)
+            got = -1
+        if got < 0:
+            self._refused[key] = self.clock() + RETRY_AFTER
+            return None
+        with self._lock:
+            self._blocks[key] = got
+            self._held.add((ip, got))
+        return block_range(got, self.bits)
+
+    def record(self, path: ReturnPath) -> None:
+        if path in self._written:
+            return
+        with self._lock:
+            self._paths[(path.ip, path.first >> self.bits, path.port_id)] = path
+            self._frozen = None
+        self._write(path)
+
+    def paths(self) -> frozenset[ReturnPath]:
+        frozen = self._frozen
+        if frozen is None:
+            with self._lock:
+                frozen = self._frozen = frozenset(self._paths.values())
+        return frozen
+
+    # -- the change feed ---------------------------------------------------------------------
+    def changed(self, tag: str) -> bool:
+        """Read a return path again after its announcement ``tag``; False: ``tag`` is not
+        a return path's."""
+        key = parse_tag(tag)
+        if key is None:
+            return False
+        ip, block, port_id = key
+        value = self.redis.hget(self.paths_key(ip, block), port_id)
+        path = None if value is None else _decode(ip, port_id, text(value))
+        with self._lock:
+            if path is None:
+                self._paths.pop(key, None)
+            else:
+                self._paths[key] = path
+            self._frozen = None
+        return True
+
+    def reload(self) -> None:
+        """Read every return path again (after subscribing again: announcements were
+        missed). This host's own paths not yet written are kept."""
+        members = [text(m) for m in self.redis.zrange(self.deadlines, 0, -1)]
+        pipe = self.redis.pipeline(transaction=False)
+        keys: list[tuple[str, int]] = []
+        for member in members:
+            ip, _, block = member.rpartition("|")
+            if block.isdigit():
+                keys.append((ip, int(block)))
+                pipe.hgetall(self.paths_key(ip, int(block)))
+        found: dict[PathKey, ReturnPath] = {}
+        for (ip, block), entries in zip(keys, pipe.execute(), strict=True):
+            for port_id, value in entries.items():
+                path = _decode(ip, text(port_id), text(value))
+                if path is not None:
+                    found[(ip, block, path.port_id)] = path
+        with self._lock:
+            for path in self._unwritten:
+                found[(path.ip, path.first >> self.bits, path.port_id)] = path
+            self._paths = found
+            self._frozen = None
+            for (ip, block, _), path in found.items():
+                if path.host == self.host_id:
+                    self._held.add((ip, block))
+                    if path not in self._unwritten:
+                        self._written.add(path)
+
+    # -- upkeep ------------------------------------------------------------------------------
+    def maintain(self, port_exists: Callable[[str], bool] | None = None) -> None:
+        """Renew this host's leases (every quarter of their TTL), write the paths that
+        could not be, forget this host's paths whose port was deleted, and remove leases
+        (any host's) past their deadline."""
+        if self.clock() - self._renewed >= self.ttl / 4:
+            self._renewed = self.clock()
+            for ip, block in sorted(self._held):
+                if not self._renew(keys=[self.leases_key(ip), self.deadlines],
+                                   args=[f"{ip}|{block}", block, self.host_id,
+                                         int(self.ttl * 1000)]):
+                    self._lost(ip, block)
+        for path in sorted(self._unwritten):
+            self._write(path)
+        if port_exists is not None:
+            for path in sorted(self.paths()):
+                if path.host == self.host_id and not port_exists(path.port_id):
+                    self.forget(path)
+        now = now_ms(self.redis)
+        for member in self.redis.zrangebyscore(self.deadlines, "-inf", now, start=0,
+                                               num=EXPIRE_BATCH):
+            ip, _, block = text(member).rpartition("|")
+            if block.isdigit():
+                self._expire(keys=[self.leases_key(ip), self.deadlines,
+                                   self.paths_key(ip, int(block))],
+                             args=[text(member), block, self.channel])
+
+    def forget(self, path: ReturnPath) -> None:
+        """Remove this host's return path (its port was deleted)."""
+        block = path.first >> self.bits
+        self._forget(keys=[self.paths_key(path.ip, block)],
+                     args=[path.port_id, self.channel,
+                           f"{TAG_PREFIX}{path.ip}|{block}|{path.port_id}"])
+        with self._lock:
+            self._paths.pop((path.ip, block, path.port_id), None)
+            self._written.discard(path)
+            self._frozen = None
+
+    def _write(self, path: ReturnPath) -> None:
+        block = path.first >> self.bits
+        tag = f"{TAG_PREFIX}{path.ip}|{block}|{path.port_id}"
+        try:
+            held = self._record(keys=[self.leases_key(path.ip), self.paths_key(path.ip, block)],
+                                args=[block, self.host_id, path.port_id, _encode(path),
+                                      self.channel, tag])
+        except errors.UNAVAILABLE as exc:
+            LOG.warning("NAT return path %s not written yet (store unavailable: %s)", path, exc)
+            with self._lock:
+                self._unwritten.add(path)
+            return
+        with self._lock:
+            self._unwritten.discard(path)
+            if held:
+                self._written.add(path)
+        if not held:
+            self._lost(path.ip, block)
+
+    def _lost(self, ip: str, block: int) -> None:
+        """Another host took block ``block`` of ``ip`` (its lease had run out here)."""
+        LOG.warning("NAT port block %d of %s is no longer this host's", block, ip)
+        with self._lock:
+            self._held.discard((ip, block))
+            self._blocks = {k: b for k, b in self._blocks.items() if (k[0], b) != (ip, block)}
+            self._paths = {k: p for k, p in self._paths.items()
+                           if (k[0], k[1]) != (ip, block) or p.host != self.host_id}
+            self._written = {p for p in self._written
+                             if (p.ip, p.first >> self.bits) != (ip, block)}
+            self._frozen = None

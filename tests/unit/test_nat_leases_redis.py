@@ -1,0 +1,149 @@
+"""NAT port blocks and return paths of source NAT in the datapath, on a real redis-server:
+two hosts never hold the same block, a host leases once and keeps its block across a restart,
+every agent sees every return path, and a Redis outage leaves known blocks working."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from ryu_midonet.nsdb.store import Store
+from ryu_midonet.sandbox import procs
+from ryu_midonet.sandbox import store as servers
+from ryu_midonet.sim.state.natranges import ReturnPath
+from ryu_midonet.statestore import StateChanges
+from ryu_midonet.statestore.natleases import RedisNatRanges
+
+IP = "198.51.100.2"
+UPLINK = {"id": "up"}
+BITS = 14  # blocks of 16384: 1024-65535 holds 16384-32767, 32768-49151, 49152-65535
+
+
+def ranges(url: str, host: str, **kw: float) -> RedisNatRanges:
+    return RedisNatRanges(Store.from_url(url), host, BITS, **kw)
+
+
+def commands(client: redis.Redis) -> set[str]:
+    return set(client.info("commandstats")) - {"cmdstat_info", "cmdstat_config|resetstat"}
+
+
+def path(host: str, first: int, port: str = "up") -> ReturnPath:
+    return ReturnPath(port, "r", IP, first, first + (1 << BITS) - 1, host)
+
+
+def announced(changes: StateChanges, agents: list[RedisNatRanges]) -> int:
+    """Hand the announcements that came to the agents; how many were return paths'."""
+    count = 0
+    while (tag := changes.get(timeout=0.5)) is not None:
+        count += sum(agent.changed(tag) for agent in agents)
+    return count
+
+
+def test_hosts_get_blocks_of_their_own_and_lease_only_once(redis_url: str) -> None:
+    a, b = ranges(redis_url, "a"), ranges(redis_url, "b")
+    first = a.range_for(IP, 1024, 65535, UPLINK, "r")
+    second = b.range_for(IP, 1024, 65535, UPLINK, "r")
+    assert first == (16384, 32767) and second == (32768, 49151)
+    client = redis.Redis.from_url(redis_url)
+    client.config_resetstat()
+    for _ in range(3):  # every later connection: from the copy, nothing asked of Redis
+        assert a.range_for(IP, 1024, 65535, UPLINK, "r") == first
+        assert b.range_for(IP, 1024, 65535, UPLINK, "r") == second
+    assert commands(client) == set()
+    c, d = ranges(redis_url, "c"), ranges(redis_url, "d")
+    assert c.range_for(IP, 1024, 65535, UPLINK, "r") == (49152, 65535)
+    assert d.range_for(IP, 1024, 65535, UPLINK, "r") is None  # none left: the agent's path
+
+
+def test_a_restarted_host_gets_its_block_and_paths_back(redis_url: str) -> None:
+    a = ranges(redis_url, "a")
+    ranges(redis_url, "b").range_for(IP, 1024, 65535, UPLINK, "r")
+    block = a.range_for(IP, 1024, 65535, UPLINK, "r")
+    assert block is not None
+    a.record(path("a", block[0]))
+    again = ranges(redis_url, "a")
+    again.reload()
+    assert again.paths() == {path("a", block[0])}
+    assert again.range_for(IP, 1024, 65535, UPLINK, "r") == block
+
+
+def test_every_agent_sees_every_return_path(redis_url: str) -> None:
+    a, b = ranges(redis_url, "a"), ranges(redis_url, "b")
+    changes = StateChanges(Store.from_url(redis_url))
+    try:
+        block = a.range_for(IP, 1024, 65535, UPLINK, "r")
+        assert block is not None
+        a.record(path("a", block[0]))
+        a.record(path("a", block[0]))  # known: not written again
+        a.record(path("a", block[0], port="vm4"))
+        assert announced(changes, [a, b]) == 2 * 2
+        assert b.paths() == a.paths() == {path("a", block[0]), path("a", block[0], "vm4")}
+        a.forget(path("a", block[0], port="vm4"))
+        assert announced(changes, [b]) == 1
+        assert b.paths() == {path("a", block[0])}
+        late = ranges(redis_url, "c")
+        late.reload()
+        assert late.paths() == b.paths()
+    finally:
+        changes.close()
+
+
+def test_an_expired_lease_goes_to_another_host_with_its_paths(redis_url: str) -> None:
+    a = ranges(redis_url, "a", ttl=0.001)
+    block = a.range_for(IP, 16384, 32767, UPLINK, "r")
+    assert block == (16384, 32767)
+    a.record(path("a", 16384))
+    b = ranges(redis_url, "b")
+    changes = StateChanges(Store.from_url(redis_url))
+    try:
+        assert b.range_for(IP, 16384, 32767, UPLINK, "r") == block
+        assert announced(changes, [b]) == 1
+        assert b.paths() == frozenset()
+        a.maintain()  # a learns that it lost the block
+        assert ranges(redis_url, "a").range_for(IP, 16384, 32767, UPLINK, "r") is None
+    finally:
+        changes.close()
+
+
+def test_maintenance_removes_leases_past_their_deadline(redis_url: str) -> None:
+    a = ranges(redis_url, "a", ttl=0.001)
+    block = a.range_for(IP, 1024, 65535, UPLINK, "r")
+    assert block is not None
+    a.record(path("a", block[0]))
+    b = ranges(redis_url, "b")
+    b.maintain()
+    b.reload()
+    assert b.paths() == frozenset()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path, free_port: Callable[[], int]
+              ) -> Iterator[tuple[servers.Server, list[procs.ProcessRecord]]]:
+    """A redis-server of this test's own, which the test stops and starts."""
+    server = servers.Server("redis", tmp_path / "redis", free_port())
+    servers.write(server, servers.server_conf(server, [servers.LOCALHOST]))
+    running = [servers.start(server)[1]]
+    yield server, running
+    procs.stop_all(running)
+
+
+def test_with_redis_down_known_blocks_work_and_paths_are_written_later(
+        own_redis: tuple[servers.Server, list[procs.ProcessRecord]]) -> None:
+    server, running = own_redis
+    url = f"redis://{servers.LOCALHOST}:{server.port}/0"
+    a = ranges(url, "a")
+    block = a.range_for(IP, 1024, 65535, UPLINK, "r")
+    assert block is not None
+    procs.stop_all([running.pop()])
+    assert a.range_for(IP, 1024, 65535, UPLINK, "r") == block
+    assert a.range_for("198.51.100.3", 1024, 65535, UPLINK, "r") is None  # the agent's path
+    a.record(path("a", block[0]))  # not written, kept here
+    assert a.paths() == {path("a", block[0])}
+    running.append(servers.start(server)[1])
+    a.maintain()
+    other = ranges(url, "b")
+    other.reload()
+    assert other.paths() == {path("a", block[0])}
