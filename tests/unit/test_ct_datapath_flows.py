@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from test_fakeswitch_ct import udp_quote
 from test_nat_datapath import frame
 
 from ryu_midonet.agent.flowindex import FlowIndex
@@ -29,7 +30,7 @@ from ryu_midonet.sim.core.model import FIELDS, IP_TCP, DatapathCt, Packet
 from ryu_midonet.sim.rules.conntrack import ct_key, scope_of
 from ryu_midonet.sim.rules.tuples import Conn
 from ryu_midonet.sim.state import State
-from tests.support.packets import tcp, udp
+from tests.support.packets import icmp, tcp, udp
 from tests.support.topology import MemoryTopology
 
 TUNNEL = 100
@@ -102,6 +103,8 @@ class Net:
         """Where ``packet`` from ``vm`` comes out: the VMs that receive it."""
         host, ofport, _ = PORTS[vm]
         headers: dict[str, Any] = {**packet.headers(), "in_port": ofport}
+        if packet.payload:
+            headers["payload"] = packet.payload
         if packet.ip_proto == 6:
             headers["tcp_flags"] = flags
         at = {(h, n): pid for pid, (h, n, _) in PORTS.items()}
@@ -198,3 +201,82 @@ def test_the_simulator_asks_the_tracker_once_and_reads_no_tuple() -> None:
                    datapath_ct=DatapathCt(False))
     assert [(o.port_id, o.commit) for o in out.outputs] == [("vm3", "br")]
     assert not out.state_keys  # nothing in the flow-state table
+
+
+def test_icmp_errors_about_a_connection_and_echo_replies_come_back() -> None:
+    net = Net()
+    out_udp = udp(MACS["vm1"], MACS["vm3"], IPS["vm1"], IPS["vm3"], 5353, 53)
+    assert net.send("vm1", out_udp) == ["vm3"]
+    quote = udp_quote(IPS["vm1"], IPS["vm3"], 5353, 53)
+    refused = icmp(MACS["vm3"], MACS["vm1"], IPS["vm3"], IPS["vm1"], icmp_type=3, code=3,
+                   payload=quote)
+    assert net.send("vm3", refused) == ["vm1"]  # related
+    other = udp_quote(IPS["vm1"], IPS["vm3"], 5354, 53)
+    assert net.send("vm3", refused.replace(payload=other)) == []  # about no connection
+    ping = icmp(MACS["vm1"], MACS["vm3"], IPS["vm1"], IPS["vm3"], payload=b"\0\7\0\1")
+    pong = icmp(MACS["vm3"], MACS["vm1"], IPS["vm3"], IPS["vm1"], icmp_type=0,
+                payload=b"\0\7\0\1")
+    assert net.send("vm3", pong) == []
+    assert net.send("vm1", ping) == ["vm3"]
+    assert net.send("vm3", pong) == ["vm1"]
+    assert net.send("vm3", icmp(MACS["vm3"], MACS["vm1"], IPS["vm3"], IPS["vm1"],
+                                payload=b"\0\10\0\1")) == []  # vm3 pinging vm1
+
+
+def _simulate(view: Any, state: State, port: str, packet: Packet,
+              answer: bool | None = None) -> Any:
+    return simulate(view, state, port, packet, datapath_ct=DatapathCt(answer))
+
+
+@pytest.mark.parametrize("packet", [
+    udp(MACS["vm3"], MACS["vm1"], IPS["vm3"], IPS["vm1"], 53, 5353, ip_frag="later",
+        udp_src=None, udp_dst=None),
+    udp(MACS["vm3"], MACS["vm1"], IPS["vm3"], IPS["vm1"], 53, 5353, ip_frag="first"),
+    tcp(MACS["vm3"], MACS["vm1"], IPS["vm3"], IPS["vm1"]).replace(
+        ip_proto=47, tcp_src=None, tcp_dst=None),
+], ids=["later fragment", "first fragment", "GRE"])
+def test_fragments_and_other_protocols_keep_the_flow_state_table(packet: Packet) -> None:
+    net = Net()
+    result = _simulate(net.hosts["h2"].view, net.state, "vm3", packet)
+    assert result.ct_scope is None and result.dropped  # looked up in the flow-state table
+    leaving = packet.replace(eth_src=MACS["vm1"], eth_dst=MACS["vm3"], ipv4_src=IPS["vm1"],
+                             ipv4_dst=IPS["vm3"])
+    forward = _simulate(net.hosts["h1"].view, net.state, "vm1", leaving, False)
+    assert all(o.commit is None for o in forward.outputs)
+
+
+def test_gre_is_recorded_in_the_flow_state_table() -> None:
+    net = Net()
+    gre = tcp(MACS["vm1"], MACS["vm3"], IPS["vm1"], IPS["vm3"]).replace(
+        ip_proto=47, tcp_src=None, tcp_dst=None)
+    forward = _simulate(net.hosts["h1"].view, net.state, "vm1", gre)
+    assert forward.state_keys and [o.commit for o in forward.outputs] == [None]
+
+
+def test_a_router_with_uplinks_on_two_hosts_keeps_the_flow_state_table() -> None:
+    """vm1's bridge behind router r, whose uplinks are bound on h1 and h2 (replies may come
+    back through either): r's connections stay in the flow-state table."""
+    b = topology()
+    r, far, far_ip = b.router("r"), "02:00:00:00:00:99", "198.51.100.9"
+    b.link(b.bridge_port(b.objects["bridge"]["br"], host=None, port_id="br:up"),
+           b.router_port(r, "10.0.0.1/24", "02:aa:00:00:00:01", port_id="r:in"))
+    up1 = b.router_port(r, "203.0.113.1/24", "02:aa:00:00:00:02", host="h1", port_id="up1")
+    b.router_port(r, "203.0.114.1/24", "02:aa:00:00:00:03", host="h2", port_id="up2")
+    b.route(r, "0.0.0.0/0", up1, gw="203.0.113.254")
+    up_in = b.chain("up-in")
+    b.rule(up_in, "accept", matchReturnFlow=True)
+    b.rule(up_in, "drop")
+    b.objects["port"]["up1"]["inboundFilterId"] = "up-in"
+    state = State.in_memory()
+    state.arps.put("r", "203.0.113.254", far)
+    state.arps.put("r", IPS["vm1"], MACS["vm1"])
+    view = b.view()
+    out = tcp(MACS["vm1"], "02:aa:00:00:00:01", IPS["vm1"], far_ip, 40000, 443)
+    back = tcp(far, "02:aa:00:00:00:02", far_ip, IPS["vm1"], 443, 40000)
+    first = _simulate(view, state, "vm1", out)
+    assert first.ct_scope == "br" and first.ct_return is None  # the VM's bridge: the tracker
+    forward = _simulate(view, state, "vm1", out, False)
+    assert [(o.port_id, o.commit) for o in forward.outputs] == [("up1", None)]
+    assert forward.state_keys  # recorded in the flow-state table
+    reply = _simulate(view, state, "up1", back)
+    assert reply.ct_scope is None and [o.port_id for o in reply.outputs] == ["vm1"]
