@@ -80,8 +80,7 @@ def lookup_flow(result: Result, packet: Packet, in_port: int, cookie: int,
     if result.ct_scope is None or not cacheable(result):
         return None
     zone = zone_of(result.ct_scope)
-    return FlowSpec(p.TABLE_FLOWS, p.PRIORITY_FLOW,
-                    match_for(packet, in_port, result.fields_read),
+    return FlowSpec(p.TABLE_FLOWS, p.PRIORITY_FLOW, match_for(packet, in_port, _read(result)),
                     (ct(zone=zone, table=p.TABLE_CT_LOOKUP),), cookie=cookie,
                     idle_timeout=idle_timeout)
 
@@ -92,13 +91,19 @@ def answered_flow(result: Result, packet: Packet, in_port: int, locate: Locate, 
     tracker (matching the tracker's answer when the decision used it)."""
     if not cacheable(result):
         return None
-    match = match_for(packet, in_port, result.fields_read)
+    match = match_for(packet, in_port, _read(result))
     if result.ct_scope is not None and result.ct_return is not None:
         match["ct_zone"] = zone_of(result.ct_scope)
         match["ct_state"] = state_match(packet, result.ct_return)
     return FlowSpec(p.TABLE_CT_LOOKUP, p.PRIORITY_FLOW, match,
                     output_actions(result, locate, in_port), cookie=cookie,
                     idle_timeout=idle_timeout)
+
+
+def _read(result: Result) -> set[str]:
+    """The fields a flow of ``result`` matches: those read, and the source MAC when the
+    simulation learned it (as :func:`~.translator.flow_for` does)."""
+    return result.fields_read | ({"eth_src"} if result.learned else set())
 
 
 def miss_flow() -> FlowSpec:
