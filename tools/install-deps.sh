@@ -29,6 +29,7 @@ DEB_PACKAGES=(
     tcpdump
     iperf3
     curl
+    busybox
 )
 
 BENCH_PACKAGES=(
