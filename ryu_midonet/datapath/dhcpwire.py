@@ -132,7 +132,8 @@ def _options(answer: dhcp.Answer) -> list[oskdhcp.option]:
         out += [opt(OPT_CLASSLESS_ROUTES, routes), opt(OPT_MS_CLASSLESS_ROUTES, routes)]
     if answer.host_name:
         out.append(opt(OPT_HOSTNAME, answer.host_name.encode("utf-8")[:255]))
-    return out
+    extra = dict(answer.extra)
+    return [o for o in out if o.tag not in extra] + [opt(t, v) for t, v in answer.extra]
 
 
 def classless_routes(routes: tuple[dhcp.Route, ...]) -> bytes:

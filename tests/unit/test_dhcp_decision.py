@@ -109,3 +109,28 @@ def test_bad_configuration_is_skipped_not_fatal() -> None:
     broken = DictView({"dhcpSubnet": {"s1": subnet(subnetPrefix="bad")},
                        "dhcpHost": view().objects()["dhcpHost"]})
     assert dhcp.answer(broken, "br", Request(dhcp.DISCOVER, VM)) is None
+
+
+def test_extra_options_of_the_host_entry_are_encoded() -> None:
+    v = view()
+    host: Any = v.objects()["dhcpHost"]["h1"]
+    host["extraDhcpOpts"] = [
+        {"optName": "42", "optValue": "10.0.0.9, 10.0.0.10"},  # NTP servers: addresses
+        {"optName": "domain-name", "optValue": "example.org"},  # text
+        {"optName": "MTU", "optValue": "9000"},  # a number option by name
+        {"optName": "53", "optValue": "2"},  # the server's own: left out
+        {"optName": "no-such-option", "optValue": "x"},
+        {"optName": "51", "optValue": "not a number"},
+        "not an option",
+    ]
+    answer = dhcp.answer(v, "br", Request(dhcp.DISCOVER, VM))
+    assert answer is not None
+    assert answer.extra == ((42, bytes([10, 0, 0, 9, 10, 0, 0, 10])), (15, b"example.org"),
+                            (26, (9000).to_bytes(2, "big")))
+
+
+def test_bad_server_and_gateway_addresses_are_not_used() -> None:
+    answer = dhcp.answer(view(serverAddr="bogus", defaultGateway="bogus", interfaceMTU=70000),
+                         "br", Request(dhcp.DISCOVER, VM))
+    assert answer is not None
+    assert (answer.server_ip, answer.router, answer.mtu) == ("10.0.0.1", None, None)

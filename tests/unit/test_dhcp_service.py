@@ -121,6 +121,15 @@ def test_the_offer_carries_the_address_and_every_option() -> None:
     assert opts[121] == routes and opts[249] == routes
 
 
+def test_extra_options_replace_the_subnets() -> None:
+    answer = dhcp.Answer(dhcp.ACK, "10.0.0.2", "02:dd:00:00:00:01", "10.0.0.11", mtu=1400,
+                         extra=((26, struct.pack("!H", 9000)), (42, bytes([10, 0, 0, 9]))))
+    received = dhcpwire.parse(client_frame(dhcp.REQUEST))
+    assert received is not None
+    _, _, _, opts = read_reply(dhcpwire.build(answer, received))
+    assert opts[26] == struct.pack("!H", 9000) and opts[42] == bytes([10, 0, 0, 9])
+
+
 def test_nak_and_broadcast_replies_are_broadcast() -> None:
     nak = dhcp.Answer(dhcp.NAK, "10.0.0.2", "02:dd:00:00:00:01")
     received = dhcpwire.parse(client_frame(dhcp.REQUEST))

@@ -18,7 +18,9 @@ fixed binding).
   default route through the gateway is added to them: RFC 3442 clients ignore option 3 then.
 - The server: the subnet's ``serverAddr``, or its first address; its MAC is the MAC of the
   router port linked to the bridge that has that address, else a locally administered MAC
-  derived from the subnet's id. Bridges answer ARP for server addresses (:class:`BridgeDhcp`
+  derived from the subnet's id.
+- A host entry's extra options (:func:`extra_options`) are sent too, replacing the option
+  of the same number the subnet gives. Bridges answer ARP for server addresses (:class:`BridgeDhcp`
   ``addresses``) so that a client can renew by unicast.
 """
 
@@ -73,6 +75,7 @@ class Answer:
     routes: tuple[Route, ...] = ()
     lease_time: int | None = None
     host_name: str | None = None
+    extra: tuple[tuple[int, bytes], ...] = ()  # the host entry's extra options, encoded
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ def answer(view: TopologyView, bridge_id: str, request: Request) -> Answer | Non
 def _full(binding: Binding, msg_type: int, yiaddr: str) -> Answer:
     subnet = binding.subnet
     net = _network(subnet)
-    gateway = subnet.get("defaultGateway") or None
+    gateway = subnet.get("defaultGateway") if _is_ipv4(subnet.get("defaultGateway")) else None
     routes = tuple(r for r in (_route(o) for o in subnet.get("opt121Routes") or ()) if r)
     if routes and gateway and not any(r.length == 0 for r in routes):
         routes += (Route(ANY, 0, str(gateway)),)
@@ -156,9 +159,55 @@ def _full(binding: Binding, msg_type: int, yiaddr: str) -> Answer:
         netmask=str(net.netmask) if net is not None else None,
         router=str(gateway) if gateway else None,
         dns=tuple(str(a) for a in subnet.get("dnsServerAddrs") or () if _is_ipv4(a)),
-        mtu=int(mtu) if isinstance(mtu, int) and mtu >= 68 else None,
+        mtu=int(mtu) if isinstance(mtu, int) and 68 <= mtu <= 0xFFFF else None,
         routes=routes, lease_time=LEASE_TIME,
-        host_name=str(binding.host["name"]) if binding.host.get("name") else None)
+        host_name=str(binding.host["name"]) if binding.host.get("name") else None,
+        extra=extra_options(binding.host.get("extraDhcpOpts")))
+
+
+def extra_options(opts: object) -> tuple[tuple[int, bytes], ...]:
+    """A host entry's extra options (``optName``: a number or a name of
+    :data:`OPTION_NAMES`; ``optValue``: text), encoded: comma-separated IPv4 addresses as
+    addresses, the value of a number option (:data:`NUMBER_OPTIONS`) as that number, anything
+    else as text. Options the server owns (message type, server id, ...) and what cannot be
+    encoded are left out."""
+    out: dict[int, bytes] = {}
+    for opt in opts if isinstance(opts, list) else ():
+        if not isinstance(opt, dict):
+            continue
+        name, value = str(opt.get("optName", "")).strip().lower(), str(opt.get("optValue", ""))
+        code = int(name) if name.isdigit() else OPTION_NAMES.get(name.replace("_", "-"), 0)
+        if not 0 < code < 255 or code in SERVER_OPTIONS:
+            continue
+        encoded = _encode(code, value)
+        if encoded is not None and 0 < len(encoded) <= 255:
+            out[code] = encoded
+    return tuple(out.items())
+
+
+# Options a host entry may not set: the server's own bookkeeping.
+SERVER_OPTIONS = frozenset({50, 52, 53, 54, 55, 57, 61})
+# Number options: code -> size in bytes.
+NUMBER_OPTIONS = {2: 4, 13: 2, 22: 2, 23: 1, 24: 4, 26: 2, 35: 4, 37: 1, 38: 4, 51: 4, 58: 4,
+                  59: 4}
+OPTION_NAMES = {
+    "netmask": 1, "router": 3, "dns-server": 6, "log-server": 7, "hostname": 12,
+    "domain-name": 15, "mtu": 26, "broadcast": 28, "ntp-server": 42, "lease-time": 51,
+    "tftp-server": 66, "bootfile-name": 67, "server-ip-address": 150,
+}
+
+
+def _encode(code: int, value: str) -> bytes | None:
+    items = [v.strip() for v in value.split(",")]
+    if value and all(_is_ipv4(v) for v in items):
+        return b"".join(ipaddress.IPv4Address(v).packed for v in items)
+    size = NUMBER_OPTIONS.get(code)
+    if size is not None:
+        try:
+            return int(value).to_bytes(size, "big")
+        except (ValueError, OverflowError):
+            return None
+    return value.encode("utf-8") if value else None
 
 
 def _route(obj: object) -> Route | None:
@@ -176,7 +225,7 @@ def _route(obj: object) -> Route | None:
 def _server(subnet: Obj, router_macs: Mapping[str, str]) -> tuple[str, str]:
     net = _network(subnet)
     assert net is not None
-    ip = subnet.get("serverAddr") or str(
+    ip = subnet.get("serverAddr") if _is_ipv4(subnet.get("serverAddr")) else str(
         net.network_address + 1 if net.num_addresses > 2 else net.network_address)
     mac = router_macs.get(str(ip))
     if mac is None:
