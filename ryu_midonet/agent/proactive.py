@@ -5,9 +5,13 @@ port, the compiler simulates one representative packet (an ICMP echo request) to
 known destination:
 
 - L2: every other entry of the bridge's MAC table on the port's VLAN segment;
-- L3: for every router linked to the bridge on that segment, every live entry of the
-  router's ARP table off that router port's network (to the router port's MAC, IPv4 to
-  that address).
+- L3: for every router linked to the bridge on that segment (the first hop), every live
+  entry of the ARP tables of that router and of the routers beyond it, off the first hop's
+  network (to the first hop's MAC, IPv4 to that address), nearest routers first. Routers
+  beyond are those linked to a router already reached, directly (router-to-router links) or
+  through a bridge (a provider router and its tenants), at most :data:`MAX_ROUTERS` on a
+  path; the addresses of their own ports are left out (a router answers those itself).
+  Which of them a path really reaches, and how, the simulation decides.
 
 The simulator decides, on a read-only copy of the state tables (nothing is learned, no ARP
 entry and no flow state is written, see :class:`ReadOnlyState`), and its result becomes a
@@ -23,10 +27,14 @@ Anything narrower (protocol, L4 ports, fragments, TTL) is left to the reactive p
 Proactive flows have no idle timeout: they go when something they were built from changes
 (their tags), and the local ports that may be concerned are compiled again -- a port that
 was plugged; for a MAC entry of bridge B, the local ports of B and of the bridges linked to
-B through a router; for an ARP entry of router R, the local ports of the bridges linked to R;
-after a topology change or a switch (re)connection, every local port. Compiling a port
-simulates only the destinations whose flow is not on the switch, and installs at most
-``max_per_port`` flows for it.
+the routers reached from B (as above); for an ARP entry of router R, the local ports of the
+bridges linked to the routers reached from R; after a topology change or a switch
+(re)connection, every local port. Compiling a port simulates only the destinations whose
+flow is not on the switch, and installs at most ``max_per_port`` flows for it.
+
+A flow through several routers decrements the TTL once per router; a packet whose TTL runs
+out on the way reaches the agent, which answers for the right router (see
+:mod:`ryu_midonet.datapath.translator`).
 """
 
 from __future__ import annotations
@@ -56,6 +64,7 @@ LOG = logging.getLogger(__name__)
 
 DEFAULT_MAX_PER_PORT = 256
 ATTEMPTS_PER_FLOW = 4  # simulations per port and pass, per flow it may still get
+MAX_ROUTERS = 4  # routers on one pre-computed path, at most
 ECHO_REQUEST = 8
 PLACEHOLDER_IP = "0.0.0.0"  # an address nobody is known to have: its flows are refused
 # Header fields a proactive flow may match besides in_port (IPv4 addresses only when real).
@@ -235,6 +244,45 @@ def linked_bridges(view: DictView, router_id: str) -> set[str]:
     return found
 
 
+def neighbour_routers(view: DictView, router_id: str) -> set[str]:
+    """The routers linked to a router directly, or through a bridge both are linked to."""
+    found = set()
+    for port in view.ports_of(router_id):
+        peer = view.get("port", port.get("peerId"))
+        if peer is None or not peer.get("deviceId"):
+            continue
+        if peer.get("type") == "Router":
+            found.add(str(peer["deviceId"]))
+        elif peer.get("type") == "Bridge":
+            found |= {str(rp["deviceId"]) for rp in linked_routers_any(view, peer["deviceId"])
+                      if rp.get("deviceId")}
+    found.discard(router_id)
+    return found
+
+
+def routers_reached(view: DictView, router_ids: Iterable[str],
+                    hops: int = MAX_ROUTERS) -> list[str]:
+    """``router_ids`` and the routers beyond them, nearest first, at most ``hops`` routers
+    on a path (``router_ids`` count as the first)."""
+    order = list(dict.fromkeys(router_ids))
+    frontier = list(order)
+    for _ in range(hops - 1):
+        found: list[str] = []
+        for router_id in frontier:
+            found += [n for n in sorted(neighbour_routers(view, router_id))
+                      if n not in order and n not in found]
+        order += found
+        frontier = found
+    return order
+
+
+def region(view: DictView, router_ids: Iterable[str]) -> set[str]:
+    """The bridges whose ports' paths may cross the routers of ``router_ids``: those linked
+    to the routers reached from them."""
+    return {bridge for r in routers_reached(view, router_ids)
+            for bridge in linked_bridges(view, r)}
+
+
 def probes(view: DictView, state: State, port_id: str, ofport: int) -> list[Probe]:
     """The representative packets of a local bridge port, L2 destinations first."""
     port = view.get("port", port_id)
@@ -247,8 +295,11 @@ def probes(view: DictView, state: State, port_id: str, ofport: int) -> list[Prob
     if not sources:
         return []
     routers = linked_routers(view, bridge_id, vlan)
-    arps = {rp["id"]: state.arps.entries(str(rp["deviceId"])) for rp in routers}
-    ip_of = {mac.lower(): ip for table in arps.values() for ip, mac in sorted(table.items())}
+    own = {str(rp["deviceId"]) for rp in routers}
+    ip_of = {mac.lower(): ip for router_id in sorted(own)
+             for ip, mac in sorted(state.arps.entries(router_id).items())}
+    # the destinations beyond each first hop, nearest routers first
+    beyond = {rp["id"]: _destinations(view, state, str(rp["deviceId"])) for rp in routers}
     out = []
     for src in sources:
         for dst in sorted(entries):
@@ -256,12 +307,25 @@ def probes(view: DictView, state: State, port_id: str, ofport: int) -> list[Prob
                 out.append(probe(port_id, ofport, src, dst, ip_of.get(src), ip_of.get(dst)))
         seen: set[str] = set()
         for rp in routers:
-            for ip, mac in sorted(arps[rp["id"]].items()):
+            for ip, mac in beyond[rp["id"]]:
                 # neighbours on the port's own network are reached by L2 (above)
-                if ip not in seen and mac.lower() != src and not in_subnet(rp, ip):
+                if ip not in seen and mac != src and not in_subnet(rp, ip):
                     seen.add(ip)
                     out.append(probe(port_id, ofport, src, rp["portMac"].lower(),
                                      ip_of.get(src), ip))
+    return out
+
+
+def _destinations(view: DictView, state: State, first_hop: str) -> list[tuple[str, str]]:
+    """(IPv4 address, MAC) of the ARP entries of ``first_hop`` and of the routers beyond it,
+    nearest routers first, without the routers' own addresses."""
+    reached = routers_reached(view, [first_hop])
+    own = {str(port.get("portAddress")) for r in reached for port in view.ports_of(r)}
+    out = []
+    for router_id in reached:
+        for ip, mac in sorted(state.arps.entries(router_id).items()):
+            if ip not in own:
+                out.append((ip, mac.lower()))
     return out
 
 
@@ -330,11 +394,10 @@ class Compiler(FlowSource):
         kind, _, rest = tag.partition(":")
         device, _, _ = rest.partition(":")
         if kind == "mac":
-            bridges = {device}
-            for rp in linked_routers_any(self.view, device):
-                bridges |= linked_bridges(self.view, str(rp["deviceId"]))
+            bridges = {device} | region(self.view, [str(rp["deviceId"]) for rp in
+                                                    linked_routers_any(self.view, device)])
         elif kind == "arp":
-            bridges = linked_bridges(self.view, device)
+            bridges = region(self.view, [device])
         else:
             return
         self._mark({pid for pid in list(self.ofports) if self._bridge_of(pid) in bridges})

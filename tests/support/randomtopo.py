@@ -11,6 +11,9 @@ addresses mostly among those the topology's routes and rules name; each is sent 
 followed by variants that change one header or two (:func:`variant`), so that flows built
 for one packet meet packets they must (or must not) take.
 
+:func:`routed_topologies` draws tenants behind a provider router instead (:func:`build_routed`),
+where many paths cross two or three routers.
+
 Addresses: bridge ``b<i>`` serves 10.0.<i>.0/24 (VMs from .10, router ``r<j>`` at .<1+j>);
 router ``r<j>``'s uplink is 192.168.<j>.1/24 (its neighbour .2); routers link over
 172.16.<n>.0/30. Ids are readable names (``b0:2``, ``r1/route:3``, ``c2/rule0``).
@@ -134,10 +137,86 @@ def build_topology(rnd: Random, max_bridges: int = 3, max_routers: int = 2) -> R
         gen.routes(router)
     gen.chains()
     gen.tables()
-    b._put("tunnelZone", TUNNEL_ZONE, name=TUNNEL_ZONE, type="vxlan", hostIds=list(HOSTS),
-           tzHosts=[{"hostId": h, "ipAddress": ip} for h, ip in HOSTS.items()])
     if not gen.endpoints:  # at least one bound port to send from
         gen.vm(bridges[0], 0, 9, host="hostA")
+    return _bound(gen)
+
+
+def routed_topologies() -> st.SearchStrategy[RandomTopology]:
+    """A random provider topology (:func:`build_routed`)."""
+    return st.randoms(use_true_random=True).map(build_routed)
+
+
+def build_routed(rnd: Random) -> RandomTopology:
+    """Tenants behind a provider router: provider router ``r0`` (with an uplink, sometimes)
+    and two or three tenant routers, each with one or two bridges of VMs and linked to ``r0``
+    directly (over 172.16.<n>.0/30) or through the provider bridge ``b9`` (10.0.9.0/24,
+    ``r<j>`` at .<1+j>); each tenant's default route goes to ``r0``, ``r0`` routes each
+    tenant's networks to its router, and a tenant router may link to the next tenant's
+    router as well (a route to its networks that way). Random filters, filled tables (a few
+    entries missing or stale), as :func:`build_topology`."""
+    b = MemoryTopology()
+    state = State.in_memory(clock=lambda: CLOCK)
+    gen = _Gen(rnd, b, state)
+    provider = gen.router(0)
+    tenants = [gen.router(j) for j in range(1, rnd.randint(3, 4))]
+    networks: dict[str, list[str]] = {}
+    i = 0
+    for j, tenant in enumerate(tenants, start=1):
+        networks[tenant["id"]] = []
+        for _ in range(rnd.randint(1, 2)):
+            bridge = gen.bridge(i)
+            gen.link_router_bridge(tenant, j, bridge, i)
+            networks[tenant["id"]].append(f"10.0.{i}.0/24")
+            i += 1
+    pool = None
+    for n, (j, tenant) in enumerate(enumerate(tenants, start=1)):
+        if gen.chance(50):
+            up, down = gen.router_link(provider, tenant, n)
+        else:
+            if pool is None:
+                pool = b.bridge("b9")
+                gen.vlans[pool["id"]] = False
+                gen.prefixes.append("10.0.9.0/24")
+                gen.link_router_bridge(provider, 0, pool, 9)
+            gen.link_router_bridge(tenant, j, pool, 9)
+            up, down = _port_on(b, provider["id"], pool), _port_on(b, tenant["id"], pool)
+        b.route(tenant, "0.0.0.0/0", down, gw=up["portAddress"])
+        for net in networks[tenant["id"]]:
+            b.route(provider, net, up, gw=down["portAddress"])
+    for n, (t1, t2) in enumerate(zip(tenants, tenants[1:], strict=False), start=len(tenants)):
+        if gen.chance(40):
+            one, two = gen.router_link(t1, t2, n)
+            for net in networks[t2["id"]]:
+                b.route(t1, net, one, gw=two["portAddress"])
+            for net in networks[t1["id"]]:
+                b.route(t2, net, two, gw=one["portAddress"])
+    if gen.chance(50):
+        gen.uplink(provider, 0)
+        uplink = [p for p in b.view().ports_of(provider["id"]) if p.get("hostId")][0]
+        b.route(provider, "0.0.0.0/0", uplink, gw="192.168.0.2")
+    if gen.chance(30):  # a few random routes besides (blackholes, rejects, ECMP...)
+        gen.routes(rnd.choice([provider, *tenants]))
+    gen.chains()
+    gen.tables()
+    return _bound(gen)
+
+
+def _port_on(b: MemoryTopology, router_id: str, bridge: Obj) -> Obj:
+    """The port of router ``router_id`` linked to ``bridge``."""
+    for port in b.view().ports_of(router_id):
+        peer = b.objects["port"].get(port.get("peerId") or "")
+        if peer is not None and peer["deviceId"] == bridge["id"]:
+            return port
+    raise ValueError(f"{router_id} is not linked to {bridge['id']}")
+
+
+def _bound(gen: _Gen) -> RandomTopology:
+    """The topology ``gen`` built, in a tunnel zone, its ports given tunnel keys and bound
+    ports OpenFlow numbers."""
+    b, state = gen.b, gen.state
+    b._put("tunnelZone", TUNNEL_ZONE, name=TUNNEL_ZONE, type="vxlan", hostIds=list(HOSTS),
+           tzHosts=[{"hostId": h, "ipAddress": ip} for h, ip in HOSTS.items()])
     bindings: dict[str, dict[str, int]] = {h: {} for h in HOSTS}
     for key, port_id in enumerate(sorted(b.objects["port"]), start=1):
         port = b.objects["port"][port_id]
@@ -454,6 +533,10 @@ class _Gen:
         self.endpoints.append(Endpoint(port["id"], host, peer_mac, f"192.168.{j}.2", (mac,)))
 
     def link_routers(self, r1: Obj, r2: Obj, n: int) -> None:
+        self.router_link(r1, r2, n)
+
+    def router_link(self, r1: Obj, r2: Obj, n: int) -> tuple[Obj, Obj]:
+        """Link two routers over 172.16.<n>.0/30; their two ports."""
         ports = []
         for k, router in enumerate((r1, r2), start=1):
             mac = f"02:00:00:{int(router['id'][1:]) + 1:02x}:{0x80 + n:02x}:{k:02x}"
@@ -462,6 +545,7 @@ class _Gen:
             self.ips.append(f"172.16.{n}.{k}")
         self.b.link(ports[0], ports[1])
         self.prefixes.append(f"172.16.{n}.0/30")
+        return ports[0], ports[1]
 
     def routes(self, router: Obj) -> None:
         ports = self.b.view().ports_of(router["id"])

@@ -22,6 +22,7 @@ from tests.support.packets import icmp, tcp
 from tests.support.topology import MemoryTopology
 
 TOPOLOGIES = 400
+ROUTED = 100  # tenants behind a provider router: paths through two or three routers
 # No shrinking: a failure prints its topology, packet, flow and both decisions in full, and
 # the examples are seeds, which shrinking would only try one after another.
 RUN = settings(max_examples=TOPOLOGIES, derandomize=True, deadline=None, database=None,
@@ -30,12 +31,29 @@ RUN = settings(max_examples=TOPOLOGIES, derandomize=True, deadline=None, databas
 
 
 def test_flows_deliver_what_the_simulator_decides() -> None:
+    totals = _deliver(randomtopo.topologies(), TOPOLOGIES)
+    print(f"{TOPOLOGIES} topologies, {totals}")  # shown with pytest -s
+    # the run means something only if flows took many packets (not just the agent)
+    assert totals.hits > 10 * TOPOLOGIES, str(totals)
+    assert totals.flows > 3 * TOPOLOGIES, str(totals)
+
+
+def test_flows_through_several_routers_deliver_what_the_simulator_decides() -> None:
+    """Including the TTLs that run out on the way (traceroute's probes, random TTLs)."""
+    totals = _deliver(randomtopo.routed_topologies(), ROUTED)
+    print(f"{ROUTED} provider topologies, {totals}")
+    assert totals.hits > 10 * ROUTED, str(totals)
+
+
+def _deliver(topologies: st.SearchStrategy[randomtopo.RandomTopology], examples: int
+             ) -> Report:
+    """Random packets through ``examples`` topologies: what the check saw."""
     totals = Report()
 
-    @RUN
+    @settings(RUN, max_examples=examples)
     @given(st.data())
     def one_topology(data: st.DataObject) -> None:
-        topo = data.draw(randomtopo.topologies(), label="topology")
+        topo = data.draw(topologies, label="topology")
         sequence = data.draw(randomtopo.packets(topo, max_base=10, max_variants=6),
                              label="packets")
         probe = randomtopo.prober(data.draw(st.randoms(use_true_random=True)), topo)
@@ -50,10 +68,7 @@ def test_flows_deliver_what_the_simulator_decides() -> None:
                         pytrace=False)
 
     one_topology()
-    print(f"{TOPOLOGIES} topologies, {totals}")  # shown with pytest -s
-    # the run means something only if flows took many packets (not just the agent)
-    assert totals.hits > 10 * TOPOLOGIES, str(totals)
-    assert totals.flows > 3 * TOPOLOGIES, str(totals)
+    return totals
 
 
 # -- found by the comparison -------------------------------------------------------------------

@@ -9,11 +9,14 @@ fields it matches, every other header drawn at random (other protocols, ports, A
 tags, fragments, TTLs about to expire), so that a flow more general than its decision shows.
 Then the MAC and ARP tables change at random (entries move, go, appear): the flows built on
 what changed go, the compilers compile the ports the announcements concern, and the packets
-are checked again.
+are checked again. Both run on the general random topologies and on tenants behind a
+provider router (:func:`~tests.support.randomtopo.routed_topologies`), where paths cross two
+or three routers.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from random import Random
 from typing import Any, cast
 
@@ -28,7 +31,9 @@ from tests.support import randomtopo
 from tests.support.flowcheck import AgentHost, Fabric, Report, check, fabric_for
 
 TOPOLOGIES = 300
+ROUTED = 150  # provider topologies
 CHANGING = 100  # topologies whose tables change between rounds
+CHANGING_ROUTED = 50
 ROUNDS = 3
 AIMED = 6  # random packets aimed at each proactive flow
 RUN = settings(max_examples=TOPOLOGIES, derandomize=True, deadline=None, database=None,
@@ -55,13 +60,33 @@ def aimed(rnd: Random, topo: randomtopo.RandomTopology,
 
 
 def test_proactive_flows_deliver_what_the_simulator_decides() -> None:
+    installed, _, totals = _deliver(randomtopo.topologies(), TOPOLOGIES)
+    # the run means something only if many packets took proactive flows
+    assert installed > TOPOLOGIES, (installed, str(totals))
+    assert totals.hits > 5 * TOPOLOGIES, str(totals)
+    assert totals.flows > TOPOLOGIES, str(totals)
+
+
+def test_proactive_flows_through_several_routers_deliver_what_the_simulator_decides() -> None:
+    installed, routers, totals = _deliver(randomtopo.routed_topologies(), ROUTED)
+    print(f"{ROUTED} provider topologies: {installed} proactive flows, by routers crossed:"
+          f" {dict(sorted(routers.items()))}; {totals}")  # shown with pytest -s
+    assert routers[2] + routers[3] > ROUTED, dict(routers)
+    assert totals.hits > 5 * ROUTED, str(totals)
+
+
+def _deliver(topologies: st.SearchStrategy[randomtopo.RandomTopology], examples: int
+             ) -> tuple[int, Counter[int], Report]:
+    """Proactive flows on ``examples`` topologies, and random packets through them: the flows
+    installed, how many crossed how many routers, what the check saw."""
     totals = Report()
     installed = [0]
+    routers: Counter[int] = Counter()
 
-    @RUN
+    @settings(RUN, max_examples=examples)
     @given(st.data())
     def one_topology(data: st.DataObject) -> None:
-        topo = data.draw(randomtopo.topologies(), label="topology")
+        topo = data.draw(topologies, label="topology")
         rnd = data.draw(st.randoms(use_true_random=True), label="packets")
         fabric = fabric_for(topo, reactive=False)
         flows: list[tuple[str, FlowSpec]] = []
@@ -84,15 +109,13 @@ def test_proactive_flows_deliver_what_the_simulator_decides() -> None:
             fabric.close()
         totals.add(report)
         installed[0] += len(flows)
+        routers.update(sum(1 for a in f.actions if a.kind == "dec_ttl") for _, f in flows)
         if report.failures():
             pytest.fail(f"{report.failures()[0].text()}\ntopology:\n{topo.describe()}",
                         pytrace=False)
 
     one_topology()
-    # the run means something only if many packets took proactive flows
-    assert installed[0] > TOPOLOGIES, (installed[0], str(totals))
-    assert totals.hits > 5 * TOPOLOGIES, str(totals)
-    assert totals.flows > TOPOLOGIES, str(totals)
+    return installed[0], routers, totals
 
 
 def change_tables(rnd: Random, topo: randomtopo.RandomTopology) -> None:
@@ -125,13 +148,17 @@ def change_tables(rnd: Random, topo: randomtopo.RandomTopology) -> None:
                 state.arps.put(router, ip, rnd.choice(topo.macs or ["02:77:00:00:00:02"]))
 
 
-def test_proactive_flows_follow_mac_and_arp_changes() -> None:
+@pytest.mark.parametrize(("topologies", "examples"), [
+    (randomtopo.topologies(), CHANGING), (randomtopo.routed_topologies(), CHANGING_ROUTED)],
+    ids=["random", "routed"])
+def test_proactive_flows_follow_mac_and_arp_changes(
+        topologies: st.SearchStrategy[randomtopo.RandomTopology], examples: int) -> None:
     totals = Report()
 
-    @settings(RUN, max_examples=CHANGING)
+    @settings(RUN, max_examples=examples)
     @given(st.data())
     def one_topology(data: st.DataObject) -> None:
-        topo = data.draw(randomtopo.topologies(), label="topology")
+        topo = data.draw(topologies, label="topology")
         rnd = data.draw(st.randoms(use_true_random=True), label="packets and changes")
         fabric: Fabric = fabric_for(topo, reactive=False)  # removes flows on announcements
         compilers = {name: Compiler(h.view, h.state, h.index, h.name, h.ofports, h.tunnels)
@@ -165,7 +192,7 @@ def test_proactive_flows_follow_mac_and_arp_changes() -> None:
             fabric.close()
 
     one_topology()
-    assert totals.hits > 5 * CHANGING, str(totals)
+    assert totals.hits > 5 * examples, str(totals)
 
 
 def live_proactive(host: AgentHost) -> list[FlowSpec]:
