@@ -238,3 +238,36 @@ def test_arp_for_a_known_address_is_answered_on_the_askers_host(net: Net) -> Non
     text = "\n".join(other_host.lines)
     assert "who-has 10.8.1.13" not in text, text  # answered on h1, never broadcast to h2
     assert "who-has 10.8.1.77 tell 10.8.1.11" in text, text  # unknown: still floods
+
+
+def test_a_new_or_removed_host_entry_changes_arp_answers_at_once(net: Net) -> None:
+    """The flood of a request for an unknown address is on the switch; a host entry for the
+    address takes it away, and removing the entry makes the request flood again."""
+    lab = net.lab
+    if "10.8.1.11/24" not in lab.exec("a", ["ip", "-4", "addr"]).stdout:
+        assert any(e.startswith("bound ") for e in net.udhcpc("a")), lab.report()
+    status, subnet = call("GET", net.left_subnet)
+    assert status == 200, subnet
+    mac = "02:00:00:00:89:77"
+
+    def asks() -> str:
+        lab.exec("a", ["ip", "neigh", "flush", "all"])
+        lab.ping("a", "10.8.1.77", count=1, timeout=0.5)
+        return str(lab.exec("a", ["ip", "neigh", "show", "10.8.1.77"]).stdout)
+
+    with lab.sniff("c", "arp", verbose=False) as flooded:
+        assert mac not in asks()
+    assert any("who-has 10.8.1.77" in line for line in flooded.lines), flooded.lines
+    status, host = call("POST", subnet["hosts"], {"macAddr": mac, "ipAddr": "10.8.1.77"})
+    assert status == 201, host
+    try:
+        assert wait_until(lambda: mac in asks(), timeout=10), lab.report()
+        with lab.sniff("c", "arp", verbose=False) as answered:
+            assert mac in asks()
+        assert not any("who-has 10.8.1.77" in line for line in answered.lines), (
+            answered.lines)
+    finally:
+        assert call("DELETE", host["uri"])[0] == 204
+    with lab.sniff("c", "arp", verbose=False) as again:
+        assert wait_until(lambda: mac not in asks(), timeout=10), lab.report()
+    assert any("who-has 10.8.1.77" in line for line in again.lines), again.lines
