@@ -235,7 +235,7 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
         matches=PACKET_FIELDS | {"in_port", "ct_state", "ct_zone"},
         required=frozenset({"in_port"}),
         actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN, CT}),
-        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS, to_controller=True,
+        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {TTL_REG}, to_controller=True,
         description="after the tracker: decisions that know its answer; misses to the agent"),
     TableContract(
         TABLE_NAT_RETURN, "nat-return",
