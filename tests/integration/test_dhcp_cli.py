@@ -32,10 +32,9 @@ def test_subnets_and_hosts(cli: Cli, seed: Seed) -> None:
     assert cli.ok("bridge bridge0 add dhcp subnet 10.1.0.0/16 gw 10.1.0.1 "
                   "dns-servers 8.8.8.8,8.8.4.4 interface-mtu 1400") == ["bridge0:subnet1"]
     assert cli.ok("bridge bridge0 list dhcp") == [
-        "dhcp subnet0 gw 10.0.0.1 server 10.0.0.1 dns-servers 8.8.8.8 subnet 10.0.0.0/24 "
-        "enabled true",
+        "dhcp subnet0 gw 10.0.0.1 server 10.0.0.1 dns-servers 8.8.8.8 subnet 10.0.0.0/24",
         "dhcp subnet1 gw 10.1.0.1 server 10.1.0.1 dns-servers 8.8.8.8,8.8.4.4 "
-        "subnet 10.1.0.0/16 interface-mtu 1400 enabled true",
+        "subnet 10.1.0.0/16 interface-mtu 1400",
     ]
     assert cli.ok("bridge bridge0 dhcp subnet0 add host name vm1 mac 02:00:00:00:00:01 "
                   "address 10.0.0.11") == ["bridge0:subnet0:dhcp-host0"]

@@ -6,6 +6,7 @@ The client library as OpenStack's MidoNet plugin used it (``add_bridge_dhcp``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -76,3 +77,26 @@ def test_dhcp_subnets_and_hosts_as_resources(api: Any) -> None:
     other.delete()
     subnet.delete()
     assert bridge.get_dhcp_subnets() == []
+
+
+def test_the_client_midonet_cli_manages_dhcp(midonet_cli_script: Callable[..., Any],
+                                             api_url: str) -> None:
+    """The script shipped with the client names a subnet and a host by their attributes."""
+
+    def cli(command: str) -> str:
+        done = midonet_cli_script(api_url, command)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+        return str(done.stdout.strip())
+
+    bridge = cli("bridge create name net")
+    subnet = cli(f"bridge {bridge} add dhcp subnet 10.0.0.0/24 gw 10.0.0.1")
+    assert subnet == "gw 10.0.0.1 server 10.0.0.1 subnet 10.0.0.0/24 opt121-routes []"
+    assert cli(f"bridge {bridge} list dhcp") == subnet
+    host = cli(f"bridge {bridge} dhcp subnet 10.0.0.0/24 add host name vm1 address 10.0.0.2 "
+               "mac 02:00:00:00:00:02")
+    assert host == "name vm1 address 10.0.0.2 mac 02:00:00:00:00:02"
+    assert cli(f"bridge {bridge} dhcp subnet 10.0.0.0/24 list host") == host
+    cli(f"bridge {bridge} dhcp subnet 10.0.0.0/24 host name vm1 delete")
+    assert cli(f"bridge {bridge} dhcp subnet 10.0.0.0/24 list host") == ""
+    cli(f"bridge {bridge} dhcp subnet 10.0.0.0/24 delete")
+    assert cli(f"bridge {bridge} list dhcp") == ""

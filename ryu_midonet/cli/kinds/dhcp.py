@@ -62,6 +62,14 @@ class Opt121(a.Attr):
         return {self.field: []}
 
 
+@dataclass(frozen=True)
+class Enabled(a.Bool):
+    """Printed only when false (MidoNet's CLI never printed it; subnets are enabled)."""
+
+    def value(self, dto: Dto, ctx: RefContext) -> str | None:
+        return "false" if dto.get(self.field or "") is False else None
+
+
 def _relative(link: str) -> str:
     """An API link as a path from the API root (``bridges/...``)."""
     at = link.find("/bridges/")
@@ -96,7 +104,7 @@ DHCP_SUBNET = ObjType("dhcp-subnet", "dhcp", "subnet", (
     a.Cidr("subnet", "subnetPrefix", len_field="subnetLength"),
     a.Int("interface-mtu", "interfaceMTU", lo=68, hi=65535, clearable=True),
     Opt121("opt121-routes", "opt121Routes", clearable=True),
-    a.Bool("enabled", "enabled"),
+    Enabled("enabled", "enabled"),
     a.Ip("routers", "defaultGateway", show=False, version=4, clearable=True),
     IpList("dns_server", "dnsServerAddrs", show=False, clearable=True),
 ), required=("subnet",))
