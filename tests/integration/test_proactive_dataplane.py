@@ -1,9 +1,12 @@
 """Proactive flows on real Open vSwitch: once each VM has announced itself, the first ping
 between two hosts through a router reaches no agent; a topology change removes the flows
-built on what changed and traffic follows it.
+built on what changed and traffic follows it; a path through two routers is pre-installed
+too, and a probe whose TTL runs out at either router is answered by that router.
 
 Sandbox ``pro``: hosts h1 and h2 (VXLAN); ``a`` on h1 (10.5.1.11/24) behind bridge ``left``,
-``b`` on h2 (10.5.2.12/24) behind bridge ``right``, router ``r`` between the bridges.
+``b`` on h2 (10.5.2.12/24) behind bridge ``right``, router ``r`` between the bridges; ``c``
+on h2 (10.5.3.13/24) is plugged by the last test, behind bridge ``far`` and router ``r2``,
+linked to ``r`` over 172.16.5.0/30.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ SANDBOX: dict[str, Any] = {
          "gateway": "10.5.1.1", "mac": "02:00:00:00:95:0a"},
         {"name": "b", "host": "h2", "interface": "rm-prob-tap", "ip": "10.5.2.12/24",
          "gateway": "10.5.2.1", "mac": "02:00:00:00:95:0b"},
+        {"name": "c", "host": "h2", "interface": "rm-proc-tap", "ip": "10.5.3.13/24",
+         "gateway": "10.5.3.1", "mac": "02:00:00:00:95:0c"},
     ],
     "api": False,
     "agent": "default",
@@ -71,9 +76,9 @@ class Pro:
         return sum(int(m.group(1)) for line in self.flows(host) if re.match(MISS_COOKIE, line)
                    for m in [re.search(r"n_packets=(\d+)", line)] if m)
 
-    def ping(self, vm: str, ip: str, count: int = 1) -> str:
+    def ping(self, vm: str, ip: str, count: int = 1, ttl: int = 64) -> str:
         done = self.sb.vm(vm).exec(["ping", "-n", "-c", str(count), "-i", "0.2", "-W", "2",
-                                    ip])
+                                    "-t", str(ttl), ip])
         return str(done.stdout) + str(done.stderr)
 
     def report(self) -> str:
@@ -116,3 +121,31 @@ def test_a_route_change_removes_the_flows_and_traffic_follows(pro: Pro) -> None:
     out = pro.ping("a", "10.5.2.12")
     assert "1 received" in out, out + pro.report()
     assert pro.misses("h1") == before, pro.report()
+
+
+def test_a_path_through_two_routers_is_pre_installed_and_each_router_answers_its_ttl(
+        pro: Pro) -> None:
+    build, sb = pro.build, pro.sb
+    far, r2 = build.bridge("far"), build.router("r2")
+    build.bind(build.port(far), sb.vm("c").host.host_id, sb.vm("c").interface)
+    build.link(build.port(r2, "10.5.3.1/24"), build.port(far))
+    up, down = build.port(pro.router, "172.16.5.1/30"), build.port(r2, "172.16.5.2/30")
+    build.link(up, down)
+    build.route(pro.router, "10.5.3.0/24", up, gw="172.16.5.2")
+    build.route(r2, "10.5.0.0/16", down, gw="172.16.5.1")
+    assert wait_until(lambda: "1 received" in pro.ping("c", "10.5.3.1"), timeout=20,
+                      step=0.2), pro.report()
+
+    def to_c() -> list[str]:  # a -> c, through r and r2, proactive
+        return [f for f in pro.flows("h1") if "nw_dst=10.5.3.13" in f
+                and "idle_timeout" not in f and f.count("dec_ttl") == 2]
+
+    assert wait_until(to_c, timeout=10, step=0.2), pro.report()
+    before = pro.misses("h1")
+    out = pro.ping("a", "10.5.3.13")
+    assert "1 received" in out, out + pro.report()
+    assert pro.misses("h1") == before, pro.report()
+    # the flow decrements twice; the agent learns which decrement ran out
+    for ttl, router in ((1, "10.5.1.1"), (2, "172.16.5.2")):
+        out = pro.ping("a", "10.5.3.13", ttl=ttl)
+        assert f"From {router} icmp_seq=1 Time to live exceeded" in out, out + pro.report()
