@@ -33,7 +33,6 @@ from chainlab import Lab
 from rest_call import call
 
 from ryu_midonet.sandbox import Sandbox
-from ryu_midonet.sandbox.config import DEFAULT_AGENT
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -57,7 +56,7 @@ SANDBOX: dict[str, Any] = {
     "vms": [_vm("a", "h1", "192.0.2.11/32"), _vm("b", "h2", "192.0.2.12/32"),
             _vm("c", "h2", "10.8.1.13/24"), _vm("x", "h1", "192.0.2.99/32")],
     "api": True,
-    "agent": {"command": DEFAULT_AGENT + " ryu_midonet.apps.dhcp"},
+    "agent": "default",
 }
 
 # What udhcpc runs at each event: apply the lease the way a distribution's script does, and
