@@ -31,7 +31,7 @@ from ryu_midonet.types import Obj
 if TYPE_CHECKING:
     from ryu_midonet.rest.protocols import Api, Dtos
 
-_IPV4: Schema = {"type": "string", "format": "ipv4"}
+_IPV4 = value_schema(Field("ipv4"))
 
 
 def _opt121(lenient: bool) -> Schema:

@@ -27,11 +27,11 @@ class IpList(a.Attr):
         return ",".join(raw) if raw else None
 
     def parse(self, text: str, ctx: RefContext) -> Fields:
-        return {self.field: [v.parse_ip(self.name, t.strip(), 4)
+        return {self.field or "": [v.parse_ip(self.name, t.strip(), 4)
                              for t in text.split(",") if t.strip()]}
 
     def cleared(self) -> Fields:
-        return {self.field: []}
+        return {self.field or "": []}
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,10 @@ class Opt121(a.Attr):
             addr, length = v.parse_cidr(self.name, dst)
             routes.append({"destinationPrefix": addr, "destinationLength": length,
                            "gatewayAddr": v.parse_ip(self.name, gw, 4)})
-        return {self.field: routes}
+        return {self.field or "": routes}
 
     def cleared(self) -> Fields:
-        return {self.field: []}
+        return {self.field or "": []}
 
 
 @dataclass(frozen=True)

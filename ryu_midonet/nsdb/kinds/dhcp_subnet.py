@@ -11,7 +11,7 @@ import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from ryu_midonet.nsdb import errors
-from ryu_midonet.nsdb.fields import Field, OnDelete
+from ryu_midonet.nsdb.fields import Field, OnDelete, check_value
 from ryu_midonet.nsdb.spec import KindSpec
 from ryu_midonet.types import Obj
 
@@ -67,19 +67,17 @@ def _check(txn: Txn, obj: Obj) -> None:
     obj["opt121Routes"] = check_opt121("opt121Routes", obj.get("opt121Routes"))
 
 
+_IPV4 = Field("ipv4", required=True)
+_LENGTH = Field("int", required=True, lo=0, hi=32)
+
+
 def check_addresses(name: str, value: Any) -> list[str]:
     """A list of IPv4 addresses (null: none)."""
     if value is None:
         return []
     if not isinstance(value, list):
         raise errors.InvalidInput(name, "must be a list of IPv4 addresses")
-    out = []
-    for addr in value:
-        try:
-            out.append(str(ipaddress.IPv4Address(addr)))
-        except (ValueError, TypeError):
-            raise errors.InvalidInput(name, f"{addr!r} is not an IPv4 address") from None
-    return out
+    return [check_value(name, _IPV4, addr) for addr in value]
 
 
 def check_opt121(name: str, value: Any) -> list[Obj]:
@@ -93,27 +91,13 @@ def check_opt121(name: str, value: Any) -> list[Obj]:
         if not isinstance(route, dict):
             raise errors.InvalidInput(name, "each route must be an object with "
                                       "destinationPrefix, destinationLength and gatewayAddr")
-        length = route.get("destinationLength", 0)
-        if isinstance(length, str) and length.isdigit():
-            length = int(length)
-        if isinstance(length, bool) or not isinstance(length, int) or not 0 <= length <= 32:
-            raise errors.InvalidInput(f"{name}.destinationLength",
-                                      f"{length!r} is not a prefix length (0-32)")
-        try:
-            dst = ipaddress.IPv4Network(f"{route.get('destinationPrefix')}/{length}",
-                                        strict=False)
-        except ValueError:
-            raise errors.InvalidInput(f"{name}.destinationPrefix",
-                                      f"{route.get('destinationPrefix')!r} is not an IPv4 "
-                                      "address") from None
-        try:
-            gateway = ipaddress.IPv4Address(route.get("gatewayAddr"))
-        except (ValueError, TypeError):
-            raise errors.InvalidInput(f"{name}.gatewayAddr",
-                                      f"{route.get('gatewayAddr')!r} is not an IPv4 "
-                                      "address") from None
+        prefix = check_value(f"{name}.destinationPrefix", _IPV4, route.get("destinationPrefix"))
+        length = check_value(f"{name}.destinationLength", _LENGTH,
+                             route.get("destinationLength", 0))
+        gateway = check_value(f"{name}.gatewayAddr", _IPV4, route.get("gatewayAddr"))
+        dst = ipaddress.IPv4Network(f"{prefix}/{length}", strict=False)
         out.append({"destinationPrefix": str(dst.network_address),
-                    "destinationLength": length, "gatewayAddr": str(gateway)})
+                    "destinationLength": length, "gatewayAddr": gateway})
     return out
 
 
