@@ -39,6 +39,7 @@ out on the way reaches the agent, which answers for the right router (see
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 from collections.abc import Iterable, Iterator
@@ -56,7 +57,6 @@ from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, Packet, Result, Rewrit
 from ryu_midonet.sim.core.packets import is_multicast
 from ryu_midonet.sim.core.topology import DictView
 from ryu_midonet.sim.devices.bridge import segment
-from ryu_midonet.sim.devices.router import in_subnet
 from ryu_midonet.sim.state import ArpTable, MacTable, State
 from ryu_midonet.types import Obj
 
@@ -283,8 +283,10 @@ def region(view: DictView, router_ids: Iterable[str]) -> set[str]:
             for bridge in linked_bridges(view, r)}
 
 
-def probes(view: DictView, state: State, port_id: str, ofport: int) -> list[Probe]:
-    """The representative packets of a local bridge port, L2 destinations first."""
+def probes(view: DictView, state: State, port_id: str, ofport: int,
+           known: dict[str, list[tuple[str, str]]] | None = None) -> list[Probe]:
+    """The representative packets of a local bridge port, L2 destinations first (``known``:
+    the destinations through each first-hop router port found so far, for the next port)."""
     port = view.get("port", port_id)
     if port is None or port.get("peerId") or view.get("bridge", port.get("deviceId")) is None:
         return []
@@ -299,7 +301,10 @@ def probes(view: DictView, state: State, port_id: str, ofport: int) -> list[Prob
     ip_of = {mac.lower(): ip for router_id in sorted(own)
              for ip, mac in sorted(state.arps.entries(router_id).items())}
     # the destinations beyond each first hop, nearest routers first
-    beyond = {rp["id"]: _destinations(view, state, str(rp["deviceId"])) for rp in routers}
+    known = {} if known is None else known
+    for rp in routers:
+        if rp["id"] not in known:
+            known[rp["id"]] = _destinations(view, state, rp)
     out = []
     for src in sources:
         for dst in sorted(entries):
@@ -307,26 +312,42 @@ def probes(view: DictView, state: State, port_id: str, ofport: int) -> list[Prob
                 out.append(probe(port_id, ofport, src, dst, ip_of.get(src), ip_of.get(dst)))
         seen: set[str] = set()
         for rp in routers:
-            for ip, mac in beyond[rp["id"]]:
-                # neighbours on the port's own network are reached by L2 (above)
-                if ip not in seen and mac != src and not in_subnet(rp, ip):
+            for ip, mac in known[rp["id"]]:
+                if ip not in seen and mac != src:
                     seen.add(ip)
                     out.append(probe(port_id, ofport, src, rp["portMac"].lower(),
                                      ip_of.get(src), ip))
     return out
 
 
-def _destinations(view: DictView, state: State, first_hop: str) -> list[tuple[str, str]]:
-    """(IPv4 address, MAC) of the ARP entries of ``first_hop`` and of the routers beyond it,
-    nearest routers first, without the routers' own addresses."""
-    reached = routers_reached(view, [first_hop])
+def _destinations(view: DictView, state: State, first_hop: Obj) -> list[tuple[str, str]]:
+    """(IPv4 address, MAC) of the ARP entries of the router of port ``first_hop`` and of the
+    routers beyond it, nearest routers first, without the routers' own addresses and those on
+    the first hop's network (reached by L2)."""
+    reached = routers_reached(view, [str(first_hop["deviceId"])])
     own = {str(port.get("portAddress")) for r in reached for port in view.ports_of(r)}
+    net = _network(first_hop)
     out = []
     for router_id in reached:
         for ip, mac in sorted(state.arps.entries(router_id).items()):
-            if ip not in own:
+            if ip not in own and not _within(ip, net):
                 out.append((ip, mac.lower()))
     return out
+
+
+def _network(port: Obj) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(f"{port['portAddress']}/{port['networkLength']}",
+                                     strict=False)
+    except (KeyError, ValueError):
+        return None
+
+
+def _within(ip: str, net: ipaddress.IPv4Network | None) -> bool:
+    try:
+        return net is not None and ipaddress.IPv4Address(ip) in net
+    except ValueError:
+        return False
 
 
 def plain(rewrite: Rewrite) -> bool:
@@ -421,9 +442,10 @@ class Compiler(FlowSource):
             local = dict(self.ofports)
             self._forget_unplugged(local)
             self._retry &= local.keys()
+            known: dict[str, list[tuple[str, str]]] = {}  # destinations beyond a router
             for port_id in sorted(local if everything else dirty & local.keys()):
                 try:
-                    messages += self._compile_port(port_id, local[port_id])
+                    messages += self._compile_port(port_id, local[port_id], known)
                     self._retry.discard(port_id)
                 except Exception as exc:  # noqa: BLE001 - the store may be failing: retried
                     if port_id not in self._retry:
@@ -447,7 +469,8 @@ class Compiler(FlowSource):
             return sum(1 for pid in ports for cookie in self._installed.get(pid, {}).values()
                        if cookie in self.index)
 
-    def _compile_port(self, port_id: str, ofport: int) -> list[Message]:
+    def _compile_port(self, port_id: str, ofport: int,
+                      known: dict[str, list[tuple[str, str]]]) -> list[Message]:
         with self._lock:
             mine = self._installed.setdefault(port_id, {})
             alive = {key for key, cookie in mine.items()
@@ -457,7 +480,7 @@ class Compiler(FlowSource):
         budget = self.max_per_port - len(alive)
         attempts = budget * ATTEMPTS_PER_FLOW
         messages: list[Message] = []
-        for p in probes(self.view, self.state, port_id, ofport):
+        for p in probes(self.view, self.state, port_id, ofport, known):
             if budget <= 0 or attempts <= 0:
                 break
             if p.key in alive or self._refused.get(p.key, (None,))[0] == p.packet:
