@@ -340,8 +340,8 @@ def nat_return_flow(result: Result, reply: Packet, in_port: int, nat_ip: str, lo
         match[p.ENTRY_REG] = entry_key
     match["ct_state"] = REPLY
     return FlowSpec(table=p.TABLE_NAT_RETURN, priority=p.PRIORITY_FLOW, match=match,
-                    actions=output_actions(result, locate, in_port), cookie=cookie,
-                    idle_timeout=idle_timeout)
+                    actions=with_ttl_checks(result, output_actions(result, locate, in_port)),
+                    cookie=cookie, idle_timeout=idle_timeout)
 
 
 def output_actions_to(where: Location, in_port: int | None = None,

@@ -65,3 +65,11 @@ def test_frames_it_cannot_restore_are_left_as_they_are() -> None:
     request = packets.build(arp(1, "02:00:00:00:00:0a", "10.0.0.10", "10.0.0.1"))
     assert tr.ttl_restored(request, 3) == request
     assert tr.ttl_restored(_frame(255), 5)[14 + 8] == 255  # no wrap-around
+
+
+def test_a_reply_routed_and_then_dropped_after_the_tracker_still_decrements() -> None:
+    reply = icmp("02:00:00:00:00:0a", "02:00:00:00:00:01", "192.0.2.9", "10.0.1.10")
+    flow = tr.nat_return_flow(Result(ttl_decrements=2), reply, 1, "198.51.100.1",
+                              lambda _: tr.Local(2), cookie=7)
+    assert flow is not None
+    assert [str(a) for a in flow.actions] == ["dec_ttl", f"set_field:1->{p.TTL_REG}", "dec_ttl"]
