@@ -10,6 +10,7 @@ connections are tracked); its chain for traffic to it (``vm1-out``) accepts retu
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -60,12 +61,13 @@ def topology() -> MemoryTopology:
 class Host:
     """One host: its fake switch and the agent's packet handler, the option on."""
 
-    def __init__(self, name: str, b: MemoryTopology, state: State, net: FakeNetwork) -> None:
+    def __init__(self, name: str, b: MemoryTopology, state: State, net: FakeNetwork,
+                 datapath: bool = True) -> None:
         self.ofports = {pid: ofport for pid, (host, ofport, _) in PORTS.items() if host == name}
         self.view = b.view()
         self.handler = PacketHandler(self.view, state, FlowIndex(), name, self.ofports,
                                      {"vxlan": TUNNEL})
-        self.handler.conntrack_in_datapath = True
+        self.handler.conntrack_in_datapath = datapath
         self.switch = net.add_host(name, UNDERLAY[name], TUNNEL, self._agent).switch
         messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0), *tr.base_flows([TUNNEL]),
                                    ctl.miss_flow()]
@@ -91,13 +93,14 @@ class Host:
 
 
 class Net:
-    def __init__(self, b: MemoryTopology | None = None) -> None:
+    def __init__(self, b: MemoryTopology | None = None, datapath: bool = True) -> None:
         self.b = b or topology()
         self.state = State.in_memory()
         for vm, mac in MACS.items():
             self.state.macs.learn("br", mac, None, vm)
         self.fake = FakeNetwork()
-        self.hosts = {name: Host(name, self.b, self.state, self.fake) for name in UNDERLAY}
+        self.hosts = {name: Host(name, self.b, self.state, self.fake, datapath)
+                      for name in UNDERLAY}
 
     def send(self, vm: str, packet: Packet, flags: int = ACK) -> list[str]:
         """Where ``packet`` from ``vm`` comes out: the VMs that receive it."""
@@ -280,3 +283,41 @@ def test_a_router_with_uplinks_on_two_hosts_keeps_the_flow_state_table() -> None
     assert forward.state_keys  # recorded in the flow-state table
     reply = _simulate(view, state, "up1", back)
     assert reply.ct_scope is None and [o.port_id for o in reply.outputs] == ["vm1"]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_trackers_answers_are_the_flow_state_tables(seed: int) -> None:
+    """Differential: random TCP and UDP traffic between the VMs is delivered the same with
+    connection tracking in the datapath (flows, fake tracker) as without (flow-state table).
+    TCP as endpoints send it: a server answers only a SYN it received, no FIN or RST."""
+    rnd = random.Random(seed)
+    on, off = Net(), Net(datapath=False)
+    vms = list(PORTS)
+    opened: list[tuple[str, str, int, int]] = []  # TCP connections whose SYN arrived
+    answered: set[tuple[str, str, int, int]] = set()
+    for step in range(40):
+        kind = rnd.choice(("open", "open", "answer", "data", "udp", "udp back"))
+        client, server = rnd.sample(vms, 2)
+        sport, dport = rnd.randint(30000, 30005), rnd.choice((22, 80))
+        if kind in ("answer", "data") and opened:
+            client, server, sport, dport = conn = rnd.choice(opened)
+            if kind == "answer":
+                sent = (server, seg(server, client, dport, sport),
+                        ACK if conn in answered else SYN_ACK)
+                answered.add(conn)
+            else:
+                sent = (client, seg(client, server, sport, dport), ACK)
+        elif kind.startswith("udp"):
+            if kind == "udp back":
+                client, server, sport, dport = server, client, dport, sport
+            sent = (client, udp(MACS[client], MACS[server], IPS[client], IPS[server], sport,
+                                dport), 0)
+        else:
+            conn = (client, server, sport, dport)
+            if conn in opened:
+                continue  # no SYN again
+            sent = (client, seg(client, server, sport, dport), SYN)
+        where = on.send(*sent)
+        assert where == off.send(*sent), f"step {step}: {kind} {sent}"
+        if kind == "open" and where:
+            opened.append((client, server, sport, dport))
