@@ -121,7 +121,6 @@ class Sent:
     simulated: bool
     to_controller: bool
     flow: Entry | None
-    expired: bool = False  # a flow's dec_ttl handed it to the agent (OFPR_INVALID_TTL)
 
 
 class Fabric:
@@ -179,7 +178,7 @@ class Fabric:
         deliveries = self.net.send(name, ofport, headers)
         new = [p for n, h in self.hosts.items() for p in h.switch.packet_ins[before[n]:]]
         return Sent(deliveries, sum(h.calls for h in self.hosts.values()) != calls,
-                    bool(new), flow, any(p.reason == OFPR_INVALID_TTL for p in new))
+                    bool(new), flow)
 
     def installed(self, port_id: str, packet: Packet) -> Mapping[str, Any] | None:
         """The match of the flow the agent built for ``packet`` (None: it built none)."""
