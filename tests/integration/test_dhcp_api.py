@@ -71,8 +71,13 @@ def test_subnets_and_hosts_round_trip(api_url: str) -> None:
 
     ok("DELETE", host["uri"], status=204)
     assert ok("GET", subnet["hosts"]) == []
+    moved = ok("PUT", uri, {**changed, "subnetPrefix": "10.0.1.0", "serverAddr": None})
+    assert (moved["uri"], moved["serverAddr"]) == (f"{uri[:-len('10.0.0.0_24')]}10.0.1.0_24",
+                                                   "10.0.1.1")
+    uri = moved["uri"]
+    subnet = moved
     assert call("GET", host["uri"])[0] == 404
-    ok("POST", subnet["hosts"], {"macAddr": MAC2, "ipAddr": "10.0.0.7"}, 201)
+    ok("POST", subnet["hosts"], {"macAddr": MAC2, "ipAddr": "10.0.1.7"}, 201)
     ok("DELETE", uri, status=204)
     assert ok("GET", bridge["dhcpSubnets"]) == []
     assert call("GET", subnet["hosts"])[0] == 404
@@ -162,3 +167,12 @@ def test_media_types(api_url: str) -> None:
                        (subnet["hosts"], "collection.DhcpHost-v2+json")]:
         with urllib.request.urlopen(url, timeout=15) as resp:
             assert resp.headers["Content-Type"] == VND + media
+
+
+def test_the_default_server_address_follows_a_moved_subnet(api_url: str) -> None:
+    _, subnet = bridge_with_subnet(api_url)
+    assert subnet["serverAddr"] == "10.0.0.1"
+    moved = ok("PUT", subnet["uri"], {**subnet, "subnetPrefix": "10.5.0.0", "subnetLength": 16})
+    assert moved["serverAddr"] == "10.5.0.1"
+    kept = ok("PUT", moved["uri"], {**moved, "serverAddr": "10.5.0.9"})
+    assert ok("PUT", kept["uri"], {**kept, "subnetLength": 24})["serverAddr"] == "10.5.0.9"

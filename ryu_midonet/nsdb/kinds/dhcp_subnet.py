@@ -40,13 +40,16 @@ def _create(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
 
 
 def _update(txn: Txn, old: Obj, obj: Obj) -> None:
+    if obj.get("serverAddr") == old["serverAddr"] == first_address(network(old)):
+        obj["serverAddr"] = None  # the default follows a moved subnet
     _check(txn, obj)
-    if network(obj) != network(old):
-        for host in txn.list_by("dhcpHost", "subnetId", obj["id"]):
-            if ipaddress.IPv4Address(host["ipAddr"]) not in network(obj):
-                raise errors.InvalidInput(
-                    "subnetLength", f"host {host['macAddr']} ({host['ipAddr']}) would fall "
-                    f"outside {network(obj)}")
+    net = network(obj)
+    if net == network(old):
+        return
+    for host in txn.list_by("dhcpHost", "subnetId", obj["id"]):
+        if ipaddress.IPv4Address(host["ipAddr"]) not in net:
+            raise errors.InvalidInput("subnetLength", f"host {host['macAddr']} "
+                                      f"({host['ipAddr']}) would fall outside {net}")
 
 
 def _check(txn: Txn, obj: Obj) -> None:
