@@ -11,16 +11,20 @@ connections are tracked); its chain for traffic to it (``vm1-out``) accepts retu
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import test_agent_features as agent_app
 from test_fakeswitch_ct import udp_quote
 from test_nat_datapath import frame
 
+from ryu_midonet.agent.features import Features
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.builders.chains import port_group
 from ryu_midonet.datapath import ctlookup as ctl
+from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
@@ -321,3 +325,41 @@ def test_the_trackers_answers_are_the_flow_state_tables(seed: int) -> None:
         assert where == off.send(*sent), f"step {step}: {kind} {sent}"
         if kind == "open" and where:
             opened.append((client, server, sport, dport))
+
+
+class Recording:
+    """The packet handler, recording what the agent asks it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object, int | None]] = []
+
+    def handle(self, port_id: str, in_port: int, packet: Packet, data: bytes,
+               nat: object = None, tracked: int | None = None) -> list[Message]:
+        self.calls.append((port_id, nat, tracked))
+        return []
+
+
+def test_the_agent_reads_the_trackers_answer_and_commits_deliveries() -> None:
+    app = agent_app.make_agent(Features())
+    app.conntrack_in_datapath = True
+    app.ct_delivery = ctl.CommitDelivery()
+    b = topology()
+    app.view = b.view()
+    app.bindings.want = {"vm1": 1}  # type: ignore[attr-defined]
+    app.bindings.reconcile()
+    handler = Recording()
+    app.handler = handler  # type: ignore[assignment]
+    switch = agent_app.connect(app)
+    assert switch.lookup(p.TABLE_CT_LOOKUP, {"in_port": 1, "eth_type": 0x0800}) is not None
+    commit = ctl.commit_delivery(1, 1, "br")
+    assert commit in app.ct_delivery.sent.values()
+    data = packets.build(seg("vm3", "vm1", 80, 40000))
+    for match in ({"in_port": 1, "ct_state": (0x2a, 0xff)}, {"in_port": 1}):
+        app.packet_in(SimpleNamespace(msg=SimpleNamespace(match=match, data=data, reason=0)))
+        while app.serve_miss():
+            pass
+    assert handler.calls[0] == ("vm1", None, 0x2a)  # from the ct-lookup table
+    assert handler.calls[1][2] is None  # from the flow table: asks the tracker first
+    port_group(b, "g", ["vm1"], stateful=True)  # vm1's scope is the group now
+    app.view = b.view()
+    assert app._reconcile() == [ctl.commit_delivery(1, 1, "g")]
