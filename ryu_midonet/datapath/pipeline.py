@@ -9,7 +9,8 @@ table  name              what it holds
                          misses go to the agent: one miss flow per bound local port
                          (``in_port``, through that port's meter) and the table-miss flow
 2      tunnel-delivery   ``tunnel_id`` = tunnel key of a local port -> out of that port,
-                         installed when the port is bound; no simulation on egress hosts
+                         installed when the port is bound; no simulation on egress hosts;
+                         the key with :data:`CT_COMMIT_BIT`: commit the connection, then out
 3      nat-return        replies that went through the connection tracker (source NAT in
                          the datapath, agent option ``nat_in_datapath``): flows built from
                          simulations of the translated-back reply, keyed by ``in_port``, the
@@ -52,15 +53,16 @@ uplink ``ct(zone, nat, table=3)`` after loading the NAT address into :data:`NAT_
 nat-return table matches what the tracker says. When the exterior port the translated
 packets leave by is on another host, that host's flow cache sends the replies (same match)
 into a tunnel to the translating host with key ``NAT_TUNNEL_FLAG | entry port's key``, and
-the nat-tunnel-in table takes them through the tracker there. Other tables do not use it.
-With ``conntrack_in_datapath``, a decision that depends on connection tracking
-(``matchForwardFlow``/``matchReturnFlow``) becomes a flow-cache flow ``ct(zone, table=4)`` (the
-zone of the ingress port's flow-state scope) and ct-lookup flows matching the
-tracker's answer; where a new connection leaves, ``ct(commit, zone)`` before the output, or,
-through a tunnel, the key with :data:`CT_COMMIT_BIT` set, which the egress host's
-tunnel-delivery table commits (in the zone of the port's scope) before the output.
-:func:`with_conntrack` gives the contract of a table that does more, which says the tables
-its ``ct`` actions may resubmit packets to (``recirculate``, forwards or backwards).
+the nat-tunnel-in table takes them through the tracker there. With
+``conntrack_in_datapath``, a decision that depends on connection tracking
+(``matchForwardFlow``/``matchReturnFlow``) becomes a flow-cache flow ``ct(zone, table=4)``
+(the zone of the ingress port's flow-state scope) and ct-lookup flows matching the tracker's
+answer; where a new connection leaves, ``ct(commit, zone)`` before the output, or, through a
+tunnel, the key with :data:`CT_COMMIT_BIT` set, which the egress host's tunnel-delivery
+table commits (in the zone of the port's scope) before the output. Other tables do not use
+the tracker. :func:`with_conntrack` gives the contract of a table that does more, which says
+the tables its ``ct`` actions may resubmit packets to (``recirculate``, forwards or
+backwards).
 """
 
 from __future__ import annotations
