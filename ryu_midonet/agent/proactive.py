@@ -480,6 +480,8 @@ class Compiler(FlowSource):
         budget = self.max_per_port - len(alive)
         attempts = budget * ATTEMPTS_PER_FLOW
         messages: list[Message] = []
+        if budget <= 0:  # the port has all the flows it may have
+            return messages
         for p in probes(self.view, self.state, port_id, ofport, known):
             if budget <= 0 or attempts <= 0:
                 break
