@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import test_agent_features as agent_app
+import test_nat_datapath as nat_datapath
 from test_fakeswitch_ct import udp_quote
 from test_nat_datapath import frame
 
@@ -363,3 +364,52 @@ def test_the_agent_reads_the_trackers_answer_and_commits_deliveries() -> None:
     port_group(b, "g", ["vm1"], stateful=True)  # vm1's scope is the group now
     app.view = b.view()
     assert app._reconcile() == [ctl.commit_delivery(1, 1, "g")]
+
+
+class NatAgent(nat_datapath.Agent):
+    """Source NAT in the datapath, and connection tracking too: vm1 accepts return flows
+    only (its own connections are tracked on their way out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        b = MemoryTopology()
+        b.objects = self.view.objects()
+        vm_in, vm_out = b.chain("vm1-in"), b.chain("vm1-out")
+        b.rule(vm_in, "accept", matchReturnFlow=True)
+        b.rule(vm_in, "accept")
+        b.rule(vm_out, "accept", matchReturnFlow=True)
+        b.rule(vm_out, "drop")
+        b.objects["port"]["vm1"].update(inboundFilterId="vm1-in", outboundFilterId="vm1-out")
+        self.handler.conntrack_in_datapath = True
+        self.switch.apply([ctl.miss_flow()])
+
+    def _agent(self, packet_in: PacketIn) -> list[Message]:
+        h = packet_in.headers
+        if h.get(p.NAT_REG) or not h.get("ct_state"):
+            return super()._agent(packet_in)
+        self.calls += 1
+        packet = Packet(**{f: h[f] for f in (*FIELDS, "payload") if f in h})
+        port_id = next(pid for pid, n in nat_datapath.OFPORTS.items() if n == h["in_port"])
+        msgs = self.handler.handle(port_id, h["in_port"], packet, frame(packet, h),
+                                   tracked=h["ct_state"])
+        self.flows += [m for m in msgs if isinstance(m, FlowSpec)]
+        return msgs
+
+
+def test_source_nat_in_the_datapath_and_return_only_chains_together() -> None:
+    agent = NatAgent()
+    ((port, out),) = agent.send(1, nat_datapath.out_tcp(1, 40000), SYN)
+    assert port == nat_datapath.UPLINK and out["ipv4_src"] == nat_datapath.GW_IP
+    ((port, back),) = agent.send(nat_datapath.UPLINK, nat_datapath.reply(out["tcp_src"]),
+                                 SYN_ACK)
+    assert port == 1 and back["tcp_dst"] == 40000
+    calls = agent.calls
+    for sport in range(40001, 40006):
+        ((_, out),) = agent.send(1, nat_datapath.out_tcp(1, sport), SYN)
+        ((port, _),) = agent.send(nat_datapath.UPLINK, nat_datapath.reply(out["tcp_src"]),
+                                  SYN_ACK)
+        assert port == 1
+    # a connection the datapath translates is recorded in the flow-state table: its forward
+    # packet and its reply are simulated, once per connection (as without the option)
+    assert agent.calls == calls + 10
+    assert [f for f in agent.flows if f.table == p.TABLE_CT_LOOKUP]

@@ -19,18 +19,20 @@ forward traffic left (any port of it: the state is shared by every host).
 - Non-IPv4 packets and non-first fragments have no 5-tuple: they start a connection each
   time and are never recorded.
 
-In the datapath (``Session.datapath_ct``, agent option ``conntrack_in_datapath``). Where
-one host's connection tracker sees every packet of a scope, it keeps that scope's
-connections instead of the flow-state table: the packet is looked up at ingress in the zone of
-the ingress port's scope (its answer, ``DatapathCt.returning``, is whether the tracker knows
-the packet as one travelling back: a reply, or an ICMP error related to a connection), and a
-new connection is committed as it leaves, in the zone of the egress port's scope
+In the datapath (``Session.datapath_ct``, agent option ``conntrack_in_datapath``). Where one
+host's connection tracker sees every packet of a scope, it keeps that scope's connections
+instead of the flow-state table: the packet is looked up at ingress in the zone of the
+ingress port's scope (its answer, ``DatapathCt.returning``, is whether the tracker knows the
+packet as one travelling back: a reply, or an ICMP error related to a connection), and a new
+connection is committed as it leaves, in the zone of the egress port's scope
 (``Output.commit``). The decision then reads no 5-tuple (the tracker does, per packet), so
-its flows are megaflows. A scope qualifies when it is a bridge, a router whose exterior ports
-are bound on one host, or a stateful port group whose members are bound on one host; the
-packet must be TCP or UDP or ICMP (echo, or an error), not a fragment. Everything else (other
-scopes, other packets, a packet whose source NAT the datapath does) uses the flow-state
-table as above. A decision that needs the tracker's answer and does not have it yet stops
+its flows are megaflows. A scope qualifies when it is a bridge, a router whose exterior
+ports are bound on one host, or a stateful port group whose members are bound on one host;
+the packet must be TCP or UDP or ICMP (echo, or an error), not a fragment. Everything else
+(other scopes, other packets, a packet whose source NAT the datapath does) uses the
+flow-state table as above; a connection recorded there reads the 5-tuple even when the
+tracker answered at ingress, so that every connection is simulated and recorded. A decision
+that needs the tracker's answer and does not have it yet stops
 (:class:`~ryu_midonet.sim.core.context.TrackerNeeded`): the packet goes through the tracker
 and is simulated again with its answer.
 
@@ -216,6 +218,10 @@ def record(ctx: Context, port: Obj, frame: Frame) -> None:
             ctx.trace(frame, f"connection tracking: the datapath's tracker ({where}) records "
                              "it", stage=Stage.PORT_OUT, port=port["id"])
             return
+    if s.ct_scope is not None:
+        # the tracker answered without the 5-tuple being read; a record in the table is per
+        # connection: so must the decision's flows be (each connection simulated, recorded)
+        flow_of(ctx, Frame(s.original))
     key = ct_key(scope(ctx, port), conn.reverse())
     ctx.state.flows.put(key, RECORDED)
     ctx.keep(key)
