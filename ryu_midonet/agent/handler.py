@@ -224,8 +224,14 @@ def _nat_port(packet: Packet) -> int | None:
 
 
 def _reply(packet: Packet, nat: NatReturn | None) -> DatapathReply | None:
-    """What the tracker's reverse translation of ``packet`` was, if it did one."""
-    if nat is None or not nat.translated or packet.ipv4_dst is None:
+    """What the tracker's reverse translation of ``packet`` was, if it did one (for an ICMP
+    error, related to a connection: its destination and quote; port 0)."""
+    if nat is None or packet.ipv4_dst is None:
+        return None
+    if (packet.ip_proto == IP_ICMP and packet.icmpv4_type in ICMP_ERRORS
+            and packet.ipv4_dst != nat.nat_ip):
+        return DatapathReply(packet.ipv4_dst, 0)
+    if not nat.translated:
         return None
     port = {IP_TCP: packet.tcp_dst, IP_UDP: packet.udp_dst}.get(packet.ip_proto or 0)
     return None if port is None else DatapathReply(packet.ipv4_dst, port)

@@ -221,6 +221,16 @@ def _datapath_reverse(ctx: Context, rule: Obj, where: Where,
     if reply is None or p.eth_type != ETH_IPV4:
         return None
     ctx.read(frame, "ip_proto")
+    if p.ip_proto == IP_ICMP:
+        ctx.read(frame, "icmpv4_type")
+        if p.icmpv4_type not in ICMP_ERRORS:
+            return None
+        # an ICMP error about a translated connection: the datapath translated its quote too
+        ctx.session.datapath_reply = None
+        ctx.uncacheable()
+        ctx.trace(frame, f"rev_snat: dst {p.ipv4_dst} -> {reply.ip} and the quote, done by"
+                  " the datapath", stage=where.stage, rule=rule["id"])
+        return APPLIED, dataclasses.replace(frame, packet=p.replace(ipv4_dst=reply.ip))
     if p.ip_proto not in PORTS:
         return None
     ctx.session.datapath_reply = None  # one reverse translation per reply
