@@ -244,33 +244,45 @@ def linked_bridges(view: DictView, router_id: str) -> set[str]:
     return found
 
 
-def neighbour_routers(view: DictView, router_id: str) -> set[str]:
-    """The routers linked to a router directly, or through a bridge both are linked to."""
-    found = set()
+def neighbour_routers(view: DictView, router_id: str, bridges: set[str] | None = None
+                      ) -> list[str]:
+    """The routers linked to a router directly, or through a bridge both are linked to, but
+    through none of ``bridges`` (which the bridges looked through are added to)."""
+    bridges = set() if bridges is None else bridges
+    found: list[str] = []
     for port in view.ports_of(router_id):
         peer = view.get("port", port.get("peerId"))
         if peer is None or not peer.get("deviceId"):
             continue
         if peer.get("type") == "Router":
-            found.add(str(peer["deviceId"]))
-        elif peer.get("type") == "Bridge":
-            found |= {str(rp["deviceId"]) for rp in linked_routers_any(view, peer["deviceId"])
-                      if rp.get("deviceId")}
-    found.discard(router_id)
-    return found
+            found.append(str(peer["deviceId"]))
+        elif peer.get("type") == "Bridge" and peer["deviceId"] not in bridges:
+            bridges.add(str(peer["deviceId"]))
+            found += sorted(str(rp["deviceId"]) for rp in linked_routers_any(view,
+                                                                              peer["deviceId"])
+                            if rp.get("deviceId"))
+    return [r for r in dict.fromkeys(found) if r != router_id]
 
 
 def routers_reached(view: DictView, router_ids: Iterable[str],
                     hops: int = MAX_ROUTERS) -> list[str]:
     """``router_ids`` and the routers beyond them, nearest first, at most ``hops`` routers
-    on a path (``router_ids`` count as the first)."""
-    order = list(dict.fromkeys(router_ids))
-    frontier = list(order)
+    on a path (``router_ids`` count as the first); kept until the topology changes."""
+    start = list(dict.fromkeys(router_ids))
+    return view.derived("proactive-routers-reached", f"{hops}:{','.join(start)}",
+                        lambda: _reached(view, start, hops))
+
+
+def _reached(view: DictView, start: list[str], hops: int) -> list[str]:
+    order, reached, bridges = list(start), set(start), set[str]()
+    frontier = list(start)
     for _ in range(hops - 1):
         found: list[str] = []
         for router_id in frontier:
-            found += [n for n in sorted(neighbour_routers(view, router_id))
-                      if n not in order and n not in found]
+            for n in neighbour_routers(view, router_id, bridges):
+                if n not in reached:
+                    reached.add(n)
+                    found.append(n)
         order += found
         frontier = found
     return order
