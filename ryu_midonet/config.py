@@ -210,13 +210,14 @@ opts: list[cfg.Opt] = [
     ),
     cfg.BoolOpt(
         "nat_in_datapath",
-        default=False,
+        default=True,
         help="Leave dynamic source NAT of TCP and UDP to one address to Open vSwitch's "
         "connection tracker: the simulated flow translates every new connection in the "
-        "datapath, with a port from a block of the NAT address this host holds, and replies "
-        "are translated back there; no agent round trip per connection. Only for uplinks "
-        "bound on the same host as the VM for now; ICMP echo and other cases stay with the "
-        "agent. Never flush the switch's connection tracker (TIME_WAIT: see README).",
+        "datapath, with a port from a block of the NAT address this host leased through "
+        "the store, and replies are translated back there (the host of the port they enter "
+        "by tunnels them to it); no agent round trip per connection. Set it the same on "
+        "every host. ICMP echo, uplinks in stateful port groups and other cases stay with "
+        "the agent. Never flush the switch's connection tracker (TIME_WAIT: see README).",
     ),
     cfg.BoolOpt(
         "conntrack_in_datapath",
