@@ -6,6 +6,7 @@ entries:
 
 - :mod:`.tables`     bridge MAC and router ARP tables
 - :mod:`.flowstate`  the flow-state table (conntrack, NAT) and the SNAT port-block leases
+- :mod:`.natleases`  the NAT port blocks and return paths of source NAT in the datapath
 - :mod:`.changes`    following the announcements of changed entries
 - :mod:`.localcopy`  an agent's local copies of the MAC and ARP tables, current from the
   announcements, written through :mod:`.asyncwriter` (off the packet path)

@@ -5,8 +5,8 @@ outlive their agent (the translations are in the switch's connection tracker), a
 errors about translated datagrams reach their sender.
 
 Router ``r``: ``r:in`` 10.50.0.1/24 on bridge ``br`` with VMs a and b, and the uplink
-``r:out`` 198.18.0.1/24 bound to VM ext. Every VM is on h1 (source NAT in the datapath is
-built for uplinks on the VMs' host so far); h2 is there for the tunnel zone only. The
+``r:out`` 198.18.0.1/24 bound to VM ext. Every VM is on h1 (test_nat_cross_host has the
+uplink on another host); h2 is there for the tunnel zone only. The
 outbound chain masquerades to 198.18.0.1, ports 1024-65535 (h1's block: 16384-32767), and the
 inbound chain reverses it.
 """
