@@ -111,7 +111,7 @@ class AgentApp(app_manager.OSKenApp):
                                      conf.flow_idle_timeout)
         self.conntrack_in_datapath = bool(conf.conntrack_in_datapath)
         self.handler.conntrack_in_datapath = self.conntrack_in_datapath
-        self.ct_delivery = ctl.CommitDelivery()
+        self.ct_delivery = ctl.CommitDelivery(metered=miss is not None)
         self.proactive = Compiler(self.view, self.state, self.index, self.host_id,
                                   self.bindings.ofports, self.tunnels,
                                   conf.proactive_max_flows_per_port, conf.proactive_flows)

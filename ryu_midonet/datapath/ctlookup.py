@@ -29,6 +29,7 @@ from ryu_midonet.datapath.flows import (
     Message,
     ct,
     ct_state,
+    meter,
     output,
 )
 from ryu_midonet.datapath.translator import (
@@ -128,12 +129,22 @@ def commit_delivery(ofport: int, tunnel_key: int, scope: str) -> FlowSpec:
                     cookie=p.cookie(p.COOKIE_DELIVERY, tunnel_key))
 
 
-class CommitDelivery:
-    """The committing delivery flows of this host's bound ports, sent again when a port's
-    scope (its stateful port group, its device) or binding changes."""
+def port_miss(ofport: int, tunnel_key: int) -> FlowSpec:
+    """The ct-lookup misses of the local port at ``ofport`` go to the agent through the
+    port's meter (created with its flow-cache miss flow), as its flow-cache misses do."""
+    return FlowSpec(p.TABLE_CT_LOOKUP, p.PRIORITY_PORT_MISS, {"in_port": ofport},
+                    (meter(p.meter_id(tunnel_key)), output("controller")),
+                    cookie=p.cookie(p.COOKIE_MISS, tunnel_key))
 
-    def __init__(self) -> None:
-        self.sent: dict[str, FlowSpec] = {}
+
+class CommitDelivery:
+    """The committing delivery flows of this host's bound ports (and, when misses are
+    ``metered``, their ct-lookup miss flows), sent again when a port's scope (its stateful
+    port group, its device) or binding changes."""
+
+    def __init__(self, metered: bool = False) -> None:
+        self.metered = metered
+        self.sent: dict[str, tuple[FlowSpec, ...]] = {}
 
     def reset(self) -> None:
         """The switch lost its flows: every flow is sent again."""
@@ -149,15 +160,15 @@ class CommitDelivery:
         """The flows to send for the bound ports ``ofports`` (port id -> OpenFlow port):
         the new and changed ones. ``port`` reads a port, ``scope`` gives its scope."""
         messages: list[Message] = []
-        current: dict[str, FlowSpec] = {}
+        current: dict[str, tuple[FlowSpec, ...]] = {}
         for port_id, ofport in sorted(ofports.items()):
             obj = port(port_id)
             key = (obj or {}).get("tunnelKey")
             if obj is None or not isinstance(key, int) or not 0 < key < p.NAT_TUNNEL_FLAG:
                 continue
-            flow = commit_delivery(ofport, key, scope(obj))
-            current[port_id] = flow
-            if self.sent.get(port_id) != flow:
-                messages.append(flow)
+            flows = (commit_delivery(ofport, key, scope(obj)),
+                     *([port_miss(ofport, key)] if self.metered else []))
+            current[port_id] = flows
+            messages += [f for f in flows if f not in self.sent.get(port_id, ())]
         self.sent = current
         return messages

@@ -22,7 +22,7 @@ table  name              what it holds
                          ``conntrack_in_datapath``): flows built from simulations that know
                          the tracker's answer, keyed by ``in_port``, ``ct_zone`` and
                          ``ct_state``; forward flows may commit the connection; misses go
-                         to the agent
+                         to the agent (a local port's through its meter, as in table 1)
 5      nat-tunnel-in     replies to this host's NAT ports that entered the topology on
                          another host, tunnelled here with key :data:`NAT_TUNNEL_FLAG` |
                          the entry port's tunnel key (table 2's misses come here): the NAT
@@ -238,7 +238,9 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
         required=frozenset({"in_port"}),
         actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN, CT}),
         set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {TTL_REG}, to_controller=True,
-        description="after the tracker: decisions that know its answer; misses to the agent"),
+        meters=True,
+        description="after the tracker: decisions that know its answer; misses to the agent, "
+                    "metered per port"),
     TableContract(
         TABLE_NAT_RETURN, "nat-return",
         matches=PACKET_FIELDS | {"in_port", NAT_REG, ENTRY_REG, "ct_state"},

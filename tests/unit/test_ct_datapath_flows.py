@@ -29,7 +29,7 @@ from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
-from ryu_midonet.datapath.fakeswitch import PacketIn
+from ryu_midonet.datapath.fakeswitch import FakeSwitch, PacketIn
 from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message, SwitchConfig
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import FIELDS, IP_TCP, DatapathCt, Packet
@@ -175,7 +175,7 @@ def test_flows_are_megaflows_matching_the_trackers_answer() -> None:
     assert {f.match["ct_state"] for f in answered} == {
         ctl.state_match(seg("vm3", "vm1", 80, 40000), back) for back in (True, False)}
     # the egress host commits what came through the tunnel with the commit bit
-    assert ctl.commit_delivery(1, 3, "br") in h2.delivery.sent.values()
+    assert h2.delivery.sent["vm3"] == (ctl.commit_delivery(1, 3, "br"),)
 
 
 def test_a_stateful_group_on_two_hosts_keeps_the_flow_state_table() -> None:
@@ -353,7 +353,7 @@ def test_the_agent_reads_the_trackers_answer_and_commits_deliveries() -> None:
     switch = agent_app.connect(app)
     assert switch.lookup(p.TABLE_CT_LOOKUP, {"in_port": 1, "eth_type": 0x0800}) is not None
     commit = ctl.commit_delivery(1, 1, "br")
-    assert commit in app.ct_delivery.sent.values()
+    assert app.ct_delivery.sent["vm1"] == (commit,)
     data = packets.build(seg("vm3", "vm1", 80, 40000))
     for match in ({"in_port": 1, "ct_state": (0x2a, 0xff)}, {"in_port": 1}):
         app.packet_in(SimpleNamespace(msg=SimpleNamespace(match=match, data=data, reason=0)))
@@ -413,3 +413,16 @@ def test_source_nat_in_the_datapath_and_return_only_chains_together() -> None:
     # packet and its reply are simulated, once per connection (as without the option)
     assert agent.calls == calls + 10
     assert [f for f in agent.flows if f.table == p.TABLE_CT_LOOKUP]
+
+
+def test_a_ports_ct_lookup_misses_go_through_its_meter() -> None:
+    switch = FakeSwitch()
+    switch.apply(tr.port_flows(1, 7, tr.MissLimit(10, 5)))
+    view = topology().view()
+    flows = ctl.CommitDelivery(metered=True).flows(
+        {"vm1": 1}, lambda pid: {**(view.get("port", pid) or {}), "tunnelKey": 7},
+        lambda port: "br")
+    switch.apply(flows)
+    done = switch.process({"in_port": 1, **seg("vm1", "vm3", 40000, 80).headers(),
+                           "tcp_flags": SYN}, table_id=p.TABLE_CT_LOOKUP)
+    assert done.meters == [7] and done.to_controller
