@@ -428,5 +428,6 @@ def base_flows(tunnel_ofports: Iterable[int], nat_return: bool = False) -> list[
         flows.append(FlowSpec(p.TABLE_NAT_RETURN, p.PRIORITY_MISS, {}, (output("controller"),),
                               cookie=p.cookie(p.COOKIE_MISS)))
         flows.append(FlowSpec(p.TABLE_TUNNEL_DELIVERY, p.PRIORITY_MISS, {},
-                              (goto(p.TABLE_NAT_TUNNEL_IN),), cookie=p.cookie(p.COOKIE_MISS)))
+                              (goto(p.TABLE_NAT_TUNNEL_IN),),
+                              cookie=p.cookie(p.COOKIE_NAT_STEER)))  # no packet to the agent
     return flows
