@@ -89,6 +89,10 @@ class PacketHandler(FlowSource):
             result = simulate(self.view, self.state, port_id, entered, datapath_reply=reply)
             to_tracker = False
         self.last = result
+        if nat is None and self._refresh_paths(packet, result):
+            steered = self._to_owner(port_id, in_port, packet, data)
+            if steered is not None:  # its return path had not been announced here yet
+                return steered
         locate = self.locator()
         # to the tracker: through the flow that takes it there (without one, dropped); a
         # connection is committed by its flow (without one, it is not)
@@ -181,6 +185,17 @@ class PacketHandler(FlowSource):
                     snat = rw.value
                     record(ReturnPath(out.port_id, snat.scope, snat.ip, snat.port_from,
                                       snat.port_to, self.host_id))
+
+    def _refresh_paths(self, packet: Packet, result: Result) -> bool:
+        """Whether the store knew return paths for ``packet`` that this host had not heard
+        of yet: asked only when a reverse source NAT found no translation for it (a reply
+        may come before its path's announcement)."""
+        refresh = getattr(self.state.nat_ranges, "refresh", None)
+        nat_port = _nat_port(packet)
+        if (refresh is None or nat_port is None or packet.ipv4_dst is None
+                or not any(t.startswith("nat:rev_snat:") for t in result.tags)):
+            return False
+        return bool(refresh(packet.ipv4_dst, nat_port))
 
     def _to_owner(self, port_id: str, in_port: int, packet: Packet,
                   data: bytes) -> list[Message] | None:

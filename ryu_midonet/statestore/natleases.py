@@ -18,7 +18,10 @@ removing it, :meth:`RedisNatRanges.maintain`) removes its return paths, announce
 
 Return paths are written once each (the first connection leaving by that port waits for it)
 and announced; every agent keeps a copy of all of them, read again after it subscribes
-again (:meth:`RedisNatRanges.reload`) and kept current by :meth:`RedisNatRanges.changed`.
+again (:meth:`RedisNatRanges.reload`) and kept current by :meth:`RedisNatRanges.changed`. A
+reply that comes before its path's announcement (the exit host's agent simulates it and finds
+no translation) makes the agent read that block's paths (:meth:`RedisNatRanges.refresh`, at
+most once a second per block).
 
 Redis down: blocks and paths already known keep working (they live in the copy and in the
 switch's flows); a NAT address this host holds no block of is translated by the agent path
@@ -48,6 +51,8 @@ LOG = logging.getLogger(__name__)
 
 NAT_LEASE_TTL = 3600.0  # seconds a block stays leased without renewal
 RETRY_AFTER = 5.0  # seconds before asking Redis again for a block it could not give
+REFRESH_AFTER = 1.0  # seconds before reading a block's return paths again on a miss
+ASKED_LIMIT = 4096
 TAG_PREFIX = "natpath:"
 EXPIRE_BATCH = 100
 
@@ -167,6 +172,7 @@ class RedisNatRanges:
         self._lock = threading.Lock()
         self._blocks: dict[tuple[str, int, int], int] = {}  # (ip, lo, hi) -> block held
         self._refused: dict[tuple[str, int, int], float] = {}  # -> when to ask again
+        self._asked: dict[tuple[str, int], float] = {}  # (ip, block) -> when to read again
         self._held: set[tuple[str, int]] = set()
         self._paths: dict[PathKey, ReturnPath] = {}
         self._frozen: frozenset[ReturnPath] | None = None
@@ -241,6 +247,32 @@ class RedisNatRanges:
                 self._paths[key] = path
             self._frozen = None
         return True
+
+    def refresh(self, ip: str, port: int) -> bool:
+        """Read the return paths of the block of ``ip`` that holds ``port`` from the store,
+        at most once a second per block (a reply may come before the announcement of its
+        path); whether some were new. False also when the store cannot answer."""
+        block, now = port >> self.bits, self.clock()
+        if self._asked.get((ip, block), 0.0) > now:
+            return False
+        if len(self._asked) >= ASKED_LIMIT:
+            self._asked = {k: t for k, t in self._asked.items() if t > now}
+        self._asked[(ip, block)] = now + REFRESH_AFTER
+        try:
+            entries = self.redis.hgetall(self.paths_key(ip, block))
+        except errors.UNAVAILABLE:
+            return False
+        new = False
+        with self._lock:
+            for port_id, value in entries.items():
+                path = _decode(ip, text(port_id), text(value))
+                key = (ip, block, text(port_id))
+                if path is not None and self._paths.get(key) != path:
+                    self._paths[key] = path
+                    new = True
+            if new:
+                self._frozen = None
+        return new
 
     def reload(self) -> None:
         """Read every return path again (after subscribing again: announcements were

@@ -25,7 +25,7 @@ from ryu_midonet.datapath.fakenet import FakeNetwork
 from ryu_midonet.datapath.fakeswitch import PacketIn
 from ryu_midonet.datapath.flows import CT_RPL, FlowDelete, Message, SwitchConfig
 from ryu_midonet.sim.core.model import FIELDS, Packet
-from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard
+from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard, ReturnPath
 from tests.support.packets import icmp, udp
 
 TUNNEL = 100
@@ -173,3 +173,37 @@ def test_a_reconnecting_switch_gets_its_steering_back(net: Net) -> None:
         host.switch.apply([*messages, *host.handler.switch_connected()])
     ((host, port, back),) = net.send("gw", UPLINK, reply(out["tcp_src"]), ACK)
     assert (host, port, back["tcp_dst"]) == ("host0", 1, 40000)
+
+
+class Unannounced(MemoryNatRanges):
+    """The uplink host's view of the paths before their announcement: only what it read
+    itself (:meth:`refresh`)."""
+
+    def __init__(self, host_id: str, board: RangeBoard) -> None:
+        super().__init__(host_id, board)
+        self.known: set[ReturnPath] = set()
+        self.asked = 0
+
+    def paths(self) -> frozenset[ReturnPath]:
+        return frozenset(self.known)
+
+    def refresh(self, ip: str, port: int) -> bool:
+        self.asked += 1
+        found = {p for p in self.board.paths if p.ip == ip and p.first <= port <= p.last}
+        new = bool(found - self.known)
+        self.known |= found
+        return new
+
+
+def test_a_reply_before_its_paths_announcement_still_reaches_the_vm(net: Net) -> None:
+    gw = net.hosts["gw"]
+    ranges = Unannounced("gw", gw.handler.state.nat_ranges.board)  # type: ignore[union-attr]
+    gw.handler.state.nat_ranges = ranges
+    ((_, _, out),) = net.send("host0", 1, out_tcp(40000), SYN)
+    ((host, port, back),) = net.send("gw", UPLINK, reply(out["tcp_src"]), SYN | ACK)
+    assert (host, port, back["tcp_dst"]) == ("host0", 1, 40000)
+    assert ranges.asked == 1
+    calls = net.calls()
+    ((_, _, out),) = net.send("host0", 1, out_tcp(40001), SYN)
+    assert net.send("gw", UPLINK, reply(out["tcp_src"]), SYN | ACK)[0][:2] == ("host0", 1)
+    assert net.calls() == calls  # the steering flow is in place

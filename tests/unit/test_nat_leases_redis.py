@@ -147,3 +147,18 @@ def test_with_redis_down_known_blocks_work_and_paths_are_written_later(
     other = ranges(url, "b")
     other.reload()
     assert other.paths() == {path("a", block[0])}
+
+
+def test_a_path_not_announced_yet_is_read_on_demand_once_a_second(redis_url: str) -> None:
+    now = [100.0]
+    a, b = ranges(redis_url, "a"), ranges(redis_url, "b", clock=lambda: now[0])
+    block = a.range_for(IP, 1024, 65535, UPLINK, "r")
+    assert block is not None
+    assert not b.refresh(IP, block[0] + 5)  # nothing recorded yet
+    a.record(path("a", block[0]))
+    assert not b.refresh(IP, block[0] + 5)  # asked less than a second ago
+    now[0] += 1.0
+    assert b.refresh(IP, block[0] + 5)
+    assert b.paths() == {path("a", block[0])}
+    now[0] += 1.0
+    assert not b.refresh(IP, block[0] + 5)  # nothing new
