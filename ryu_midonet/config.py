@@ -238,7 +238,7 @@ opts: list[cfg.Opt] = [
         "of 2**bits ports. A closed connection's port stays taken for up to a minute, so a "
         "host opens at most 2**bits / 60 new connections per second to one server port "
         "(14: about 270); fewer bits leave blocks for more hosts (a host without one "
-        "translates through the agent).",
+        "translates through the agent). Set it the same on every host.",
     ),
     cfg.IntOpt(
         "proactive_max_flows_per_port",
