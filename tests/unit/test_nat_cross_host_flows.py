@@ -19,6 +19,7 @@ from test_nat_datapath import frame
 
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import NatReturn, PacketHandler
+from ryu_midonet.agent.natsteer import path_cookie
 from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
@@ -207,3 +208,27 @@ def test_a_reply_before_its_paths_announcement_still_reaches_the_vm(net: Net) ->
     ((_, _, out),) = net.send("host0", 1, out_tcp(40001), SYN)
     assert net.send("gw", UPLINK, reply(out["tcp_src"]), SYN | ACK)[0][:2] == ("host0", 1)
     assert net.calls() == calls  # the steering flow is in place
+
+
+def test_steering_goes_with_its_path_or_its_port(net: Net) -> None:
+    ((_, _, out),) = net.send("host0", 1, out_tcp(40000), SYN)
+    net.send("gw", UPLINK, reply(out["tcp_src"]), SYN | ACK)
+    gw, host0 = net.hosts["gw"], net.hosts["host0"]
+    (path,) = gw.handler.steering.installed
+    cookie = path_cookie(path)
+    # the uplink is unbound: both hosts remove the path's flows
+    del gw.view.get("port", "r:out")["hostId"]
+    for host in (gw, host0):
+        assert [m for m in host.handler.nat_steering() if isinstance(m, FlowDelete)] == [
+            FlowDelete(cookie)]
+    gw.view.get("port", "r:out")["hostId"] = "gw"
+    for host in (gw, host0):
+        host.switch.apply(host.handler.nat_steering())  # back
+    assert net.send("gw", UPLINK, reply(out["tcp_src"]), ACK)[0][:2] == ("host0", 1)
+    # the lease went (with its paths): the flows go too
+    board = gw.handler.state.nat_ranges.board  # type: ignore[union-attr]
+    board.paths.clear()
+    removed = gw.handler.nat_steering()
+    assert removed == [FlowDelete(cookie)]
+    gw.switch.apply(removed)
+    assert not [d for d in net.send("gw", UPLINK, reply(out["tcp_src"]), ACK) if d[0] == "host0"]
