@@ -9,6 +9,11 @@ Implements :class:`~ryu_midonet.sim.state.natranges.NatRanges` and
 - channel ``{p}:state:changes``        ``natpath:<ip>|<block>|<port id>`` when one appears or
   goes
 
+Connections the agent translates itself (ICMP echo, a host that got no block) take ports of
+the agent's own 64-port blocks (``natblock``, :mod:`.flowstate`): a datapath block marks the
+agent blocks it covers as held by ``datapath:<host>`` until its own deadline, and no block is
+taken where an agent block is live, so the two never hand out the same port.
+
 A host leases a block of a NAT address once (one Lua script, the first connection through
 that address waits for it), then uses its copy. It keeps the block while it renews the lease
 (every quarter of :data:`NAT_LEASE_TTL`), and gets the same block back after a restart, even
@@ -43,6 +48,7 @@ import redis
 
 from ryu_midonet.nsdb import errors
 from ryu_midonet.nsdb.store import Store
+from ryu_midonet.sim.state.leases import BLOCK_SIZE as AGENT_BLOCK_SIZE
 from ryu_midonet.sim.state.natranges import DEFAULT_BITS, ReturnPath, block_range, blocks
 from ryu_midonet.statestore.common import NOW_LUA, changes_channel, now_ms, text
 from ryu_midonet.types import Obj
@@ -56,20 +62,47 @@ ASKED_LIMIT = 4096
 TAG_PREFIX = "natpath:"
 EXPIRE_BATCH = 100
 
-# KEYS: leases of the ip, deadlines; ARGV: ip, host, ttl ms, channel, path key prefix,
-# candidate blocks... -> the block held or taken, -1 when none is free
-_LEASE = NOW_LUA + """
-for i = 6, #ARGV do
+# The agent's own SNAT port blocks (:mod:`.flowstate`: KEYS[3] and KEYS[4] below, ARGV[1] the
+# address, ARGV[2] this host) must not overlap a block of the datapath's: a datapath block
+# marks the agent blocks it covers as held by ``datapath:<host>`` until its own deadline, and
+# is not taken while an agent block in it is live. ``span``: agent blocks per datapath block.
+_AGENT_BLOCKS = """
+local function mark(block, deadline, span)
+  for a = block * span, block * span + span - 1 do
+    redis.call('HSET', KEYS[3], a, 'datapath:' .. ARGV[2])
+    redis.call('ZADD', KEYS[4], deadline, ARGV[1] .. '|' .. a)
+  end
+end
+local function busy(block, span)
+  for a = block * span, block * span + span - 1 do
+    local holder = redis.call('HGET', KEYS[3], a)
+    if holder and string.sub(holder, 1, 9) ~= 'datapath:' then
+      local deadline = redis.call('ZSCORE', KEYS[4], ARGV[1] .. '|' .. a)
+      if deadline and tonumber(deadline) > now then return true end
+    end
+  end
+  return false
+end
+"""
+
+# KEYS: leases of the ip, deadlines, agent blocks of the ip, their deadlines; ARGV: ip, host,
+# ttl ms, channel, path key prefix, span, candidate blocks... -> the block held or taken, -1
+# when none is free
+_LEASE = NOW_LUA + _AGENT_BLOCKS + """
+local span = tonumber(ARGV[6])
+for i = 7, #ARGV do
   if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[2] then
     redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1] .. '|' .. ARGV[i])
+    mark(tonumber(ARGV[i]), now + tonumber(ARGV[3]), span)
     return tonumber(ARGV[i])
   end
 end
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   local member = ARGV[1] .. '|' .. ARGV[i]
   local holder = redis.call('HGET', KEYS[1], ARGV[i])
   local deadline = redis.call('ZSCORE', KEYS[2], member)
-  if not holder or not deadline or tonumber(deadline) <= now then
+  if (not holder or not deadline or tonumber(deadline) <= now)
+      and not busy(tonumber(ARGV[i]), span) then
     local paths = ARGV[5] .. member
     local ports = redis.call('HKEYS', paths)
     redis.call('DEL', paths)
@@ -78,6 +111,7 @@ for i = 6, #ARGV do
     end
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[2])
     redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), member)
+    mark(tonumber(ARGV[i]), now + tonumber(ARGV[3]), span)
     return tonumber(ARGV[i])
   end
 end
@@ -94,10 +128,12 @@ redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1
 """
 
-# KEYS: leases of the ip, deadlines; ARGV: member, block, host, ttl ms -> 1 renewed, 0 lost
-_RENEW = NOW_LUA + """
-if redis.call('HGET', KEYS[1], ARGV[2]) ~= ARGV[3] then return 0 end
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])
+# KEYS: leases of the ip, deadlines, agent blocks of the ip, their deadlines; ARGV: ip,
+# host, member, block, ttl ms, span -> 1 renewed, 0 lost
+_RENEW = NOW_LUA + _AGENT_BLOCKS + """
+if redis.call('HGET', KEYS[1], ARGV[4]) ~= ARGV[2] then return 0 end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[5]), ARGV[3])
+mark(tonumber(ARGV[4]), now + tonumber(ARGV[5]), tonumber(ARGV[6]))
 return 1
 """
 
@@ -160,6 +196,7 @@ class RedisNatRanges:
         self.redis: redis.Redis = store.redis
         self.host_id = host_id
         self.bits = bits
+        self.span = max(1, (1 << bits) // AGENT_BLOCK_SIZE)  # agent blocks in one of ours
         self.ttl = ttl
         self.clock = clock
         self.channel = changes_channel(store)
@@ -187,6 +224,12 @@ class RedisNatRanges:
     def paths_key(self, ip: str, block: int) -> str:
         return self.store.key_state(f"natpath:{ip}|{block}")
 
+    def _agent_keys(self, ip: str) -> list[str]:
+        """The agent's own SNAT port blocks of ``ip`` and their deadlines (see
+        :class:`~ryu_midonet.statestore.flowstate.RedisBlockLeases`)."""
+        return [self.store.key_state(f"natblock:{ip}"),
+                self.store.key_state("deadlines:natblock")]
+
     # -- the packet path ---------------------------------------------------------------------
     def range_for(self, ip: str, lo: int, hi: int, out_port: Obj,
                   scope: str) -> tuple[int, int] | None:
@@ -200,9 +243,11 @@ class RedisNatRanges:
         if not candidates:
             return None
         try:
-            got = int(self._lease(keys=[self.leases_key(ip), self.deadlines],
+            got = int(self._lease(keys=[self.leases_key(ip), self.deadlines,
+                                        *self._agent_keys(ip)],
                                   args=[ip, self.host_id, int(self.ttl * 1000), self.channel,
-                                        self.store.key_state("natpath:"), *candidates]))
+                                        self.store.key_state("natpath:"), self.span,
+                                        *candidates]))
         except errors.UNAVAILABLE as exc:
             LOG.warning("no NAT port block of %s leased (store unavailable: %s); the agent "
                         "translates for now", ip, exc)
@@ -310,9 +355,10 @@ class RedisNatRanges:
         if self.clock() - self._renewed >= self.ttl / 4:
             self._renewed = self.clock()
             for ip, block in sorted(self._held):
-                if not self._renew(keys=[self.leases_key(ip), self.deadlines],
-                                   args=[f"{ip}|{block}", block, self.host_id,
-                                         int(self.ttl * 1000)]):
+                if not self._renew(keys=[self.leases_key(ip), self.deadlines,
+                                         *self._agent_keys(ip)],
+                                   args=[ip, self.host_id, f"{ip}|{block}", block,
+                                         int(self.ttl * 1000), self.span]):
                     self._lost(ip, block)
         for path in sorted(self._unwritten):
             self._write(path)

@@ -14,7 +14,7 @@ from ryu_midonet.nsdb.store import Store
 from ryu_midonet.sandbox import procs
 from ryu_midonet.sandbox import store as servers
 from ryu_midonet.sim.state.natranges import ReturnPath
-from ryu_midonet.statestore import StateChanges
+from ryu_midonet.statestore import RedisBlockLeases, StateChanges
 from ryu_midonet.statestore.natleases import RedisNatRanges
 
 IP = "198.51.100.2"
@@ -162,3 +162,18 @@ def test_a_path_not_announced_yet_is_read_on_demand_once_a_second(redis_url: str
     assert b.paths() == {path("a", block[0])}
     now[0] += 1.0
     assert not b.refresh(IP, block[0] + 5)  # nothing new
+
+
+def test_the_agents_own_port_blocks_and_the_datapaths_never_overlap(redis_url: str) -> None:
+    """Connections the agent translates (ICMP echo, a host without a datapath block) take
+    ports of 64-port blocks of their own: never inside a datapath block, and the datapath
+    takes no block where such a lease is live."""
+    store = Store.from_url(redis_url)
+    agent_c = RedisBlockLeases(store, "c")
+    taken = agent_c.acquire(IP, 16384 // 64, 65535 // 64)  # first free: in 16384-32767
+    assert taken == 16384 // 64
+    a = ranges(redis_url, "a")
+    assert a.range_for(IP, 1024, 65535, UPLINK, "r") == (32768, 49151)  # not c's
+    agent_b = RedisBlockLeases(store, "b")
+    got = [agent_b.acquire(IP, 32768 // 64 - 4, 65535 // 64) for _ in range(8)]
+    assert got == [508, 509, 510, 511, 768, 769, 770, 771]  # a's block is 512-767
