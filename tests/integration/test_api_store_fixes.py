@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import redis
 
+from ryu_midonet.nsdb.kinds.port import MAX_TUNNEL_KEY
 from tests.integration.rest_call import call
 
 SEQ = "{mn}:seq:tunnelKey"
@@ -54,6 +55,21 @@ def test_refused_port_creates_consume_no_tunnel_key(api_url: str, redis_url: str
 
     second = _ok(call("POST", f"{api_url}/bridges/{bridge['id']}/ports", {}), 201)
     assert second["tunnelKey"] == first["tunnelKey"] + 1
+
+
+def test_ports_past_the_last_tunnel_key_are_refused(api_url: str, redis_url: str) -> None:
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    bridge = _ok(call("POST", f"{api_url}/bridges", {"name": "b"}), 201)
+    before = int(r.get(SEQ) or 0)
+    r.set(SEQ, MAX_TUNNEL_KEY - 1)
+    try:
+        last = _ok(call("POST", f"{api_url}/bridges/{bridge['id']}/ports", {}), 201)
+        assert last["tunnelKey"] == MAX_TUNNEL_KEY
+        status, body = call("POST", f"{api_url}/bridges/{bridge['id']}/ports", {})
+        assert status == 409 and "no tunnel key is left" in json.dumps(body), body
+        assert int(r.get(SEQ)) == MAX_TUNNEL_KEY
+    finally:
+        r.set(SEQ, before)
 
 
 def test_violations_name_the_request_field(api_url: str) -> None:

@@ -15,6 +15,7 @@ from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as t
 from ryu_midonet.datapath.ofcheck import NotUnderstood, check_flow_mod, flow_shape
 from ryu_midonet.datapath.ofmsgs import to_ofp
+from ryu_midonet.nsdb.kinds.port import MAX_TUNNEL_KEY
 
 DP = SimpleNamespace(ofproto=ofp, ofproto_parser=parser, id=1)
 
@@ -83,3 +84,8 @@ def test_the_contracts_describe_every_table_the_pipeline_names() -> None:
     for contract in p.TABLES.values():
         assert contract.required <= contract.matches
         assert all(nxt > contract.table_id for nxt in contract.next_tables)
+
+
+def test_tunnel_keys_of_ports_stay_clear_of_the_flag_bits() -> None:
+    flags = p.NAT_TUNNEL_FLAG | p.CT_COMMIT_BIT
+    assert MAX_TUNNEL_KEY & flags == 0 and (MAX_TUNNEL_KEY | flags) < 1 << 24  # a VXLAN VNI

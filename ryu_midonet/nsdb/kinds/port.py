@@ -14,6 +14,10 @@ from ryu_midonet.nsdb.ops import Ops
 from ryu_midonet.nsdb.spec import KindSpec
 from ryu_midonet.types import Obj
 
+# Tunnel keys travel in 24-bit VXLAN VNIs whose two top bits the datapath uses as flags
+# (datapath.pipeline NAT_TUNNEL_FLAG and CT_COMMIT_BIT).
+MAX_TUNNEL_KEY = (1 << 22) - 1
+
 if TYPE_CHECKING:
     from ryu_midonet.nsdb.access import Txn
 
@@ -35,7 +39,11 @@ def _create(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
     if obj["type"] == "Router":
         _normalise_router_port(obj)
         _add_port_routes(txn, obj)
-    obj["tunnelKey"] = txn.next_seq("tunnelKey")  # consumed only when the port is created
+    key = txn.next_seq("tunnelKey")  # consumed only when the port is created
+    if key > MAX_TUNNEL_KEY:
+        raise errors.Conflict(f"no tunnel key is left for a new port (keys run to "
+                              f"{MAX_TUNNEL_KEY} and are not reused)")
+    obj["tunnelKey"] = key
 
 
 def _check_fields(port: Obj) -> None:
