@@ -37,6 +37,7 @@ from ryu_midonet.datapath.translator import (
     cacheable,
     match_for,
     output_actions,
+    with_ttl_checks,
     zone_of,
 )
 from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, Packet, Result
@@ -89,7 +90,8 @@ def lookup_flow(result: Result, packet: Packet, in_port: int, cookie: int,
 def answered_flow(result: Result, packet: Packet, in_port: int, locate: Locate, cookie: int,
                   idle_timeout: int = 60) -> FlowSpec | None:
     """The ct-lookup entry for ``result``, the decision for a packet that came back from the
-    tracker (matching the tracker's answer when the decision used it)."""
+    tracker (matching the tracker's answer when the decision used it); like a flow-cache
+    entry, it decrements the TTL for every router crossed, also on a path that drops."""
     if not cacheable(result):
         return None
     match = match_for(packet, in_port, _read(result))
@@ -97,8 +99,8 @@ def answered_flow(result: Result, packet: Packet, in_port: int, locate: Locate, 
         match["ct_zone"] = zone_of(result.ct_scope)
         match["ct_state"] = state_match(packet, result.ct_return)
     return FlowSpec(p.TABLE_CT_LOOKUP, p.PRIORITY_FLOW, match,
-                    output_actions(result, locate, in_port), cookie=cookie,
-                    idle_timeout=idle_timeout)
+                    with_ttl_checks(result, output_actions(result, locate, in_port)),
+                    cookie=cookie, idle_timeout=idle_timeout)
 
 
 def _read(result: Result) -> set[str]:

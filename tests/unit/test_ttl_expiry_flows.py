@@ -3,6 +3,7 @@ dec_ttl hands the agent is restored to the packet that entered the flow."""
 
 from __future__ import annotations
 
+from ryu_midonet.datapath import ctlookup as ctl
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
@@ -73,3 +74,17 @@ def test_a_reply_routed_and_then_dropped_after_the_tracker_still_decrements() ->
                               lambda _: tr.Local(2), cookie=7)
     assert flow is not None
     assert [str(a) for a in flow.actions] == ["dec_ttl", f"set_field:1->{p.TTL_REG}", "dec_ttl"]
+
+
+def test_a_packet_routed_and_then_dropped_after_the_ct_lookup_still_decrements() -> None:
+    packet = icmp("02:00:00:00:00:0a", "02:00:00:00:00:01", "10.0.0.10", "10.0.1.10")
+    flow = ctl.answered_flow(Result(ttl_decrements=2, ct_scope="r", ct_return=False), packet,
+                             1, lambda _: tr.Local(2), cookie=7)
+    assert flow is not None and flow.table == p.TABLE_CT_LOOKUP
+    assert [str(a) for a in flow.actions] == ["dec_ttl", f"set_field:1->{p.TTL_REG}", "dec_ttl"]
+    routed = Result(outputs=[Output("vm1", (DEC, SET_MAC))], ttl_decrements=1, ct_scope="r",
+                    ct_return=True)
+    flow = ctl.answered_flow(routed, packet, 1, lambda _: tr.Local(2), cookie=7)
+    assert flow is not None
+    assert [str(a) for a in flow.actions] == [
+        "dec_ttl", "set_field:02:00:00:00:01:0a->eth_dst", "output:2"]
