@@ -66,18 +66,6 @@ TENANT_ADMIN = "7a4937fa604a425e867f085427cc351e"
 TENANT_RULES = "10a83af63f9342118433c3a43a329528"
 
 
-@pytest.fixture
-def cli(api_url: str, tmp_path: Path) -> Cli:
-    home = tmp_path / "home"
-    home.mkdir()
-    return Cli(api_url, home)
-
-
-@pytest.fixture
-def seed(api_url: str, redis_url: str) -> Seed:
-    return Seed(api_url, redis_url)
-
-
 # -- 1.7 system state -------------------------------------------------------------------------
 
 def test_system_state_readonly_and_back(cli: Cli) -> None:

@@ -5,24 +5,10 @@ The installed console script against a real API process on a real redis-server.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from cli_guide_helpers import Cli, Seed
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def cli(api_url: str, tmp_path: Path) -> Cli:
-    home = tmp_path / "home"
-    home.mkdir()
-    return Cli(api_url, home)
-
-
-@pytest.fixture
-def seed(api_url: str, redis_url: str) -> Seed:
-    return Seed(api_url, redis_url)
 
 
 def test_subnets_and_hosts(cli: Cli, seed: Seed) -> None:

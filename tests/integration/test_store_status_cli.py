@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -13,13 +12,6 @@ from ryu_midonet.nsdb.divergence import Divergence
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from tests.integration.cli_guide_helpers import Cli
-
-
-@pytest.fixture
-def cli(api_url: str, tmp_path: Path) -> Cli:
-    home = tmp_path / "home"
-    home.mkdir()
-    return Cli(api_url, home)
 
 
 def test_store_status_shows_hosts_keeping_their_cache_and_accept(cli: Cli, redis_url: str
