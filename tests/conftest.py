@@ -35,6 +35,8 @@ import redis
 
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
+from ryu_midonet.sandbox import procs
+from ryu_midonet.sandbox import store as servers
 from tests.support import credentials
 
 credentials.install()
@@ -159,6 +161,18 @@ def _console_script(name: str) -> str:
     """A console script of this project, from the interpreter's own environment."""
     path = Path(sys.executable).parent / name
     return str(path) if path.exists() else (shutil.which(name) or name)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path, free_port: Callable[[], int]
+              ) -> Iterator[tuple[servers.Server, list[procs.ProcessRecord]]]:
+    """A durable redis-server of the test's own, which the test may stop and start again
+    (the records of what runs are in the list)."""
+    server = servers.Server("redis", tmp_path / "redis", free_port())
+    servers.write(server, servers.server_conf(server, [servers.LOCALHOST]))
+    running = [servers.start(server)[1]]
+    yield server, running
+    procs.stop_all(running)
 
 
 @pytest.fixture(scope="session")

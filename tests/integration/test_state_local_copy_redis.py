@@ -6,8 +6,7 @@ out on the server's clock, and what is learned while Redis is down is written on
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -114,17 +113,6 @@ def test_entries_still_age_out_on_the_servers_clock(redis_url: str) -> None:
     finally:
         one.close()
         two.close()
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path, free_port: Callable[[], int]
-              ) -> Iterator[tuple[servers.Server, list[procs.ProcessRecord]]]:
-    """A durable redis-server of this test's own, which the test stops and starts."""
-    server = servers.Server("redis", tmp_path / "redis", free_port())
-    servers.write(server, servers.server_conf(server, [servers.LOCALHOST]))
-    running = [servers.start(server)[1]]
-    yield server, running
-    procs.stop_all(running)
 
 
 def test_what_is_learned_while_redis_is_down_is_written_once_it_is_back(

@@ -4,10 +4,6 @@ every agent sees every return path, and a Redis outage leaves known blocks worki
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
-import pytest
 import redis
 
 from ryu_midonet.nsdb.store import Store
@@ -117,17 +113,6 @@ def test_maintenance_removes_leases_past_their_deadline(redis_url: str) -> None:
     b.maintain()
     b.reload()
     assert b.paths() == frozenset()
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path, free_port: Callable[[], int]
-              ) -> Iterator[tuple[servers.Server, list[procs.ProcessRecord]]]:
-    """A redis-server of this test's own, which the test stops and starts."""
-    server = servers.Server("redis", tmp_path / "redis", free_port())
-    servers.write(server, servers.server_conf(server, [servers.LOCALHOST]))
-    running = [servers.start(server)[1]]
-    yield server, running
-    procs.stop_all(running)
 
 
 def test_with_redis_down_known_blocks_work_and_paths_are_written_later(
