@@ -221,7 +221,7 @@ opts: list[cfg.Opt] = [
     ),
     cfg.BoolOpt(
         "conntrack_in_datapath",
-        default=False,
+        default=True,
         help="Leave connection tracking (rule conditions matchForwardFlow/matchReturnFlow) "
         "to Open vSwitch's connection tracker where one host sees all of a connection's "
         "packets: flows ask the tracker and are megaflows, new connections are committed "

@@ -59,7 +59,7 @@ class PacketHandler(FlowSource):
         self.idle_timeout = idle_timeout
         self.held = held if held is not None else HeldPackets()
         self.last: Result | None = None  # the latest decision, for tracing and tests
-        self.conntrack_in_datapath = False  # the agent option
+        self.conntrack_in_datapath = True  # the agent option
         self.steering = NatSteering(host_id)
         self._steered: frozenset[ReturnPath] | None = None  # the paths last synced
 

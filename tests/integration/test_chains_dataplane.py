@@ -37,9 +37,16 @@ import pytest
 from chainlab import Background, Lab, start
 from cli_guide_helpers import SNAT_CHAIN, SNAT_LAB
 
+from ryu_midonet.datapath import pipeline
 from tests.support.waiting import wait_until
 
 TENANT = "10a83af63f9342118433c3a43a329528"
+# the flows agents build for traffic: from simulations, and those steering NAT replies
+TRAFFIC_COOKIE = (rf"cookie=0x[{pipeline.COOKIE_SIMULATED}{pipeline.COOKIE_NAT_STEER}]"
+                  r"[0-9a-f]{14},")
+TRAFFIC_TABLES = (pipeline.TABLE_FLOWS, pipeline.TABLE_TUNNEL_DELIVERY,
+                  pipeline.TABLE_NAT_RETURN, pipeline.TABLE_CT_LOOKUP,
+                  pipeline.TABLE_NAT_TUNNEL_IN)
 
 
 @pytest.fixture(scope="module")
@@ -727,15 +734,32 @@ def _survives_agent_restarts(lab: Lab, stream: Background, hosts: tuple[str, ...
             restarted = time.monotonic()
             lab.sb.start_agent(host)
         # the new agent starts from an empty flow table: the connection's packets are
-        # simulated again and find its state in the shared flow-state table (or, with NAT
-        # in the datapath, in the switch's connection tracker: the flows to and from the
-        # server's and the NAT address are new)
+        # simulated again and find its state in the switch's connection tracker (or in the
+        # shared flow-state table), and flows installed since carry them
         assert _keeps_flowing(stream), lab.report()
-        ages = [float(age) for age in re.findall(
-            r"duration=([\d.]+)s,.*(?:tp_(?:src|dst)=7000|nw_dst=(?:203\.0\.113\.10|"
-            r"198\.51\.100\.2)\b)", "\n".join(lab.flows(host)))]
-        assert ages and max(ages) <= time.monotonic() - restarted + 1, lab.flows(host)
+        before = _traffic_flows(lab, host)
+        assert _keeps_flowing(stream), lab.report()
+        after = _traffic_flows(lab, host)
+        ages = [age for key, (age, packets) in after.items()
+                if packets > before.get(key, (0.0, 0))[1]]
+        assert ages and max(ages) <= time.monotonic() - restarted + 1, after
         assert stream.alive(), stream.lines()[-5:]
+
+
+def _traffic_flows(lab: Lab, host: str) -> dict[str, tuple[float, int]]:
+    """``host``'s flows built from simulations or steering NAT replies, whatever their table
+    and match: age in seconds and packets, by table, cookie and match."""
+    found: dict[str, tuple[float, int]] = {}
+    for table in TRAFFIC_TABLES:
+        for line in lab.flows(host, table):
+            if not re.match(TRAFFIC_COOKIE, line):
+                continue
+            age = re.search(r"duration=([\d.]+)s", line)
+            packets = re.search(r"n_packets=(\d+)", line)
+            key = re.sub(r"(duration|n_packets|n_bytes|idle_age|hard_age)=[^,]*,\s*", "", line)
+            if age and packets:
+                found[key] = (float(age.group(1)), int(packets.group(1)))
+    return found
 
 
 def test_masqueraded_connection_survives_agent_restarts(lab: Lab) -> None:

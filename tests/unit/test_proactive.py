@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
+import pytest
 from sim_tenant import GW_IP, tenant, tenant_state
 
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.agent.proactive import Compiler, ReadOnlyState, plain
+from ryu_midonet.datapath import ctlookup as ctl
 from ryu_midonet.datapath import packets, pipeline
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
@@ -21,6 +23,7 @@ from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message, SwitchConf
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import FIELDS, Packet, Rewrite, RewriteOp
 from ryu_midonet.sim.core.topology import CacheView
+from ryu_midonet.sim.rules.conntrack import scope_of
 from ryu_midonet.sim.state import State, arp_tag, mac_tag
 from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard
 from tests.support.packets import icmp, tcp, udp
@@ -37,17 +40,23 @@ class Host:
     """A host: its fake switch, the agent's packet handler (for misses) and the compiler."""
 
     def __init__(self, name: str, view: Any, state: State, ofports: dict[str, int],
-                 net: FakeNetwork, **options: Any) -> None:
+                 net: FakeNetwork, conntrack_in_datapath: bool = True,
+                 **options: Any) -> None:
         self.name = name
         self.switch = net.add_host(name, HOSTS[name], TUNNEL, self._miss).switch
         self.index = FlowIndex()
         self.ofports = ofports
         self.handler = PacketHandler(view, state, self.index, name, ofports, {"vxlan": TUNNEL})
+        self.handler.conntrack_in_datapath = conntrack_in_datapath
         self.compiler = Compiler(view, state, self.index, name, ofports, {"vxlan": TUNNEL},
                                  **options)
         messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0), *tr.base_flows([TUNNEL])]
         for pid, ofport in ofports.items():
             messages += tr.port_flows(ofport, view.get("port", pid)["tunnelKey"])
+        if conntrack_in_datapath:  # what the agent adds when the switch connects
+            messages += [ctl.miss_flow(), *ctl.CommitDelivery().flows(
+                ofports, lambda pid: view.get("port", pid),
+                lambda port: scope_of(view, port))]
         self.switch.apply(messages)
         self.misses = 0
 
@@ -56,7 +65,8 @@ class Host:
         headers = packet_in.headers
         packet = Packet(**{f: headers[f] for f in FIELDS if f in headers})
         port_id = next(p for p, n in self.ofports.items() if n == headers["in_port"])
-        return self.handler.handle(port_id, headers["in_port"], packet, packets.build(packet))
+        return self.handler.handle(port_id, headers["in_port"], packet, packets.build(packet),
+                                   tracked=headers.get("ct_state") or None)
 
     def compile(self) -> list[FlowSpec]:
         """What the agent's compiling thread does: compile, send, confirm."""
@@ -254,8 +264,10 @@ def _filter_router(view: CacheView, name: str, **rule: Any) -> None:
     cast(Topo, view.cache).change(edit)
 
 
-def test_stateful_decisions_stay_reactive() -> None:
-    view, state, ports, a, hb, net = _routed_hosts()
+@pytest.mark.parametrize("datapath", [True, False], ids=["conntrack in the datapath",
+                                                          "flow-state table"])
+def test_stateful_decisions_stay_reactive(datapath: bool) -> None:
+    view, state, ports, a, hb, net = _routed_hosts(conntrack_in_datapath=datapath)
     # connection tracking on the router: nothing through it is pre-installed
     _filter_router(view, "tracked", type="accept", matchForwardFlow=True)
     assert len(a.invalidate(["r"])) == 2 and len(hb.invalidate(["r"])) == 2
@@ -264,9 +276,26 @@ def test_stateful_decisions_stay_reactive() -> None:
     assert a.compile() == [] and hb.compile() == []
     assert len(hb.flows()) == 2  # vm2 <-> vm3 on br2 stay
     assert state.flows.live(state.flows.data) == set()  # type: ignore[attr-defined]
-    # the reactive path handles (and records) the connection
+    # the reactive path handles the connection
     out = _delivered(net, "hostA", 1, icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12"))
-    assert a.misses == 1 and [(h, p) for h, p, _ in out] == [("hostB", 1)]
+    assert [(h, p) for h, p, _ in out] == [("hostB", 1)]
+    recorded = state.flows.live(state.flows.data)  # type: ignore[attr-defined]
+    if not datapath:  # the agent records it, and sees every new connection
+        assert a.misses == 1 and recorded
+        return
+    # the switch's tracker answers: the agent saw the packet before and after the tracker,
+    # recorded nothing, and new connections through the router reach no agent
+    assert a.misses == 2 and recorded == set()
+    answered = [e for e in a.switch.table(pipeline.TABLE_CT_LOOKUP)
+                if e.cookie >> pipeline.KIND_SHIFT == pipeline.COOKIE_SIMULATED]
+    assert len(answered) == 1 and "ct_state" in answered[0].match
+    for sport in (40000, 40001, 40002):  # the first TCP connection sets up its flows
+        syn = {**tcp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12", sport).headers(), "tcp_flags": 2}
+        assert [(d.host, d.port) for d in net.send("hostA", 1, syn)] == [("hostB", 1)]
+        if sport == 40000:
+            seen = a.misses
+    assert a.misses == seen and state.flows.live(  # type: ignore[attr-defined]
+        state.flows.data) == set()
 
 
 def test_nat_stays_reactive() -> None:
