@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from dataplane import Net, start
 
+from tests.support import sandboxview
 from tests.support.waiting import wait_until
 
 
@@ -198,7 +199,8 @@ def test_agent_down_keeps_established_flows_and_new_flows_work_after_restart(net
     try:
         assert wait_until(lambda: not net.topo.is_alive(host_id), timeout=8)
         # flows installed before the crash keep carrying the established traffic
-        assert "5 received" in net.ping("vm1", "10.0.0.12", count=5)
+        out = net.ping("vm1", "10.0.0.12", count=5)
+        assert "5 received" in out, (out, sandboxview.report(net.sb, net.flows))
         # a binding made while the agent is down waits for it
         net.plug(br, "vm3")
         assert not net.sb.vm("vm1").ping("10.0.0.13", timeout=1)
