@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from os_ken.ofproto.ofproto_v1_3 import OFPR_INVALID_TTL
 
 from ryu_midonet.agent.flowindex import FlowIndex
@@ -343,6 +344,14 @@ def check(fabric: Fabric, view: DictView, state: State,
         n += 1
     report.flows = len(flows_hit)
     return report
+
+
+def tally(totals: Report, report: Report, topo: Any) -> None:
+    """Add ``report`` to ``totals``; fail the test at its first mismatch, showing ``topo``."""
+    totals.add(report)
+    if report.failures():
+        pytest.fail(f"{report.failures()[0].text()}\ntopology:\n{topo.describe()}",
+                    pytrace=False)
 
 
 def copy_tables(state: State, view: DictView) -> State:

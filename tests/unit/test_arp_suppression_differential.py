@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from random import Random
 
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import ETH_ARP, Packet
 from tests.support import randomtopo
-from tests.support.flowcheck import Report, check, copy_tables, fabric_for
+from tests.support.flowcheck import Report, check, copy_tables, fabric_for, tally
 
 TOPOLOGIES = 150
 RUN = settings(max_examples=TOPOLOGIES, derandomize=True, deadline=None, database=None,
@@ -85,10 +84,7 @@ def test_flows_with_known_addresses_deliver_what_the_simulator_decides() -> None
                            probe=randomtopo.prober(rnd, topo))
         finally:
             fabric.close()
-        totals.add(report)
-        if report.failures():
-            pytest.fail(f"{report.failures()[0].text()}\ntopology:\n{topo.describe()}",
-                        pytrace=False)
+        tally(totals, report, topo)
 
     one_topology()
     print(f"{TOPOLOGIES} topologies with DHCP hosts, {totals}; {answered[0]} ARP requests"

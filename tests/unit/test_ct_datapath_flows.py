@@ -54,13 +54,19 @@ def topology() -> MemoryTopology:
         b.bridge_port(br, host=host, port_id=port_id, tunnelKey=key)
     b._put("tunnelZone", "tz", name="tz", type="vxlan", hostIds=list(UNDERLAY),
            tzHosts=[{"hostId": h, "ipAddress": ip} for h, ip in UNDERLAY.items()])
+    return_only_chains(b)
+    return b
+
+
+def return_only_chains(b: MemoryTopology) -> None:
+    """vm1's chains: its own connections are tracked on their way out, and only their
+    return packets are delivered to it."""
     vm_in, vm_out = b.chain("vm1-in"), b.chain("vm1-out")
     b.rule(vm_in, "accept", matchReturnFlow=True)
     b.rule(vm_in, "accept")
     b.rule(vm_out, "accept", matchReturnFlow=True)
     b.rule(vm_out, "drop")
     b.objects["port"]["vm1"].update(inboundFilterId="vm1-in", outboundFilterId="vm1-out")
-    return b
 
 
 class Host:
@@ -374,12 +380,7 @@ class NatAgent(nat_datapath.Agent):
         super().__init__()
         b = MemoryTopology()
         b.objects = self.view.objects()
-        vm_in, vm_out = b.chain("vm1-in"), b.chain("vm1-out")
-        b.rule(vm_in, "accept", matchReturnFlow=True)
-        b.rule(vm_in, "accept")
-        b.rule(vm_out, "accept", matchReturnFlow=True)
-        b.rule(vm_out, "drop")
-        b.objects["port"]["vm1"].update(inboundFilterId="vm1-in", outboundFilterId="vm1-out")
+        return_only_chains(b)
         self.handler.conntrack_in_datapath = True
         self.switch.apply([ctl.miss_flow()])
 

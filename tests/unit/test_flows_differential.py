@@ -8,7 +8,6 @@ it are the bugs that comparison found.
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +16,7 @@ from ryu_midonet.sim.core.model import Packet
 from ryu_midonet.sim.core.topology import DictView
 from ryu_midonet.sim.state import State
 from tests.support import randomtopo
-from tests.support.flowcheck import Fabric, Report, check, fabric_for
+from tests.support.flowcheck import Fabric, Report, check, fabric_for, tally
 from tests.support.packets import icmp, tcp
 from tests.support.topology import MemoryTopology
 
@@ -62,10 +61,7 @@ def _deliver(topologies: st.SearchStrategy[randomtopo.RandomTopology], examples:
             report = check(fabric, topo.view(), topo.state, sequence, probe=probe)
         finally:
             fabric.close()
-        totals.add(report)
-        if report.failures():
-            pytest.fail(f"{report.failures()[0].text()}\ntopology:\n{topo.describe()}",
-                        pytrace=False)
+        tally(totals, report, topo)
 
     one_topology()
     return totals
