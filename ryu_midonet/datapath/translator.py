@@ -50,6 +50,7 @@ from ryu_midonet.sim.core.model import (
     IP_ICMP,
     IP_TCP,
     IP_UDP,
+    ArpAnswer,
     DatapathSnat,
     Packet,
     Result,
@@ -185,6 +186,10 @@ def rewrite_actions(rewrites: tuple[Rewrite, ...]) -> list[Action]:
                 if not isinstance(rw.value, DatapathSnat):
                     raise ValueError(f"datapath_snat without its translation: {rw}")
                 actions.append(snat_action(rw.value))
+            case RewriteOp.ARP_REPLY:
+                if not isinstance(rw.value, ArpAnswer):
+                    raise ValueError(f"arp_reply without its answer: {rw}")
+                actions += arp_reply_actions(rw.value)
             case RewriteOp.SET if rw.field is None:
                 raise ValueError(f"set without a field: {rw}")
             case RewriteOp.SET if rw.field == "vlan_vid" and pushing:
@@ -199,6 +204,13 @@ def rewrite_actions(rewrites: tuple[Rewrite, ...]) -> list[Action]:
     if pushing:
         raise ValueError(f"push_vlan not followed by the VLAN id to push: {rewrites}")
     return actions
+
+
+def arp_reply_actions(answer: ArpAnswer) -> list[Action]:
+    """An ARP responder: the request becomes its reply, every field the reply is made of
+    set. The decision read all the request's fields the reply comes from, so its flow
+    matches them exactly and the values are the same for every packet it takes."""
+    return [set_field(name, value) for name, value in answer.headers().items()]
 
 
 def dec_ttl(done: int) -> list[Action]:

@@ -415,6 +415,8 @@ def rewritten(packet: Packet, rewrites: Iterable[Rewrite]) -> Packet:
                 packet = packet.replace(vlan_vid=0)
             case RewriteOp.SET:
                 packet = packet.replace(**{str(rw.field): rw.value})
+            case RewriteOp.ARP_REPLY:
+                packet = packet.replace(**rw.value.headers())
     return packet
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ryu_midonet.datapath.translator import match_for
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import Emit, Output, Packet
+from ryu_midonet.sim.core.model import ArpAnswer, Output, Packet, Rewrite, RewriteOp
 from ryu_midonet.sim.devices import dhcp
 from ryu_midonet.sim.state import State, arp_tag
 from tests.support import packets
+from tests.support.flowcheck import rewritten
 from tests.support.topology import MemoryTopology
 
 VM1, VM2, VM3, VM4 = (f"02:00:00:00:00:0{n}" for n in (1, 2, 3, 4))
@@ -55,19 +57,38 @@ def who_has(tpa: str, src_mac: str = VM1, spa: str = "10.0.0.11") -> Packet:
 
 
 def test_request_for_a_dhcp_host_is_answered_on_the_askers_port() -> None:
-    result = simulate(topology().view(), State.in_memory(), "vm1", who_has("10.0.0.12"))
-    assert result.outputs == []  # no flood: vm2's host never sees the request
-    assert result.emits == [Emit("vm1", packets.arp(2, VM2, "10.0.0.12", "10.0.0.11", VM1,
-                                                    VM1))]
-    assert not result.cacheable  # every request is answered
+    request = who_has("10.0.0.12")
+    result = simulate(topology().view(), State.in_memory(), "vm1", request)
+    # no flood: vm2's host never sees the request; the request becomes its answer, in place
+    assert result.outputs == [Output("vm1", (Rewrite(RewriteOp.ARP_REPLY, value=ArpAnswer(
+        VM2, "10.0.0.12", VM1, "10.0.0.11")),))]
+    assert result.emits == []
+    assert rewritten(request, result.outputs[0].rewrites) == packets.arp(
+        2, VM2, "10.0.0.12", "10.0.0.11", VM1, VM1)
+    assert result.cacheable  # an ARP responder flow
+    assert {"in_port", "eth_src", "arp_sha", "arp_spa", "arp_tpa", "arp_op"} <= set(
+        match_for(request, 1, result.fields_read))
+    assert "br" in result.tags  # its host entries are the bridge's children
+
+
+def test_router_answers_a_vm_the_bridge_knows_in_place_and_learns_nothing() -> None:
+    state = State.in_memory()
+    state.macs.learn("br", VM2, None, "vm2")
+    request = who_has("10.0.0.1", VM2, "10.0.0.12")
+    result = simulate(topology().view(), state, "vm2", request)
+    assert [o.port_id for o in result.outputs] == ["vm2"]
+    assert rewritten(request, result.outputs[0].rewrites) == packets.arp(
+        2, RMAC, "10.0.0.1", "10.0.0.12", VM2, VM2)
+    assert result.cacheable and result.emits == []
+    assert state.arps.get("r", "10.0.0.12") is None
+    assert {"br", "r:br", f"mac:br:{VM2}"} <= result.tags
 
 
 def test_request_for_the_dhcp_server_is_answered_with_its_mac() -> None:
     topo = topology()
     server_mac = dhcp.of_bridge(topo.view(), "br").addresses["10.0.0.2"]
     result = simulate(topo.view(), State.in_memory(), "vm1", who_has("10.0.0.2"))
-    assert result.outputs == []
-    assert [e.packet.arp_sha for e in result.emits] == [server_mac]
+    assert [o.rewrites[0].value.mac for o in result.outputs] == [server_mac]
 
 
 def test_request_for_a_router_port_goes_to_the_router_only() -> None:
@@ -109,8 +130,8 @@ def test_address_learned_from_a_vms_own_traffic_is_answered() -> None:
     # vm4 (no DHCP entry) on vm3's port asks the router: the router learns it, the bridge its MAC
     simulate(topo.view(), state, "vm3", who_has("10.0.0.1", VM4, "10.0.0.14"))
     result = simulate(topo.view(), state, "vm1", who_has("10.0.0.14"))
-    assert result.outputs == []
-    assert [e.packet.arp_sha for e in result.emits] == [VM4]
+    assert [o.rewrites[0].value.mac for o in result.outputs] == [VM4]
+    assert result.emits == []
 
 
 def test_a_learned_address_whose_mac_left_the_bridge_floods() -> None:
@@ -147,5 +168,6 @@ def test_router_resolving_a_known_vm_goes_on_without_holding() -> None:
                       packets.icmp("02:00:00:00:00:99", "02:aa:00:00:00:02", "192.168.1.5",
                                    "10.0.0.12"))
     assert [o.port_id for o in result.outputs] == ["vm2"]
-    assert not result.waiting
-    assert state.arps.get("r", "10.0.0.12") == VM2
+    assert not result.waiting and result.cacheable  # the bridge knows it: no ARP at all
+    assert state.arps.get("r", "10.0.0.12") is None
+    assert {"br", arp_tag("r", "10.0.0.12")} <= result.tags  # the ARP table would win

@@ -152,6 +152,12 @@ class Context(Protocol):
         """A packet the device generates (while handling ``frame``) leaves it through ``port``."""
         ...
 
+    def answer_arp(self, frame: Frame, port: Obj, mac: str) -> None:
+        """The device answers ARP request ``frame`` (``arp_tpa`` is at ``mac``) out of
+        ``port``: in place, as the request's own output, when the answer goes straight back
+        to where the request entered the topology; generated (:meth:`emit`) otherwise."""
+        ...
+
 
 @dataclass(frozen=True)
 class Filtered:

@@ -85,6 +85,7 @@ class RewriteOp(StrEnum):
     PUSH_VLAN = "push_vlan"  # add an 802.1Q header; the ``set`` of ``vlan_vid`` that follows
     POP_VLAN = "pop_vlan"  # gives its VLAN id
     DATAPATH_SNAT = "datapath_snat"  # ``value``: a :class:`DatapathSnat`
+    ARP_REPLY = "arp_reply"  # ``value``: an :class:`ArpAnswer`; the request becomes its reply
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,24 @@ class DatapathSnat:
     ip: str
     port_from: int
     port_to: int
+
+
+@dataclass(frozen=True)
+class ArpAnswer:
+    """An ARP request answered where it entered (an ARP responder in the datapath): ``ip``
+    is at ``mac``, told to the asker (``asker_mac``, ``asker_ip``). The request becomes the
+    reply: the headers of :meth:`headers` are set, and it leaves by the port it came in by."""
+
+    mac: str
+    ip: str
+    asker_mac: str
+    asker_ip: str
+
+    def headers(self) -> dict[str, Any]:
+        """The header values of the reply (every other header is the request's)."""
+        return {"eth_src": self.mac, "eth_dst": self.asker_mac, "arp_op": 2,
+                "arp_sha": self.mac, "arp_spa": self.ip, "arp_tha": self.asker_mac,
+                "arp_tpa": self.asker_ip}
 
 
 @dataclass(frozen=True)

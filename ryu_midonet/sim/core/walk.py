@@ -36,9 +36,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from ryu_midonet.sim.core import packets
 from ryu_midonet.sim.core.context import Filters, Frame, Semantics, Session, TrackerNeeded
 from ryu_midonet.sim.core.model import (
     FIELDS,
+    ArpAnswer,
     ArpWait,
     DatapathCt,
     DatapathReply,
@@ -58,6 +60,9 @@ from ryu_midonet.types import Obj
 
 MAX_HOPS = 32
 MAX_VISITS = 256
+# What an ARP reply is made of: a decision answering in place reads all of it.
+ANSWER_READS = ("eth_src", "eth_dst", "eth_type", "vlan_vid", "arp_op", "arp_spa", "arp_tpa",
+                "arp_sha")
 
 
 
@@ -224,6 +229,43 @@ class Walk:
         self.result.emits.extend(answer.result.emits)
         self.trace(frame, f"generated {_describe(packet)} out of port {port['id']}:")
         self.result.steps.extend(step.nested(frame.hops) for step in answer.result.steps)
+
+    def answer_arp(self, frame: Frame, port: Obj, mac: str) -> None:
+        """Answer ARP request ``frame`` out of ``port``: in place when the reply goes straight
+        back out of the ingress port and the decision is cacheable (the request's output, an
+        :class:`~ryu_midonet.sim.core.model.ArpAnswer` rewrite; the decision reads every
+        field the reply is made of, and depends on what the reply's walk depended on),
+        generated otherwise."""
+        request = frame.packet
+        reply = packets.arp_reply(request, mac)
+        ingress = self.session.ingress
+        if (self.generated or ingress is None or not self.result.cacheable
+                or request != self.original or request.vlan_vid is not None
+                or not request.arp_spa or not request.arp_tpa):
+            self.uncacheable()
+            self.emit(frame, port, reply)
+            return
+        answer = Walk(self.view, self.state, self.filters, reply, True, self.budget,
+                      self.semantics)
+        answer.leave(port, Frame(reply))
+        answer.finish()
+        if (not answer.result.cacheable or answer.result.waiting
+                or answer.result.emits != [Emit(ingress["id"], reply)]):
+            self.uncacheable()
+            self.result.emits.extend(answer.result.emits)
+            self.trace(frame, f"generated {_describe(reply)} out of port {port['id']}:")
+            self.result.steps.extend(step.nested(frame.hops) for step in answer.result.steps)
+            return
+        self.read(frame, *ANSWER_READS)
+        self.tag(*answer.result.tags)
+        self.session.left = True
+        rewrite = Rewrite(RewriteOp.ARP_REPLY, value=ArpAnswer(
+            mac.lower(), request.arp_tpa, str(reply.eth_dst), request.arp_spa))
+        out = Output(ingress["id"], (rewrite,))
+        if out not in self.result.outputs:
+            self.result.outputs.append(out)
+        self.trace(frame, f"answered in place: {_describe(reply)} back out of port"
+                   f" {ingress['id']}", stage=Stage.PORT_OUT, port=ingress["id"])
 
     def ask_tracker(self, frame: Frame, scope: str) -> None:
         """Stop: the decision needs the datapath tracker's answer (in ``scope``'s zone) first;

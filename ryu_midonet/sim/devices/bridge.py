@@ -28,7 +28,9 @@
   or server of an enabled subnet of the bridge (:mod:`.dhcp`), or a neighbour that a router
   linked on the segment learned and whose MAC is learned on the segment (addresses learned
   from a VM's own traffic), the bridge answers out of the ingress port itself: on the asking
-  VM's host, not cacheable. A request from the address's owner (a duplicate address probe)
+  VM's host, by a flow that turns the request into its reply (an ARP responder, see
+  :meth:`~ryu_midonet.sim.core.context.Context.answer_arp`; the decision reads ``arp_sha``
+  and ``eth_src``). A request from the address's owner (a duplicate address probe)
   and requests for unknown addresses flood; such a flood depends on the bridge (its DHCP
   hosts are its children) and on the routers' ARP and MAC entries that could make the
   address known, so it is removed when any of them changes.
@@ -43,7 +45,7 @@ from dataclasses import dataclass
 from ryu_midonet.sim.core.context import Context, Frame
 from ryu_midonet.sim.core.filters import admit
 from ryu_midonet.sim.core.model import ETH_ARP, MacLearning
-from ryu_midonet.sim.core.packets import ARP_REQUEST, BROADCAST_MAC, arp_reply, is_multicast
+from ryu_midonet.sim.core.packets import ARP_REQUEST, BROADCAST_MAC, is_multicast
 from ryu_midonet.sim.core.topology import TopologyView
 from ryu_midonet.sim.devices import dhcp
 from ryu_midonet.sim.state import arp_tag, mac_tag
@@ -160,17 +162,17 @@ class Bridge:
                           f" to port {port['id']} only")
                 self._forward(ctx, device, port, frame)
                 return True
-        mac = dhcp.of_bridge(ctx.view, device["id"]).addresses.get(tpa)
+        mac = known_address(ctx, device["id"], tpa)
         if mac is None:
             mac = _neighbour(ctx, device["id"], vlan, linked, tpa)
         if mac is None:
             return False
-        ctx.uncacheable()
+        ctx.read(frame, "eth_src", "arp_sha")
         if mac == (packet.arp_sha or packet.eth_src).lower():
             ctx.trace(frame, f"ARP request for {tpa} from its owner: flooding")
             return False
         ctx.trace(frame, f"ARP request for {tpa}: replying with {mac}")
-        ctx.emit(frame, in_port, arp_reply(packet, mac))
+        ctx.answer_arp(frame, in_port, mac)
         return True
 
     def _flood(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> None:
@@ -185,6 +187,19 @@ class Bridge:
                        f"dropped by the outbound filters of port {port['id']}")
         if passed is not None:
             ctx.leave(port, passed)
+
+
+def known_addresses(view: TopologyView, bridge_id: str) -> Mapping[str, str]:
+    """IPv4 -> MAC of the addresses a bridge knows without hearing them: the hosts and
+    servers of its enabled DHCP subnets (a change to them is a change to the bridge)."""
+    return dhcp.of_bridge(view, bridge_id).addresses
+
+
+def known_address(ctx: Context, bridge_id: str, ip: str) -> str | None:
+    """The MAC of ``ip`` as bridge ``bridge_id`` knows it without hearing it (see
+    :func:`known_addresses`); the decision depends on the bridge."""
+    ctx.tag(bridge_id)
+    return known_addresses(ctx.view, bridge_id).get(ip)
 
 
 def _neighbour(ctx: Context, bridge_id: str, vlan: int | None, linked: list[RouterLink],

@@ -5,9 +5,12 @@ A frame entering a router port is handled in this order:
 1. VLAN-tagged frames are dropped. A broadcast frame is handled only if it is ARP. Otherwise the
    frame must be addressed to the ingress port's MAC.
 2. ARP: a request for the ingress port's address (from its subnet) is answered out of the
-   ingress port, and the asker's address is remembered; a reply addressed to the port, or a
-   gratuitous ARP from the port's subnet, fills the ARP table. Other ARP is dropped. Answering
-   and learning happen for every such packet, so these decisions are not cacheable.
+   ingress port (in place, see :meth:`~ryu_midonet.sim.core.context.Context.answer_arp`), and
+   the asker's address is remembered, unless the linked bridge already knows the asker at
+   that MAC (:func:`bridge_knows`): then nothing is learned and the answer may be a flow. A
+   reply addressed to the port, or a gratuitous ARP from the port's subnet, fills the ARP
+   table. Other ARP is dropped. Learning happens for every such packet, so decisions that
+   learn are not cacheable.
 3. Only IPv4 goes further. The inbound filters run (:mod:`.filters`).
 4. To one of the router's own port addresses (a :class:`RouterPorts` snapshot, built once per
    topology version): an ICMP echo request gets an echo reply; the rest is dropped.
@@ -17,7 +20,9 @@ A frame entering a router port is handled in this order:
    ``dec_ttl`` (the datapath returns packets whose TTL expires to the agent, so the normal path
    does not read the TTL). The outbound filters run. The next hop (the route's gateway, or the
    destination itself) is resolved to a MAC: a peer router port's MAC, a router port on the
-   peer bridge with that address, or the ARP table; unknown, an ARP request goes out of the
+   peer bridge with that address, the ARP table, or the address the linked bridge knows
+   without hearing it (DHCP host entries, :func:`bridge_knows`, as OVN resolves its logical
+   switch ports' addresses); unknown, an ARP request goes out of the
    egress port (a bridge that knows the address answers it at once: then the packet goes on)
    and the packet is held: the result is uncacheable and names the resolution it
    waits for (``Result.waiting``), so that whoever simulated it keeps it and simulates it
@@ -53,7 +58,7 @@ from ryu_midonet.sim.core.packets import (
 )
 from ryu_midonet.sim.core.topology import TopologyView
 from ryu_midonet.sim.devices import routing
-from ryu_midonet.sim.devices.bridge import router_macs
+from ryu_midonet.sim.devices.bridge import known_address, router_macs
 from ryu_midonet.sim.state import arp_tag
 from ryu_midonet.types import Obj
 
@@ -83,6 +88,16 @@ class RouterPorts:
 def own_ports(view: TopologyView, router_id: str) -> RouterPorts:
     """The router's :class:`RouterPorts` for the view's current topology."""
     return view.derived("router-ports", router_id, lambda: RouterPorts.build(view, router_id))
+
+
+def bridge_knows(ctx: Context, port: Obj, ip: str) -> str | None:
+    """The MAC of ``ip`` as the bridge that router port ``port`` links to knows it without
+    hearing it (:func:`~ryu_midonet.sim.devices.bridge.known_address`), if it does."""
+    peer = ctx.view.get("port", port.get("peerId"))
+    if peer is None or peer.get("type") != "Bridge" or not peer.get("deviceId") or not ip:
+        return None
+    mac = known_address(ctx, str(peer["deviceId"]), ip)
+    return None if mac is None else mac.lower()
 
 
 class Router:
@@ -126,9 +141,15 @@ class Router:
                 ctx.trace(frame, f"ARP request from {packet.arp_spa}, off the port's network:"
                           " ignored")
                 return
-            self._learn_arp(ctx, device, in_port, frame, "ARP request")
+            known = bridge_knows(ctx, in_port, packet.arp_spa or "")
+            ctx.read(frame, "arp_sha")
+            if known is not None and known == (packet.arp_sha or "").lower():
+                ctx.trace(frame, f"ARP request from {packet.arp_spa}, which the bridge knows"
+                          f" at {known}")
+            else:
+                self._learn_arp(ctx, device, in_port, frame, "ARP request")
             ctx.trace(frame, f"ARP request for {own}: replying with {in_port.get('portMac')}")
-            ctx.emit(frame, in_port, packets.arp_reply(packet, in_port["portMac"]))
+            ctx.answer_arp(frame, in_port, in_port["portMac"])
         elif packet.arp_op == ARP_REQUEST:
             ctx.trace(frame, f"ARP request for {packet.arp_tpa}, not this port's address:"
                       " ignored")
@@ -253,6 +274,10 @@ class Router:
         ctx.tag(arp_tag(device["id"], hop))
         resolved = ctx.state.arps.get(device["id"], hop)
         if resolved is None:
+            resolved = bridge_knows(ctx, out_port, hop)
+            if resolved is not None:
+                ctx.trace(frame, f"no ARP entry for {hop}: the bridge knows it at {resolved}")
+                return resolved
             ctx.uncacheable()
             ctx.trace(frame, f"no ARP entry for {hop}: ARP request out of port"
                       f" {out_port['id']}")
