@@ -12,7 +12,7 @@ from ryu_midonet.agent.arpwait import HeldPackets, tag_of
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.flowsource import FlowSource, decision_tags
 from ryu_midonet.agent.locator import Locator
-from ryu_midonet.agent.natsteer import NatSteering
+from ryu_midonet.agent.natsteer import NatSteering, SnatFlows
 from ryu_midonet.agent.tagset import compact
 from ryu_midonet.datapath import ctlookup as ctl
 from ryu_midonet.datapath import packets
@@ -61,6 +61,7 @@ class PacketHandler(FlowSource):
         self.last: Result | None = None  # the latest decision, for tracing and tests
         self.conntrack_in_datapath = True  # the agent option
         self.steering = NatSteering(host_id)
+        self.snat_flows = SnatFlows()  # to move to a NAT address's new port block
         self._steered: frozenset[ReturnPath] | None = None  # the paths last synced
 
     def handle(self, port_id: str, in_port: int, packet: Packet, data: bytes,
@@ -123,6 +124,8 @@ class PacketHandler(FlowSource):
                                        self.idle_timeout)
                 if flow is not None:
                     messages.append(flow)
+                    if nat is None and not to_tracker and tr.has_datapath_snat(result):
+                        self.snat_flows.add(flow, _snat_exits(result))
                     if tr.has_datapath_snat(result) or to_tracker or ctl.commits(result):
                         # through the new flow, so the tracker sees the connection's first packet
                         actions = (output("table"),)
@@ -174,6 +177,21 @@ class PacketHandler(FlowSource):
         self._steered = known
         return self.steering.sync(known, locate)
 
+    def nat_blocks_changed(self) -> list[Message]:
+        """The flows that translate to a NAT address whose newest port block changed, moved
+        to it (new connections take its ports; tracked ones keep theirs), after the return
+        paths of the new block are recorded, and the steering flows they need here."""
+        current = getattr(self.state.nat_ranges, "current", None)
+        record = getattr(self.state.nat_ranges, "record", None)
+        if current is None or record is None:
+            return []
+        flows, paths = self.snat_flows.retarget(current, self.index.__contains__, self.host_id)
+        if not flows:
+            return []
+        for path in paths:
+            record(path)
+        return [*self.nat_steering(), *flows]
+
     def _record(self, result: Result) -> None:
         """Record the return paths of the outputs the datapath translates the source of."""
         record = getattr(self.state.nat_ranges, "record", None)
@@ -219,6 +237,13 @@ class PacketHandler(FlowSource):
         actions = (set_field("tunnel_id", tr.steered_key(key)),
                    set_field("tun_ipv4_dst", owner.ip), output(owner.tunnel_ofport))
         return [*self._steering(locate), PacketOut(data, actions, in_port=in_port)]
+
+
+def _snat_exits(result: Result) -> list[tuple[str, str, str]]:
+    """(exterior port, scope, NAT address) of each output the datapath translates."""
+    return [(out.port_id, rw.value.scope, rw.value.ip) for out in result.outputs
+            for rw in out.rewrites
+            if rw.op is RewriteOp.DATAPATH_SNAT and isinstance(rw.value, DatapathSnat)]
 
 
 def _nat_port(packet: Packet) -> int | None:

@@ -17,14 +17,15 @@ ports' locations with the flows to remove (by the path's cookie) and to add.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ryu_midonet.agent.locator import Locator
 from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
-from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message
+from ryu_midonet.datapath.flows import Action, Ct, FlowDelete, FlowSpec, Message
 from ryu_midonet.sim.state.natranges import ReturnPath
 
 
@@ -90,3 +91,67 @@ class NatSteering:
         """The switch lost every flow: the next :meth:`sync` installs them all again."""
         with self._lock:
             self.installed = {}
+
+
+Current = Callable[[str, int], tuple[int, int] | None]  # (NAT address, first port) -> ports
+
+
+def retarget(flow: FlowSpec, current: Current) -> FlowSpec | None:
+    """``flow`` with each source NAT of the tracker giving new connections the ports
+    ``current`` says its block's address has now; None when that changes nothing."""
+    actions: list[Action] = []
+    for action in flow.actions:
+        ct = action.args[0] if action.kind == "ct" and action.args else None
+        nat = ct.nat if isinstance(ct, Ct) else None
+        if (isinstance(ct, Ct) and nat is not None and nat.kind == "src"
+                and nat.addresses is not None and nat.ports is not None):
+            now = current(nat.addresses[0], nat.ports[0])
+            if now is not None and now != nat.ports:
+                action = Action("ct", (dataclasses.replace(
+                    ct, nat=dataclasses.replace(nat, ports=now)),))
+        actions.append(action)
+    changed = tuple(actions)
+    return None if changed == flow.actions else dataclasses.replace(flow, actions=changed)
+
+
+class SnatFlows:
+    """The flows this host installed that translate sources in the tracker, each with the
+    (exterior port, flow-state scope, NAT address) of its translated packets' exits."""
+
+    def __init__(self) -> None:
+        self._flows: dict[int, tuple[FlowSpec, tuple[tuple[str, str, str], ...]]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, flow: FlowSpec, exits: Iterable[tuple[str, str, str]]) -> None:
+        with self._lock:
+            self._flows[flow.cookie] = (flow, tuple(exits))
+
+    def __len__(self) -> int:
+        return len(self._flows)
+
+    def retarget(self, current: Current, installed: Callable[[int], bool],
+                 host_id: str) -> tuple[list[FlowSpec], list[ReturnPath]]:
+        """The flows (still ``installed``) whose ports :func:`retarget` changes, changed,
+        and the return paths of their new ports (to record before the flows go out).
+        Flows no longer installed are forgotten."""
+        flows: list[FlowSpec] = []
+        paths: list[ReturnPath] = []
+        with self._lock:
+            for cookie, (flow, exits) in list(self._flows.items()):
+                if not installed(cookie):
+                    del self._flows[cookie]
+                    continue
+                moved = retarget(flow, current)
+                if moved is None:
+                    continue
+                self._flows[cookie] = (moved, exits)
+                flows.append(moved)
+                for action in moved.actions:
+                    ct = action.args[0] if action.kind == "ct" and action.args else None
+                    nat = ct.nat if isinstance(ct, Ct) else None
+                    if nat is None or nat.addresses is None or nat.ports is None:
+                        continue
+                    paths += [ReturnPath(port_id, scope, ip, nat.ports[0], nat.ports[1],
+                                         host_id)
+                              for port_id, scope, ip in exits if ip == nat.addresses[0]]
+        return flows, paths

@@ -35,7 +35,7 @@ from os_ken.controller.handler import CONFIG_DISPATCHER, MAIN_DISPATCHER, set_ev
 from os_ken.ofproto import ofproto_v1_3
 
 from ryu_midonet import config
-from ryu_midonet.agent import features
+from ryu_midonet.agent import features, natusage
 from ryu_midonet.agent.bindings import Bindings
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import NatReturn, PacketHandler
@@ -69,6 +69,7 @@ PARENT_FIELDS = parent_fields()
 STOP_WRITES_WAIT = 2.0  # seconds a stopping agent gives its queued MAC/ARP writes
 PERIODIC_TICK = 0.5  # seconds between checks for features' periodic work
 DROPS_LOG_INTERVAL = 10.0  # seconds between reports of packet-ins dropped unhandled
+NAT_USAGE_INTERVAL = 5.0  # seconds between counts of the tracker's connections per NAT block
 
 
 class AgentApp(app_manager.OSKenApp):
@@ -98,6 +99,9 @@ class AgentApp(app_manager.OSKenApp):
             self.nat_ranges = RedisNatRanges(self.store, self.host_id,
                                              conf.nat_datapath_block_bits)
             self.state.nat_ranges = self.nat_ranges
+            self.tracker_listing = natusage.TrackerListing(
+                *natusage.unixctl_target(conf.ovsdb_connection))
+            self._nat_usage_at = 0.0
         self.view = CacheView(self.cache)
         self.switch = LocalSwitch(conf.ovsdb_connection, conf.integration_bridge)
         self.index = FlowIndex()
@@ -197,6 +201,7 @@ class AgentApp(app_manager.OSKenApp):
                     self.proactive.state_changed(tag)
                     self._send(self.handler.release(tag))
                 self.handler.held.expire()
+                self._nat_usage()
                 ticks += 1
                 if ticks % 20 == 0:  # any agent may age entries out; each is announced once
                     self._maintain_state()
@@ -231,6 +236,19 @@ class AgentApp(app_manager.OSKenApp):
         self.state.leases.maintain(self.state.flows)
         if self.nat_ranges is not None:
             self.nat_ranges.maintain(lambda port_id: self.view.get("port", port_id) is not None)
+
+    def _nat_usage(self) -> None:
+        """Every :data:`NAT_USAGE_INTERVAL`: count the tracker's connections on each NAT
+        port block, lease the next block of an address ahead of need (and move the flows to
+        it), release blocks no connection uses any more."""
+        if self.nat_ranges is None or time.monotonic() < self._nat_usage_at:
+            return
+        self._nat_usage_at = time.monotonic() + NAT_USAGE_INTERVAL
+        listing = self.tracker_listing()
+        if listing is not None:
+            self.nat_ranges.adjust(natusage.count(listing, self.nat_ranges.bits))
+        # also when no block changed: a flow built while one did may still have the old ports
+        self._send(self.handler.nat_blocks_changed())
 
     def _reload_nat(self) -> None:
         """Read every NAT return path again; the steering flows that changed."""

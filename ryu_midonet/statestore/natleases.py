@@ -14,12 +14,18 @@ the agent's own 64-port blocks (``natblock``, :mod:`.flowstate`): a datapath blo
 agent blocks it covers as held by ``datapath:<host>`` until its own deadline, and no block is
 taken where an agent block is live, so the two never hand out the same port.
 
-A host leases a block of a NAT address once (one Lua script, the first connection through
-that address waits for it), then uses its copy. It keeps the block while it renews the lease
-(every quarter of :data:`NAT_LEASE_TTL`), and gets the same block back after a restart, even
-past the deadline if nobody took it meanwhile: its switch's tracker may still hold
-connections on those ports. A lease past its deadline is free for others; taking it (or
-removing it, :meth:`RedisNatRanges.maintain`) removes its return paths, announced.
+A host leases a block of a NAT address when its first connection through that address needs
+one (one Lua script, that connection waits for it), then uses its copy. Its switch's
+tracker picks a port of the newest block per connection; :meth:`RedisNatRanges.adjust`,
+given how many connections the tracker holds on each block (asked periodically, off the
+packet path), leases another block ahead of need when the newest one is :data:`GROW_AT`
+used and stops renewing an older block once the tracker holds no connection on it (its
+lease then runs out and the block goes to whoever asks, with its return paths). It keeps a
+block while it renews the lease (every quarter of :data:`NAT_LEASE_TTL`), and gets its blocks
+back after a restart, even past the deadline if nobody took them meanwhile: its switch's
+tracker may still hold connections on those ports. A lease past its deadline is free for
+others; taking it (or removing it, :meth:`RedisNatRanges.maintain`) removes its return
+paths, announced.
 
 Return paths are written once each (the first connection leaving by that port waits for it)
 and announced; every agent keeps a copy of all of them, read again after it subscribes
@@ -42,7 +48,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import redis
 
@@ -61,6 +67,7 @@ REFRESH_AFTER = 1.0  # seconds before reading a block's return paths again on a 
 ASKED_LIMIT = 4096
 TAG_PREFIX = "natpath:"
 EXPIRE_BATCH = 100
+GROW_AT = 0.5  # share of the newest block's ports in use that leases the next block
 
 # The agent's own SNAT port blocks (:mod:`.flowstate`: KEYS[3] and KEYS[4] below, ARGV[1] the
 # address, ARGV[2] this host) must not overlap a block of the datapath's: a datapath block
@@ -207,10 +214,12 @@ class RedisNatRanges:
         self._expire = self.redis.register_script(_EXPIRE)
         self._forget = self.redis.register_script(_FORGET)
         self._lock = threading.Lock()
-        self._blocks: dict[tuple[str, int, int], int] = {}  # (ip, lo, hi) -> block held
+        # (ip, lo, hi) -> blocks held for it, oldest first; new connections take the last
+        self._blocks: dict[tuple[str, int, int], list[int]] = {}
         self._refused: dict[tuple[str, int, int], float] = {}  # -> when to ask again
         self._asked: dict[tuple[str, int], float] = {}  # (ip, block) -> when to read again
         self._held: set[tuple[str, int]] = set()
+        self._released: set[tuple[str, int]] = set()  # left to run out: not renewed
         self._paths: dict[PathKey, ReturnPath] = {}
         self._frozen: frozenset[ReturnPath] | None = None
         self._written: set[ReturnPath] = set()
@@ -234,12 +243,23 @@ class RedisNatRanges:
     def range_for(self, ip: str, lo: int, hi: int, out_port: Obj,
                   scope: str) -> tuple[int, int] | None:
         key = (ip, lo, hi)
-        block = self._blocks.get(key)
-        if block is not None:
-            return block_range(block, self.bits)
+        held = self._blocks.get(key)
+        if held:
+            return block_range(held[-1], self.bits)
         if self._refused.get(key, 0.0) > self.clock():
             return None
-        candidates = list(blocks(lo, hi, self.bits))
+        got = self._take(key, ())
+        if got is None:
+            self._refused[key] = self.clock() + RETRY_AFTER
+            return None
+        return block_range(got, self.bits)
+
+    def _take(self, key: tuple[str, int, int], skip: tuple[int, ...]) -> int | None:
+        """A block of ``ip`` in ``lo..hi`` (``key``) other than ``skip`` leased to this host
+        (one it already holds first) and made the newest of ``key``; None: none is free, or
+        the store cannot answer."""
+        ip, lo, hi = key
+        candidates = [b for b in blocks(lo, hi, self.bits) if b not in skip]
         if not candidates:
             return None
         try:
@@ -251,14 +271,68 @@ class RedisNatRanges:
         except errors.UNAVAILABLE as exc:
             LOG.warning("no NAT port block of %s leased (store unavailable: %s); the agent "
                         "translates for now", ip, exc)
-            got = -1
+            return None
         if got < 0:
-            self._refused[key] = self.clock() + RETRY_AFTER
             return None
         with self._lock:
-            self._blocks[key] = got
+            held = self._blocks.setdefault(key, [])
+            if got not in held:
+                held.append(got)
             self._held.add((ip, got))
-        return block_range(got, self.bits)
+            self._released.discard((ip, got))
+        return got
+
+    def current(self, ip: str, first: int) -> tuple[int, int] | None:
+        """The ports new connections get now instead of the block starting at ``first`` (a
+        block of ``ip`` this host leased); None when it is no block of this host's."""
+        block = first >> self.bits
+        for (held_ip, _, _), held in list(self._blocks.items()):
+            if held_ip == ip and block in held:
+                return block_range(held[-1], self.bits)
+        return None
+
+    def adjust(self, tracked: Mapping[tuple[str, int], int]) -> set[str]:
+        """Given the connections the tracker holds per (NAT address, block), lease the next
+        block of each address whose newest block is :data:`GROW_AT` used, and release the
+        older blocks it holds no connection on any more; the addresses whose newest block
+        changed (their flows must take the new one)."""
+        changed: set[str] = set()
+        size = 1 << self.bits
+        with self._lock:  # older blocks, and those held from before a restart
+            newest = {(k[0], held[-1]) for k, held in self._blocks.items() if held}
+            idle = sorted(b for b in self._held - newest if tracked.get(b, 0) == 0)
+        for key, held in list(self._blocks.items()):
+            ip = key[0]
+            used = tracked.get((ip, held[-1]), 0) if held else 0
+            if used >= GROW_AT * size and self._take(key, tuple(held)) is not None:
+                LOG.info("NAT port block %d of %s leased ahead of need (block %d: %d of %d "
+                         "ports in use)", self._blocks[key][-1], ip, held[-2], used, size)
+                changed.add(ip)
+        for ip, block in idle:
+            self._release(ip, block)
+        return changed
+
+    def _release(self, ip: str, block: int) -> None:
+        """Stop renewing ``block`` of ``ip`` (no connection uses it): it runs out after its
+        TTL, unless this host takes it again before."""
+        LOG.info("NAT port block %d of %s is not used any more: released when its lease runs "
+                 "out", block, ip)
+        with self._lock:
+            self._blocks = {k: [b for b in held if (k[0], b) != (ip, block)]
+                            for k, held in self._blocks.items()}
+            self._blocks = {k: held for k, held in self._blocks.items() if held}
+            self._held.discard((ip, block))
+            self._released.add((ip, block))
+            # written again if this host takes the block back after it ran out
+            self._written = {p for p in self._written
+                             if (p.ip, p.first >> self.bits) != (ip, block)}
+
+    def blocks_held(self) -> dict[str, list[int]]:
+        """NAT address -> the blocks this host leases (renews), sorted."""
+        out: dict[str, list[int]] = {}
+        for ip, block in sorted(self._held):
+            out.setdefault(ip, []).append(block)
+        return out
 
     def record(self, path: ReturnPath) -> None:
         if path in self._written:
@@ -342,7 +416,7 @@ class RedisNatRanges:
             self._paths = found
             self._frozen = None
             for (ip, block, _), path in found.items():
-                if path.host == self.host_id:
+                if path.host == self.host_id and (ip, block) not in self._released:
                     self._held.add((ip, block))
                     if path not in self._unwritten:
                         self._written.add(path)
@@ -410,7 +484,9 @@ class RedisNatRanges:
         LOG.warning("NAT port block %d of %s is no longer this host's", block, ip)
         with self._lock:
             self._held.discard((ip, block))
-            self._blocks = {k: b for k, b in self._blocks.items() if (k[0], b) != (ip, block)}
+            self._blocks = {k: [b for b in held if (k[0], b) != (ip, block)]
+                            for k, held in self._blocks.items()}
+            self._blocks = {k: held for k, held in self._blocks.items() if held}
             self._paths = {k: p for k, p in self._paths.items()
                            if (k[0], k[1]) != (ip, block) or p.host != self.host_id}
             self._written = {p for p in self._written

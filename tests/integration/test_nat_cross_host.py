@@ -1,7 +1,8 @@
 """Source NAT in the datapath when the translated packets leave the topology on another host,
 on real Open vSwitch, sandbox ``xnat``: h1 translates (its switch's connection tracker, ports of
-the block h1 leased through the store), h2 tunnels the replies back to h1, and neither agent
-sees the connections after each VM's first; a connection outlives either agent.
+the blocks h1 leased through the store), h2 tunnels the replies back to h1, and neither agent
+sees the connections after each VM's first; a host whose block fills up takes another one
+(blocks of 64 ports here), still without either agent; a connection outlives either agent.
 
 Router ``r``: ``r:in`` 10.50.0.1/24 on bridge ``br`` with VMs a and b (h1), and ``r:out``
 198.18.0.1/24 on bridge ``pub`` with VM ext (h2). The router's outbound chain masquerades what
@@ -25,7 +26,8 @@ from tests.support.waiting import wait_until
 
 NAT_IP = "198.18.0.1"
 EXT_IP = "198.18.0.10"
-BLOCK_BITS = 14  # the agents' default block size
+BLOCK_BITS = 6  # blocks of 64 ports (the agents here): a few connections fill one up
+HALF = 1 << (BLOCK_BITS - 1)  # connections on h1's block that make its agent lease the next
 MISS = r"cookie=0x4[0-9a-f]{14},"
 
 
@@ -57,7 +59,7 @@ def sandbox(conf: Path) -> dict[str, Any]:
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     run_dir: Path = tmp_path_factory.mktemp("xnat")
     conf = run_dir / "agent.conf"
-    conf.write_text("[DEFAULT]\nnat_in_datapath = true\n")
+    conf.write_text(f"[DEFAULT]\nnat_in_datapath = true\nnat_datapath_block_bits = {BLOCK_BITS}\n")
     with Sandbox.from_yaml(sandbox(conf), run_dir) as sb:
         lab = Lab(sb, run_dir)
         build = lab.build
@@ -90,13 +92,31 @@ def misses(lab: Lab) -> int:
     return total
 
 
-def h1_block(lab: Lab) -> range:
-    """The ports of the block of the NAT address that h1 holds, as the store says."""
+def h1_blocks(lab: Lab) -> list[int]:
+    """The blocks of the NAT address that h1 holds, as the store says."""
     store = Store.from_url(lab.sb.redis_url)
     held = {int(block): str(host) for block, host in
             store.redis.hgetall(store.key_state(f"natlease:{NAT_IP}")).items()}
-    (block,) = [b for b, host in held.items() if host == lab.host_id("a")]
-    return range(block << BLOCK_BITS, (block + 1) << BLOCK_BITS)
+    return sorted(b for b, host in held.items() if host == lab.host_id("a"))
+
+
+def tracked(lab: Lab) -> int:
+    """TCP connections h1's tracker holds that it translated to the NAT address."""
+    listing = lab.sb.host("h1").appctl("dpctl/dump-conntrack")
+    return sum(1 for line in listing.splitlines()
+               if line.startswith("tcp,") and f"dst={NAT_IP}," in line)
+
+
+def snat_ranges(lab: Lab) -> set[str]:
+    """The port ranges h1's flows give new connections to the NAT address."""
+    return {found.group(1) for line in lab.flows("h1", 1)
+            if (found := re.search(rf"nat\(src={re.escape(NAT_IP)}:(\d+-\d+)\)", line))}
+
+
+def steers(lab: Lab, block: int) -> bool:
+    """Whether h2 sends replies to ports of ``block`` back to h1."""
+    mask = 0xFFFF & ~((1 << BLOCK_BITS) - 1)
+    return any(f"=0x{block << BLOCK_BITS:x}/0x{mask:x}" in line for line in lab.flows("h2", 1))
 
 
 def peers(server: Any) -> list[tuple[str, int]]:
@@ -114,10 +134,36 @@ def test_connections_leave_by_the_other_host_translated_by_the_switch(lab: Lab) 
             assert lab.connects(vm, EXT_IP, 8080), lab.report()
     assert misses(lab) == before, lab.report()
     seen = peers(server)
-    block = h1_block(lab)
+    blocks = h1_blocks(lab)
     assert len(seen) >= 22
     assert {ip for ip, _ in seen} == {NAT_IP}
-    assert all(port in block for _, port in seen), (seen, block)
+    assert all(port >> BLOCK_BITS in blocks for _, port in seen), (seen, blocks)
+    assert lab.openflow_errors() == []
+
+
+def test_a_busy_host_takes_another_block_and_still_no_agent_sees_its_connections(
+        lab: Lab) -> None:
+    server = lab.server("ext", 8082)
+    for vm in ("a", "b"):
+        assert lab.eventually_connects(vm, EXT_IP, 8082), lab.report()
+    (first,) = h1_blocks(lab)
+    while tracked(lab) < HALF:  # half of h1's block in use: its agent leases the next one
+        for vm in ("a", "b"):
+            assert lab.connects(vm, EXT_IP, 8082), lab.report()
+    assert wait_until(lambda: len(h1_blocks(lab)) == 2, timeout=30), lab.report()
+    (second,) = set(h1_blocks(lab)) - {first}
+    new_ports = f"{second << BLOCK_BITS}-{((second + 1) << BLOCK_BITS) - 1}"
+    # h1's flows give new connections ports of the new block; h2 steers their replies to h1
+    assert wait_until(lambda: snat_ranges(lab) == {new_ports}, timeout=15), lab.report()
+    assert wait_until(lambda: steers(lab, second), timeout=15), lab.report()
+    before, count = misses(lab), len(peers(server))
+    for _ in range(5):
+        for vm in ("a", "b"):
+            assert lab.connects(vm, EXT_IP, 8082), lab.report()
+    assert misses(lab) == before, lab.report()
+    seen = peers(server)[count:]
+    assert len(seen) == 10 and {ip for ip, _ in seen} == {NAT_IP}
+    assert all(port >> BLOCK_BITS == second for _, port in seen), (seen, h1_blocks(lab))
     assert lab.openflow_errors() == []
 
 
@@ -130,7 +176,7 @@ def test_a_connection_outlives_either_agent(lab: Lab) -> None:
     lab.server("ext", 8081)
     stream = lab.stream("a", EXT_IP, 8081)
     assert wait_until(lambda: len(stream.lines()) >= 5, timeout=15), lab.report()
-    block = h1_block(lab)
+    blocks = h1_blocks(lab)
 
     def grows(by: int, timeout: float) -> bool:
         count = len(stream.lines())
@@ -142,5 +188,5 @@ def test_a_connection_outlives_either_agent(lab: Lab) -> None:
         lab.sb.start_agent(host)
         assert grows(20, 30), lab.report()
     assert stream.alive()
-    assert h1_block(lab) == block  # h1 kept its block across its restart
+    assert set(blocks) <= set(h1_blocks(lab))  # h1 kept its blocks across its restart
     assert lab.eventually_connects("b", EXT_IP, 8081), lab.report()

@@ -232,3 +232,29 @@ def test_steering_goes_with_its_path_or_its_port(net: Net) -> None:
     assert removed == [FlowDelete(cookie)]
     gw.switch.apply(removed)
     assert not [d for d in net.send("gw", UPLINK, reply(out["tcp_src"]), ACK) if d[0] == "host0"]
+
+
+def test_a_new_block_takes_new_connections_without_either_agent(net: Net) -> None:
+    ((_, _, old),) = net.send("host0", 1, out_tcp(40000), SYN)
+    net.send("gw", UPLINK, reply(old["tcp_src"]), SYN | ACK)
+    host0, gw = net.hosts["host0"], net.hosts["gw"]
+    ranges = host0.handler.state.nat_ranges
+    assert isinstance(ranges, MemoryNatRanges)
+    new_block = ranges.grow(GW_IP, 1024, 65535)
+    assert new_block == (8192, 12287)
+    host0.switch.apply(host0.handler.nat_blocks_changed())  # the flows take the new block
+    gw.switch.apply(gw.handler.nat_steering())  # the new path's announcement
+    assert host0.handler.nat_blocks_changed() == []  # nothing left to move
+    calls = net.calls()
+    for sport in range(40001, 40004):
+        ((host, port, out),) = net.send("host0", 1, out_tcp(sport), SYN)
+        assert (host, port, out["ipv4_src"]) == ("gw", UPLINK, GW_IP)
+        assert new_block[0] <= out["tcp_src"] <= new_block[1]
+        ((host, port, back),) = net.send("gw", UPLINK, reply(out["tcp_src"]), SYN | ACK)
+        assert (host, port, back["tcp_dst"]) == ("host0", 1, sport)
+    # the connection from before keeps its port, and its replies their way
+    ((_, _, again),) = net.send("host0", 1, out_tcp(40000), ACK)
+    assert again["tcp_src"] == old["tcp_src"] in BLOCK
+    ((host, port, back),) = net.send("gw", UPLINK, reply(old["tcp_src"]), ACK)
+    assert (host, port, back["tcp_dst"]) == ("host0", 1, 40000)
+    assert net.calls() == calls

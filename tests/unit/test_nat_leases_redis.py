@@ -1,8 +1,11 @@
 """NAT port blocks and return paths of source NAT in the datapath, on a real redis-server:
 two hosts never hold the same block, a host leases once and keeps its block across a restart,
-every agent sees every return path, and a Redis outage leaves known blocks working."""
+a busy host leases more blocks ahead of need and lets idle ones run out, every agent sees
+every return path, and a Redis outage leaves known blocks working."""
 
 from __future__ import annotations
+
+import time
 
 import redis
 
@@ -18,8 +21,8 @@ UPLINK = {"id": "up"}
 BITS = 14  # blocks of 16384: 1024-65535 holds 16384-32767, 32768-49151, 49152-65535
 
 
-def ranges(url: str, host: str, **kw: float) -> RedisNatRanges:
-    return RedisNatRanges(Store.from_url(url), host, BITS, **kw)
+def ranges(url: str, host: str, bits: int = BITS, **kw: float) -> RedisNatRanges:
+    return RedisNatRanges(Store.from_url(url), host, bits, **kw)
 
 
 def commands(client: redis.Redis) -> set[str]:
@@ -162,3 +165,66 @@ def test_the_agents_own_port_blocks_and_the_datapaths_never_overlap(redis_url: s
     agent_b = RedisBlockLeases(store, "b")
     got = [agent_b.acquire(IP, 32768 // 64 - 4, 65535 // 64) for _ in range(8)]
     assert got == [508, 509, 510, 511, 768, 769, 770, 771]  # a's block is 512-767
+
+
+SMALL = 10  # blocks of 1024: 1024-65535 holds blocks 1-63
+
+
+def test_as_many_hosts_as_blocks_translate_in_the_datapath(redis_url: str) -> None:
+    got = [ranges(redis_url, f"h{n}", SMALL).range_for(IP, 1024, 65535, UPLINK, "r")
+           for n in range(64)]
+    assert got[:63] == [(b << SMALL, ((b + 1) << SMALL) - 1) for b in range(1, 64)]
+    assert got[63] is None  # the 64th host: the agent's path
+
+
+def test_a_busy_host_leases_the_next_block_ahead_of_need(redis_url: str) -> None:
+    a, b = ranges(redis_url, "a", SMALL), ranges(redis_url, "b", SMALL)
+    assert a.range_for(IP, 1024, 65535, UPLINK, "r") == (1024, 2047)
+    assert b.range_for(IP, 1024, 65535, UPLINK, "r") == (2048, 3071)
+    assert a.adjust({(IP, 1): 511}) == set()  # under half of block 1: nothing to do
+    assert a.adjust({(IP, 1): 512}) == {IP}
+    assert a.range_for(IP, 1024, 65535, UPLINK, "r") == (3072, 4095)  # not b's
+    assert a.current(IP, 1024) == (3072, 4095)  # flows of block 1 move to block 3
+    assert a.current(IP, 2048) is None  # b's
+    assert a.adjust({(IP, 1): 600, (IP, 3): 700}) == {IP}  # and again
+    assert a.blocks_held() == {IP: [1, 3, 4]}
+    store = Store.from_url(redis_url)
+    leases = {int(k): str(v) for k, v in
+              store.redis.hgetall(store.key_state(f"natlease:{IP}")).items()}
+    assert leases == {1: "a", 2: "b", 3: "a", 4: "a"}
+
+
+def test_a_block_no_connection_uses_is_released_when_its_lease_runs_out(
+        redis_url: str) -> None:
+    a = ranges(redis_url, "a", SMALL, ttl=0.3)
+    a.range_for(IP, 1024, 65535, UPLINK, "r")
+    a.record(ReturnPath("up", "r", IP, 1024, 2047, "a"))
+    assert a.adjust({(IP, 1): 900}) == {IP}
+    a.record(ReturnPath("up", "r", IP, 2048, 3071, "a"))
+    assert a.adjust({(IP, 1): 3, (IP, 2): 10}) == set()
+    assert a.blocks_held() == {IP: [1, 2]}  # block 1 still has connections
+    assert a.adjust({(IP, 2): 10}) == set()
+    assert a.blocks_held() == {IP: [2]}  # not renewed any more
+    assert a.range_for(IP, 1024, 65535, UPLINK, "r") == (2048, 3071)
+    time.sleep(0.4)
+    a.maintain()  # renews block 2, lets block 1 run out (with its path)
+    c = ranges(redis_url, "c", SMALL)
+    assert c.range_for(IP, 1024, 65535, UPLINK, "r") == (1024, 2047)
+    late = ranges(redis_url, "d", SMALL)
+    late.reload()
+    assert late.paths() == {ReturnPath("up", "r", IP, 2048, 3071, "a")}
+
+
+def test_a_restarted_host_releases_the_blocks_it_no_longer_uses(redis_url: str) -> None:
+    a = ranges(redis_url, "a", SMALL)
+    a.range_for(IP, 1024, 65535, UPLINK, "r")
+    a.record(ReturnPath("up", "r", IP, 1024, 2047, "a"))
+    a.adjust({(IP, 1): 900})
+    a.record(ReturnPath("up", "r", IP, 2048, 3071, "a"))
+    again = ranges(redis_url, "a", SMALL)
+    again.reload()
+    assert again.blocks_held() == {IP: [1, 2]}  # the tracker may hold connections on both
+    assert again.range_for(IP, 1024, 65535, UPLINK, "r") == (1024, 2047)  # its own again
+    assert again.adjust({(IP, 1): 40, (IP, 2): 30}) == set()
+    assert again.adjust({(IP, 1): 40}) == set()
+    assert again.blocks_held() == {IP: [1]}

@@ -31,8 +31,12 @@ the topology as an ``Emit`` of the rewritten packet (see :mod:`ryu_midonet.sim.c
 With NAT in the datapath (``State.nat_ranges``), a dynamic SNAT of TCP or UDP to one address
 is not translated here: the frame leaves with its source address translated and a
 :class:`~ryu_midonet.sim.core.model.DatapathSnat` saying the datapath picks the port, in this
-host's range, per connection; a reply the datapath translated back
-(``Session.datapath_reply``) is what ``rev_snat`` applies. Neither reads the ports.
+host's range, per connection (the newest block this host leased of the address; the agent
+moves the flows to a new block it leases later); a reply the datapath translated back
+(``Session.datapath_reply``) is what ``rev_snat`` applies. Neither reads the ports. ICMP echo
+stays here: Open vSwitch 3.1's userspace tracker translates the address of an echo but not
+its identifier, and sends an echo whose identifier another VM's echo to the same address
+already uses on untranslated (the VM's own address leaks out, no reply comes back).
 
 A decision that looked flow state up is tagged with the keys it found or missed (not with
 those it wrote itself); keys it found or wrote go to ``Result.state_keys``. Dynamic NAT reads

@@ -3,9 +3,10 @@
 With NAT in the datapath (the agent option ``nat_in_datapath``), a host does not choose a
 (NAT address, port) per connection: its switch's connection tracker does, within a range of
 ports of the NAT address that belongs to this host alone. A range is an aligned block of
-``2**bits`` ports (block ``b`` holds ports ``b << bits .. ((b + 1) << bits) - 1``), leased once
-per (NAT address, host) and kept, so that the reply to any connection can be recognised by
-its destination port with one masked match and steered to the host that translated it.
+``2**bits`` ports (block ``b`` holds ports ``b << bits .. ((b + 1) << bits) - 1``), leased per
+(NAT address, host) as needed (a busy host holds several; new connections take ports of its
+newest), so that the reply to any connection can be recognised by its destination port with
+one masked match per block and steered to the host that translated it.
 
 :class:`NatRanges` is what the simulator asks: this host's range of a NAT address, or None
 when the datapath does not translate here (the rule is then applied as today, with flow
@@ -24,7 +25,7 @@ from typing import NamedTuple, Protocol
 
 from ryu_midonet.types import Obj
 
-DEFAULT_BITS = 14  # 16384 ports a host
+DEFAULT_BITS = 10  # blocks of 1024 ports: 63 of them in 1024-65535
 MIN_PORT = 1
 MAX_PORT = 65535
 
@@ -87,10 +88,14 @@ class RangeBoard:
     owners: dict[tuple[str, int], str] = field(default_factory=dict)
     paths: set[ReturnPath] = field(default_factory=set)
 
-    def lease(self, ip: str, lo: int, hi: int, host_id: str) -> int | None:
-        """The block of ``ip`` in ``lo..hi`` ``host_id`` holds, leased now if needed."""
+    def lease(self, ip: str, lo: int, hi: int, host_id: str,
+              skip: tuple[int, ...] = ()) -> int | None:
+        """A block of ``ip`` in ``lo..hi`` but ``skip`` for ``host_id``: one it holds, else
+        the first free one, leased now."""
         free = None
         for block in blocks(lo, hi, self.bits):
+            if block in skip:
+                continue
             owner = self.owners.get((ip, block))
             if owner == host_id:
                 return block
@@ -107,11 +112,35 @@ class MemoryNatRanges:
     def __init__(self, host_id: str, board: RangeBoard | None = None) -> None:
         self.host_id = host_id
         self.board = board if board is not None else RangeBoard()
+        self.held: dict[tuple[str, int, int], list[int]] = {}  # oldest first
 
     def range_for(self, ip: str, lo: int, hi: int, out_port: Obj,
                   scope: str) -> tuple[int, int] | None:
-        block = self.board.lease(ip, lo, hi, self.host_id)
-        return None if block is None else block_range(block, self.board.bits)
+        held = self.held.get((ip, lo, hi))
+        if not held:
+            block = self.board.lease(ip, lo, hi, self.host_id)
+            if block is None:
+                return None
+            held = self.held[(ip, lo, hi)] = [block]
+        return block_range(held[-1], self.board.bits)
+
+    def grow(self, ip: str, lo: int, hi: int) -> tuple[int, int] | None:
+        """Lease another block of ``ip`` in ``lo..hi`` for the new connections (None: none
+        is free)."""
+        held = self.held.setdefault((ip, lo, hi), [])
+        block = self.board.lease(ip, lo, hi, self.host_id, tuple(held))
+        if block is None:
+            return None
+        held.append(block)
+        return block_range(block, self.board.bits)
+
+    def current(self, ip: str, first: int) -> tuple[int, int] | None:
+        """The ports new connections get now instead of the block starting at ``first``."""
+        block = first >> self.board.bits
+        for (held_ip, _, _), held in self.held.items():
+            if held_ip == ip and block in held:
+                return block_range(held[-1], self.board.bits)
+        return None
 
     def record(self, path: ReturnPath) -> None:
         self.board.paths.add(path)
