@@ -7,6 +7,8 @@ and add it here. Order matters only for listings that span kinds (snapshots, ten
 from __future__ import annotations
 
 from ryu_midonet.nsdb.kinds import (
+    bgp_network,
+    bgp_peer,
     bridge,
     chain,
     dhcp_host,
@@ -30,6 +32,8 @@ SPECS: tuple[KindSpec, ...] = (
     router.SPEC,
     port.SPEC,
     route.SPEC,
+    bgp_peer.SPEC,
+    bgp_network.SPEC,
     chain.SPEC,
     rule.SPEC,
     port_group.SPEC,

@@ -7,6 +7,8 @@ Adding a kind: write its module (a :class:`~ryu_midonet.rest.resource.RestKind` 
 from __future__ import annotations
 
 from ryu_midonet.rest.kinds import (
+    bgp_network,
+    bgp_peer,
     bridge,
     chain,
     host,
@@ -25,6 +27,8 @@ RESOURCES: tuple[RestKind, ...] = (
     router.REST,
     port.REST,
     route.REST,
+    bgp_peer.REST,
+    bgp_network.REST,
     chain.REST,
     rule.REST,
     host.REST,

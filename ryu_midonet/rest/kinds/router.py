@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 def _dto(dtos: Dtos, dto: Obj) -> None:
     device_links(dtos, dto, "routers")
     dto["routes"] = dtos.uri("routers", dto["id"], "routes")
+    dto["bgpPeers"] = dtos.uri("routers", dto["id"], "bgp_peers")
+    dto["bgpNetworks"] = dtos.uri("routers", dto["id"], "bgp_networks")
 
 
 def _routes(api: Api) -> None:
@@ -22,4 +24,5 @@ def _routes(api: Api) -> None:
 
 
 REST = RestKind(Resource("router", "routers", "Router", 3), _dto, routes=_routes,
-                dto_fields={**DEVICE_LINKS, "routes": LINK})
+                dto_fields={**DEVICE_LINKS, "routes": LINK, "bgpPeers": LINK,
+                            "bgpNetworks": LINK})
