@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ryu_midonet.cli import attrs as a
+from ryu_midonet.cli.kinds.bgp import NETWORKS, PEERS
 from ryu_midonet.cli.kinds.common import ID, INFILTER, OUTFILTER, STATE, TENANT, chain_ref
 from ryu_midonet.cli.kinds.port import ROUTER_PORT, port_item
 from ryu_midonet.cli.kinds.route import ROUTE
@@ -22,6 +23,8 @@ ROUTER.children = {
     "route": Collection(
         "route", (ROUTE,), lambda r: f"routers/{parent_id(r)}/routes",
         lambda r, x: f"routes/{x['id']}", create_path=lambda r: f"routers/{parent_id(r)}/routes"),
+    "bgp-peer": PEERS,
+    "bgp-network": NETWORKS,
 }
 
 CLI = CliKind(top("router", ROUTER, "routers", tenant_filter=True), device="Router")
