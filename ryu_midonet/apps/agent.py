@@ -40,13 +40,14 @@ from ryu_midonet.agent.bindings import Bindings
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import NatReturn, PacketHandler
 from ryu_midonet.agent.host import HostPresence, load_host_id
+from ryu_midonet.agent.locator import Locator
 from ryu_midonet.agent.missqueue import MissQueue
 from ryu_midonet.agent.proactive import Compiler
 from ryu_midonet.agent.reconnect import hurry_switch
 from ryu_midonet.agent.sender import Sender
 from ryu_midonet.agent.tagset import Parents
+from ryu_midonet.datapath import ctcopy, packets
 from ryu_midonet.datapath import ctlookup as ctl
-from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import pipeline as pl
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import CT_RPL, FlowDelete, Message, MeterDelete, SwitchConfig
@@ -116,6 +117,7 @@ class AgentApp(app_manager.OSKenApp):
         self.conntrack_in_datapath = bool(conf.conntrack_in_datapath)
         self.handler.conntrack_in_datapath = self.conntrack_in_datapath
         self.ct_delivery = ctl.CommitDelivery(metered=miss is not None)
+        self.ct_copies = ctcopy.CopyFlows()
         self.proactive = Compiler(self.view, self.state, self.index, self.host_id,
                                   self.bindings.ofports, self.tunnels,
                                   conf.proactive_max_flows_per_port, conf.proactive_flows)
@@ -232,6 +234,7 @@ class AgentApp(app_manager.OSKenApp):
         self.state.flows.refresh(self.index.live_state())
         self.state.macs.expire()
         self.state.arps.expire()
+        self.state.ip4macs.expire()
         self.state.flows.expire()
         self.state.leases.maintain(self.state.flows)
         if self.nat_ranges is not None:
@@ -311,10 +314,15 @@ class AgentApp(app_manager.OSKenApp):
         return messages
 
     def _commit_deliveries(self) -> list[Message]:
-        """The committing delivery flows of the local ports that are new or changed."""
-        return self.ct_delivery.flows(self.bindings.ofports,
-                                      lambda port_id: self.view.get("port", port_id),
-                                      lambda port: scope_of(self.view, port))
+        """The committing delivery flows of the local ports that are new or changed, and
+        the ct-copy flows of their scopes bound on several hosts."""
+        copies = ctcopy.plan(self.view, self.host_id, self.bindings.ofports,
+                             Locator(self.view, self.host_id, self.bindings.ofports,
+                                     self.tunnels))
+        return [*self.ct_delivery.flows(self.bindings.ofports,
+                                        lambda port_id: self.view.get("port", port_id),
+                                        lambda port: scope_of(self.view, port), copies),
+                *self.ct_copies.flows(copies, self.tunnels.values())]
 
     # -- the switch ------------------------------------------------------------------------
     @property
@@ -336,6 +344,7 @@ class AgentApp(app_manager.OSKenApp):
         messages += self.bindings.port_flows()
         if self.conntrack_in_datapath:
             self.ct_delivery.reset()
+            self.ct_copies.reset()
             messages += [ctl.miss_flow(), *self._commit_deliveries()]
         for port_id, ofport in list(self.bindings.ofports.items()):
             messages += self.features.port_flows(port_id, ofport, True)

@@ -12,14 +12,17 @@ A new connection is committed where it leaves (``Output.commit``, see
 :func:`~.translator.output_actions`): on this host by ``ct(commit, zone)`` before the output;
 through a tunnel with :data:`~.pipeline.CT_COMMIT_BIT` in the key, which the egress host's
 tunnel-delivery flow for that key commits, in the zone of its port's scope
-(:class:`CommitDelivery`).
+(:class:`CommitDelivery`). In a scope whose ports are bound on several hosts, the commit
+also copies a new connection's first packets to the scope's other hosts
+(:mod:`~.ctcopy`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from ryu_midonet.datapath import pipeline as p
+from ryu_midonet.datapath.ctcopy import copy_commit
 from ryu_midonet.datapath.flows import (
     CT_REL,
     CT_RPL,
@@ -122,12 +125,16 @@ def commit_key(tunnel_key: int) -> int:
     return tunnel_key | p.CT_COMMIT_BIT
 
 
-def commit_delivery(ofport: int, tunnel_key: int, scope: str) -> FlowSpec:
+def commit_delivery(ofport: int, tunnel_key: int, scope: str, copy: bool = False
+                    ) -> FlowSpec:
     """The delivery flow that commits a new connection tunnelled to the local port at
-    ``ofport`` (in the zone of its flow-state scope ``scope``) and outputs it there."""
+    ``ofport`` (in the zone of its flow-state scope ``scope``) and outputs it there; with
+    ``copy`` (the scope is bound on several hosts), its first packets also go to the
+    ct-copy table (:mod:`~.ctcopy`)."""
     return FlowSpec(p.TABLE_TUNNEL_DELIVERY, p.PRIORITY_PORT,
                     {"tunnel_id": commit_key(tunnel_key), "eth_type": ETH_IPV4},
-                    (ct(commit=True, zone=zone_of(scope)), output(ofport)),
+                    (ct(commit=True, zone=zone_of(scope),
+                        table=p.TABLE_CT_COPY if copy else None), output(ofport)),
                     cookie=p.cookie(p.COOKIE_DELIVERY, tunnel_key))
 
 
@@ -158,9 +165,11 @@ class CommitDelivery:
             self.sent.pop(port_id, None)
 
     def flows(self, ofports: Mapping[str, int], port: Callable[[str], Obj | None],
-              scope: Callable[[Obj], str]) -> list[Message]:
+              scope: Callable[[Obj], str], copying: Collection[str] = ()) -> list[Message]:
         """The flows to send for the bound ports ``ofports`` (port id -> OpenFlow port):
-        the new and changed ones. ``port`` reads a port, ``scope`` gives its scope."""
+        the new and changed ones. ``port`` reads a port, ``scope`` gives its scope;
+        ``copying``: the scopes bound on several hosts (their commits copy new connections,
+        and copies for their ports are committed here)."""
         messages: list[Message] = []
         current: dict[str, tuple[FlowSpec, ...]] = {}
         for port_id, ofport in sorted(ofports.items()):
@@ -168,7 +177,10 @@ class CommitDelivery:
             key = (obj or {}).get("tunnelKey")
             if obj is None or not isinstance(key, int) or not 0 < key < p.NAT_TUNNEL_FLAG:
                 continue
-            flows = (commit_delivery(ofport, key, scope(obj)),
+            where = scope(obj)
+            copy = where in copying
+            flows = (commit_delivery(ofport, key, where, copy),
+                     *([copy_commit(key, where)] if copy else []),
                      *([port_miss(ofport, key)] if self.metered else []))
             current[port_id] = flows
             messages += [f for f in flows if f not in self.sent.get(port_id, ())]

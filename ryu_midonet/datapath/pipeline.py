@@ -28,6 +28,12 @@ table  name              what it holds
                          the entry port's tunnel key (table 2's misses come here): the NAT
                          address into :data:`NAT_REG`, the entry port's key into
                          :data:`ENTRY_REG`, then ``ct(zone, nat, table=3)``; misses drop
+6      ct-copy           packets just committed in the zone of a scope whose ports are bound
+                         on several hosts (``ct(commit, zone, table=6)``): a new
+                         connection's (``ct_state=+new``, keyed by ``ct_zone``) are copied
+                         to each other host with a bound port of the scope, tunnel key
+                         :data:`CT_COPY_KEY` | that port's key, whose tunnel-delivery table
+                         commits them in the scope's zone and drops them; misses drop
 =====  ================  ===============================================================
 
 Each table declares, as a :class:`TableContract`, the fields its flows may match, the fields
@@ -59,10 +65,13 @@ the nat-tunnel-in table takes them through the tracker there. With
 (the zone of the ingress port's flow-state scope) and ct-lookup flows matching the tracker's
 answer; where a new connection leaves, ``ct(commit, zone)`` before the output, or, through a
 tunnel, the key with :data:`CT_COMMIT_BIT` set, which the egress host's tunnel-delivery
-table commits (in the zone of the port's scope) before the output. Other tables do not use
-the tracker. :func:`with_conntrack` gives the contract of a table that does more, which says
-the tables its ``ct`` actions may resubmit packets to (``recirculate``, forwards or
-backwards).
+table commits (in the zone of the port's scope) before the output. When the scope's ports
+are bound on several hosts, that commit is ``ct(commit, zone, table=6)``: its first packets
+(``+new``) are copied to the other hosts (:data:`CT_COPY_KEY`), whose tunnel-delivery
+tables commit them in the same zone, so a reply entering there is ``+rpl``. Other tables do
+not use the tracker. :func:`with_conntrack` gives the contract of a table that does more,
+which says the tables its ``ct`` actions may resubmit packets to (``recirculate``, forwards
+or backwards).
 """
 
 from __future__ import annotations
@@ -90,6 +99,10 @@ NAT_TUNNEL_FLAG = 1 << 22
 # (``conntrack_in_datapath``).
 TABLE_CT_LOOKUP = 4
 CT_COMMIT_BIT = 1 << 23
+# Both flag bits: a copy of a new connection's packet, for the tracker of the port's scope on
+# the receiving host (committed there, then dropped; ``conntrack_in_datapath``).
+CT_COPY_KEY = NAT_TUNNEL_FLAG | CT_COMMIT_BIT
+TABLE_CT_COPY = 6
 
 KIND_SHIFT = 56
 ID_MASK = (1 << KIND_SHIFT) - 1
@@ -100,11 +113,13 @@ COOKIE_SIMULATED = 0x02
 COOKIE_DELIVERY = 0x03
 COOKIE_MISS = 0x04
 COOKIE_NAT_STEER = 0x05
+COOKIE_CT_COPY = 0x06  # the id: the zone whose new connections are copied
 COOKIE_DHCP = 0x10  # a local port's DHCP to the agent (:mod:`.dhcpwire`)
 
 KIND_NAMES = {COOKIE_CLASSIFY: "classify", COOKIE_SIMULATED: "simulated",
               COOKIE_DELIVERY: "tunnel-delivery", COOKIE_MISS: "table-miss",
-              COOKIE_NAT_STEER: "nat-steering", COOKIE_DHCP: "dhcp"}
+              COOKIE_NAT_STEER: "nat-steering", COOKIE_CT_COPY: "ct-copy",
+              COOKIE_DHCP: "dhcp"}
 
 MAX_METER_ID = 0xFFFF0000  # OpenFlow 1.3's OFPM_MAX
 
@@ -224,21 +239,22 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
         required=frozenset({"in_port"}),
         actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN, CT}),
         set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {NAT_REG, TTL_REG}, to_controller=True,
-        meters=True, recirculate=frozenset({TABLE_NAT_RETURN, TABLE_CT_LOOKUP}),
+        meters=True,
+        recirculate=frozenset({TABLE_NAT_RETURN, TABLE_CT_LOOKUP, TABLE_CT_COPY}),
         description="megaflows from simulations; misses go to the agent, metered per port"),
     TableContract(
         TABLE_TUNNEL_DELIVERY, "tunnel-delivery", matches=frozenset({"tunnel_id", "eth_type"}),
         required=frozenset({"tunnel_id"}), actions=frozenset({OUTPUT, CT}),
-        next_tables=frozenset({TABLE_NAT_TUNNEL_IN}),
+        next_tables=frozenset({TABLE_NAT_TUNNEL_IN}), recirculate=frozenset({TABLE_CT_COPY}),
         description="tunnel key of a local port -> that port (committing a new connection "
-                    "with CT_COMMIT_BIT)"),
+                    "with CT_COMMIT_BIT; only committing a copy with CT_COPY_KEY)"),
     TableContract(
         TABLE_CT_LOOKUP, "ct-lookup",
         matches=PACKET_FIELDS | {"in_port", "ct_state", "ct_zone"},
         required=frozenset({"in_port"}),
         actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN, CT}),
         set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {TTL_REG}, to_controller=True,
-        meters=True,
+        meters=True, recirculate=frozenset({TABLE_CT_COPY}),
         description="after the tracker: decisions that know its answer; misses to the agent, "
                     "metered per port"),
     TableContract(
@@ -256,6 +272,11 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
         set_fields=frozenset({NAT_REG, ENTRY_REG}),
         recirculate=frozenset({TABLE_NAT_RETURN}),
         description="replies steered here from another host, through the tracker"),
+    TableContract(
+        TABLE_CT_COPY, "ct-copy", matches=frozenset({"in_port", "ct_state", "ct_zone"}),
+        required=frozenset({"ct_state", "ct_zone"}), actions=frozenset({OUTPUT, SET_FIELD}),
+        set_fields=TUNNEL_FIELDS,
+        description="new connections of a scope on several hosts: copies to the others"),
 )}
 
 TABLE_NAMES = {table_id: contract.name for table_id, contract in TABLES.items()}

@@ -148,7 +148,7 @@ def output_actions(result: Result, locate: Locate, in_port: int | None = None
         where = locate(out.port_id)
         if where is None:
             continue
-        to = output_actions_to(where, in_port, out.commit)
+        to = output_actions_to(where, in_port, out.commit, out.copy)
         if out.rewrites != applied:
             rewriting = rewrite_actions(out.rewrites)
             if isinstance(where, Remote) and any(a.kind == p.CT for a in rewriting):
@@ -185,7 +185,10 @@ def rewrite_actions(rewrites: tuple[Rewrite, ...]) -> list[Action]:
             case RewriteOp.DATAPATH_SNAT:
                 if not isinstance(rw.value, DatapathSnat):
                     raise ValueError(f"datapath_snat without its translation: {rw}")
-                actions.append(snat_action(rw.value))
+                # and the address again: a new connection the tracker finds no free port for
+                # (Open vSwitch sends it on untranslated) leaves with the NAT address all
+                # the same, never with the VM's own
+                actions += [snat_action(rw.value), set_field("ipv4_src", rw.value.ip)]
             case RewriteOp.ARP_REPLY:
                 if not isinstance(rw.value, ArpAnswer):
                     raise ValueError(f"arp_reply without its answer: {rw}")
@@ -357,19 +360,22 @@ def nat_return_flow(result: Result, reply: Packet, in_port: int, nat_ip: str, lo
 
 
 def output_actions_to(where: Location, in_port: int | None = None,
-                      commit: str | None = None) -> tuple[Action, ...]:
+                      commit: str | None = None, copy: bool = False) -> tuple[Action, ...]:
     """Actions that send a packet to one location (for packets the topology generates).
 
     Back out of the port it came in by (``in_port``), a packet must be sent to the
     ``in_port`` port: a switch never outputs to the ingress port by its number. With
     ``commit`` (a flow-state scope), the connection tracker records the packet's connection
     in that scope's zone: here, or on the egress host (the tunnel key's
-    :data:`~.pipeline.CT_COMMIT_BIT`)."""
+    :data:`~.pipeline.CT_COMMIT_BIT`); with ``copy``, a new connection's first packets
+    are also copied to the scope's other hosts (:data:`~.pipeline.TABLE_CT_COPY`; through
+    a tunnel, the egress host's delivery flow does that)."""
     if isinstance(where, Local):
         out = output("in_port" if where.ofport == in_port else where.ofport)
         if commit is None:
             return (out,)
-        return (ct(commit=True, zone=zone_of(commit)), out)
+        return (ct(commit=True, zone=zone_of(commit),
+                   table=p.TABLE_CT_COPY if copy else None), out)
     key = where.key if commit is None else where.key | p.CT_COMMIT_BIT
     return (set_field("tunnel_id", key), set_field("tun_ipv4_dst", where.ip),
             output(where.tunnel_ofport))

@@ -24,8 +24,8 @@ from ryu_midonet.agent.features import Features
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.builders.chains import port_group
+from ryu_midonet.datapath import ctcopy, packets
 from ryu_midonet.datapath import ctlookup as ctl
-from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
@@ -85,8 +85,11 @@ class Host:
         for port_id, ofport in self.ofports.items():
             messages += tr.port_flows(ofport, PORTS[port_id][2])
         self.delivery = ctl.CommitDelivery()
+        self.copies = ctcopy.CopyFlows()
+        plan = ctcopy.plan(self.view, name, self.ofports, self.handler.locator())
         messages += self.delivery.flows(self.ofports, lambda pid: self.view.get("port", pid),
-                                        lambda port: scope_of(self.view, port))
+                                        lambda port: scope_of(self.view, port), plan)
+        messages += self.copies.flows(plan, [TUNNEL])
         self.switch.apply(messages)
         self.calls = 0
         self.flows: list[FlowSpec] = []
@@ -184,17 +187,118 @@ def test_flows_are_megaflows_matching_the_trackers_answer() -> None:
     assert h2.delivery.sent["vm3"] == (ctl.commit_delivery(1, 3, "br"),)
 
 
-def test_a_stateful_group_on_two_hosts_keeps_the_flow_state_table() -> None:
+def test_a_stateful_group_on_two_hosts_copies_new_connections_to_the_other() -> None:
+    """vm1 (h1) and vm3 (h2) in one stateful group: h2 commits vm1's connection as it leaves
+    by vm3 and copies its SYN to h1, whose tracker then knows vm3's replies; no agent sees
+    the connections after the first, nothing is in the flow-state table."""
     b = topology()
     port_group(b, "g", ["vm1", "vm3"], stateful=True)
     net = Net(b)
     assert connect(net, "vm1", "vm3", 40000)
     assert net.send("vm3", seg("vm3", "vm1", 50000, 22), SYN) == []
     before = net.calls()
-    assert connect(net, "vm1", "vm3", 40001)
-    assert net.calls() > before  # per connection, through the agent, as without the option
+    for sport in range(40001, 40011):
+        assert connect(net, "vm1", "vm3", sport)
+        assert net.send("vm3", seg("vm3", "vm1", 80, sport + 100), SYN_ACK) == []
+    assert net.calls() == before
     recorded = ct_key("g", Conn(IP_TCP, IPS["vm3"], 80, IPS["vm1"], 40001))
-    assert net.state.flows.get(recorded) is not None
+    assert net.state.flows.get(recorded) is None
+    h1, h2 = net.hosts["h1"].switch, net.hosts["h2"].switch
+    zone = tr.zone_of("g")
+    assert {c.key.zone for c in h1.conntrack.connections(zone)} == {zone}
+    assert len(h1.conntrack.connections(zone)) == len(h2.conntrack.connections(zone)) == 11
+    assert net.hosts["h2"].copies.sent["g"] == tuple(ctcopy.copy_flows(
+        "g", [tr.Remote(TUNNEL, UNDERLAY["h1"], 1)], [TUNNEL]))
+
+
+SERVER_IP, SERVER_MAC = "192.0.2.2", "02:00:00:00:00:99"
+
+
+def uplinks(grouped: bool = True) -> MemoryTopology:
+    """vm1 (h1) and vm3 (h2) as two uplinks of br to one outside server: what leaves by an
+    uplink is tracked (``uplink-out``), what enters by one must be a return packet
+    (``uplink-in``); with ``grouped``, both are one stateful port group."""
+    b = topology()
+    up_in, up_out = b.chain("uplink-in"), b.chain("uplink-out")
+    b.rule(up_in, "accept", matchReturnFlow=True)
+    b.rule(up_in, "drop")
+    b.rule(up_out, "accept", matchForwardFlow=True)
+    for vm in ("vm1", "vm3"):
+        b.objects["port"][vm].update(inboundFilterId="uplink-in", outboundFilterId="uplink-out")
+    if grouped:
+        port_group(b, "g", ["vm1", "vm3"], stateful=True)
+    return b
+
+
+def out_by_vm1(sport: int, flags: int = SYN) -> tuple[str, Packet, int]:
+    """vm2's packet to the server, which leaves by vm1's uplink (on h1)."""
+    return "vm2", tcp(MACS["vm2"], MACS["vm1"], IPS["vm2"], SERVER_IP, sport, 80), flags
+
+
+def back_by_vm3(sport: int, flags: int = SYN_ACK) -> tuple[str, Packet, int]:
+    """The server's answer, which enters by vm3's uplink (on h2)."""
+    return "vm3", tcp(SERVER_MAC, MACS["vm2"], SERVER_IP, IPS["vm2"], 80, sport), flags
+
+
+def test_asymmetric_return_through_a_stateful_group_on_two_hosts() -> None:
+    """A connection leaves by vm1 (h1); its return enters by vm3 (h2), whose tracker knows
+    it from h1's copy of the SYN. Without the group, the return is a stranger at vm3."""
+    net = Net(uplinks())
+    assert net.send(*out_by_vm1(40000)) == ["vm1"]
+    assert net.send(*back_by_vm3(40000)) == ["vm2"]
+    assert net.send(*back_by_vm3(40099)) == []  # no such connection
+    before = net.calls()
+    for sport in range(40001, 40011):
+        assert net.send(*out_by_vm1(sport)) == ["vm1"]
+        assert net.send(*back_by_vm3(sport)) == ["vm2"]
+        assert net.send(*out_by_vm1(sport, ACK)) == ["vm1"]
+        assert net.send(*back_by_vm3(sport, ACK)) == ["vm2"]
+        assert net.send(*back_by_vm3(sport + 100)) == []
+    assert net.calls() == before
+    assert not net.state.flows.get(ct_key("g", Conn(IP_TCP, SERVER_IP, 80, IPS["vm2"], 40001)))
+    alone = Net(uplinks(grouped=False))
+    assert alone.send(*out_by_vm1(40000)) == ["vm1"]
+    assert alone.send(*back_by_vm3(40000)) == []
+
+
+def test_a_lost_copy_costs_a_retransmission() -> None:
+    """The copy of a SYN does not arrive: the answer is dropped at vm3 as a stranger; the
+    retransmitted SYN is new again for h1's tracker, copied again, and answered."""
+    net = Net(uplinks())
+    assert net.send(*out_by_vm1(40000)) == ["vm1"]
+    assert net.send(*back_by_vm3(40000)) == ["vm2"]
+    h1 = net.hosts["h1"]
+    lost = h1.copies.sent["g"]
+    h1.switch.apply([FlowDelete(lost[0].cookie)])
+    assert net.send(*out_by_vm1(40001)) == ["vm1"]
+    assert net.send(*back_by_vm3(40001)) == []
+    h1.switch.apply(list(lost))
+    assert net.send(*out_by_vm1(40001)) == ["vm1"]  # retransmitted
+    assert net.send(*back_by_vm3(40001)) == ["vm2"]
+
+
+def test_copy_flows_follow_the_groups_members() -> None:
+    """The ct-copy flows of h1 as members of the group are bound, unbound and removed."""
+    b = uplinks()
+    view = b.view()
+    flows = ctcopy.CopyFlows()
+    h1 = Host("h1", b, State.in_memory(), FakeNetwork())
+
+    def sync() -> list[Message]:
+        plan = ctcopy.plan(view, "h1", h1.ofports, h1.handler.locator())
+        return flows.flows(plan, [TUNNEL])
+
+    to_h2 = ctcopy.copy_flows("g", [tr.Remote(TUNNEL, UNDERLAY["h2"], 3)], [TUNNEL])
+    assert sync() == to_h2
+    assert sync() == []  # nothing changed
+    b.objects["port"]["vm3"]["hostId"] = None  # unbound: the group is on h1 only
+    assert sync() == [FlowDelete(to_h2[0].cookie)]
+    b.objects["port"]["vm3"]["hostId"] = "h2"
+    assert sync() == to_h2
+    b.objects["portGroup"]["g"]["portIds"] = ["vm1"]
+    assert sync() == [FlowDelete(to_h2[0].cookie)]
+    flows.reset()
+    assert sync() == []
 
 
 def test_the_simulator_asks_the_tracker_once_and_reads_no_tuple() -> None:
@@ -267,9 +371,10 @@ def test_gre_is_recorded_in_the_flow_state_table() -> None:
     assert forward.state_keys and [o.commit for o in forward.outputs] == [None]
 
 
-def test_a_router_with_uplinks_on_two_hosts_keeps_the_flow_state_table() -> None:
+def test_a_router_with_uplinks_on_two_hosts_copies_its_commits() -> None:
     """vm1's bridge behind router r, whose uplinks are bound on h1 and h2 (replies may come
-    back through either): r's connections stay in the flow-state table."""
+    back through either): r's connections are committed by the tracker and copied to the
+    other host; unbinding the second uplink stops the copies."""
     b = topology()
     r, far, far_ip = b.router("r"), "02:00:00:00:00:99", "198.51.100.9"
     b.link(b.bridge_port(b.objects["bridge"]["br"], host=None, port_id="br:up"),
@@ -290,19 +395,29 @@ def test_a_router_with_uplinks_on_two_hosts_keeps_the_flow_state_table() -> None
     first = _simulate(view, state, "vm1", out)
     assert first.ct_scope == "br" and first.ct_return is None  # the VM's bridge: the tracker
     forward = _simulate(view, state, "vm1", out, False)
-    assert [(o.port_id, o.commit) for o in forward.outputs] == [("up1", None)]
-    assert forward.state_keys  # recorded in the flow-state table
+    assert [(o.port_id, o.commit, o.copy) for o in forward.outputs] == [("up1", "r", True)]
+    assert not forward.state_keys and {"up1", "up2"} <= forward.tags
     reply = _simulate(view, state, "up1", back)
-    assert reply.ct_scope is None and [o.port_id for o in reply.outputs] == ["vm1"]
+    assert reply.ct_scope == "r" and reply.ct_return is None  # asks the tracker
+    assert [o.port_id for o in _simulate(view, state, "up1", back, True).outputs] == ["vm1"]
+    b.objects["port"]["up2"]["hostId"] = None
+    forward = _simulate(b.view(), state, "vm1", out, False)
+    assert [(o.port_id, o.commit, o.copy) for o in forward.outputs] == [("up1", "r", False)]
 
 
+@pytest.mark.parametrize("grouped", [False, True], ids=["bridge", "group on two hosts"])
 @pytest.mark.parametrize("seed", range(12))
-def test_the_trackers_answers_are_the_flow_state_tables(seed: int) -> None:
+def test_the_trackers_answers_are_the_flow_state_tables(seed: int, grouped: bool) -> None:
     """Differential: random TCP and UDP traffic between the VMs is delivered the same with
-    connection tracking in the datapath (flows, fake tracker) as without (flow-state table).
+    connection tracking in the datapath (flows, fake tracker) as without (flow-state table),
+    also when vm1 and vm3 (on two hosts) are one stateful group (commits copied).
     TCP as endpoints send it: a server answers only a SYN it received, no FIN or RST."""
     rnd = random.Random(seed)
-    on, off = Net(), Net(datapath=False)
+    b_on, b_off = topology(), topology()
+    if grouped:
+        for b in (b_on, b_off):
+            port_group(b, "g", ["vm1", "vm3"], stateful=True)
+    on, off = Net(b_on), Net(b_off, datapath=False)
     vms = list(PORTS)
     opened: list[tuple[str, str, int, int]] = []  # TCP connections whose SYN arrived
     answered: set[tuple[str, str, int, int]] = set()
@@ -350,6 +465,8 @@ def test_the_agent_reads_the_trackers_answer_and_commits_deliveries() -> None:
     app = agent_app.make_agent(Features())
     app.conntrack_in_datapath = True
     app.ct_delivery = ctl.CommitDelivery()
+    app.ct_copies = ctcopy.CopyFlows()
+    app.host_id = "h1"
     b = topology()
     app.view = b.view()
     app.bindings.want = {"vm1": 1}  # type: ignore[attr-defined]

@@ -80,7 +80,7 @@ def test_actions_the_checks_do_not_know_are_not_guessed_at() -> None:
 
 def test_the_contracts_describe_every_table_the_pipeline_names() -> None:
     assert p.TABLE_NAMES == {0: "classify", 1: "flows", 2: "tunnel-delivery", 3: "nat-return",
-                             4: "ct-lookup", 5: "nat-tunnel-in"}
+                             4: "ct-lookup", 5: "nat-tunnel-in", 6: "ct-copy"}
     for contract in p.TABLES.values():
         assert contract.required <= contract.matches
         assert all(nxt > contract.table_id for nxt in contract.next_tables)

@@ -89,6 +89,7 @@ class Session:
     datapath_reply: DatapathReply | None = None  # the datapath reversed the source NAT
     datapath_ct: DatapathCt | None = None  # connection tracking by the datapath's tracker
     commits: dict[str, str] = field(default_factory=dict)  # port id -> scope to commit in
+    copies: set[str] = field(default_factory=set)  # ports whose commit is copied
     ct_scope: str | None = None  # the tracker's answer used: in this scope's zone
     ct_return: bool | None = None  # and what it was
 

@@ -157,6 +157,8 @@ class Output:
     # The datapath's tracker records the (new) connection as the packet leaves, in the zone of
     # this flow-state scope (connection tracking in the datapath).
     commit: str | None = None
+    # The scope's ports are bound on several hosts: the commit goes to their trackers too.
+    copy: bool = False
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,8 @@ class Walk:
                 return
             self.trace(frame, f"out of port {port['id']}", stage=Stage.PORT_OUT, port=port["id"])
             out = Output(port["id"], rewrites(self.original, frame, self.result.fields_read),
-                         self.session.commits.get(port["id"]))
+                         self.session.commits.get(port["id"]),
+                         port["id"] in self.session.copies)
             if out not in self.result.outputs:
                 self.result.outputs.append(out)
 

@@ -19,20 +19,23 @@ forward traffic left (any port of it: the state is shared by every host).
 - Non-IPv4 packets and non-first fragments have no 5-tuple: they start a connection each
   time and are never recorded.
 
-In the datapath (``Session.datapath_ct``, agent option ``conntrack_in_datapath``). Where one
-host's connection tracker sees every packet of a scope, it keeps that scope's connections
-instead of the flow-state table: the packet is looked up at ingress in the zone of the
-ingress port's scope (its answer, ``DatapathCt.returning``, is whether the tracker knows the
-packet as one travelling back: a reply, or an ICMP error related to a connection), and a new
-connection is committed as it leaves, in the zone of the egress port's scope
-(``Output.commit``). The decision then reads no 5-tuple (the tracker does, per packet), so
-its flows are megaflows. A scope qualifies when it is a bridge, a router whose exterior
-ports are bound on one host, or a stateful port group whose members are bound on one host;
-the packet must be TCP or UDP or ICMP (echo, or an error), not a fragment. Everything else
-(other scopes, other packets, a packet whose source NAT the datapath does) uses the
-flow-state table as above; a connection recorded there reads the 5-tuple even when the
-tracker answered at ingress, so that every connection is simulated and recorded. A decision
-that needs the tracker's answer and does not have it yet stops
+In the datapath (``Session.datapath_ct``, agent option ``conntrack_in_datapath``). The
+connection tracker of the host a packet enters keeps its scope's connections instead of the
+flow-state table: the packet is looked up at ingress in the zone of the ingress port's scope
+(its answer, ``DatapathCt.returning``, is whether the tracker knows the packet as one
+travelling back: a reply, or an ICMP error related to a connection), and a new connection
+is committed as it leaves, in the zone of the egress port's scope (``Output.commit``). The
+decision then reads no 5-tuple (the tracker does, per packet), so its flows are megaflows.
+A scope qualifies when it is a bridge (return packets enter where their source is), or a
+router or stateful port group; when the exterior ports of those are bound on several hosts
+(:func:`spread`; replies may enter on another host than the one the connection left by),
+the commit is also copied to the trackers of the other hosts with a bound port of the
+scope (``Output.copy``; the datapath copies a connection's first packets, see
+:mod:`~ryu_midonet.datapath.ctcopy`). The packet must be TCP or UDP or ICMP (echo, or an
+error), not a fragment. Everything else (other packets, a packet whose source NAT the
+datapath does) uses the flow-state table as above; a connection recorded there reads the
+5-tuple even when the tracker answered at ingress, so that every connection is simulated
+and recorded. A decision that needs the tracker's answer and does not have it yet stops
 (:class:`~ryu_midonet.sim.core.context.TrackerNeeded`): the packet goes through the tracker
 and is simulated again with its answer.
 
@@ -138,8 +141,6 @@ def _ask_tracker(ctx: Context, entry: Frame, frame: Frame, stage: Stage) -> bool
     if kind is None:
         return None
     where = scope(ctx, s.ingress)
-    if not one_host(ctx, s.ingress, where):
-        return None
     returning = s.datapath_ct.returning
     if returning is None:
         raise TrackerNeeded(where)
@@ -172,24 +173,32 @@ def trackable(ctx: Context, frame: Frame) -> str | None:
     return None
 
 
-def one_host(ctx: Context, port: Obj, where: str) -> bool:
-    """Whether one host's tracker sees every packet of scope ``where`` (of ``port``): a
-    bridge (return packets enter where their source is), or a router or stateful port group
-    whose exterior ports are bound on one host (else replies may enter on another host)."""
+def scope_ports(view: TopologyView, port: Obj, where: str) -> list[Obj]:
+    """The exterior ports whose packets scope ``where`` (of ``port``) tracks: a stateful
+    port group's members, a router's ports; none for a bridge (its state is per host: return
+    packets enter where their source is)."""
     if where != str(port.get("deviceId")):
-        group = ctx.view.get("portGroup", where) or {}
-        members = [ctx.view.get("port", pid) for pid in group.get("portIds") or ()]
+        group = view.get("portGroup", where) or {}
+        members = [view.get("port", pid) for pid in group.get("portIds") or ()]
     elif port.get("type") == "Bridge":
-        return True
+        return []
     else:
-        members = list(ctx.view.ports_of(where))
-    hosts = set()
-    for member in members:
-        if member is not None:
-            ctx.tag(member["id"])
-            if is_bound(member):
-                hosts.add(member["hostId"])
-    return len(hosts) <= 1
+        members = list(view.ports_of(where))
+    return [m for m in members if m is not None]
+
+
+def scope_hosts(view: TopologyView, port: Obj, where: str) -> set[str]:
+    """The hosts where ports of scope ``where`` (of ``port``) are bound."""
+    return {str(m["hostId"]) for m in scope_ports(view, port, where) if is_bound(m)}
+
+
+def spread(ctx: Context, port: Obj, where: str) -> bool:
+    """Whether the ports of scope ``where`` (of ``port``) are bound on several hosts, so a
+    connection's replies may enter on another host than the one it left by (each member's
+    binding is a tag: the decision changes with it)."""
+    for member in scope_ports(ctx.view, port, where):
+        ctx.tag(member["id"])
+    return len(scope_hosts(ctx.view, port, where)) > 1
 
 
 def committable(packet: Packet) -> bool:
@@ -213,10 +222,14 @@ def record(ctx: Context, port: Obj, frame: Frame) -> None:
         if frame.packet.ip_proto == IP_ICMP:
             ctx.read(frame, "icmpv4_type")
         where = scope(ctx, port)
-        if committable(frame.packet) and one_host(ctx, port, where):
+        if committable(frame.packet):
             s.commits[port["id"]] = where
+            copied = spread(ctx, port, where)
+            if copied:
+                s.copies.add(port["id"])
             ctx.trace(frame, f"connection tracking: the datapath's tracker ({where}) records "
-                             "it", stage=Stage.PORT_OUT, port=port["id"])
+                             f"it{', copied to its other hosts' if copied else ''}",
+                      stage=Stage.PORT_OUT, port=port["id"])
             return
     if s.ct_scope is not None:
         # the tracker answered without the 5-tuple being read; a record in the table is per
