@@ -4,7 +4,7 @@ The simulator (:mod:`ryu_midonet.sim.state`) defines the tables' interfaces and 
 implementations; this package implements them on the store, where every host sees the same
 entries:
 
-- :mod:`.tables`     bridge MAC and router ARP tables
+- :mod:`.tables`     bridge MAC and ARP tables, router ARP tables
 - :mod:`.flowstate`  the flow-state table (conntrack, NAT) and the SNAT port-block leases
 - :mod:`.natleases`  the NAT port blocks and return paths of source NAT in the datapath
 - :mod:`.changes`    following the announcements of changed entries
@@ -22,10 +22,10 @@ from ryu_midonet.sim.state.leases import PortLeaser
 from ryu_midonet.statestore.changes import StateChanges
 from ryu_midonet.statestore.flowstate import RedisBlockLeases, RedisFlowTable
 from ryu_midonet.statestore.localcopy import LocalState
-from ryu_midonet.statestore.tables import RedisArpTable, RedisMacTable
+from ryu_midonet.statestore.tables import RedisArpTable, RedisIp4MacTable, RedisMacTable
 
-__all__ = ["LocalState", "RedisArpTable", "RedisBlockLeases", "RedisFlowTable", "RedisMacTable",
-           "StateChanges", "redis_state"]
+__all__ = ["LocalState", "RedisArpTable", "RedisBlockLeases", "RedisFlowTable",
+           "RedisIp4MacTable", "RedisMacTable", "StateChanges", "redis_state"]
 
 
 def redis_state(store: Store, mac_ttl: float = MAC_TTL, arp_ttl: float = ARP_TTL,
@@ -35,4 +35,5 @@ def redis_state(store: Store, mac_ttl: float = MAC_TTL, arp_ttl: float = ARP_TTL
     use :class:`LocalState` instead."""
     return State(RedisMacTable(store, mac_ttl), RedisArpTable(store, arp_ttl),
                  RedisFlowTable(store, flow_ttl),
-                 PortLeaser(RedisBlockLeases(store, host_id)))
+                 PortLeaser(RedisBlockLeases(store, host_id)),
+                 ip4macs=RedisIp4MacTable(store))

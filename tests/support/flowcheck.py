@@ -141,7 +141,7 @@ class Fabric:
                       for name, ports in bindings.items()}
         self._where = {port_id: (name, ofport) for name, ports in bindings.items()
                        for port_id, ofport in ports.items()}
-        self._tables = [state.macs, state.arps]
+        self._tables = [state.macs, state.arps, state.ip4macs]
         for table in self._tables:
             listeners = getattr(table, "listeners", None)
             if listeners is not None:
@@ -355,13 +355,15 @@ def tally(totals: Report, report: Report, topo: Any) -> None:
 
 
 def copy_tables(state: State, view: DictView) -> State:
-    """A private in-memory copy of the MAC and ARP entries of the view's bridges and
-    routers (the flow-state tables start empty: the checked rules are stateless)."""
+    """A private in-memory copy of the MAC and ARP entries of the view's bridges (their ARP
+    tables too) and routers (the flow-state tables start empty: the checked rules are stateless)."""
     out = State.in_memory(clock=lambda: 0.0)  # the copy lives for one simulation
     objects = view.objects()
     for bridge in objects.get("bridge", {}):
         for (mac, vlan), port in state.macs.entries(bridge).items():
             out.macs.learn(bridge, mac, vlan, port)
+        for ip, mac in state.ip4macs.entries(bridge).items():
+            out.ip4macs.learn(bridge, ip, mac)
     for router in objects.get("router", {}):
         for ip, mac in state.arps.entries(router).items():
             out.arps.put(router, ip, mac)

@@ -29,7 +29,7 @@ def test_unknown_destination_floods_to_every_other_port() -> None:
     state = State.in_memory()
     result = simulate(b.view(), state, "p1", frame(VM1, VM2))
     assert result.outputs == [Output("p2"), Output("p3")]
-    assert result.fields_read == {"eth_dst"}
+    assert result.fields_read == {"eth_dst", "eth_type"}  # eth_type: is it ARP to learn?
     assert result.cacheable
     # the absence of VM2's entry caused the flood: learning it must remove the flow
     assert {"br", "p1", "p2", "p3", f"mac:br:{VM2}"} <= result.tags
@@ -50,7 +50,7 @@ def test_known_destination_goes_to_its_port_only() -> None:
     simulate(b.view(), state, "p2", frame(VM2, VM1))  # VM2 learned on p2
     result = simulate(b.view(), state, "p1", frame(VM1, VM2))
     assert result.outputs == [Output("p2")]
-    assert result.fields_read == {"eth_dst"}
+    assert result.fields_read == {"eth_dst", "eth_type"}  # eth_type: is it ARP to learn?
     assert f"mac:br:{VM2}" in result.tags and "p3" not in result.tags
     assert result.cacheable
 
@@ -72,7 +72,7 @@ def test_destination_behind_ingress_port_is_dropped() -> None:
     state.macs.learn("br", VM2, None, "p1")
     result = simulate(b.view(), state, "p1", frame(VM1, VM2))
     assert result.dropped and result.cacheable
-    assert result.fields_read == {"eth_dst"}
+    assert result.fields_read == {"eth_dst", "eth_type"}  # eth_type: is it ARP to learn?
 
 
 def test_broadcast_and_multicast_flood_without_a_table_lookup() -> None:
@@ -81,8 +81,8 @@ def test_broadcast_and_multicast_flood_without_a_table_lookup() -> None:
     for dst in (BCAST, "01:00:5e:00:00:01"):
         result = simulate(b.view(), state, "p3", frame(VM3, dst))
         assert result.outputs == [Output("p1"), Output("p2")]
-        # a broadcast may be an ARP request the bridge answers: its ethertype is read
-        assert result.fields_read == ({"eth_dst", "eth_type"} if dst == BCAST else {"eth_dst"})
+        # the ethertype is read on exterior ports (ARP teaches the bridge's ARP table)
+        assert result.fields_read == {"eth_dst", "eth_type"}
         assert not any(t.startswith("mac:") for t in result.tags)
 
 

@@ -25,7 +25,9 @@
 - ARP suppression: a broadcast ARP request (not gratuitous) for an address the topology
   knows does not flood. For the address of a router port linked on the segment it goes to
   that port only (the router answers, and learns the asker). For the address of a DHCP host
-  or server of an enabled subnet of the bridge (:mod:`.dhcp`), or a neighbour that a router
+  or server of an enabled subnet of the bridge (:mod:`.dhcp`), an address of the bridge's ARP
+  table whose MAC is learned on the segment (:mod:`.bridge_arp`, learned from the ARP VMs
+  send on exterior ports: ``eth_type`` of their frames is read), or a neighbour that a router
   linked on the segment learned and whose MAC is learned on the segment (addresses learned
   from a VM's own traffic), the bridge answers out of the ingress port itself: on the asking
   VM's host, by a flow that turns the request into its reply (an ARP responder, see
@@ -46,8 +48,8 @@ from ryu_midonet.sim.core.context import Context, Frame
 from ryu_midonet.sim.core.filters import admit
 from ryu_midonet.sim.core.model import ETH_ARP, MacLearning
 from ryu_midonet.sim.core.packets import ARP_REQUEST, BROADCAST_MAC, is_multicast
-from ryu_midonet.sim.core.topology import TopologyView
-from ryu_midonet.sim.devices import dhcp
+from ryu_midonet.sim.core.topology import TopologyView, is_interior
+from ryu_midonet.sim.devices import bridge_arp, dhcp
 from ryu_midonet.sim.state import arp_tag, mac_tag
 from ryu_midonet.types import Obj
 
@@ -104,6 +106,8 @@ class Bridge:
             ctx.learned(MacLearning(bridge_id, src, vlan, in_port["id"]))
             if changed:
                 ctx.trace(frame, f"learned {src}{_on(vlan)} behind port {in_port['id']}")
+            if not is_interior(in_port):
+                bridge_arp.learn(ctx, bridge_id, in_port, frame)
         else:
             ctx.read(frame, "eth_src")  # not learned: sources that are must reach the agent
 
@@ -163,6 +167,8 @@ class Bridge:
                 self._forward(ctx, device, port, frame)
                 return True
         mac = known_address(ctx, device["id"], tpa)
+        if mac is None:
+            mac = bridge_arp.address(ctx, device["id"], vlan, tpa)
         if mac is None:
             mac = _neighbour(ctx, device["id"], vlan, linked, tpa)
         if mac is None:
