@@ -55,6 +55,8 @@ def _build(api: str, redis_url: str) -> None:
     uplink = _post(router["ports"], {"portAddress": "192.0.2.1", "networkLength": 24})
     _post(router["routes"], {"dstNetworkAddr": "0.0.0.0", "dstNetworkLength": 0,
                              "nextHopPort": uplink["id"], "nextHopGateway": "192.0.2.254"})
+    _post(router["bgpPeers"], {"asNumber": 64513, "address": "192.0.2.254"})
+    _post(router["bgpNetworks"], {"subnetAddress": "10.0.0.0", "subnetLength": 24})
     zone = _post(f"{api}/tunnel_zones", {"name": "tz"})
     _post(zone["hosts"], {"hostId": HOST_ID, "ipAddress": "192.0.2.20"})
     edge = _post(bridge["ports"], {})
