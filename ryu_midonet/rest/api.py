@@ -12,6 +12,7 @@ from ryu_midonet.rest import (
     dhcp,
     generic,
     login,
+    mactable,
     openapi,
     store_status,
     system_state,
@@ -26,7 +27,7 @@ from ryu_midonet.types import Obj
 
 API_VERSION = "v5.0"
 APPLICATION = Resource("application", "", "Application", 5)
-FEATURES = (dhcp, tenants, login, system_state, store_status, write_version)
+FEATURES = (dhcp, mactable, tenants, login, system_state, store_status, write_version)
 
 
 class Api:

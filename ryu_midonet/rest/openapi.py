@@ -86,6 +86,10 @@ _PATH_PARAMS: dict[str, Schema] = {
     "subnet": {"type": "string", "pattern": r"^\d{1,3}(\.\d{1,3}){3}_\d{1,2}$",
                "description": "a DHCP subnet's prefix and length, e.g. 10.0.0.0_24"},
     "mac": {"type": "string", "pattern": r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$"},
+    "entry": {"type": "string",
+              "pattern": r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}_[0-9a-fA-F-]{36}$",
+              "description": "a MAC table entry: its MAC and port, aa-bb-cc-dd-ee-ff_<port id>"},
+    "vlan": {"type": "integer", "minimum": 0, "maximum": 4095},
 }
 
 

@@ -1,14 +1,11 @@
-"""MAC and ARP tables (routers' and bridges') shared by every agent, on the topology store's
-Redis.
+"""MAC and ARP tables shared by every agent, on the topology store's Redis.
 
 Layout, under the store's hash tag (one Redis Cluster slot, like the rest of the store):
 
 - ``{p}:state:mac:<bridge>``       hash ``<vlan>/<mac>`` -> port id (vlan ``-``: untagged)
 - ``{p}:state:arp:<router>``       hash ``<ip>`` -> mac
-- ``{p}:state:ip4mac:<bridge>``    hash ``<ip>`` -> mac (the bridge's ARP table)
 - ``{p}:state:deadlines:mac``      sorted set ``<bridge>|<vlan>/<mac>`` scored by deadline (ms)
 - ``{p}:state:deadlines:arp``      sorted set ``<router>|<ip>`` scored by deadline (ms)
-- ``{p}:state:deadlines:ip4mac``   sorted set ``<bridge>|<ip>`` scored by deadline (ms)
 - channel ``{p}:state:changes``    the tag of every entry that changed (see
   :mod:`ryu_midonet.sim.state.tables`), and every flow-state key that changed
   (:mod:`.flowstate`, which also lays out its keys)
@@ -27,15 +24,7 @@ from dataclasses import dataclass
 import redis
 
 from ryu_midonet.nsdb.store import Store
-from ryu_midonet.sim.state import (
-    ARP_TTL,
-    IP4MAC_TTL,
-    MAC_TTL,
-    STATIC_TTL,
-    arp_tag,
-    ip4mac_tag,
-    mac_tag,
-)
+from ryu_midonet.sim.state import ARP_TTL, MAC_TTL, arp_tag, mac_tag
 from ryu_midonet.statestore.common import (
     EXPIRE_BATCH,
     GET_LIVE,
@@ -137,12 +126,9 @@ class RedisEntries:
                           args=[field, f"{table_id}|{field}"])
         return None if value is None else text(value)
 
-    def put(self, table_id: str, field: str, value: str, tag: str,
-            ttl: float | None = None) -> bool:
-        """Set an entry for ``ttl`` seconds (default: the table's)."""
-        ttl_ms = self.ttl_ms if ttl is None else max(1, int(ttl * 1000))
+    def put(self, table_id: str, field: str, value: str, tag: str) -> bool:
         return bool(self._put(keys=[self.table(table_id), self.deadlines],
-                              args=[field, value, ttl_ms, f"{table_id}|{field}",
+                              args=[field, value, self.ttl_ms, f"{table_id}|{field}",
                                     self.channel, tag]))
 
     def remove(self, table_id: str, field: str, tag: str, only_expired: bool = False) -> bool:
@@ -205,6 +191,9 @@ class RedisEntries:
         return now_ms(self.redis)
 
 
+STATIC_MAC_TTL = 10 * 365 * 86400.0  # a static MAC entry's deadline: it does not age out
+
+
 def mac_field(mac: str, vlan: int | None) -> str:
     return f"{'-' if vlan is None else vlan}/{mac.lower()}"
 
@@ -229,7 +218,31 @@ class RedisMacTable:
         return self._t.get(bridge_id, mac_field(mac, vlan))
 
     def learn(self, bridge_id: str, mac: str, vlan: int | None, port_id: str) -> bool:
-        return self._t.put(bridge_id, mac_field(mac, vlan), port_id, mac_tag(bridge_id, mac))
+        field = mac_field(mac, vlan)
+        if self.static(bridge_id, field):
+            return False  # learning never overwrites a static entry
+        return self._t.put(bridge_id, field, port_id, mac_tag(bridge_id, mac))
+
+    def add_static(self, bridge_id: str, mac: str, vlan: int | None, port_id: str) -> bool:
+        """An entry that does not age out (:data:`STATIC_MAC_TTL`) and that learning does not
+        overwrite; True when that changed the table."""
+        field = mac_field(mac, vlan)
+        t = self._t
+        return bool(t._put(keys=[t.table(bridge_id), t.deadlines],
+                           args=[field, port_id, int(STATIC_MAC_TTL * 1000),
+                                 f"{bridge_id}|{field}", t.channel, mac_tag(bridge_id, mac)]))
+
+    def static(self, bridge_id: str, field: str) -> bool:
+        """Whether the entry of ``field`` (:func:`mac_field`) is static."""
+        held = self._t.read(bridge_id, field).get(field)
+        return held is not None and held[1] > self._t.ttl_ms / 1000
+
+    def listing(self, bridge_id: str) -> list[tuple[str, int | None, str, bool]]:
+        """The live entries of a bridge as (mac, vlan, port id, static), sorted."""
+        limit = self._t.ttl_ms / 1000
+        return sorted(((*mac_of_field(f), port, left > limit)
+                       for f, (port, left) in self._t.read(bridge_id).items()),
+                      key=lambda e: (e[0], e[1] or 0))
 
     def forget(self, bridge_id: str, mac: str, vlan: int | None) -> bool:
         return self._t.remove(bridge_id, mac_field(mac, vlan), mac_tag(bridge_id, mac))
@@ -274,45 +287,4 @@ class RedisArpTable:
         removed = 0
         for router_id, ip in self._t.expired(limit):
             removed += self._t.remove(router_id, ip, arp_tag(router_id, ip), True)
-        return removed
-
-
-class RedisIp4MacTable:
-    """Bridge ARP tables shared through Redis (:class:`~ryu_midonet.sim.state.Ip4MacTable`),
-    with the static entries the API adds."""
-
-    def __init__(self, store: Store, ttl: float = IP4MAC_TTL) -> None:
-        self.ttl = ttl
-        self._t = RedisEntries(store, "ip4mac", ttl)
-
-    @property
-    def raw(self) -> RedisEntries:
-        """Entries by field (the IPv4 address)."""
-        return self._t
-
-    def get(self, bridge_id: str, ip: str) -> str | None:
-        return self._t.get(bridge_id, ip)
-
-    def learn(self, bridge_id: str, ip: str, mac: str) -> bool:
-        mac = mac.lower()
-        held = self._t.read(bridge_id, ip).get(ip)
-        if held is not None and held[0] == mac and held[1] > self.ttl:
-            return False  # a static entry: learning the same MAC keeps it static
-        return self._t.put(bridge_id, ip, mac, ip4mac_tag(bridge_id, ip))
-
-    def add_static(self, bridge_id: str, ip: str, mac: str) -> bool:
-        """An entry that does not age out (:data:`~ryu_midonet.sim.state.STATIC_TTL`)."""
-        return self._t.put(bridge_id, ip, mac.lower(), ip4mac_tag(bridge_id, ip), STATIC_TTL)
-
-    def forget(self, bridge_id: str, ip: str) -> bool:
-        return self._t.remove(bridge_id, ip, ip4mac_tag(bridge_id, ip))
-
-    def entries(self, bridge_id: str) -> dict[str, str]:
-        return self._t.live(bridge_id)
-
-    def expire(self, limit: int = EXPIRE_BATCH) -> int:
-        """Remove up to ``limit`` aged-out entries, announcing each; returns how many."""
-        removed = 0
-        for bridge_id, ip in self._t.expired(limit):
-            removed += self._t.remove(bridge_id, ip, ip4mac_tag(bridge_id, ip), True)
         return removed

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 def _dto(dtos: Dtos, dto: Obj) -> None:
     device_links(dtos, dto, "bridges")
     dto["dhcpSubnets"] = dtos.uri("bridges", dto["id"], "dhcp")
+    dto["macTable"] = dtos.uri("bridges", dto["id"], "mac_table")
     dto.setdefault("vxLanPortIds", [])
     dto["vxLanPortId"] = None
 
@@ -24,5 +25,5 @@ def _routes(api: Api) -> None:
 
 
 REST = RestKind(Resource("bridge", "bridges", "Bridge", 4), _dto, routes=_routes,
-                dto_fields={**DEVICE_LINKS, "dhcpSubnets": LINK, "vxLanPortIds": UUIDS,
-                            "vxLanPortId": MAYBE_UUID})
+                dto_fields={**DEVICE_LINKS, "dhcpSubnets": LINK, "macTable": LINK,
+                            "vxLanPortIds": UUIDS, "vxLanPortId": MAYBE_UUID})
