@@ -24,7 +24,15 @@ from typing import Protocol
 
 from ryu_midonet.nsdb import errors
 from ryu_midonet.nsdb.store import Store
-from ryu_midonet.sim.state import ARP_TTL, MAC_TTL, State, arp_tag, mac_tag
+from ryu_midonet.sim.state import (
+    ARP_TTL,
+    IP4MAC_TTL,
+    MAC_TTL,
+    State,
+    arp_tag,
+    ip4mac_tag,
+    mac_tag,
+)
 from ryu_midonet.sim.state.flowstate import FLOW_TTL
 from ryu_midonet.sim.state.leases import PortLeaser
 from ryu_midonet.statestore.asyncwriter import QUEUE_LIMIT, AsyncWriter
@@ -32,6 +40,7 @@ from ryu_midonet.statestore.flowstate import RedisBlockLeases, RedisFlowTable
 from ryu_midonet.statestore.tables import (
     Entries,
     RedisArpTable,
+    RedisIp4MacTable,
     RedisMacTable,
     Write,
     mac_field,
@@ -231,19 +240,48 @@ class LocalArpTable:
         return self.copy.expire()
 
 
+class LocalIp4MacTable:
+    """Bridge ARP tables (:class:`~ryu_midonet.sim.state.Ip4MacTable`) from a local copy."""
+
+    def __init__(self, entries: LocalEntries) -> None:
+        self.copy = entries
+
+    def get(self, bridge_id: str, ip: str) -> str | None:
+        return self.copy.get(bridge_id, ip)
+
+    def learn(self, bridge_id: str, ip: str, mac: str) -> bool:
+        """As :meth:`LocalEntries.put`: a static entry of the same MAC (its deadline far off)
+        is neither changed nor written."""
+        return self.copy.put(bridge_id, ip, mac.lower(), ip4mac_tag(bridge_id, ip))
+
+    def forget(self, bridge_id: str, ip: str) -> bool:
+        return self.copy.remove(bridge_id, ip, ip4mac_tag(bridge_id, ip))
+
+    def entries(self, bridge_id: str) -> dict[str, str]:
+        return self.copy.live(bridge_id)
+
+    def expire(self) -> int:
+        return self.copy.expire()
+
+
 class LocalState:
-    """An agent's state tables: MAC and ARP from local copies, flow state and SNAT leases on
-    Redis (read and written on the packet path, as :func:`~.redis_state` has them)."""
+    """An agent's state tables: MAC and ARP (routers' and bridges') from local copies, flow
+    state and SNAT leases on Redis (read and written on the packet path, as
+    :func:`~.redis_state` has them)."""
 
     def __init__(self, store: Store, mac_ttl: float = MAC_TTL, arp_ttl: float = ARP_TTL,
                  flow_ttl: float = FLOW_TTL, host_id: str | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 ip4mac_ttl: float = IP4MAC_TTL) -> None:
         macs, arps = RedisMacTable(store, mac_ttl), RedisArpTable(store, arp_ttl)
+        ip4macs = RedisIp4MacTable(store, ip4mac_ttl)
         self.macs = LocalEntries(macs.raw, macs.expire, mac_ttl, clock=clock)
         self.arps = LocalEntries(arps.raw, arps.expire, arp_ttl, clock=clock)
+        self.ip4macs = LocalEntries(ip4macs.raw, ip4macs.expire, ip4mac_ttl, clock=clock)
         self.state = State(LocalMacTable(self.macs), LocalArpTable(self.arps),
                            RedisFlowTable(store, flow_ttl),
-                           PortLeaser(RedisBlockLeases(store, host_id)))
+                           PortLeaser(RedisBlockLeases(store, host_id)),
+                           ip4macs=LocalIp4MacTable(self.ip4macs))
 
     def changed(self, tag: str) -> None:
         """An announced tag: read the entry it names again, if its table is copied here."""
@@ -255,19 +293,23 @@ class LocalState:
             self.macs.changed(table_id, f"*/{key}", pattern=True)
         elif kind == "arp":
             self.arps.changed(table_id, key)
+        elif kind == "ip4mac":
+            self.ip4macs.changed(table_id, key)
 
     def reload(self) -> None:
         """Read every copied table again (after announcements may have been missed)."""
         self.macs.reload()
         self.arps.reload()
+        self.ip4macs.reload()
 
     def wait_written(self, timeout: float) -> bool:
         """Wait until every queued write was made; False when ``timeout`` passed first."""
         deadline = time.monotonic() + timeout
         return all(e.writer.wait_idle(max(0.0, deadline - time.monotonic()))
-                   for e in (self.macs, self.arps))
+                   for e in (self.macs, self.arps, self.ip4macs))
 
     def close(self) -> None:
         """Stop the writer threads."""
         self.macs.writer.close()
         self.arps.writer.close()
+        self.ip4macs.writer.close()

@@ -1,11 +1,14 @@
-"""MAC and ARP tables shared by every agent, on the topology store's Redis.
+"""MAC and ARP tables (routers' and bridges') shared by every agent, on the topology store's
+Redis.
 
 Layout, under the store's hash tag (one Redis Cluster slot, like the rest of the store):
 
 - ``{p}:state:mac:<bridge>``       hash ``<vlan>/<mac>`` -> port id (vlan ``-``: untagged)
 - ``{p}:state:arp:<router>``       hash ``<ip>`` -> mac
+- ``{p}:state:ip4mac:<bridge>``    hash ``<ip>`` -> mac (the bridge's ARP table)
 - ``{p}:state:deadlines:mac``      sorted set ``<bridge>|<vlan>/<mac>`` scored by deadline (ms)
 - ``{p}:state:deadlines:arp``      sorted set ``<router>|<ip>`` scored by deadline (ms)
+- ``{p}:state:deadlines:ip4mac``   sorted set ``<bridge>|<ip>`` scored by deadline (ms)
 - channel ``{p}:state:changes``    the tag of every entry that changed (see
   :mod:`ryu_midonet.sim.state.tables`), and every flow-state key that changed
   (:mod:`.flowstate`, which also lays out its keys)
@@ -24,7 +27,15 @@ from dataclasses import dataclass
 import redis
 
 from ryu_midonet.nsdb.store import Store
-from ryu_midonet.sim.state import ARP_TTL, MAC_TTL, arp_tag, mac_tag
+from ryu_midonet.sim.state import (
+    ARP_TTL,
+    IP4MAC_TTL,
+    MAC_TTL,
+    STATIC_TTL,
+    arp_tag,
+    ip4mac_tag,
+    mac_tag,
+)
 from ryu_midonet.statestore.common import (
     EXPIRE_BATCH,
     GET_LIVE,
@@ -126,9 +137,12 @@ class RedisEntries:
                           args=[field, f"{table_id}|{field}"])
         return None if value is None else text(value)
 
-    def put(self, table_id: str, field: str, value: str, tag: str) -> bool:
+    def put(self, table_id: str, field: str, value: str, tag: str,
+            ttl: float | None = None) -> bool:
+        """Set an entry for ``ttl`` seconds (default: the table's)."""
+        ttl_ms = self.ttl_ms if ttl is None else max(1, int(ttl * 1000))
         return bool(self._put(keys=[self.table(table_id), self.deadlines],
-                              args=[field, value, self.ttl_ms, f"{table_id}|{field}",
+                              args=[field, value, ttl_ms, f"{table_id}|{field}",
                                     self.channel, tag]))
 
     def remove(self, table_id: str, field: str, tag: str, only_expired: bool = False) -> bool:
@@ -287,4 +301,45 @@ class RedisArpTable:
         removed = 0
         for router_id, ip in self._t.expired(limit):
             removed += self._t.remove(router_id, ip, arp_tag(router_id, ip), True)
+        return removed
+
+
+class RedisIp4MacTable:
+    """Bridge ARP tables shared through Redis (:class:`~ryu_midonet.sim.state.Ip4MacTable`),
+    with the static entries the API adds."""
+
+    def __init__(self, store: Store, ttl: float = IP4MAC_TTL) -> None:
+        self.ttl = ttl
+        self._t = RedisEntries(store, "ip4mac", ttl)
+
+    @property
+    def raw(self) -> RedisEntries:
+        """Entries by field (the IPv4 address)."""
+        return self._t
+
+    def get(self, bridge_id: str, ip: str) -> str | None:
+        return self._t.get(bridge_id, ip)
+
+    def learn(self, bridge_id: str, ip: str, mac: str) -> bool:
+        mac = mac.lower()
+        held = self._t.read(bridge_id, ip).get(ip)
+        if held is not None and held[0] == mac and held[1] > self.ttl:
+            return False  # a static entry: learning the same MAC keeps it static
+        return self._t.put(bridge_id, ip, mac, ip4mac_tag(bridge_id, ip))
+
+    def add_static(self, bridge_id: str, ip: str, mac: str) -> bool:
+        """An entry that does not age out (:data:`~ryu_midonet.sim.state.STATIC_TTL`)."""
+        return self._t.put(bridge_id, ip, mac.lower(), ip4mac_tag(bridge_id, ip), STATIC_TTL)
+
+    def forget(self, bridge_id: str, ip: str) -> bool:
+        return self._t.remove(bridge_id, ip, ip4mac_tag(bridge_id, ip))
+
+    def entries(self, bridge_id: str) -> dict[str, str]:
+        return self._t.live(bridge_id)
+
+    def expire(self, limit: int = EXPIRE_BATCH) -> int:
+        """Remove up to ``limit`` aged-out entries, announcing each; returns how many."""
+        removed = 0
+        for bridge_id, ip in self._t.expired(limit):
+            removed += self._t.remove(bridge_id, ip, ip4mac_tag(bridge_id, ip), True)
         return removed

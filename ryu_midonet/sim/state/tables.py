@@ -5,14 +5,17 @@ port leases of :mod:`.leases`).
 A MAC entry says behind which bridge port a MAC (on a VLAN, None: untagged) was last seen; it
 ages out ``mac_ttl`` seconds (default 300) after it was last learned or refreshed. An ARP entry
 maps a router's neighbour IPv4 address to its MAC and expires ``arp_ttl`` seconds (default
-3600) after it was last set.
+3600) after it was last set. A bridge's IPv4-to-MAC entry (its ARP table, MidoNet's
+``Ip4MacPair``) is learned from the ARP a VM sends and ages out ``ip4mac_ttl`` seconds (default
+300) after it was last learned; a static one (entered through the API) lasts
+:data:`STATIC_TTL`.
 
 Every change that can alter a decision is announced with the tag of the entry --
-``mac:<bridge>:<mac>`` or ``arp:<router>:<ip>``, the tags simulation results carry -- so the
-flows built on the entry (or on its absence: a flood to an unknown MAC) can be removed. A
-refresh that keeps the same value announces nothing; a new value, a removal and an expiry do.
-Expired entries read as absent at once; :meth:`MacTable.expire`/:meth:`ArpTable.expire` remove
-them and announce the removals (the agent calls them periodically).
+``mac:<bridge>:<mac>``, ``arp:<router>:<ip>`` or ``ip4mac:<bridge>:<ip>``, the tags simulation
+results carry -- so the flows built on the entry (or on its absence: a flood to an unknown MAC)
+can be removed. A refresh that keeps the same value announces nothing; a new value, a removal
+and an expiry do. Expired entries read as absent at once; :meth:`MacTable.expire` and the
+others remove them and announce the removals (the agent calls them periodically).
 
 This module holds the interfaces and the in-memory implementation (one process: tests, tools);
 :mod:`ryu_midonet.statestore` shares the tables between agents.
@@ -32,6 +35,8 @@ from ryu_midonet.sim.state.natranges import NatRanges
 
 MAC_TTL = 300.0
 ARP_TTL = 3600.0
+IP4MAC_TTL = 300.0
+STATIC_TTL = 10 * 365 * 86400.0  # a static bridge ARP entry: never ages out in practice
 
 Listener = Callable[[str], None]  # called with the tag of a changed entry
 
@@ -42,6 +47,10 @@ def mac_tag(bridge_id: str, mac: str) -> str:
 
 def arp_tag(router_id: str, ip: str) -> str:
     return f"arp:{router_id}:{ip}"
+
+
+def ip4mac_tag(bridge_id: str, ip: str) -> str:
+    return f"ip4mac:{bridge_id}:{ip}"
 
 
 class MacTable(Protocol):
@@ -86,6 +95,28 @@ class ArpTable(Protocol):
         ...
 
 
+class Ip4MacTable(Protocol):
+    """Bridge ARP tables: IPv4 address -> MAC, per bridge."""
+
+    def get(self, bridge_id: str, ip: str) -> str | None:
+        """The MAC of ``ip`` on the bridge, None when unknown or aged out."""
+        ...
+
+    def learn(self, bridge_id: str, ip: str, mac: str) -> bool:
+        """Record (or refresh) ``ip`` -> ``mac``; True when that changed the table."""
+        ...
+
+    def forget(self, bridge_id: str, ip: str) -> bool:
+        ...
+
+    def entries(self, bridge_id: str) -> dict[str, str]:
+        """The live entries of a bridge: ip -> mac."""
+        ...
+
+    def expire(self) -> int:
+        ...
+
+
 @dataclass
 class State:
     """The state tables one simulation uses.
@@ -101,15 +132,17 @@ class State:
     flows: FlowTable = field(default_factory=MemoryFlowTable)
     leases: PortLeaser = field(default_factory=lambda: PortLeaser(MemoryBlockLeases()))
     nat_ranges: NatRanges | None = None
+    ip4macs: Ip4MacTable = field(default_factory=lambda: MemoryIp4MacTable())
 
     @classmethod
     def in_memory(cls, mac_ttl: float = MAC_TTL, arp_ttl: float = ARP_TTL,
                   clock: Callable[[], float] = time.monotonic,
-                  flow_ttl: float = FLOW_TTL) -> State:
+                  flow_ttl: float = FLOW_TTL, ip4mac_ttl: float = IP4MAC_TTL) -> State:
         """Every table in this process; each announces changes to its ``listeners``."""
         return cls(MemoryMacTable(mac_ttl, clock), MemoryArpTable(arp_ttl, clock),
                    MemoryFlowTable(flow_ttl, clock),
-                   PortLeaser(MemoryBlockLeases(board=LeaseBoard(clock=clock))))
+                   PortLeaser(MemoryBlockLeases(board=LeaseBoard(clock=clock))),
+                   ip4macs=MemoryIp4MacTable(ip4mac_ttl, clock))
 
 
 # -- in memory ---------------------------------------------------------------------------------
@@ -133,9 +166,9 @@ class _ExpiringMap:
             return None
         return held[0]
 
-    def put(self, key: Key, value: str) -> bool:
+    def put(self, key: Key, value: str, ttl: float | None = None) -> bool:
         changed = self.get(key) != value
-        self.data[key] = (value, self.clock() + self.ttl)
+        self.data[key] = (value, self.clock() + (self.ttl if ttl is None else ttl))
         if changed:
             self._announce(key)
         return changed
@@ -232,6 +265,42 @@ class MemoryArpTable:
 
     def entries(self, router_id: str) -> dict[str, str]:
         return self._map.live(router_id)
+
+    def expire(self) -> int:
+        return self._map.expire()
+
+
+class MemoryIp4MacTable:
+    """Bridge ARP tables in this process."""
+
+    def __init__(self, ttl: float = IP4MAC_TTL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._map = _ExpiringMap(ttl, clock, lambda k: ip4mac_tag(k[0], k[1]))
+
+    @property
+    def listeners(self) -> list[Listener]:
+        return self._map.listeners
+
+    def get(self, bridge_id: str, ip: str) -> str | None:
+        return self._map.get((bridge_id, ip))
+
+    def learn(self, bridge_id: str, ip: str, mac: str) -> bool:
+        mac = mac.lower()
+        held = self._map.data.get((bridge_id, ip))
+        if held is not None and held[0] == mac and held[1] - self._map.clock() > self.ttl:
+            return False  # a static entry: learning the same MAC keeps it static
+        return self._map.put((bridge_id, ip), mac)
+
+    def add_static(self, bridge_id: str, ip: str, mac: str) -> bool:
+        """An entry that does not age out (:data:`STATIC_TTL`)."""
+        return self._map.put((bridge_id, ip), mac.lower(), STATIC_TTL)
+
+    def forget(self, bridge_id: str, ip: str) -> bool:
+        return self._map.forget((bridge_id, ip))
+
+    def entries(self, bridge_id: str) -> dict[str, str]:
+        return self._map.live(bridge_id)
 
     def expire(self) -> int:
         return self._map.expire()
