@@ -1,17 +1,26 @@
 """Proactive flows: the stateless L2/L3 paths of local ports, installed before any packet.
 
 For every bridge port bound on this host and every MAC its bridge's MAC table has behind that
-port, the compiler simulates one representative packet (an ICMP echo request) toward each
-known destination:
+port (learned, or static: entered through the API before the VM sent anything), the compiler
+simulates one representative packet (an ICMP echo request) toward each known destination:
 
 - L2: every other entry of the bridge's MAC table on the port's VLAN segment;
 - L3: for every router linked to the bridge on that segment (the first hop), every live
-  entry of the ARP tables of that router and of the routers beyond it, off the first hop's
-  network (to the first hop's MAC, IPv4 to that address), nearest routers first. Routers
+  entry of the ARP tables of that router and of the routers beyond it, and every address the
+  bridges linked to them know without hearing it (DHCP host entries,
+  :func:`~ryu_midonet.sim.devices.bridge.known_addresses`) whose MAC their MAC table has,
+  off the first hop's network (to the first hop's MAC, IPv4 to that address), nearest
+  routers first. Routers
   beyond are those linked to a router already reached, directly (router-to-router links) or
   through a bridge (a provider router and its tenants), at most :data:`MAX_ROUTERS` on a
   path; the addresses of their own ports are left out (a router answers those itself).
   Which of them a path really reaches, and how, the simulation decides.
+- ARP: when the bridge knows the MAC's address (its DHCP host entry), a broadcast ARP
+  request from it for the address of each router port linked on the segment and for each
+  address the bridge knows, and to each such router port's MAC for its address (a VM
+  checking its gateway is still there): the answer is an ARP responder flow
+  (:class:`~ryu_midonet.sim.core.model.ArpAnswer`), so that a VM that never sent anything
+  resolves its gateway and its neighbours without reaching the agent.
 
 The simulator decides, on a read-only copy of the state tables (nothing is learned, no ARP
 entry and no flow state is written, see :class:`ReadOnlyState`), and its result becomes a
@@ -21,16 +30,19 @@ with no packet-out. A result is installed only when it is stateless and general:
 it consulted no flow state (connection tracking, NAT), generated and held nothing, every
 output has a location, it rewrites nothing but MACs, the VLAN tag and the TTL (no NAT), and
 it read no header field beyond the Ethernet addresses, the VLAN, the ethertype and the IPv4
-addresses that are real (known from the routers' ARP tables).
+addresses that are real (known from the routers' ARP tables or the bridges' DHCP host
+entries), or, for an ARP request answered in place, its operation, addresses and sender
+MAC.
 Anything narrower (protocol, L4 ports, fragments, TTL) is left to the reactive path.
 
 Proactive flows have no idle timeout: they go when something they were built from changes
 (their tags), and the local ports that may be concerned are compiled again -- a port that
-was plugged; for a MAC entry of bridge B, the local ports of B and of the bridges linked to
-the routers reached from B (as above); for an ARP entry of router R, the local ports of the
-bridges linked to the routers reached from R; after a topology change or a switch
-(re)connection, every local port. Compiling a port simulates only the destinations whose
-flow is not on the switch, and installs at most ``max_per_port`` flows for it.
+was plugged; for a MAC entry of bridge B (learned or static), the local ports of B and of
+the bridges linked to the routers reached from B (as above); for an ARP entry of router R,
+the local ports of the bridges linked to the routers reached from R; after a topology change
+(DHCP host entries included) or a switch (re)connection, every local port. Compiling a port
+simulates only the destinations whose flow is not on the switch, and installs at most
+``max_per_port`` flows for it.
 
 A flow through several routers decrements the TTL once per router; a packet whose TTL runs
 out on the way reaches the agent, which answers for the right router (see
@@ -53,10 +65,18 @@ from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message
 from ryu_midonet.datapath.pipeline import PRIORITY_PROACTIVE
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import ETH_IPV4, IP_ICMP, Packet, Result, Rewrite, RewriteOp
-from ryu_midonet.sim.core.packets import is_multicast
+from ryu_midonet.sim.core.model import (
+    ETH_ARP,
+    ETH_IPV4,
+    IP_ICMP,
+    Packet,
+    Result,
+    Rewrite,
+    RewriteOp,
+)
+from ryu_midonet.sim.core.packets import ARP_REQUEST, BROADCAST_MAC, is_multicast
 from ryu_midonet.sim.core.topology import DictView
-from ryu_midonet.sim.devices.bridge import segment
+from ryu_midonet.sim.devices.bridge import known_addresses, segment
 from ryu_midonet.sim.state import ArpTable, MacTable, State
 from ryu_midonet.types import Obj
 
@@ -69,6 +89,9 @@ ECHO_REQUEST = 8
 PLACEHOLDER_IP = "0.0.0.0"  # an address nobody is known to have: its flows are refused
 # Header fields a proactive flow may match besides in_port (IPv4 addresses only when real).
 GENERAL_FIELDS = frozenset({"eth_src", "eth_dst", "vlan_vid", "eth_type"})
+# An ARP request's fields an ARP responder flow matches (it answers one asker, for one address).
+ARP_FIELDS = GENERAL_FIELDS | {"arp_op", "arp_spa", "arp_tpa", "arp_sha"}
+NO_MAC = "00:00:00:00:00:00"
 PLAIN_SETS = frozenset({"eth_src", "eth_dst", "vlan_vid"})  # header fields a flow may set
 
 FlowKey = tuple[str, int, str, str, str | None]  # port, ofport, eth_src, eth_dst, ipv4_dst
@@ -223,6 +246,16 @@ def probe(port_id: str, ofport: int, src: str, dst: str, src_ip: str | None,
     return Probe((port_id, ofport, src, dst, dst_ip), packet, frozenset(general))
 
 
+def arp_probe(port_id: str, ofport: int, src: str, src_ip: str, target: str,
+              to: str = BROADCAST_MAC) -> Probe:
+    """An ARP request from ``src`` (at ``src_ip``) for ``target``, broadcast or to ``to``
+    (checking a neighbour it knows)."""
+    packet = Packet(eth_src=src, eth_dst=to, eth_type=ETH_ARP, arp_op=ARP_REQUEST,
+                    arp_spa=src_ip, arp_tpa=target, arp_sha=src,
+                    arp_tha=NO_MAC if to == BROADCAST_MAC else to)
+    return Probe((port_id, ofport, src, to, f"arp:{target}"), packet, ARP_FIELDS)
+
+
 def linked_routers(view: DictView, bridge_id: str, vlan: int | None) -> list[Obj]:
     """The router ports linked to the bridge's ports on segment ``vlan``."""
     found = []
@@ -312,6 +345,9 @@ def probes(view: DictView, state: State, port_id: str, ofport: int,
     own = {str(rp["deviceId"]) for rp in routers}
     ip_of = {mac.lower(): ip for router_id in sorted(own)
              for ip, mac in sorted(state.arps.entries(router_id).items())}
+    addresses = known_addresses(view, bridge_id)
+    known_ip = {mac.lower(): ip for ip, mac in sorted(addresses.items(), reverse=True)}
+    ip_of = {**known_ip, **ip_of}
     # the destinations beyond each first hop, nearest routers first
     known = {} if known is None else known
     for rp in routers:
@@ -329,13 +365,23 @@ def probes(view: DictView, state: State, port_id: str, ofport: int,
                     seen.add(ip)
                     out.append(probe(port_id, ofport, src, rp["portMac"].lower(),
                                      ip_of.get(src), ip))
+        src_ip = known_ip.get(src)
+        if src_ip is not None:  # ARP answered in place: the gateways, the bridge's addresses
+            targets = [str(rp["portAddress"]) for rp in routers if rp.get("portAddress")]
+            targets += [ip for ip, mac in sorted(addresses.items()) if mac.lower() != src]
+            out += [arp_probe(port_id, ofport, src, src_ip, target)
+                    for target in dict.fromkeys(targets) if target != src_ip]
+            out += [arp_probe(port_id, ofport, src, src_ip, str(rp["portAddress"]),
+                              str(rp["portMac"]).lower())
+                    for rp in routers if rp.get("portAddress")]
     return out
 
 
 def _destinations(view: DictView, state: State, first_hop: Obj) -> list[tuple[str, str]]:
     """(IPv4 address, MAC) of the ARP entries of the router of port ``first_hop`` and of the
-    routers beyond it, nearest routers first, without the routers' own addresses and those on
-    the first hop's network (reached by L2)."""
+    routers beyond it, and of the addresses their bridges know (:func:`_located`), nearest
+    routers first, without the routers' own addresses and those on the first hop's network
+    (reached by L2)."""
     reached = routers_reached(view, [str(first_hop["deviceId"])])
     own = {str(port.get("portAddress")) for r in reached for port in view.ports_of(r)}
     net = _network(first_hop)
@@ -344,6 +390,20 @@ def _destinations(view: DictView, state: State, first_hop: Obj) -> list[tuple[st
         for ip, mac in sorted(state.arps.entries(router_id).items()):
             if ip not in own and not _within(ip, net):
                 out.append((ip, mac.lower()))
+        for ip, mac in _located(view, state, router_id):
+            if ip not in own and not _within(ip, net):
+                out.append((ip, mac))
+    return out
+
+
+def _located(view: DictView, state: State, router_id: str) -> list[tuple[str, str]]:
+    """(IPv4 address, MAC) of the addresses the bridges linked to a router know without
+    hearing them (DHCP host entries) whose MAC the bridge's MAC table has."""
+    out = []
+    for bridge_id in sorted(linked_bridges(view, router_id)):
+        located = {mac for mac, _ in state.macs.entries(bridge_id)}
+        out += [(ip, mac.lower()) for ip, mac in sorted(known_addresses(view, bridge_id).items())
+                if mac.lower() in located]
     return out
 
 
@@ -363,10 +423,12 @@ def _within(ip: str, net: ipaddress.IPv4Network | None) -> bool:
 
 
 def plain(rewrite: Rewrite) -> bool:
-    """A rewrite of a stateless L2/L3 path: MACs, VLAN tag, TTL (no NAT, nothing stateful)."""
+    """A rewrite of a stateless L2/L3 path: MACs, VLAN tag, TTL (no NAT, nothing stateful),
+    or an ARP request answered in place."""
     if rewrite.op is RewriteOp.SET:
         return rewrite.field in PLAIN_SETS
-    return rewrite.op in (RewriteOp.DEC_TTL, RewriteOp.PUSH_VLAN, RewriteOp.POP_VLAN)
+    return rewrite.op in (RewriteOp.DEC_TTL, RewriteOp.PUSH_VLAN, RewriteOp.POP_VLAN,
+                          RewriteOp.ARP_REPLY)
 
 
 def installable(result: Result, general: frozenset[str], stateful: bool,

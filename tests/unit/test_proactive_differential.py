@@ -26,9 +26,10 @@ from hypothesis import strategies as st
 
 from ryu_midonet.agent.proactive import Compiler
 from ryu_midonet.datapath.flows import FlowSpec, Message
-from ryu_midonet.sim.core.model import ETH_IPV4, Packet
+from ryu_midonet.sim.core.model import ETH_ARP, ETH_IPV4, Packet
 from tests.support import randomtopo
 from tests.support.flowcheck import AgentHost, Fabric, Report, check, fabric_for, tally
+from tests.unit.test_arp_suppression_differential import who_has, with_dhcp
 
 TOPOLOGIES = 300
 ROUTED = 150  # provider topologies
@@ -36,6 +37,8 @@ CHANGING = 100  # topologies whose tables change between rounds
 CHANGING_ROUTED = 50
 ROUNDS = 3
 AIMED = 6  # random packets aimed at each proactive flow
+KNOWN = 150  # topologies whose bridges know addresses (DHCP host entries)
+ARP_AIMED = ("eth_src", "eth_dst", "arp_op", "arp_spa", "arp_tpa", "arp_sha")
 RUN = settings(max_examples=TOPOLOGIES, derandomize=True, deadline=None, database=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -51,8 +54,16 @@ def aimed(rnd: Random, topo: randomtopo.RandomTopology,
             continue
         fixed = {k: v for k, v in flow.match.items()
                  if k in ("eth_src", "eth_dst", "ipv4_src", "ipv4_dst")}
+        if flow.match.get("eth_type") == ETH_ARP:  # an ARP responder: ARP of every kind
+            fixed = {k: v for k, v in flow.match.items() if k in ARP_AIMED}
         for _ in range(AIMED):
             packet = randomtopo.packet_from(rnd, topo, where)
+            if flow.match.get("eth_type") == ETH_ARP:
+                packet = Packet(eth_src=packet.eth_src, eth_dst=packet.eth_dst,
+                                eth_type=ETH_ARP, vlan_vid=packet.vlan_vid,
+                                arp_op=rnd.choice((1, 1, 2)), arp_spa=where.ip,
+                                arp_tpa=rnd.choice(topo.ips or [where.ip]), arp_sha=where.mac,
+                                arp_tha=rnd.choice(("00:00:00:00:00:00", packet.eth_dst)))
             if flow.match.get("eth_type") == ETH_IPV4 and packet.eth_type != ETH_IPV4:
                 continue
             out.append((port_id, packet.replace(**fixed)))
@@ -75,8 +86,22 @@ def test_proactive_flows_through_several_routers_deliver_what_the_simulator_deci
     assert totals.hits > 5 * ROUTED, str(totals)
 
 
-def _deliver(topologies: st.SearchStrategy[randomtopo.RandomTopology], examples: int
-             ) -> tuple[int, Counter[int], Report]:
+def test_proactive_flows_with_known_addresses_deliver_what_the_simulator_decides() -> None:
+    """Bridges with DHCP host entries: ARP requests to gateways and known addresses are
+    answered by proactive ARP responder flows, and routers reach known addresses without
+    ever having heard them."""
+    installed, _, totals = _deliver(randomtopo.topologies(), KNOWN, dhcp=True)
+    print(f"{KNOWN} topologies with DHCP hosts: {installed} proactive flows"
+          f" ({responders[0]} ARP responders); {totals}")  # shown with pytest -s
+    assert responders[0] > KNOWN, responders
+    assert totals.hits > 5 * KNOWN, str(totals)
+
+
+responders = [0]  # ARP responder flows installed
+
+
+def _deliver(topologies: st.SearchStrategy[randomtopo.RandomTopology], examples: int,
+             dhcp: bool = False) -> tuple[int, Counter[int], Report]:
     """Proactive flows on ``examples`` topologies, and random packets through them: the flows
     installed, how many crossed how many routers, what the check saw."""
     totals = Report()
@@ -88,6 +113,10 @@ def _deliver(topologies: st.SearchStrategy[randomtopo.RandomTopology], examples:
     def one_topology(data: st.DataObject) -> None:
         topo = data.draw(topologies, label="topology")
         rnd = data.draw(st.randoms(use_true_random=True), label="packets")
+        asked: list[tuple[str, Packet]] = []
+        if dhcp:
+            known = with_dhcp(rnd, topo)
+            asked = who_has(rnd, topo, known)
         fabric = fabric_for(topo, reactive=False)
         flows: list[tuple[str, FlowSpec]] = []
 
@@ -103,11 +132,12 @@ def _deliver(topologies: st.SearchStrategy[randomtopo.RandomTopology], examples:
         try:
             for host in fabric.hosts.values():
                 host.apply(install(host))
-            sequence = randomtopo.packet_sequence(rnd, topo) + aimed(rnd, topo, flows)
+            sequence = asked + randomtopo.packet_sequence(rnd, topo) + aimed(rnd, topo, flows)
             report = check(fabric, topo.view(), topo.state, sequence, stop_at_first=True)
         finally:
             fabric.close()
         installed[0] += len(flows)
+        responders[0] += sum(1 for _, f in flows if f.match.get("eth_type") == ETH_ARP)
         routers.update(sum(1 for a in f.actions if a.kind == "dec_ttl") for _, f in flows)
         tally(totals, report, topo)
 
