@@ -23,6 +23,9 @@ from typing import Any
 # Another name (RYU_MIDONET_BENCH_NAME) lets a second benchmark run beside this one, in
 # namespaces of its own; give it its own --run-dir too.
 SANDBOX_NAME = os.environ.get("RYU_MIDONET_BENCH_NAME", "bench")
+# ... and an underlay of its own (RYU_MIDONET_BENCH_UNDERLAY, a /24), where another
+# sandbox takes the default one.
+UNDERLAY = os.environ.get("RYU_MIDONET_BENCH_UNDERLAY", "")
 NAMESPACE_PREFIX = f"rm-{SANDBOX_NAME}-"
 HOSTS = ("h1", "h2")
 SUBNETS = {"10.0.1": "net1", "10.0.2": "net2"}
@@ -98,6 +101,7 @@ def sandbox(agent: str = "none", api: bool = False) -> dict[str, Any]:
     """The sandbox description; only the agent and the REST API differ between controllers."""
     return {
         "name": SANDBOX_NAME,
+        **({"underlay": {"cidr": UNDERLAY}} if UNDERLAY else {}),
         "tunnel": "vxlan",
         "hosts": [{"name": h} for h in HOSTS],
         "vms": [{"name": vm.name, "host": vm.host, "interface": f"rm-{vm.name}-tap",

@@ -58,6 +58,7 @@ class Sampled:
     value: float | None
     samples: list[float]
     note: str = ""
+    count: int = 0  # the items the figure is over, where that matters (connections attempted)
 
 
 def _rtts(text: str) -> list[float]:
@@ -155,7 +156,7 @@ def tcp_connection_rate(src: Vm, dst: Vm, seconds: float, runs: int, address: st
     if per_connection is not None:
         note += (f", {per_connection:.2f} packets per connection missed the flow tables "
                  "(sent to the controller)")
-    return Sampled(stats.median(rates), rates, note)
+    return Sampled(stats.median(rates), rates, note, attempts)
 
 
 @dataclass(frozen=True)

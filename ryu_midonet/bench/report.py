@@ -39,6 +39,12 @@ METRICS = (
     Metric("established_rtt", "established-flow RTT, median", "ms", False),
     Metric("tcp_connection_rate", "new TCP connections", "conn/s", True),
     Metric("throughput", "iperf3 TCP throughput", "Gbit/s", True),
+    # What each new connection of the rate above cost the datapath (:mod:`.dpcost`), summed
+    # over both hosts: counts that do not depend on the machine's load.
+    Metric("dp_passes_per_conn", "datapath passes per connection", "lookups", False),
+    Metric("upcalls_per_conn", "datapath upcalls per connection", "misses", False),
+    Metric("ct_entries_per_conn", "conntrack entries per connection", "entries", False),
+    Metric("vswitchd_cpu_per_conn", "ovs-vswitchd CPU per connection", "ms", False),
     Metric("block_delay", "change -> traffic stops", "ms", False),
     Metric("unblock_delay", "change undone -> traffic back", "ms", False),
 )
@@ -310,6 +316,16 @@ FIRST_PACKET = (
     "says what it clears.")
 
 
+COSTS = (
+    "per connection (datapath passes, upcalls, conntrack entries, ovs-vswitchd CPU): what the "
+    "connections of the rate measurement cost the datapath of both hosts, divided by the "
+    "connections attempted (ovs-appctl dpif-netdev/pmd-stats-show: packets received plus "
+    "recirculations, misses that went up to ovs-vswitchd; dpctl/dump-conntrack: entries to "
+    "the server port; the CPU time of the ovs-vswitchd processes). The first three are counts "
+    "that do not depend on the machine's load: compare those where rates and times of "
+    "controllers measured minutes apart disagree.")
+
+
 def table(report: Report) -> str:
     """A plain-text table with a header line per column group, then the notes; the cases
     compared with a baseline of ryu-midonet's own follow in a second table."""
@@ -322,6 +338,7 @@ def table(report: Report) -> str:
                  f"measured for that controller; '{MISSING}' = planned, but no figure (see "
                  "the notes).")
     lines.append(FIRST_PACKET)
+    lines.append(COSTS)
     extra = baseline_rows(report)
     if extra:
         lines.append("")

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ryu_midonet.bench import layout, measure
+from ryu_midonet.bench import dpcost, layout, measure
 from ryu_midonet.bench.layout import Case
 from ryu_midonet.bench.measure import Sampled, Settings
 from ryu_midonet.bench.report import Controller, Measurement, Report
@@ -41,11 +41,12 @@ def run_scenario(scenario: Scenario, settings: Settings, run_dir: Path, report: 
     """Measure every case of ``scenario``; failures become notes, never exceptions."""
     controller = Controller(scenario.key, scenario.label)
     for case in scenario.cases:
-        controller.planned.setdefault(case.key, []).extend(CASE_METRICS)
+        controller.planned.setdefault(case.key, []).extend((*CASE_METRICS, *dpcost.METRICS))
     for case in scenario.change_cases:
         controller.planned.setdefault(case.key, []).extend(CHANGE_METRICS)
     for case in scenario.configured_cases:
-        controller.planned.setdefault(case.key, []).extend(CONFIGURED_METRICS)
+        controller.planned.setdefault(case.key, []).extend(
+            (*CONFIGURED_METRICS, *dpcost.METRICS))
     report.controllers.append(controller)
     reason = scenario.unavailable()
     controller.version = scenario.version()
@@ -95,6 +96,32 @@ def _record(report: Report, scenario: Scenario, case: Case, key: str,
     log(f"{scenario.label}, {case.label}, {key}: {result.value}")
 
 
+def _connections_with_cost(sb: Sandbox, take: Callable[[], Sampled], scenario: Scenario,
+                           case: Case, report: Report, log: Log) -> Callable[[], Sampled]:
+    """``take`` (a connection rate to ``case``'s server port) that also records what the
+    connections cost the datapath (:mod:`.dpcost`), per connection attempted."""
+    port = case.port or measure.TCP_PORT
+
+    def counters() -> dpcost.Counters | None:
+        try:
+            return dpcost.snapshot(sb, port)
+        except Exception as exc:  # noqa: BLE001 - the rate stands without its cost
+            log(f"{scenario.label}, {case.label}: datapath counters unreadable: {exc}")
+            return None
+
+    def taking() -> Sampled:
+        before = counters()
+        result = take()
+        after = counters() if before is not None else None
+        if before is None or after is None:
+            return result
+        for key, value in (after - before).per_connection(result.count).items():
+            report.add(Measurement(scenario.key, case.key, key, value))
+        return result
+
+    return taking
+
+
 def _measure_case(sb: Sandbox, scenario: Scenario, case: Case, settings: Settings,
                   report: Report, log: Log) -> None:
     src, dst = sb.vm(case.src), sb.vm(case.dst)
@@ -116,9 +143,9 @@ def _measure_case(sb: Sandbox, scenario: Scenario, case: Case, settings: Setting
             src, dst, lambda: scenario.clear(sb), settings.first_packet_reps,
             lambda: scenario.upcalls(sb)),
         "established_rtt": established,
-        "tcp_connection_rate": lambda: measure.tcp_connection_rate(
+        "tcp_connection_rate": _connections_with_cost(sb, lambda: measure.tcp_connection_rate(
             src, dst, settings.tcp_seconds, settings.tcp_runs,
-            upcalls=lambda: scenario.upcalls(sb)),
+            upcalls=lambda: scenario.upcalls(sb)), scenario, case, report, log),
         "throughput": lambda: measure.iperf_throughput(src, dst, settings.iperf_seconds,
                                                       settings.iperf_runs),
     }
@@ -163,10 +190,11 @@ def _measure_configured(sb: Sandbox, scenario: Scenario, case: Case, settings: S
             report.add(Measurement(scenario.key, case.key, key, None, note=str(exc)))
         log(f"{scenario.label}, {case.label}: not in effect: {exc}")
     else:
-        _record(report, scenario, case, "tcp_connection_rate",
-                lambda: measure.tcp_connection_rate(src, dst, settings.tcp_seconds,
+        _record(report, scenario, case, "tcp_connection_rate", _connections_with_cost(
+            sb, lambda: measure.tcp_connection_rate(src, dst, settings.tcp_seconds,
                                                     settings.tcp_runs, address,
                                                     lambda: scenario.upcalls(sb),
-                                                    case.port or measure.TCP_PORT), log)
+                                                    case.port or measure.TCP_PORT),
+            scenario, case, report, log), log)
     finally:
         scenario.unconfigure(sb, case)

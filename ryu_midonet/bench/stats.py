@@ -38,7 +38,10 @@ def effect_delay(sent: Sequence[float], answered: Sequence[bool], start: float, 
 
 
 def ratio(subject: float | None, peer: float | None) -> float | None:
-    """``subject / peer``, or None when either is missing or the peer is zero."""
+    """``subject / peer`` (1.0 when both are zero: no cost on either side), or None when
+    either is missing or only the peer is zero."""
+    if subject == 0 and peer == 0:
+        return 1.0
     if subject is None or peer is None or peer == 0:
         return None
     return subject / peer
