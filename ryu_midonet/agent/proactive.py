@@ -77,7 +77,7 @@ from ryu_midonet.sim.core.model import (
 from ryu_midonet.sim.core.packets import ARP_REQUEST, BROADCAST_MAC, is_multicast
 from ryu_midonet.sim.core.topology import DictView
 from ryu_midonet.sim.devices.bridge import known_addresses, segment
-from ryu_midonet.sim.state import ArpTable, MacTable, State
+from ryu_midonet.sim.state import ArpTable, Ip4MacTable, MacTable, State
 from ryu_midonet.types import Obj
 
 LOG = logging.getLogger(__name__)
@@ -143,6 +143,28 @@ class _ReadOnlyArps:
         return 0
 
 
+class _ReadOnlyIp4Macs:
+    """A bridge ARP table that answers from the real one and learns nothing."""
+
+    def __init__(self, ip4macs: Ip4MacTable) -> None:
+        self._ip4macs = ip4macs
+
+    def get(self, bridge_id: str, ip: str) -> str | None:
+        return self._ip4macs.get(bridge_id, ip)
+
+    def learn(self, bridge_id: str, ip: str, mac: str) -> bool:
+        return False
+
+    def forget(self, bridge_id: str, ip: str) -> bool:
+        return False
+
+    def entries(self, bridge_id: str) -> dict[str, str]:
+        return self._ip4macs.entries(bridge_id)
+
+    def expire(self) -> int:
+        return 0
+
+
 class _Untouchable:
     """Flow state and SNAT leases that remember being used: a decision that consults them is
     stateful, and no proactive flow is built from it. Nothing is read or written."""
@@ -203,14 +225,15 @@ class _Untouchable:
 
 
 class ReadOnlyState:
-    """The tables of ``state`` as a pre-simulation may use them: MAC and ARP entries are read,
-    never written; flow state, SNAT leases and datapath NAT ranges are neither, but
+    """The tables of ``state`` as a pre-simulation may use them: MAC and ARP entries (the
+    bridges' ARP tables too) are read, never written; flow state, SNAT leases and datapath NAT ranges are neither, but
     :attr:`stateful` says whether the simulation asked for them."""
 
     def __init__(self, state: State) -> None:
         self._stateful = _Untouchable()
         self.state = State(_ReadOnlyMacs(state.macs), _ReadOnlyArps(state.arps),
-                           cast(Any, self._stateful), cast(Any, self._stateful))
+                           cast(Any, self._stateful), cast(Any, self._stateful),
+                           ip4macs=_ReadOnlyIp4Macs(state.ip4macs))
         if getattr(state, "nat_ranges", None) is not None:  # NAT in the datapath: stateful
             self.state.nat_ranges = cast(Any, self._stateful)
 
