@@ -102,7 +102,6 @@ class AgentApp(app_manager.OSKenApp):
             self.state.nat_ranges = self.nat_ranges
             self.tracker_listing = natusage.TrackerListing(
                 *natusage.unixctl_target(conf.ovsdb_connection))
-            self._nat_usage_at = 0.0
         self.view = CacheView(self.cache)
         self.switch = LocalSwitch(conf.ovsdb_connection, conf.integration_bridge)
         self.index = FlowIndex()
@@ -155,6 +154,9 @@ class AgentApp(app_manager.OSKenApp):
         threading.Thread(target=self._run_periodic, name="feature-periodic",
                          daemon=True).start()
         threading.Thread(target=self._serve_misses, name="packet-ins", daemon=True).start()
+        if self.nat_ranges is not None:
+            threading.Thread(target=self._count_nat_blocks, name="nat-blocks",
+                             daemon=True).start()
         threading.Thread(target=hurry_switch, name="hurry-switch", daemon=True,
                          args=(self.switch, controller, port, lambda: self.dp is not None,
                                self._stop)).start()
@@ -203,7 +205,6 @@ class AgentApp(app_manager.OSKenApp):
                     self.proactive.state_changed(tag)
                     self._send(self.handler.release(tag))
                 self.handler.held.expire()
-                self._nat_usage()
                 ticks += 1
                 if ticks % 20 == 0:  # any agent may age entries out; each is announced once
                     self._maintain_state()
@@ -240,18 +241,21 @@ class AgentApp(app_manager.OSKenApp):
         if self.nat_ranges is not None:
             self.nat_ranges.maintain(lambda port_id: self.view.get("port", port_id) is not None)
 
-    def _nat_usage(self) -> None:
+    def _count_nat_blocks(self) -> None:
         """Every :data:`NAT_USAGE_INTERVAL`: count the tracker's connections on each NAT
-        port block, lease the next block of an address ahead of need (and move the flows to
-        it), release blocks no connection uses any more."""
-        if self.nat_ranges is None or time.monotonic() < self._nat_usage_at:
-            return
-        self._nat_usage_at = time.monotonic() + NAT_USAGE_INTERVAL
-        listing = self.tracker_listing()
-        if listing is not None:
-            self.nat_ranges.adjust(natusage.count(listing, self.nat_ranges.bits))
-        # also when no block changed: a flow built while one did may still have the old ports
-        self._send(self.handler.nat_blocks_changed())
+        port block held here, lease the next block of an address ahead of need (and move
+        the flows to it), release blocks no connection uses any more."""
+        while not self._stop.wait(NAT_USAGE_INTERVAL):
+            if self.nat_ranges is None or not self.nat_ranges.blocks_held():
+                continue  # nothing to count
+            try:
+                listing = self.tracker_listing()
+                if listing is not None:
+                    self.nat_ranges.adjust(natusage.count(listing, self.nat_ranges.bits))
+                # also when no block changed: a flow built while one did may have old ports
+                self._send(self.handler.nat_blocks_changed())
+            except Exception:  # noqa: BLE001 - the next round tries again
+                LOG.warning("counting the NAT port blocks' connections failed", exc_info=True)
 
     def _reload_nat(self) -> None:
         """Read every NAT return path again; the steering flows that changed."""

@@ -29,6 +29,18 @@ EXT_IP = "198.18.0.10"
 BLOCK_BITS = 6  # blocks of 64 ports (the agents here): a few connections fill one up
 HALF = 1 << (BLOCK_BITS - 1)  # connections on h1's block that make its agent lease the next
 MISS = r"cookie=0x4[0-9a-f]{14},"
+# Open N connections to the echo server at IP:PORT (one exchange each) and keep them open.
+HOLD = r"""
+import socket, sys, time
+held = []
+for _ in range(int(sys.argv[3])):
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+    c.sendall(b"hello")
+    assert c.recv(64) == b"hello"
+    held.append(c)
+print("held", flush=True)
+time.sleep(600)
+"""
 
 
 def _vm(name: str, host: str, ip: str, gateway: str | None, mac: str) -> dict[str, str]:
@@ -147,9 +159,10 @@ def test_a_busy_host_takes_another_block_and_still_no_agent_sees_its_connections
     for vm in ("a", "b"):
         assert lab.eventually_connects(vm, EXT_IP, 8082), lab.report()
     (first,) = h1_blocks(lab)
-    while tracked(lab) < HALF:  # half of h1's block in use: its agent leases the next one
-        for vm in ("a", "b"):
-            assert lab.connects(vm, EXT_IP, 8082), lab.report()
+    # half of h1's block in use (connections kept open): its agent leases the next one
+    holder = lab.background("a", ["python3", "-c", HOLD, EXT_IP, "8082", str(HALF)])
+    assert wait_until(lambda: "held" in holder.lines(), timeout=60), lab.report()
+    assert tracked(lab) >= HALF
     assert wait_until(lambda: len(h1_blocks(lab)) == 2, timeout=30), lab.report()
     (second,) = set(h1_blocks(lab)) - {first}
     new_ports = f"{second << BLOCK_BITS}-{((second + 1) << BLOCK_BITS) - 1}"
@@ -165,6 +178,7 @@ def test_a_busy_host_takes_another_block_and_still_no_agent_sees_its_connections
     assert len(seen) == 10 and {ip for ip, _ in seen} == {NAT_IP}
     assert all(port >> BLOCK_BITS == second for _, port in seen), (seen, h1_blocks(lab))
     assert lab.openflow_errors() == []
+    holder.stop()
 
 
 def test_a_refused_datagram_is_told_to_its_sender(lab: Lab) -> None:
