@@ -6,7 +6,9 @@ Layout, under the store's hash tag (one Redis Cluster slot, like the rest of the
 - ``{p}:state:mac:<bridge>``       hash ``<vlan>/<mac>`` -> port id (vlan ``-``: untagged)
 - ``{p}:state:arp:<router>``       hash ``<ip>`` -> mac
 - ``{p}:state:ip4mac:<bridge>``    hash ``<ip>`` -> mac (the bridge's ARP table)
-- ``{p}:state:deadlines:mac``      sorted set ``<bridge>|<vlan>/<mac>`` scored by deadline (ms)
+- ``{p}:state:deadlines:mac``      sorted set ``<bridge>|<vlan>/<mac>`` scored by deadline (ms);
+  a static MAC entry (entered through the API) has a deadline :data:`STATIC_MAC_TTL` away
+  and learning never overwrites it
 - ``{p}:state:deadlines:arp``      sorted set ``<router>|<ip>`` scored by deadline (ms)
 - ``{p}:state:deadlines:ip4mac``   sorted set ``<bridge>|<ip>`` scored by deadline (ms)
 - channel ``{p}:state:changes``    the tag of every entry that changed (see
