@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ryu_midonet.nsdb.topology import Topology
 from ryu_midonet.rest import (
+    arptable,
     dhcp,
     generic,
     login,
@@ -27,7 +28,7 @@ from ryu_midonet.types import Obj
 
 API_VERSION = "v5.0"
 APPLICATION = Resource("application", "", "Application", 5)
-FEATURES = (dhcp, mactable, tenants, login, system_state, store_status, write_version)
+FEATURES = (dhcp, arptable, mactable, tenants, login, system_state, store_status, write_version)
 
 
 class Api:

@@ -16,6 +16,7 @@ def _dto(dtos: Dtos, dto: Obj) -> None:
     device_links(dtos, dto, "bridges")
     dto["dhcpSubnets"] = dtos.uri("bridges", dto["id"], "dhcp")
     dto["macTable"] = dtos.uri("bridges", dto["id"], "mac_table")
+    dto["arpTable"] = dtos.uri("bridges", dto["id"], "arp_table")
     dto.setdefault("vxLanPortIds", [])
     dto["vxLanPortId"] = None
 
@@ -26,4 +27,5 @@ def _routes(api: Api) -> None:
 
 REST = RestKind(Resource("bridge", "bridges", "Bridge", 4), _dto, routes=_routes,
                 dto_fields={**DEVICE_LINKS, "dhcpSubnets": LINK, "macTable": LINK,
-                            "vxLanPortIds": UUIDS, "vxLanPortId": MAYBE_UUID})
+                            "arpTable": LINK, "vxLanPortIds": UUIDS,
+                            "vxLanPortId": MAYBE_UUID})
