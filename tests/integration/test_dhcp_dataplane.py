@@ -12,6 +12,8 @@ a      h1    left    DHCP client: gets 10.8.1.11
 b      h2    right   DHCP client: gets 10.8.2.12; a pings it through the router
 c      h2    left    a static 10.8.1.13 with a host entry: watches what crosses to h2 on left
 x      h1    left    no host entry: gets no offer
+d      h1    flat    a static 10.8.3.14 on a bridge without router or DHCP
+e      h2    flat    a static 10.8.3.15: the bridge learns its address from its ARP
 =====  ====  ======  ===========================================================================
 
 The client runs a script of the test's own (in the test's tmp dir) that applies what the
@@ -38,7 +40,7 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.integration
 
 MACS = {"a": "02:00:00:00:89:0a", "b": "02:00:00:00:89:0b", "c": "02:00:00:00:89:0c",
-        "x": "02:00:00:00:89:99"}
+        "x": "02:00:00:00:89:99", "d": "02:00:00:00:89:0d", "e": "02:00:00:00:89:0e"}
 
 
 def _vm(name: str, host: str, ip: str) -> dict[str, str]:
@@ -54,7 +56,8 @@ SANDBOX: dict[str, Any] = {
               {"name": "h2", "underlay_ip": "10.89.0.2"}],
     # a, b and x start with a placeholder address the tests remove before asking DHCP
     "vms": [_vm("a", "h1", "192.0.2.11/32"), _vm("b", "h2", "192.0.2.12/32"),
-            _vm("c", "h2", "10.8.1.13/24"), _vm("x", "h1", "192.0.2.99/32")],
+            _vm("c", "h2", "10.8.1.13/24"), _vm("x", "h1", "192.0.2.99/32"),
+            _vm("d", "h1", "10.8.3.14/24"), _vm("e", "h2", "10.8.3.15/24")],
     "api": True,
     "agent": "default",
 }
@@ -101,7 +104,9 @@ class Net:
         router = lab.router("r")
         lab.attach(router, "10.8.1.1/24", left)
         lab.attach(router, "10.8.2.1/24", right)
-        for vm, bridge in (("a", left), ("b", right), ("c", left), ("x", left)):
+        self.flat = lab.bridge("flat")
+        for vm, bridge in (("a", left), ("b", right), ("c", left), ("x", left),
+                           ("d", self.flat), ("e", self.flat)):
             lab.plug(bridge, vm)
         self.left_subnet = self.subnet(left, "10.8.1", {"a": 11, "c": 13})
         self.right_subnet = self.subnet(right, "10.8.2", {"b": 12})
@@ -270,3 +275,29 @@ def test_a_new_or_removed_host_entry_changes_arp_answers_at_once(net: Net) -> No
     with lab.sniff("c", "arp", verbose=False) as again:
         assert wait_until(lambda: mac not in asks(), timeout=10), lab.report()
     assert any("who-has 10.8.1.77" in line for line in again.lines), again.lines
+
+
+def test_arp_on_a_bridge_without_router_is_answered_from_what_the_vms_said(net: Net) -> None:
+    """After d and e talked once, the bridge's ARP table holds their addresses (the API lists
+    them): d's ARP for e is answered on h1, never broadcast to h2; an unknown address still
+    floods."""
+    lab = net.lab
+    assert lab.pings("d", "10.8.3.15"), lab.report()
+    table = f"{net.api}/bridges/{net.flat['id']}/arp_table"
+
+    def learned() -> dict[str, str]:
+        status, entries = call("GET", table)
+        assert status == 200, entries
+        return {e["ip"]: e["mac"] for e in entries}
+
+    assert wait_until(lambda: learned() == {"10.8.3.14": MACS["d"], "10.8.3.15": MACS["e"]},
+                      timeout=10), (learned(), lab.report())
+    lab.exec("d", ["ip", "neigh", "flush", "all"])
+    with lab.sniff("e", "arp", verbose=False) as other_host:
+        assert lab.pings("d", "10.8.3.15"), lab.report()
+        lab.ping("d", "10.8.3.77", count=1, timeout=1.0)  # nobody's address
+    neigh = lab.exec("d", ["ip", "neigh", "show", "10.8.3.15"]).stdout
+    assert MACS["e"] in neigh, neigh
+    text = "\n".join(other_host.lines)
+    assert "who-has 10.8.3.15" not in text, text  # answered on h1
+    assert "who-has 10.8.3.77 tell 10.8.3.14" in text, text  # unknown: still floods
