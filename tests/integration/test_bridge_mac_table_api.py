@@ -18,8 +18,10 @@ from rest_call import call
 
 from ryu_midonet.auth import Auth
 from ryu_midonet.nsdb.store import Store
+from ryu_midonet.statestore import LocalState, StateChanges
 from ryu_midonet.statestore.tables import RedisMacTable
 from tests.support import credentials
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -116,3 +118,23 @@ def test_readonly_role_reads_but_may_not_write(api_url: str, redis_url: str) -> 
     assert send("POST", bridge["macTable"], {"macAddr": MAC2, "portId": port["id"]}) == 403
     assert send("DELETE", entry["uri"]) == 403
     assert ok("GET", bridge["macTable"]) == [entry]
+
+
+def test_an_agents_local_copy_learns_nothing_over_a_static_entry(api_url: str,
+                                                                  redis_url: str) -> None:
+    bridge, port, tagged = bridge_with_ports(api_url)
+    store = Store.from_url(redis_url)
+    changes = StateChanges(store)
+    agent = LocalState(store)
+    try:
+        assert agent.state.macs.get(bridge["id"], MAC1, None) is None  # the table is loaded
+        ok("POST", bridge["macTable"], {"macAddr": MAC1, "portId": port["id"]}, 201)
+        tag = f"mac:{bridge['id']}:{MAC1}"
+        assert wait_until(lambda: changes.get(timeout=0.2) == tag, timeout=10)
+        agent.changed(tag)  # as the agent's feed thread does
+        assert agent.state.macs.get(bridge["id"], MAC1, None) == port["id"]
+        assert not agent.state.macs.learn(bridge["id"], MAC1, None, tagged["id"])
+        assert agent.state.macs.get(bridge["id"], MAC1, None) == port["id"]
+    finally:
+        agent.close()
+        changes.close()

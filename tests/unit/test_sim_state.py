@@ -97,3 +97,19 @@ def test_state_in_memory_wires_both_tables() -> None:
     clock.now += 1.5
     assert state.macs.get("br", MAC, None) is None
     assert state.arps.get("r", "10.0.0.2") == MAC
+
+
+def test_static_mac_entries_never_age_out_and_learning_never_replaces_them() -> None:
+    clock = Clock()
+    macs = MemoryMacTable(ttl=10, clock=clock)
+    seen: list[str] = []
+    macs.listeners.append(seen.append)
+    assert macs.add_static("br", "02:00:00:00:00:0A", None, "p1")
+    assert seen == ["mac:br:02:00:00:00:00:0a"]  # flows built on the entry go
+    assert not macs.learn("br", "02:00:00:00:00:0a", None, "p2")
+    clock.now += 3600
+    assert macs.expire() == 0
+    assert macs.get("br", "02:00:00:00:00:0a", None) == "p1"
+    assert macs.entries("br") == {("02:00:00:00:00:0a", None): "p1"}
+    assert macs.forget("br", "02:00:00:00:00:0a", None)  # deleting one is allowed
+    assert macs.learn("br", "02:00:00:00:00:0a", None, "p2")

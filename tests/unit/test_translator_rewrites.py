@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ryu_midonet.datapath.flows import DEC_TTL, POP_VLAN, output, push_vlan, set_field
-from ryu_midonet.datapath.translator import Local, flow_for, rewrite_actions
+from ryu_midonet.datapath.translator import Local, flow_for, output_actions, rewrite_actions
 from ryu_midonet.sim.core.context import Frame
-from ryu_midonet.sim.core.model import Output, Result, Rewrite, RewriteOp
+from ryu_midonet.sim.core.model import ArpAnswer, Output, Result, Rewrite, RewriteOp
 from ryu_midonet.sim.core.walk import rewrites
 from tests.support.packets import ipv4
 
@@ -51,3 +51,16 @@ def test_a_push_without_its_vlan_id_is_refused() -> None:
     with pytest.raises(ValueError):
         rewrite_actions((Rewrite(RewriteOp.PUSH_VLAN), Rewrite(RewriteOp.DEC_TTL)))
 
+
+
+def test_an_arp_answer_turns_the_request_into_its_reply_and_sends_it_back() -> None:
+    answer = ArpAnswer("02:aa:00:00:00:01", "10.0.0.1", "02:00:00:00:00:0a", "10.0.0.11")
+    result = Result(outputs=[Output("vm", (Rewrite(RewriteOp.ARP_REPLY, value=answer),))])
+    actions = output_actions(result, lambda _: Local(5), in_port=5)
+    assert actions == (
+        set_field("eth_src", "02:aa:00:00:00:01"), set_field("eth_dst", "02:00:00:00:00:0a"),
+        set_field("arp_op", 2), set_field("arp_sha", "02:aa:00:00:00:01"),
+        set_field("arp_spa", "10.0.0.1"), set_field("arp_tha", "02:00:00:00:00:0a"),
+        set_field("arp_tpa", "10.0.0.11"), output("in_port"))
+    with pytest.raises(ValueError, match="arp_reply without its answer"):
+        rewrite_actions((Rewrite(RewriteOp.ARP_REPLY),))
