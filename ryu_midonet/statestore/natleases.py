@@ -93,11 +93,12 @@ end
 """
 
 # KEYS: leases of the ip, deadlines, agent blocks of the ip, their deadlines; ARGV: ip, host,
-# ttl ms, channel, path key prefix, span, candidate blocks... -> the block held or taken, -1
-# when none is free
+# ttl ms, channel, path key prefix, span, candidate blocks... -> the block held (the last
+# candidate held: blocks are taken lowest first, so the highest is the newest) or else the
+# first free one taken, -1 when none is free
 _LEASE = NOW_LUA + _AGENT_BLOCKS + """
 local span = tonumber(ARGV[6])
-for i = 7, #ARGV do
+for i = #ARGV, 7, -1 do
   if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[2] then
     redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1] .. '|' .. ARGV[i])
     mark(tonumber(ARGV[i]), now + tonumber(ARGV[3]), span)
@@ -220,6 +221,7 @@ class RedisNatRanges:
         self._asked: dict[tuple[str, int], float] = {}  # (ip, block) -> when to read again
         self._held: set[tuple[str, int]] = set()
         self._released: set[tuple[str, int]] = set()  # left to run out: not renewed
+        self._full: set[tuple[str, int]] = set()  # newest blocks that found no next one
         self._paths: dict[PathKey, ReturnPath] = {}
         self._frozen: frozenset[ReturnPath] | None = None
         self._written: set[ReturnPath] = set()
@@ -298,16 +300,25 @@ class RedisNatRanges:
         changed (their flows must take the new one)."""
         changed: set[str] = set()
         size = 1 << self.bits
+        full: set[tuple[str, int]] = set()
         with self._lock:  # older blocks, and those held from before a restart
             newest = {(k[0], held[-1]) for k, held in self._blocks.items() if held}
             idle = sorted(b for b in self._held - newest if tracked.get(b, 0) == 0)
         for key, held in list(self._blocks.items()):
             ip = key[0]
             used = tracked.get((ip, held[-1]), 0) if held else 0
-            if used >= GROW_AT * size and self._take(key, tuple(held)) is not None:
+            if used < GROW_AT * size:
+                continue
+            if self._take(key, tuple(held)) is not None:
                 LOG.info("NAT port block %d of %s leased ahead of need (block %d: %d of %d "
                          "ports in use)", self._blocks[key][-1], ip, held[-2], used, size)
                 changed.add(ip)
+            else:
+                full.add((ip, held[-1]))
+                if (ip, held[-1]) not in self._full:  # once while it lasts
+                    LOG.warning("no NAT port block of %s free: new connections keep taking "
+                                "ports of block %d (%d of %d in use)", ip, held[-1], used, size)
+        self._full = full
         for ip, block in idle:
             self._release(ip, block)
         return changed

@@ -171,10 +171,12 @@ SMALL = 10  # blocks of 1024: 1024-65535 holds blocks 1-63
 
 
 def test_as_many_hosts_as_blocks_translate_in_the_datapath(redis_url: str) -> None:
-    got = [ranges(redis_url, f"h{n}", SMALL).range_for(IP, 1024, 65535, UPLINK, "r")
-           for n in range(64)]
+    hosts = [ranges(redis_url, f"h{n}", SMALL) for n in range(64)]
+    got = [host.range_for(IP, 1024, 65535, UPLINK, "r") for host in hosts]
     assert got[:63] == [(b << SMALL, ((b + 1) << SMALL) - 1) for b in range(1, 64)]
     assert got[63] is None  # the 64th host: the agent's path
+    assert hosts[0].adjust({(IP, 1): 1000}) == set()  # busy, but no block is left
+    assert hosts[0].range_for(IP, 1024, 65535, UPLINK, "r") == (1024, 2047)
 
 
 def test_a_busy_host_leases_the_next_block_ahead_of_need(redis_url: str) -> None:
@@ -224,7 +226,8 @@ def test_a_restarted_host_releases_the_blocks_it_no_longer_uses(redis_url: str) 
     again = ranges(redis_url, "a", SMALL)
     again.reload()
     assert again.blocks_held() == {IP: [1, 2]}  # the tracker may hold connections on both
-    assert again.range_for(IP, 1024, 65535, UPLINK, "r") == (1024, 2047)  # its own again
+    assert again.range_for(IP, 1024, 65535, UPLINK, "r") == (2048, 3071)  # its newest again
     assert again.adjust({(IP, 1): 40, (IP, 2): 30}) == set()
-    assert again.adjust({(IP, 1): 40}) == set()
-    assert again.blocks_held() == {IP: [1]}
+    assert again.blocks_held() == {IP: [1, 2]}
+    assert again.adjust({(IP, 2): 30}) == set()
+    assert again.blocks_held() == {IP: [2]}
