@@ -226,8 +226,8 @@ class _Untouchable:
 
 class ReadOnlyState:
     """The tables of ``state`` as a pre-simulation may use them: MAC and ARP entries (the
-    bridges' ARP tables too) are read, never written; flow state, SNAT leases and datapath NAT ranges are neither, but
-    :attr:`stateful` says whether the simulation asked for them."""
+    bridges' ARP tables too) are read, never written; flow state, SNAT leases and datapath NAT
+    ranges are neither, but :attr:`stateful` says whether the simulation asked for them."""
 
     def __init__(self, state: State) -> None:
         self._stateful = _Untouchable()
