@@ -15,7 +15,8 @@ its ``ovs-vswitchd``); the differences, divided by the connections attempted, ar
   userspace datapath and whatever else they did meanwhile).
 
 The first three do not depend on the machine's load, so they compare controllers measured
-minutes apart on a busy machine where rates and times do not.
+minutes apart on a busy machine where rates and times do not. Around an iperf3 measurement,
+the passes and the CPU are divided by the megabytes received instead.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ UPCALLS = "upcalls_per_conn"
 CT_ENTRIES = "ct_entries_per_conn"
 CPU = "vswitchd_cpu_per_conn"
 METRICS = (PASSES, UPCALLS, CT_ENTRIES, CPU)
+# Around an iperf3 measurement: per megabyte received.
+PASSES_MB = "dp_passes_per_mb"
+CPU_MB = "vswitchd_cpu_per_mb"
+STREAM_METRICS = (PASSES_MB, CPU_MB)
 
 _STAT = re.compile(r"^\s*([a-z][a-z .]*?):\s*(\d+)\s*$", re.M)
 _RECEIVED = "packets received"
@@ -60,6 +65,13 @@ class Counters:
         return {PASSES: self.passes / connections, UPCALLS: self.upcalls / connections,
                 CT_ENTRIES: max(0, self.ct_entries) / connections,
                 CPU: self.cpu_ms / connections}
+
+    def per_megabyte(self, received: int) -> dict[str, float]:
+        """Passes and CPU per 10^6 bytes of ``received`` (empty when nothing was)."""
+        if received <= 0:
+            return {}
+        megabytes = received / 1e6
+        return {PASSES_MB: self.passes / megabytes, CPU_MB: self.cpu_ms / megabytes}
 
 
 def pmd_totals(text: str) -> dict[str, int]:

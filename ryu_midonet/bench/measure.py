@@ -58,7 +58,8 @@ class Sampled:
     value: float | None
     samples: list[float]
     note: str = ""
-    count: int = 0  # the items the figure is over, where that matters (connections attempted)
+    # What the figure is over, where that matters: connections attempted, bytes received.
+    count: int = 0
 
 
 def _rtts(text: str) -> list[float]:
@@ -204,15 +205,15 @@ def iperf_throughput(src: Vm, dst: Vm, seconds: int, runs: int) -> Sampled:
     if shutil.which("iperf3") is None:
         raise RuntimeError("iperf3 is not installed (Debian package iperf3)")
     results = [_iperf_run(src, dst, seconds) for _ in range(runs)]
-    rates = [rate for rate, _ in results]
-    retransmits = sum(count for _, count in results)
+    rates = [rate for rate, _, _ in results]
+    retransmits = sum(count for _, count, _ in results)
     return Sampled(stats.median(rates), rates,
                    f"one stream, {runs} runs of {seconds} s, {retransmits} retransmitted "
-                   "segments in all")
+                   "segments in all", sum(received for _, _, received in results))
 
 
-def _iperf_run(src: Vm, dst: Vm, seconds: int) -> tuple[float, int]:
-    """Gbit/s received, and the segments the sender retransmitted."""
+def _iperf_run(src: Vm, dst: Vm, seconds: int) -> tuple[float, int, int]:
+    """Gbit/s received, the segments the sender retransmitted and the bytes received."""
     with Background(dst, ["iperf3", "-s", "-1", "-p", str(IPERF_PORT)]):
         result: dict[str, Any] = {}
         for _ in range(25):  # the server needs a moment before it listens
@@ -225,7 +226,8 @@ def _iperf_run(src: Vm, dst: Vm, seconds: int) -> tuple[float, int]:
     if result.get("error") or "end" not in result:
         raise RuntimeError(f"iperf3: {result.get('error', 'no result')}")
     return (float(result["end"]["sum_received"]["bits_per_second"]) / 1e9,
-            int(result["end"].get("sum_sent", {}).get("retransmits", 0)))
+            int(result["end"].get("sum_sent", {}).get("retransmits", 0)),
+            int(result["end"]["sum_received"].get("bytes", 0)))
 
 
 @dataclass(frozen=True)

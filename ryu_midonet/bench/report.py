@@ -45,6 +45,8 @@ METRICS = (
     Metric("upcalls_per_conn", "datapath upcalls per connection", "misses", False),
     Metric("ct_entries_per_conn", "conntrack entries per connection", "entries", False),
     Metric("vswitchd_cpu_per_conn", "ovs-vswitchd CPU per connection", "ms", False),
+    Metric("dp_passes_per_mb", "iperf3: datapath passes per MB", "lookups", False),
+    Metric("vswitchd_cpu_per_mb", "iperf3: ovs-vswitchd CPU per MB", "ms", False),
     Metric("block_delay", "change -> traffic stops", "ms", False),
     Metric("unblock_delay", "change undone -> traffic back", "ms", False),
 )
@@ -323,7 +325,8 @@ COSTS = (
     "recirculations, misses that went up to ovs-vswitchd; dpctl/dump-conntrack: entries to "
     "the server port; the CPU time of the ovs-vswitchd processes). The first three are counts "
     "that do not depend on the machine's load: compare those where rates and times of "
-    "controllers measured minutes apart disagree.")
+    "controllers measured minutes apart disagree. The iperf3 rows give the passes and the CPU "
+    "per megabyte the stream delivered.")
 
 
 def table(report: Report) -> str:

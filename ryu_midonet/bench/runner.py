@@ -41,7 +41,8 @@ def run_scenario(scenario: Scenario, settings: Settings, run_dir: Path, report: 
     """Measure every case of ``scenario``; failures become notes, never exceptions."""
     controller = Controller(scenario.key, scenario.label)
     for case in scenario.cases:
-        controller.planned.setdefault(case.key, []).extend((*CASE_METRICS, *dpcost.METRICS))
+        controller.planned.setdefault(case.key, []).extend(
+            (*CASE_METRICS, *dpcost.METRICS, *dpcost.STREAM_METRICS))
     for case in scenario.change_cases:
         controller.planned.setdefault(case.key, []).extend(CHANGE_METRICS)
     for case in scenario.configured_cases:
@@ -96,16 +97,17 @@ def _record(report: Report, scenario: Scenario, case: Case, key: str,
     log(f"{scenario.label}, {case.label}, {key}: {result.value}")
 
 
-def _connections_with_cost(sb: Sandbox, take: Callable[[], Sampled], scenario: Scenario,
-                           case: Case, report: Report, log: Log) -> Callable[[], Sampled]:
-    """``take`` (a connection rate to ``case``'s server port) that also records what the
-    connections cost the datapath (:mod:`.dpcost`), per connection attempted."""
+def _with_cost(sb: Sandbox, take: Callable[[], Sampled], scenario: Scenario, case: Case,
+               report: Report, log: Log, stream: bool = False) -> Callable[[], Sampled]:
+    """``take`` (a connection rate to ``case``'s server port, or with ``stream`` an iperf3
+    throughput) that also records what it cost the datapath (:mod:`.dpcost`), per connection
+    attempted or per megabyte received."""
     port = case.port or measure.TCP_PORT
 
     def counters() -> dpcost.Counters | None:
         try:
             return dpcost.snapshot(sb, port)
-        except Exception as exc:  # noqa: BLE001 - the rate stands without its cost
+        except Exception as exc:  # noqa: BLE001 - the figure stands without its cost
             log(f"{scenario.label}, {case.label}: datapath counters unreadable: {exc}")
             return None
 
@@ -115,7 +117,10 @@ def _connections_with_cost(sb: Sandbox, take: Callable[[], Sampled], scenario: S
         after = counters() if before is not None else None
         if before is None or after is None:
             return result
-        for key, value in (after - before).per_connection(result.count).items():
+        spent = after - before
+        costs = (spent.per_megabyte(result.count) if stream
+                 else spent.per_connection(result.count))
+        for key, value in costs.items():
             report.add(Measurement(scenario.key, case.key, key, value))
         return result
 
@@ -143,11 +148,12 @@ def _measure_case(sb: Sandbox, scenario: Scenario, case: Case, settings: Setting
             src, dst, lambda: scenario.clear(sb), settings.first_packet_reps,
             lambda: scenario.upcalls(sb)),
         "established_rtt": established,
-        "tcp_connection_rate": _connections_with_cost(sb, lambda: measure.tcp_connection_rate(
+        "tcp_connection_rate": _with_cost(sb, lambda: measure.tcp_connection_rate(
             src, dst, settings.tcp_seconds, settings.tcp_runs,
             upcalls=lambda: scenario.upcalls(sb)), scenario, case, report, log),
-        "throughput": lambda: measure.iperf_throughput(src, dst, settings.iperf_seconds,
-                                                      settings.iperf_runs),
+        "throughput": _with_cost(sb, lambda: measure.iperf_throughput(
+            src, dst, settings.iperf_seconds, settings.iperf_runs), scenario, case, report, log,
+            stream=True),
     }
     for key, take in steps.items():
         _record(report, scenario, case, key, take, log)
@@ -190,7 +196,7 @@ def _measure_configured(sb: Sandbox, scenario: Scenario, case: Case, settings: S
             report.add(Measurement(scenario.key, case.key, key, None, note=str(exc)))
         log(f"{scenario.label}, {case.label}: not in effect: {exc}")
     else:
-        _record(report, scenario, case, "tcp_connection_rate", _connections_with_cost(
+        _record(report, scenario, case, "tcp_connection_rate", _with_cost(
             sb, lambda: measure.tcp_connection_rate(src, dst, settings.tcp_seconds,
                                                     settings.tcp_runs, address,
                                                     lambda: scenario.upcalls(sb),

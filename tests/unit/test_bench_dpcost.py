@@ -67,3 +67,9 @@ def test_per_connection_costs() -> None:
 def test_equal_zero_costs_compare_as_equal() -> None:
     assert stats.ratio(0.0, 0.0) == 1.0
     assert stats.ratio(1.0, 0.0) is None
+
+
+def test_per_megabyte_costs() -> None:
+    spent = dpcost.Counters(passes=3000, upcalls=1, ct_entries=0, cpu_ms=50.0)
+    assert spent.per_megabyte(2_000_000) == {dpcost.PASSES_MB: 1500.0, dpcost.CPU_MB: 25.0}
+    assert spent.per_megabyte(0) == {}
