@@ -185,10 +185,7 @@ def rewrite_actions(rewrites: tuple[Rewrite, ...]) -> list[Action]:
             case RewriteOp.DATAPATH_SNAT:
                 if not isinstance(rw.value, DatapathSnat):
                     raise ValueError(f"datapath_snat without its translation: {rw}")
-                # and the address again: a new connection the tracker finds no free port for
-                # (Open vSwitch sends it on untranslated) leaves with the NAT address all
-                # the same, never with the VM's own
-                actions += [snat_action(rw.value), set_field("ipv4_src", rw.value.ip)]
+                actions.append(snat_action(rw.value))
             case RewriteOp.ARP_REPLY:
                 if not isinstance(rw.value, ArpAnswer):
                     raise ValueError(f"arp_reply without its answer: {rw}")
