@@ -353,7 +353,8 @@ def region(view: DictView, router_ids: Iterable[str]) -> set[str]:
 
 def probes(view: DictView, state: State, port_id: str, ofport: int,
            known: dict[str, list[tuple[str, str]]] | None = None) -> list[Probe]:
-    """The representative packets of a local bridge port, L2 destinations first (``known``:
+    """The representative packets of a local bridge port: ARP to the gateways, L2 destinations,
+    L3 ones, ARP to the bridge's known addresses (``known``:
     the destinations through each first-hop router port found so far, for the next port)."""
     port = view.get("port", port_id)
     if port is None or port.get("peerId") or view.get("bridge", port.get("deviceId")) is None:
@@ -378,6 +379,14 @@ def probes(view: DictView, state: State, port_id: str, ofport: int,
             known[rp["id"]] = _destinations(view, state, rp)
     out = []
     for src in sources:
+        src_ip = known_ip.get(src)
+        gateways = [rp for rp in routers if rp.get("portAddress")
+                    and str(rp["portAddress"]) != src_ip]
+        if src_ip is not None:  # ARP to the gateways answered in place, first (few, needed)
+            for rp in gateways:
+                out += [arp_probe(port_id, ofport, src, src_ip, str(rp["portAddress"])),
+                        arp_probe(port_id, ofport, src, src_ip, str(rp["portAddress"]),
+                                  str(rp["portMac"]).lower())]
         for dst in sorted(entries):
             if entries[dst] != port_id:
                 out.append(probe(port_id, ofport, src, dst, ip_of.get(src), ip_of.get(dst)))
@@ -388,15 +397,11 @@ def probes(view: DictView, state: State, port_id: str, ofport: int,
                     seen.add(ip)
                     out.append(probe(port_id, ofport, src, rp["portMac"].lower(),
                                      ip_of.get(src), ip))
-        src_ip = known_ip.get(src)
-        if src_ip is not None:  # ARP answered in place: the gateways, the bridge's addresses
-            targets = [str(rp["portAddress"]) for rp in routers if rp.get("portAddress")]
-            targets += [ip for ip, mac in sorted(addresses.items()) if mac.lower() != src]
-            out += [arp_probe(port_id, ofport, src, src_ip, target)
-                    for target in dict.fromkeys(targets) if target != src_ip]
-            out += [arp_probe(port_id, ofport, src, src_ip, str(rp["portAddress"]),
-                              str(rp["portMac"]).lower())
-                    for rp in routers if rp.get("portAddress")]
+        if src_ip is not None:  # then ARP to the addresses the bridge knows
+            own = {str(rp["portAddress"]) for rp in gateways}
+            out += [arp_probe(port_id, ofport, src, src_ip, ip)
+                    for ip, mac in sorted(addresses.items())
+                    if mac.lower() != src and ip != src_ip and ip not in own]
     return out
 
 

@@ -26,7 +26,7 @@ from ryu_midonet.sim.core.topology import CacheView
 from ryu_midonet.sim.rules.conntrack import scope_of
 from ryu_midonet.sim.state import State, arp_tag, mac_tag
 from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard
-from tests.support.packets import icmp, tcp, udp
+from tests.support.packets import arp, icmp, tcp, udp
 from tests.support.topology import MemoryTopology
 
 TUNNEL = 100
@@ -222,6 +222,48 @@ def test_first_routed_packet_across_two_hosts_reaches_no_agent() -> None:
     out = _delivered(net, "hostB", 1, icmp(MAC2, MAC3, "10.0.2.12", "10.0.2.13"))
     assert [(h, p) for h, p, _ in out] == [("hostB", 2)]
     assert (a.misses, hb.misses) == (0, 0)
+
+
+def _described(b: MemoryTopology, state: State, ports: dict[str, Any]) -> None:
+    """What a control plane knows of the VMs' ports before they speak: static MAC entries
+    and DHCP host entries (no learned entry, no ARP entry)."""
+    for br, net in (("br1", "10.0.1.0"), ("br2", "10.0.2.0")):
+        b.objects.setdefault("dhcpSubnet", {})[f"s-{br}"] = {
+            "id": f"s-{br}", "bridgeId": br, "subnetPrefix": net, "subnetLength": 24,
+            "enabled": True}
+    for n, (vm, br, mac, ip) in enumerate((("vm1", "br1", MAC1, "10.0.1.11"),
+                                           ("vm2", "br2", MAC2, "10.0.2.12"),
+                                           ("vm3", "br2", MAC3, "10.0.2.13"))):
+        b.objects.setdefault("dhcpHost", {})[f"h{n}"] = {
+            "id": f"h{n}", "bridgeId": br, "subnetId": f"s-{br}", "macAddr": mac, "ipAddr": ip}
+        state.macs.add_static(br, mac, None, ports[vm]["id"])
+
+
+def test_first_ping_between_vms_that_never_sent_anything_reaches_no_agent() -> None:
+    b, ports = _two_bridges_and_a_router()
+    state, net = State.in_memory(), FakeNetwork()
+    _described(b, state, ports)
+    view = _view(b)
+    a = Host("hostA", view, state, {ports["vm1"]["id"]: 1}, net)
+    hb = Host("hostB", view, state, {ports["vm2"]["id"]: 1, ports["vm3"]["id"]: 2}, net)
+    for host in (a, hb):
+        host.compiler.everything()
+        host.compile()
+    # vm1 asks for its gateway (broadcast, then checking it by unicast), then pings vm2;
+    # vm2 asks for its gateway and answers
+    for host, port, mac, ip, gw, gw_mac in ((a, 1, MAC1, "10.0.1.11", "10.0.1.1", RMAC1),
+                                            (hb, 1, MAC2, "10.0.2.12", "10.0.2.1", RMAC2)):
+        for to in ("ff:ff:ff:ff:ff:ff", gw_mac):
+            request = arp(1, mac, ip, gw, to)
+            out = _delivered(net, host.name, port, request)
+            assert [(h, p) for h, p, _ in out] == [(host.name, port)]
+            assert _same(out[0][2], arp(2, gw_mac, gw, ip, mac, mac).headers())
+    for packet, host, to in ((icmp(MAC1, RMAC1, "10.0.1.11", "10.0.2.12"), a, hb),
+                             (icmp(MAC2, RMAC2, "10.0.2.12", "10.0.1.11"), hb, a)):
+        out = _delivered(net, host.name, 1, packet)
+        assert [(h, p) for h, p, _ in out] == [(to.name, 1)]
+    assert (a.misses, hb.misses) == (0, 0)
+    assert state.arps.entries("r") == {}  # the router resolved them without ARPing
 
 
 def test_compiling_changes_no_state() -> None:
