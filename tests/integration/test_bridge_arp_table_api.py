@@ -21,6 +21,7 @@ from ryu_midonet.auth import Auth
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.statestore import LocalState, RedisIp4MacTable, StateChanges
 from tests.support import credentials
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -133,3 +134,20 @@ def follow(changes: StateChanges, agent: LocalState, tag: str, timeout: float = 
             if got == tag:
                 return
     raise AssertionError(f"{tag} not announced")
+
+
+def test_a_learned_entry_ages_out_and_its_expiry_is_announced(api_url: str,
+                                                              redis_url: str) -> None:
+    bridge = ok("POST", api_url + "/bridges", {"name": "net"}, 201)
+    store = Store.from_url(redis_url)
+    short = RedisIp4MacTable(store, ttl=0.05)
+    static = ok("POST", bridge["arpTable"], {"ip": "10.0.0.5", "mac": MAC1}, 201)
+    changes = StateChanges(store)
+    try:
+        assert short.learn(bridge["id"], "10.0.0.6", MAC2)
+        assert wait_until(lambda: short.expire() == 1, timeout=10)
+        tags = [changes.get(timeout=5.0) for _ in range(2)]
+        assert tags == [f"ip4mac:{bridge['id']}:10.0.0.6"] * 2  # learned, then expired
+        assert ok("GET", bridge["arpTable"]) == [static]  # the static entry stays
+    finally:
+        changes.close()
