@@ -223,11 +223,20 @@ opts: list[cfg.Opt] = [
         "conntrack_in_datapath",
         default=True,
         help="Leave connection tracking (rule conditions matchForwardFlow/matchReturnFlow) "
-        "to Open vSwitch's connection tracker where one host sees all of a connection's "
-        "packets: flows ask the tracker and are megaflows, new connections are committed "
-        "where they leave the topology; no agent round trip per connection. Set it on "
-        "every host. A stateful port group bound on several hosts, non-IPv4 packets, "
-        "fragments and other protocols than TCP, UDP and ICMP keep the flow-state table.",
+        "to Open vSwitch's connection tracker: flows ask the tracker and are megaflows, new "
+        "connections are committed where they leave the topology (and copied to the other "
+        "hosts of a stateful port group or router bound on several hosts); no agent round "
+        "trip per connection. Set it on every host. Non-IPv4 packets, fragments and other "
+        "protocols than TCP, UDP and ICMP keep the flow-state table.",
+    ),
+    cfg.BoolOpt(
+        "conntrack_copies_tcp_liberal",
+        default=True,
+        help="With conntrack_in_datapath, on a host with a port of a stateful port group or "
+        "router bound on several hosts, turn Open vSwitch's TCP sequence checking off "
+        "(ovs-appctl dpctl/ct-disable-tcp-seq-chk, for the whole switch): that host's "
+        "tracker may see only the replies of a connection and would drop them past the "
+        "first 64 KB. false: leave it to the operator.",
     ),
     cfg.IntOpt(
         "nat_datapath_block_bits",

@@ -45,6 +45,7 @@ from ryu_midonet.agent.missqueue import MissQueue
 from ryu_midonet.agent.proactive import Compiler
 from ryu_midonet.agent.reconnect import hurry_switch
 from ryu_midonet.agent.sender import Sender
+from ryu_midonet.agent.seqcheck import SeqCheck
 from ryu_midonet.agent.tagset import Parents
 from ryu_midonet.datapath import ctcopy, packets
 from ryu_midonet.datapath import ctlookup as ctl
@@ -117,6 +118,8 @@ class AgentApp(app_manager.OSKenApp):
         self.handler.conntrack_in_datapath = self.conntrack_in_datapath
         self.ct_delivery = ctl.CommitDelivery(metered=miss is not None)
         self.ct_copies = ctcopy.CopyFlows()
+        self.seq_check = SeqCheck(*natusage.unixctl_target(conf.ovsdb_connection),
+                                  enabled=bool(conf.conntrack_copies_tcp_liberal))
         self.proactive = Compiler(self.view, self.state, self.index, self.host_id,
                                   self.bindings.ofports, self.tunnels,
                                   conf.proactive_max_flows_per_port, conf.proactive_flows)
@@ -323,6 +326,7 @@ class AgentApp(app_manager.OSKenApp):
         copies = ctcopy.plan(self.view, self.host_id, self.bindings.ofports,
                              Locator(self.view, self.host_id, self.bindings.ofports,
                                      self.tunnels))
+        self.seq_check.need(bool(copies))
         return [*self.ct_delivery.flows(self.bindings.ofports,
                                         lambda port_id: self.view.get("port", port_id),
                                         lambda port: scope_of(self.view, port), copies),
@@ -349,6 +353,7 @@ class AgentApp(app_manager.OSKenApp):
         if self.conntrack_in_datapath:
             self.ct_delivery.reset()
             self.ct_copies.reset()
+            self.seq_check.reset()
             messages += [ctl.miss_flow(), *self._commit_deliveries()]
         for port_id, ofport in list(self.bindings.ofports.items()):
             messages += self.features.port_flows(port_id, ofport, True)

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from chainlab import Background, Lab, start
+from chainlab import MISS_COOKIE, Background, Lab, start
 from cli_guide_helpers import SNAT_CHAIN, SNAT_LAB
 
 from ryu_midonet.datapath import pipeline
@@ -710,6 +710,89 @@ def test_asymmetric_nat_needs_a_stateful_port_group(lab: Lab) -> None:
         assert lab.pings("b", "192.0.2.2")
         assert set(_peers(server)) == {"198.51.100.1"}
 
+
+
+# Sends 4 MB to each connection, then closes it.
+BULK_SERVER = r"""
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(8)
+print("listening", flush=True)
+def serve(c):
+    with c:
+        c.sendall(b"x" * (4 << 20))
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+"""
+# Reads what the server sends; exit status 0 when all 4 MB came.
+BULK_CLIENT = r"""
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+got = 0
+while True:
+    data = c.recv(65536)
+    if not data:
+        break
+    got += len(data)
+sys.exit(0 if got == 4 << 20 else 1)
+"""
+
+
+def _misses(lab: Lab) -> int:
+    """Packets that reached an agent: the counters of the miss flows of the flow cache and
+    the ct-lookup table, on both hosts."""
+    total = 0
+    for host in ("os004", "h2"):
+        for table in (pipeline.TABLE_FLOWS, pipeline.TABLE_CT_LOOKUP):
+            for line in lab.flows(host, table):
+                found = re.search(r"n_packets=(\d+)", line)
+                if re.match(MISS_COOKIE, line) and found is not None:
+                    total += int(found.group(1))
+    return total
+
+
+def test_a_stateful_group_across_hosts_needs_no_agent_per_connection(lab: Lab) -> None:
+    """With the uplinks of gw1 (os004) and gw2 (h2) in one stateful group, os004's tracker
+    commits each connection as it leaves and copies its first packet to h2's, where the
+    return enters: after the first connection, new ones reach no agent; an established one
+    outlives the crash of the agent of h2."""
+    with _asymmetric_uplinks(lab):
+        lab.cli_ok(
+            "chain create name uplink-in",
+            "chain create name uplink-out",
+            "chain chain0 add rule flow return-flow pos 1 type accept",
+            "chain chain0 add rule pos 2 type drop",
+            "chain chain1 add rule flow fwd-flow pos 1 type accept",
+            "router router0 port port0 set infilter chain0",
+            "router router0 port port0 set outfilter chain1",
+            "router router1 port port0 set infilter chain0",
+            "router router1 port port0 set outfilter chain1",
+            "port-group create name SPG stateful true",
+            "port-group pgroup0 add member port router0:port0",
+            "port-group pgroup0 add member port router1:port0",
+        )
+        server = lab.server("x", 7000)
+        assert lab.eventually_connects("b", "192.0.2.2", 7000), lab.report()
+        assert lab.connects("b", "192.0.2.2", 7000)
+        before = _misses(lab)
+        for _ in range(10):
+            assert lab.connects("b", "192.0.2.2", 7000), lab.report()
+        assert _misses(lab) == before, lab.report()
+        assert len(server.lines()) >= 13
+        copied = [f for f in lab.flows("os004", pipeline.TABLE_CT_COPY)
+                  if re.search(r"n_packets=[1-9]", f)]
+        assert copied, lab.report()
+        assert not lab.connects("x", "172.16.3.4", 7000)  # from outside: still refused
+        # h2's tracker sees only x's side: its agent turned TCP sequence checking off, and
+        # a download past the peer windows it never saw arrives whole
+        assert "disabled" in lab.sb.host("h2").appctl("dpctl/ct-get-tcp-seq-chk")
+        bulk = lab.background("x", ["python3", "-c", BULK_SERVER, "7001"])
+        assert wait_until(lambda: "listening" in bulk.lines(), timeout=10)
+        assert lab.exec("b", ["python3", "-c", BULK_CLIENT, "192.0.2.2", "7001"],
+                        timeout=60).returncode == 0, lab.report()
+        stream = lab.stream("b", "192.0.2.2", 7000)
+        _survives_agent_restarts(lab, stream, ("h2",))
+        assert lab.openflow_errors() == []
 
 # -- state across agent restarts ------------------------------------------------------------------
 

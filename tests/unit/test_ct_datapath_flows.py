@@ -23,6 +23,7 @@ from test_nat_datapath import frame
 from ryu_midonet.agent.features import Features
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
+from ryu_midonet.agent.seqcheck import SeqCheck
 from ryu_midonet.builders.chains import port_group
 from ryu_midonet.datapath import ctcopy, packets
 from ryu_midonet.datapath import ctlookup as ctl
@@ -467,6 +468,7 @@ def test_the_agent_reads_the_trackers_answer_and_commits_deliveries() -> None:
     app.ct_delivery = ctl.CommitDelivery()
     app.ct_copies = ctcopy.CopyFlows()
     app.host_id = "h1"
+    app.seq_check = SeqCheck("ovs-vswitchd", run=lambda argv, env: True)
     b = topology()
     app.view = b.view()
     app.bindings.want = {"vm1": 1}  # type: ignore[attr-defined]
@@ -544,3 +546,22 @@ def test_a_ports_ct_lookup_misses_go_through_its_meter() -> None:
     done = switch.process({"in_port": 1, **seg("vm1", "vm3", 40000, 80).headers(),
                            "tcp_flags": SYN}, table_id=p.TABLE_CT_LOOKUP)
     assert done.meters == [7] and done.to_controller
+
+
+def test_a_host_receiving_copies_turns_tcp_sequence_checking_off_once() -> None:
+    """Its tracker may see only replies: once per switch connection, and only once it has a
+    scope on several hosts (or not at all when the option is off)."""
+    ran: list[list[str]] = []
+    check = SeqCheck("/run/ovs/vswitchd.ctl", run=lambda argv, env: ran.append(argv) or True)
+    check.need(False)
+    assert ran == []
+    check.need(True)
+    check.need(True)
+    assert ran == [["ovs-appctl", "-t", "/run/ovs/vswitchd.ctl",
+                    "dpctl/ct-disable-tcp-seq-chk"]]
+    check.reset()  # the switch reconnected
+    check.need(True)
+    assert len(ran) == 2
+    off = SeqCheck("x", enabled=False, run=lambda argv, env: ran.append(argv) or True)
+    off.need(True)
+    assert len(ran) == 2
