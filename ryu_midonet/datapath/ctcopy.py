@@ -17,9 +17,8 @@ is lost costs a retransmission (the retransmitted SYN or datagram is new again, 
 again); a reply that enters before the connection was committed there is a packet the
 tracker does not know, handled as any such packet (a return-only chain drops it). B's
 tracker sees one direction of a TCP connection only: Open vSwitch checks TCP sequence
-numbers against windows it never saw, so the hosts of such scopes need that check off
-(``ovs-appctl dpctl/ct-disable-tcp-seq-chk``, userspace datapath;
-``net.netfilter.nf_conntrack_tcp_be_liberal=1``, kernel datapath).
+numbers against windows it never saw, so the agents of such hosts turn that check off
+(:mod:`~ryu_midonet.agent.seqcheck`).
 """
 
 from __future__ import annotations
