@@ -383,7 +383,11 @@ def _check_conntrack(actions: list[Any], fixed: dict[str, int], match: dict[str,
     """Refuse ``ct`` actions as Open vSwitch does (decode and check_CT), and what the model
     does not cover."""
     after_nat = False
+    source: str | None = None  # the one address a ct's source NAT translates to
     for act in actions:
+        if after_nat and isinstance(act, parser.OFPActionSetField) and (
+                act.key == "ipv4_src" and source is not None and act.value == source):
+            continue  # the translated source again: a no-op once the tracker translated
         if after_nat and not isinstance(act, parser.OFPActionOutput | parser.NXActionCTClear):
             raise NotUnderstood(f"{type(act).__name__} after a ct with nat (Open vSwitch "
                                 "would see the untranslated headers)")
@@ -426,6 +430,10 @@ def _check_conntrack(actions: list[Any], fixed: dict[str, int], match: dict[str,
                 raise NotUnderstood("a goto after a ct with nat (Open vSwitch would match "
                                     "the untranslated headers)")
             after_nat = True
+            nat = nats[0]
+            if nat.flags == 0x1 and nat.range_ipv4_min and nat.range_ipv4_min == (
+                    nat.range_ipv4_max or nat.range_ipv4_min):
+                source = nat.range_ipv4_min
 
 
 def _check_nat(nat: Any, commit: bool) -> None:

@@ -185,7 +185,7 @@ def rewrite_actions(rewrites: tuple[Rewrite, ...]) -> list[Action]:
             case RewriteOp.DATAPATH_SNAT:
                 if not isinstance(rw.value, DatapathSnat):
                     raise ValueError(f"datapath_snat without its translation: {rw}")
-                actions.append(snat_action(rw.value))
+                actions += snat_actions(rw.value)
             case RewriteOp.ARP_REPLY:
                 if not isinstance(rw.value, ArpAnswer):
                     raise ValueError(f"arp_reply without its answer: {rw}")
@@ -259,11 +259,14 @@ def zone_of(scope: str) -> int:
     return 1 + zlib.crc32(scope.encode()) % 0xFFFE
 
 
-def snat_action(snat: DatapathSnat) -> Action:
+def snat_actions(snat: DatapathSnat) -> list[Action]:
     """Track the connection in its scope's zone and translate its source (new connections
-    get a free port of the range; known ones their translation)."""
-    return ct(commit=True, zone=zone_of(snat.scope),
-              nat=Nat("src", (snat.ip, snat.ip), (snat.port_from, snat.port_to)))
+    get a free port of the range; known ones their translation). When the tracker finds no
+    free port it passes the packet on untranslated: setting the source address again (a
+    no-op for a translated packet) keeps a VM's own address from leaving through the NAT."""
+    return [ct(commit=True, zone=zone_of(snat.scope),
+               nat=Nat("src", (snat.ip, snat.ip), (snat.port_from, snat.port_to))),
+            set_field("ipv4_src", snat.ip)]
 
 
 def port_mask(first: int, last: int) -> tuple[int, int]:

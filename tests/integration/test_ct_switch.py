@@ -13,6 +13,7 @@ management socket. b answers every connection with the address and port it saw.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import struct
 import subprocess
@@ -25,12 +26,15 @@ from os_ken.ofproto import ofproto_v1_3 as ofp
 from os_ken.ofproto import ofproto_v1_3_parser as parser
 
 from ryu_midonet.datapath import ofmsgs
+from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath.fakeswitch import FakeSwitch
-from ryu_midonet.datapath.flows import FlowSpec, Nat
+from ryu_midonet.datapath.flows import FlowSpec, Nat, ct_state, output, set_field
+from ryu_midonet.datapath.translator import snat_actions
 from ryu_midonet.sandbox import Sandbox
 from ryu_midonet.sandbox.capture import Capture
 from ryu_midonet.sandbox.host import Host
-from tests.support.ctflows import CT_TABLES, GATEWAY_MAC, Side, snat_flows, tcp
+from ryu_midonet.sim.core.model import DatapathSnat
+from tests.support.ctflows import CT_TABLES, GATEWAY_MAC, IP, Side, snat_flows, tcp
 
 SANDBOX: dict[str, Any] = {
     "name": "ct",
@@ -279,6 +283,24 @@ def test_an_icmp_error_about_a_translated_datagram_reaches_its_sender(setup: Set
                                                             _ip(arrived[30:34]))
     assert modelled["payload"] == arrived[42:]
     assert arrived[42 + 26:42 + 28] != b"\0\0"  # the quote's UDP checksum was updated too
+
+
+def test_a_connection_the_tracker_cannot_translate_still_leaves_with_the_nat_address(
+        setup: Setup) -> None:
+    """The translator's source NAT on a range of one port: the second connection finds no
+    free port and the tracker passes it on untranslated, but the NAT address is set again
+    after the ``ct``, so b sees only the NAT address, never a's own."""
+    snat = DatapathSnat("exhausted", NAT_IP, 40010, 40010)
+    match = {"in_port": setup.a.port, **IP, "ip_proto": 6, "ipv4_dst": setup.b.ip,
+             "tcp_dst": 8090, "ct_state": ct_state(trk=True)}
+    actions = (set_field("eth_src", GATEWAY_MAC), set_field("eth_dst", setup.b.mac),
+               *snat_actions(snat), output(setup.b.port))
+    send_flows(setup.host, [FlowSpec(p.TABLE_FLOWS, 250, match, actions)])
+    b = setup.sb.vm("b")
+    with Capture(b.netns, b.nic, "tcp dst port 8090", setup.sb.run_dir) as arrived:
+        setup.client(("10.1.0.11", 36001, 8090), ("10.1.0.11", 36002, 8090), timeout=1.0)
+    sources = set(re.findall(r"length \d+: (\S+) > ", "\n".join(arrived.lines)))
+    assert sources == {f"{NAT_IP}.40010", f"{NAT_IP}.36002"}, arrived.lines
 
 
 def frames(lines: list[str]) -> list[bytes]:
