@@ -240,17 +240,19 @@ opts: list[cfg.Opt] = [
     ),
     cfg.IntOpt(
         "nat_datapath_block_bits",
-        default=10,
+        default=12,
         min=6,
         max=15,
         help="With nat_in_datapath, a host's ports of a NAT address are aligned blocks of "
-        "2**bits ports leased through the store (10: 1024 ports, 63 blocks in 1024-65535). "
+        "2**bits ports leased through the store (12: 4096 ports, 15 blocks in 1024-65535). "
         "A host leases its first block with its first connection through the address, and "
         "the next one ahead of need once its switch's tracker holds connections on half of "
         "its newest block's ports (counted every 5 s); a block without connections any more "
         "is released when its lease runs out. A closed connection's port stays taken for up "
         "to a minute, so one block takes about 2**bits / 60 new connections per second to "
-        "one server port (10: about 17) before the next is leased. Hosts beyond the number "
+        "one server port (12: about 68) before the next is leased, and a burst of up to "
+        "2**bits / 2 new connections to one server port fits before the next one is "
+        "there (fewer bits: more hosts, smaller bursts). Hosts beyond the number "
         "of blocks translate through the agent. Set it the same on every host.",
     ),
     cfg.IntOpt(

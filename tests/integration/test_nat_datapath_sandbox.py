@@ -7,7 +7,7 @@ errors about translated datagrams reach their sender.
 Router ``r``: ``r:in`` 10.50.0.1/24 on bridge ``br`` with VMs a and b, and the uplink
 ``r:out`` 198.18.0.1/24 bound to VM ext. Every VM is on h1 (test_nat_cross_host has the
 uplink on another host); h2 is there for the tunnel zone only. The
-outbound chain masquerades to 198.18.0.1, ports 1024-65535 (h1's block: 1024-2047), and the
+outbound chain masquerades to 198.18.0.1, ports 1024-65535 (h1's block: 4096-8191), and the
 inbound chain reverses it.
 """
 
@@ -27,7 +27,7 @@ from tests.support.waiting import wait_until
 
 NAT_IP = "198.18.0.1"
 EXT_IP = "198.18.0.10"
-BLOCK = range(1024, 2048)  # the agents' default blocks: 1024 ports
+BLOCK = range(4096, 8192)  # the agents' default blocks: 4096 ports
 MISS = r"cookie=0x4[0-9a-f]{14},"
 
 

@@ -25,7 +25,7 @@ from typing import NamedTuple, Protocol
 
 from ryu_midonet.types import Obj
 
-DEFAULT_BITS = 10  # blocks of 1024 ports: 63 of them in 1024-65535
+DEFAULT_BITS = 12  # blocks of 4096 ports: 15 of them in 1024-65535
 MIN_PORT = 1
 MAX_PORT = 65535
 
