@@ -17,7 +17,6 @@ import pytest
 import redis
 from rest_call import call
 
-from ryu_midonet.auth import Auth
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
 from tests.support import credentials
@@ -159,20 +158,7 @@ def test_readonly_role_reads_but_may_not_write(api_url: str, redis_url: str) -> 
                                            "password": SECRET}, 201)
     net = ok("POST", router["bgpNetworks"], {"subnetAddress": "192.0.2.0",
                                              "subnetLength": 24}, 201)
-    Auth.from_url(redis_url).users.add("bgp-viewer", "readonly", "look-only")
-    token = credentials.log_in(api_url, "bgp-viewer", "look-only")
-    plain = urllib.request.build_opener()
-
-    def send(method: str, url: str, body: Any = None) -> tuple[int, bytes]:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, method=method,
-                                     headers={"X-Auth-Token": token,
-                                              "Content-Type": "application/json"})
-        try:
-            with plain.open(req, timeout=15) as resp:
-                return int(resp.status), resp.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
+    send = credentials.readonly_sender(api_url, redis_url, "bgp-viewer")
 
     for url in (router["bgpPeers"], peer["uri"], router["bgpNetworks"], net["uri"]):
         status, raw = send("GET", url)

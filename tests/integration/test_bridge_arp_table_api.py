@@ -8,7 +8,6 @@ write; agents' copies of the table follow what the API writes.
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +16,6 @@ from typing import Any
 import pytest
 from rest_call import call
 
-from ryu_midonet.auth import Auth
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.statestore import LocalState, RedisIp4MacTable, StateChanges
 from tests.support import credentials
@@ -77,20 +75,10 @@ def test_bad_input_names_the_field_and_writes_nothing(api_url: str) -> None:
 def test_readonly_role_reads_but_may_not_write(api_url: str, redis_url: str) -> None:
     bridge = ok("POST", api_url + "/bridges", {"name": "net"}, 201)
     entry = ok("POST", bridge["arpTable"], {"ip": "10.0.0.5", "mac": MAC1}, 201)
-    Auth.from_url(redis_url).users.add("arp-viewer", "readonly", "look-only")
-    token = credentials.log_in(api_url, "arp-viewer", "look-only")
-    plain = urllib.request.build_opener()
+    sender = credentials.readonly_sender(api_url, redis_url, "arp-viewer")
 
     def send(method: str, url: str, body: Any = None) -> int:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, method=method,
-                                     headers={"X-Auth-Token": token,
-                                              "Content-Type": "application/json"})
-        try:
-            with plain.open(req, timeout=15) as resp:
-                return int(resp.status)
-        except urllib.error.HTTPError as exc:
-            return exc.code
+        return sender(method, url, body)[0]
 
     assert send("GET", bridge["arpTable"]) == 200 and send("GET", entry["uri"]) == 200
     assert send("POST", bridge["arpTable"], {"ip": "10.0.0.6", "mac": MAC2}) == 403

@@ -8,7 +8,6 @@ replaces a static one.
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 import pytest
 from rest_call import call
 
-from ryu_midonet.auth import Auth
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.statestore import LocalState, StateChanges
 from ryu_midonet.statestore.tables import RedisMacTable
@@ -98,20 +96,10 @@ def test_bad_input_names_the_field_and_writes_nothing(api_url: str) -> None:
 def test_readonly_role_reads_but_may_not_write(api_url: str, redis_url: str) -> None:
     bridge, port, _ = bridge_with_ports(api_url)
     entry = ok("POST", bridge["macTable"], {"macAddr": MAC1, "portId": port["id"]}, 201)
-    Auth.from_url(redis_url).users.add("mac-viewer", "readonly", "look-only")
-    token = credentials.log_in(api_url, "mac-viewer", "look-only")
-    plain = urllib.request.build_opener()
+    sender = credentials.readonly_sender(api_url, redis_url, "mac-viewer")
 
     def send(method: str, url: str, body: Any = None) -> int:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, method=method,
-                                     headers={"X-Auth-Token": token,
-                                              "Content-Type": "application/json"})
-        try:
-            with plain.open(req, timeout=15) as resp:
-                return int(resp.status)
-        except urllib.error.HTTPError as exc:
-            return exc.code
+        return sender(method, url, body)[0]
 
     assert send("GET", bridge["macTable"]) == 200
     assert send("GET", entry["uri"]) == 200

@@ -7,7 +7,6 @@ read but not write; deleting a subnet or its bridge takes the hosts with it.
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 from typing import Any
@@ -16,7 +15,6 @@ import pytest
 import redis
 from rest_call import call
 
-from ryu_midonet.auth import Auth
 from tests.support import credentials
 
 pytestmark = pytest.mark.integration
@@ -134,20 +132,10 @@ def test_subnets_go_with_their_bridge(api_url: str, redis_url: str) -> None:
 def test_readonly_role_reads_but_may_not_write(api_url: str, redis_url: str) -> None:
     bridge, subnet = bridge_with_subnet(api_url)
     host = ok("POST", subnet["hosts"], {"macAddr": MAC1, "ipAddr": "10.0.0.5"}, 201)
-    Auth.from_url(redis_url).users.add("dhcp-viewer", "readonly", "look-only")
-    token = credentials.log_in(api_url, "dhcp-viewer", "look-only")
-    plain = urllib.request.build_opener()
+    sender = credentials.readonly_sender(api_url, redis_url, "dhcp-viewer")
 
     def send(method: str, url: str, body: Any = None) -> int:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, method=method,
-                                     headers={"X-Auth-Token": token,
-                                              "Content-Type": "application/json"})
-        try:
-            with plain.open(req, timeout=15) as resp:
-                return int(resp.status)
-        except urllib.error.HTTPError as exc:
-            return exc.code
+        return sender(method, url, body)[0]
 
     assert send("GET", bridge["dhcpSubnets"]) == 200
     assert send("GET", host["uri"]) == 200

@@ -15,6 +15,7 @@ import json
 import secrets
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,3 +139,30 @@ class TokenHandler(urllib.request.BaseHandler):
 def install() -> None:
     """Make ``urllib.request.urlopen`` log in to remembered APIs."""
     urllib.request.install_opener(urllib.request.build_opener(TokenHandler()))
+
+
+Sender = Callable[..., tuple[int, bytes]]
+
+
+def readonly_sender(api_url: str, redis_url: str, user: str, prefix: str = "mn") -> Sender:
+    """A new ``readonly`` user ``user`` of the API, logged in: ``send(method, url, body=None)``
+    makes one request as that user and returns ``(HTTP status, body)``, errors included."""
+    from ryu_midonet.auth import Auth
+
+    password = new_password()
+    Auth.from_url(redis_url, prefix).users.add(user, "readonly", password)
+    token = log_in(api_url, user, password)
+    plain = urllib.request.build_opener()
+
+    def send(method: str, url: str, body: Any = None) -> tuple[int, bytes]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(url, data=data, method=method,
+                                     headers={"X-Auth-Token": token,
+                                              "Content-Type": "application/json"})
+        try:
+            with plain.open(req, timeout=15) as resp:
+                return int(resp.status), resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    return send
