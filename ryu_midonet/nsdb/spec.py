@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ryu_midonet.nsdb.errors import InvalidInput
+from ryu_midonet.nsdb.errors import InvalidInput, NotFound
 from ryu_midonet.nsdb.fields import Field, check_value
 from ryu_midonet.types import Obj
 
@@ -23,6 +23,28 @@ UpdateHook = Callable[["Txn", Obj, Obj], None]
 """(txn, old object, changed object): checks an update and applies its consequences."""
 DeleteHook = Callable[["Txn", Obj], None]
 """(txn, object): refuses a delete or cleans up what reference rules cannot express."""
+
+
+Check = Callable[["Txn", Obj], None]
+"""(txn, new or changed object): refuses what is invalid, normalises the rest."""
+
+
+def child_hooks(parent_kind: str, parent_field: str, check: Check) -> tuple[CreateHook,
+                                                                            UpdateHook]:
+    """Hooks of a kind created inside one ``parent_kind`` object: creating names that parent
+    in ``parent_field`` (404 when it does not exist), then ``check``s; updating ``check``s."""
+
+    def create(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
+        parent = txn.get(parent_kind, parent_id)
+        if parent is None:
+            raise NotFound(parent_kind, parent_id)
+        obj[parent_field] = parent["id"]
+        check(txn, obj)
+
+    def update(txn: Txn, old: Obj, obj: Obj) -> None:
+        check(txn, obj)
+
+    return create, update
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ A prefix is given by its network address and length; an address with host bits s
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ryu_midonet.nsdb import errors
 from ryu_midonet.nsdb.fields import Field, OnDelete
-from ryu_midonet.nsdb.spec import KindSpec
+from ryu_midonet.nsdb.spec import KindSpec, child_hooks
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
@@ -21,18 +21,6 @@ if TYPE_CHECKING:
 def network(obj: Obj) -> ipaddress.IPv4Network:
     """The prefix of a stored bgpNetwork."""
     return ipaddress.IPv4Network(f"{obj['subnetAddress']}/{obj['subnetLength']}")
-
-
-def _create(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
-    router = txn.get("router", parent_id)
-    if router is None:
-        raise errors.NotFound("router", parent_id)
-    obj["routerId"] = router["id"]
-    _check(txn, obj)
-
-
-def _update(txn: Txn, old: Obj, obj: Obj) -> None:
-    _check(txn, obj)
 
 
 def _check(txn: Txn, obj: Obj) -> None:
@@ -48,6 +36,8 @@ def _check(txn: Txn, obj: Obj) -> None:
             raise errors.InvalidInput("subnetAddress", f"router {obj['routerId']} already "
                                       f"advertises {net}")
 
+
+_create, _update = child_hooks("router", "routerId", _check)
 
 SPEC = KindSpec(
     "bgpNetwork",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ryu_midonet.nsdb import errors
 from ryu_midonet.nsdb.fields import Field, OnDelete, check_value
-from ryu_midonet.nsdb.spec import KindSpec
+from ryu_midonet.nsdb.spec import KindSpec, child_hooks
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
@@ -29,14 +29,6 @@ def network(obj: Obj) -> ipaddress.IPv4Network:
 def first_address(net: ipaddress.IPv4Network) -> str:
     """The subnet's first usable address (the network address of a /31 or /32)."""
     return str(net.network_address + 1 if net.num_addresses > 2 else net.network_address)
-
-
-def _create(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
-    bridge = txn.get("bridge", parent_id)
-    if bridge is None:
-        raise errors.NotFound("bridge", parent_id)
-    obj["bridgeId"] = bridge["id"]
-    _check(txn, obj)
 
 
 def _update(txn: Txn, old: Obj, obj: Obj) -> None:
@@ -103,6 +95,8 @@ def check_opt121(name: str, value: Any) -> list[Obj]:
                     "destinationLength": length, "gatewayAddr": gateway})
     return out
 
+
+_create, _ = child_hooks("bridge", "bridgeId", _check)
 
 SPEC = KindSpec(
     "dhcpSubnet",

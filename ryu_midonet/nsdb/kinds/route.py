@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ryu_midonet.nsdb import errors
 from ryu_midonet.nsdb.fields import Field, OnDelete
-from ryu_midonet.nsdb.spec import KindSpec
+from ryu_midonet.nsdb.spec import KindSpec, child_hooks
 from ryu_midonet.types import Obj
 
 if TYPE_CHECKING:
     from ryu_midonet.nsdb.access import Txn
-
-
-def _create(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
-    router = txn.get("router", parent_id)
-    if router is None:
-        raise errors.NotFound("router", parent_id)
-    obj["routerId"] = router["id"]
-    _check(txn, obj)
-
-
-def _update(txn: Txn, old: Obj, obj: Obj) -> None:
-    _check(txn, obj)
 
 
 def _check(txn: Txn, obj: Obj) -> None:
@@ -42,6 +30,8 @@ def _check(txn: Txn, obj: Obj) -> None:
             raise errors.InvalidInput("nextHopPort",
                                       f"port {port_id} is not a port of router {obj['routerId']}")
 
+
+_create, _update = child_hooks("router", "routerId", _check)
 
 SPEC = KindSpec(
     "route",
