@@ -12,7 +12,7 @@ from ryu_midonet.agent.arpwait import HeldPackets, tag_of
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.flowsource import FlowSource, decision_tags
 from ryu_midonet.agent.locator import Locator
-from ryu_midonet.agent.natsteer import NatSteering, SnatFlows
+from ryu_midonet.agent.natsteer import NatSteering, SnatFlows, entry_ports
 from ryu_midonet.agent.tagset import compact
 from ryu_midonet.datapath import ctlookup as ctl
 from ryu_midonet.datapath import packets
@@ -224,8 +224,9 @@ class PacketHandler(FlowSource):
         nat_port = _nat_port(packet)
         if paths is None or nat_port is None:
             return None
-        path = next((x for x in paths() if x.port_id == port_id and x.ip == packet.ipv4_dst
-                     and x.host != self.host_id and x.first <= nat_port <= x.last), None)
+        path = next((x for x in paths() if x.ip == packet.ipv4_dst and x.host != self.host_id
+                     and x.first <= nat_port <= x.last
+                     and port_id in entry_ports(x, self.view)), None)
         port = self.view.get("port", port_id)
         key = int((port or {}).get("tunnelKey") or 0)
         if path is None or not 0 < key < pl.NAT_TUNNEL_FLAG:

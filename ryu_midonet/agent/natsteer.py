@@ -11,6 +11,11 @@ exterior port its translated packets leave by), this host needs:
   (:func:`~ryu_midonet.datapath.translator.nat_steering_to`);
 - nothing otherwise.
 
+A path whose scope is a stateful port group is steered so at every member of the group (and
+its exit port): replies may enter by any of them, and the entry port in the tunnel key is the
+member they entered by. The flows follow the group's members and their bindings (the agent
+syncs again after every topology change).
+
 :class:`NatSteering` keeps what it installed and answers a change of the paths or of the
 ports' locations with the flows to remove (by the path's cookie) and to add.
 """
@@ -26,6 +31,7 @@ from ryu_midonet.agent.locator import Locator
 from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import Action, Ct, FlowDelete, FlowSpec, Message
+from ryu_midonet.sim.core.topology import DictView
 from ryu_midonet.sim.state.natranges import ReturnPath
 
 
@@ -35,30 +41,59 @@ def path_cookie(path: ReturnPath) -> int:
     return p.cookie(p.COOKIE_NAT_STEER, int.from_bytes(digest, "big"))
 
 
+def entry_ports(path: ReturnPath, view: DictView) -> list[str]:
+    """The exterior ports replies of ``path`` may enter by: its exit port and, when its
+    scope is a stateful port group, every member of the group (sorted)."""
+    group = view.get("portGroup", path.scope)
+    members = group.get("portIds") or () if group is not None and group.get("stateful") else ()
+    return sorted({path.port_id, *(str(m) for m in members)})
+
+
 def path_flows(path: ReturnPath, host_id: str, locate: Locator) -> tuple[FlowSpec, ...]:
-    """The flows ``path`` needs on host ``host_id`` (none: it needs none here, or its port
-    or owner cannot be reached now)."""
-    port = locate.view.get("port", path.port_id)
-    where = locate(path.port_id)
-    if port is None or where is None:
-        return ()
+    """The flows ``path`` needs on host ``host_id``, at each port its replies may enter by
+    (none: it needs none here, or its ports or owner cannot be reached now)."""
     cookie = path_cookie(path)
+    flows: list[FlowSpec] = []
+    for port_id in entry_ports(path, locate.view):
+        flows += _entry_flows(path, port_id, host_id, locate, cookie)
+    return tuple(flows)
+
+
+def _entry_flows(path: ReturnPath, port_id: str, host_id: str, locate: Locator,
+                 cookie: int) -> list[FlowSpec]:
+    """The flows ``path`` needs on host ``host_id`` for replies entering at ``port_id``."""
+    port = locate.view.get("port", port_id)
+    where = locate(port_id)
+    if port is None or where is None:
+        return []
     key = int(port.get("tunnelKey") or 0)
     if path.host == host_id:
         if isinstance(where, tr.Local):
-            return tuple(tr.nat_steering(where.ofport, path.scope, path.ip, path.first,
-                                         path.last, cookie))
+            return tr.nat_steering(where.ofport, path.scope, path.ip, path.first, path.last,
+                                   cookie)
         if 0 < key < p.NAT_TUNNEL_FLAG:
-            return tuple(tr.nat_tunnel_in(key, path.scope, path.ip, path.first, path.last,
-                                          cookie))
-        return ()
+            return tr.nat_tunnel_in(key, path.scope, path.ip, path.first, path.last, cookie)
+        return []
     if not isinstance(where, tr.Local) or not 0 < key < p.NAT_TUNNEL_FLAG:
-        return ()
+        return []
     owner = locate.host(path.host, key)
     if owner is None:
-        return ()
-    return tuple(tr.nat_steering_to(where.ofport, key, path.ip, path.first, path.last, owner,
-                                    cookie))
+        return []
+    return tr.nat_steering_to(where.ofport, key, path.ip, path.first, path.last, owner, cookie)
+
+
+def _distinct(paths: Iterable[ReturnPath], view: DictView) -> list[ReturnPath]:
+    """``paths`` but those steered at the same ports as another one: a block leaving by
+    several members of one stateful group has a path per exit port, the flows of one do."""
+    seen: set[tuple[object, ...]] = set()
+    out: list[ReturnPath] = []
+    for path in sorted(paths):
+        same = (tuple(entry_ports(path, view)), path.scope, path.ip, path.first, path.last,
+                path.host)
+        if same not in seen:
+            seen.add(same)
+            out.append(path)
+    return out
 
 
 class NatSteering:
@@ -74,7 +109,7 @@ class NatSteering:
         (removals first)."""
         with self._lock:
             wanted: dict[ReturnPath, tuple[FlowSpec, ...]] = {}
-            for path in paths:
+            for path in _distinct(paths, locate.view):
                 flows = path_flows(path, self.host_id, locate)
                 if flows:
                     wanted[path] = flows

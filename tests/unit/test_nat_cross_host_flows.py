@@ -5,6 +5,8 @@ on a fake network, the connection tracker modelled.
 
     host0: vm1 10.0.0.11 (ofport 1), vm2 (ofport 2) --[br]-- router r
     gw:    r:out 198.51.100.1/24 (ofport 3, the uplink), masquerade to 198.51.100.2
+    gw2:   r:out2 203.0.113.1/24 (ofport 4; with ``group``: a second uplink, in one stateful
+           port group with r:out)
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ from tests.support.packets import icmp, udp
 
 TUNNEL = 100
 UNDERLAY = {"host0": "10.93.0.1", "gw": "10.93.0.2"}
-OFPORTS = {"host0": {"vm1": 1, "vm2": 2}, "gw": {"r:out": 3}}
-KEYS = {"vm1": 1, "vm2": 2, "r:out": 3}
-UPLINK = 3
+GROUP_UNDERLAY = {**UNDERLAY, "gw2": "10.93.0.3"}
+OFPORTS = {"host0": {"vm1": 1, "vm2": 2}, "gw": {"r:out": 3}, "gw2": {"r:out2": 4}}
+KEYS = {"vm1": 1, "vm2": 2, "r:out": 3, "r:out2": 4}
+UPLINK, UPLINK2 = 3, 4
+ROUT2 = "02:00:00:00:00:07"
 BLOCK = range(4096, 8192)  # host0's block: the first aligned block of 4096 in 1024-65535
 SYN, ACK = 0x02, 0x10
 
@@ -49,7 +53,7 @@ class Host:
         self.ofports = OFPORTS[name]
         self.handler = PacketHandler(view, state, FlowIndex(), name, self.ofports,
                                      {"vxlan": TUNNEL})
-        self.switch = net.add_host(name, UNDERLAY[name], TUNNEL, self._agent).switch
+        self.switch = net.add_host(name, GROUP_UNDERLAY[name], TUNNEL, self._agent).switch
         messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0),
                                    *tr.base_flows([TUNNEL], nat_return=True)]
         for port_id, ofport in self.ofports.items():
@@ -74,22 +78,30 @@ class Host:
 
 
 class Net:
-    def __init__(self) -> None:
+    def __init__(self, group: bool = False) -> None:
         b = tenant()
-        b.rule(b.objects["chain"]["pre"], "rev_snat", nwDstAddress=GW_IP, inPorts=["r:out"])
+        hosts = GROUP_UNDERLAY if group else UNDERLAY
+        uplinks = ["r:out"]
+        if group:
+            b.router_port(b.objects["router"]["r"], "203.0.113.1/24", ROUT2, host="gw2",
+                          port_id="r:out2")
+            uplinks.append("r:out2")
+            b._put("portGroup", "pg", name="pg", stateful=True, portIds=list(uplinks))
+        b.rule(b.objects["chain"]["pre"], "rev_snat", nwDstAddress=GW_IP, inPorts=uplinks)
         b.rule(b.objects["chain"]["post"], "snat", outPorts=["r:out"],
                natTargets=[f"{GW_IP}:1024-65535"])
         b.objects["port"]["r:in"]["tunnelKey"] = 90
         b.objects["port"]["br:up"]["tunnelKey"] = 91
         for port_id, key in KEYS.items():
-            b.objects["port"][port_id]["tunnelKey"] = key
+            if port_id in b.objects["port"]:
+                b.objects["port"][port_id]["tunnelKey"] = key
         b.objects["port"]["vm1"]["hostId"] = b.objects["port"]["vm2"]["hostId"] = "host0"
-        b._put("tunnelZone", "tz", name="tz", type="vxlan", hostIds=list(UNDERLAY),
-               tzHosts=[{"hostId": h, "ipAddress": ip} for h, ip in UNDERLAY.items()])
+        b._put("tunnelZone", "tz", name="tz", type="vxlan", hostIds=list(hosts),
+               tzHosts=[{"hostId": h, "ipAddress": ip} for h, ip in hosts.items()])
         view = b.view()
         board = RangeBoard(bits=12)
         self.fake = FakeNetwork()
-        self.hosts = {name: Host(name, view, board, self.fake) for name in UNDERLAY}
+        self.hosts = {name: Host(name, view, board, self.fake) for name in hosts}
 
     def send(self, host: str, in_port: int, packet: Packet,
              flags: int = ACK) -> list[tuple[str, int, dict[str, Any]]]:
@@ -258,3 +270,81 @@ def test_a_new_block_takes_new_connections_without_either_agent(net: Net) -> Non
     ((host, port, back),) = net.send("gw", UPLINK, reply(old["tcp_src"]), ACK)
     assert (host, port, back["tcp_dst"]) == ("host0", 1, 40000)
     assert net.calls() == calls
+
+
+# -- two uplinks in a stateful port group -------------------------------------------------------
+
+def reply2(nat_port: int) -> Packet:
+    """A reply that comes back by the other uplink, r:out2 on gw2."""
+    return tcp(FAR, ROUT2, REMOTE, GW_IP, 443, nat_port)
+
+
+@pytest.fixture
+def group() -> Net:
+    return Net(group=True)
+
+
+def test_replies_by_the_other_member_of_a_stateful_group_reach_the_vm(group: Net) -> None:
+    ((host, port, first),) = group.send("host0", 1, out_tcp(40000), SYN)
+    assert (host, port, first["ipv4_src"]) == ("gw", UPLINK, GW_IP)
+    assert first["tcp_src"] in BLOCK  # translated by host0's switch
+    ((host, port, back),) = group.send("gw2", UPLINK2, reply2(first["tcp_src"]), SYN | ACK)
+    assert (host, port) == ("host0", 1)
+    assert (back["ipv4_dst"], back["tcp_dst"], back["eth_dst"]) == ("10.0.0.11", 40000, VM1)
+    for host in group.hosts.values():  # the path's announcement
+        host.switch.apply(host.handler.nat_steering())
+    # the first reply by r:out: host0's agent decides once for replies entering there
+    ((_, _, out),) = group.send("host0", 1, out_tcp(40001), SYN)
+    assert group.send("gw", UPLINK, reply(out["tcp_src"]), SYN | ACK)[0][:2] == ("host0", 1)
+    calls = group.calls()
+    for sport in range(40002, 40008):  # later connections: no agent, by either uplink
+        ((host, port, out),) = group.send("host0", 1, out_tcp(sport), SYN)
+        assert (host, port, out["ipv4_src"]) == ("gw", UPLINK, GW_IP)
+        assert out["tcp_src"] in BLOCK and out["tcp_src"] != first["tcp_src"]
+        back_by = reply2 if sport % 2 else reply
+        entry = ("gw2", UPLINK2) if sport % 2 else ("gw", UPLINK)
+        ((host, port, back),) = group.send(*entry, back_by(out["tcp_src"]), SYN | ACK)
+        assert (host, port, back["tcp_dst"]) == ("host0", 1, sport)
+    assert group.calls() == calls
+    # each uplink's host steers the block's replies at its own member
+    for name, ofport in (("gw", UPLINK), ("gw2", UPLINK2)):
+        (flows,) = group.hosts[name].handler.steering.installed.values()
+        assert {f.match["in_port"] for f in flows} == {ofport}
+    # host0 takes them in from either member, the entry port in the key
+    (flows,) = group.hosts["host0"].handler.steering.installed.values()
+    assert {f.match["tunnel_id"] for f in flows} == {tr.steered_key(3), tr.steered_key(4)}
+
+
+def test_an_icmp_error_entering_by_the_other_member_reaches_the_vm(group: Net) -> None:
+    ((_, _, out),) = group.send("host0", 1, udp(VM1, RIN, "10.0.0.11", REMOTE, 5000, 53))
+    assert out["udp_src"] in BLOCK
+    quote = udp_quote(GW_IP, REMOTE, out["udp_src"], 53)
+    error = icmp(FAR, ROUT2, REMOTE, GW_IP, icmp_type=3, code=3, payload=quote)
+    ((host, port, back),) = group.send("gw2", UPLINK2, error)
+    assert (host, port, back["ipv4_dst"], back["icmpv4_type"]) == ("host0", 1, "10.0.0.11", 3)
+
+
+def test_group_membership_moves_the_steering(group: Net) -> None:
+    ((_, _, out),) = group.send("host0", 1, out_tcp(40000), SYN)
+    group.send("gw2", UPLINK2, reply2(out["tcp_src"]), SYN | ACK)
+    gw2, host0 = group.hosts["gw2"], group.hosts["host0"]
+    (path,) = gw2.handler.steering.installed
+    members = group.hosts["gw"].view.get("portGroup", "pg")["portIds"]
+    # r:out2 leaves the group: gw2 steers nothing, host0 takes replies from r:out only
+    members.remove("r:out2")
+    assert gw2.handler.nat_steering() == [FlowDelete(path_cookie(path))]
+    gw2.switch.apply([FlowDelete(path_cookie(path))])
+    moved = host0.handler.nat_steering()
+    assert moved[0] == FlowDelete(path_cookie(path))
+    assert {m.match["tunnel_id"] for m in moved[1:]} == {tr.steered_key(3)}  # type: ignore[union-attr]
+    host0.switch.apply(moved)
+    assert not [d for d in group.send("gw2", UPLINK2, reply2(out["tcp_src"]), ACK)
+                if d[0] == "host0"]
+    # back in the group: steered again, without an agent
+    members.append("r:out2")
+    for host in group.hosts.values():
+        host.switch.apply(host.handler.nat_steering())
+    calls = group.calls()
+    ((host, port, back),) = group.send("gw2", UPLINK2, reply2(out["tcp_src"]), ACK)
+    assert (host, port, back["tcp_dst"]) == ("host0", 1, 40000)
+    assert group.calls() == calls

@@ -34,7 +34,7 @@ from ryu_midonet.datapath.flows import (
     SwitchConfig,
 )
 from ryu_midonet.sim import simulate
-from ryu_midonet.sim.core.model import FIELDS, Packet, RewriteOp
+from ryu_midonet.sim.core.model import FIELDS, DatapathSnat, Packet, RewriteOp
 from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard, blocks
 from tests.support.packets import icmp, udp
 from tests.support.topology import MemoryTopology
@@ -239,12 +239,15 @@ def test_an_icmp_error_about_a_translated_datagram_reaches_its_sender(agent: Age
     assert struct.unpack("!HH", inner[20:24]) == (5000, 53)
 
 
-def test_an_uplink_in_a_stateful_port_group_keeps_the_agents_translation() -> None:
-    """Replies may come back through another member of the group, on another host."""
+def test_an_uplink_in_a_stateful_port_group_is_translated_by_the_datapath() -> None:
+    """Replies may come back through another member of the group, on another host: the
+    connection is tracked in the group's scope (the same zone on every host), and the agents
+    steer the replies entering by any member to this host."""
     agent = Agent()
     objects = agent.view.objects()
     objects.setdefault("portGroup", {})["uplinks"] = {"id": "uplinks", "stateful": True,
                                                       "portIds": ["r:out"]}
     agent.view.get("port", "r:out")["portGroupIds"] = ["uplinks"]
     (output,) = simulate(agent.view, agent.state, "vm1", out_tcp(1, 40000)).outputs
-    assert not any(r.op is RewriteOp.DATAPATH_SNAT for r in output.rewrites)
+    (snat,) = [r.value for r in output.rewrites if r.op is RewriteOp.DATAPATH_SNAT]
+    assert isinstance(snat, DatapathSnat) and snat.scope == "uplinks"

@@ -32,7 +32,9 @@ With NAT in the datapath (``State.nat_ranges``), a dynamic SNAT of TCP or UDP to
 is not translated here: the frame leaves with its source address translated and a
 :class:`~ryu_midonet.sim.core.model.DatapathSnat` saying the datapath picks the port, in this
 host's range, per connection (the newest block this host leased of the address; the agent
-moves the flows to a new block it leases later); a reply the datapath translated back
+moves the flows to a new block it leases later), tracked in the zone of the scope: a stateful
+port group too, the agents steering its replies, whichever member they enter by, to this
+host's tracker. A reply the datapath translated back
 (``Session.datapath_reply``) is what ``rev_snat`` applies. Neither reads the ports. ICMP echo
 stays here: Open vSwitch 3.1's userspace tracker translates the address of an echo but not
 its identifier, and sends an echo whose identifier another VM's echo to the same address
@@ -202,9 +204,7 @@ def _datapath_forward(ctx: Context, rule: Obj, where: Where,
         return None
     target = found[0]
     ip = next(target.ips())
-    scope = scopes(ctx, where)[0]
-    if scope != str(where.device["id"]):  # a stateful port group: replies may enter elsewhere
-        return None
+    scope = scopes(ctx, where)[0]  # a stateful port group: its replies enter by any member
     ports = ranges.range_for(ip, target.port_from, target.port_to, where.out_port, scope)
     if ports is None:
         return None
