@@ -19,6 +19,12 @@ tracker does not know, handled as any such packet (a return-only chain drops it)
 tracker sees one direction of a TCP connection only: Open vSwitch checks TCP sequence
 numbers against windows it never saw, so the agents of such hosts turn that check off
 (:mod:`~ryu_midonet.agent.seqcheck`).
+
+A connection whose source the datapath translates (source NAT in the datapath) is not
+copied: its flow commits it once, with its translation, by a ``ct`` that does not go to the
+ct-copy table (the simulator gives such an output no commit of its own), and the replies
+entering by any port of the scope are steered to A's tracker instead
+(:mod:`~ryu_midonet.agent.natsteer`).
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ MAX_PORT = 65535
 class ReturnPath(NamedTuple):
     """Replies entering the topology at exterior port ``port_id`` towards ``ip`` with a
     destination port in ``first..last`` belong to connections host ``host`` translated in
-    flow-state ``scope``."""
+    flow-state ``scope``. When ``scope`` is a stateful port group, replies may enter by any
+    of its members too (the agents steer them at each; the record stays per exit port)."""
 
     port_id: str
     scope: str
