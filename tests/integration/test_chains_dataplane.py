@@ -687,7 +687,9 @@ def test_asymmetric_return_flows_need_a_stateful_port_group(lab: Lab) -> None:
 
 def test_asymmetric_nat_needs_a_stateful_port_group(lab: Lab) -> None:
     """gw1 masquerades b behind 198.51.100.1 on its way out; x routes 198.51.100.0/24 back
-    through gw2, whose rev_snat finds the translation only when both uplinks share state."""
+    through gw2, whose rev_snat finds the translation only when both uplinks share state.
+    Then os004's switch translates each connection, and h2's steers the replies entering by
+    gw2's uplink back to os004's tracker: new connections reach no agent."""
     with _asymmetric_uplinks(lab):
         _return_path_is_asymmetric(lab)
         lab.cli_ok(
@@ -710,7 +712,16 @@ def test_asymmetric_nat_needs_a_stateful_port_group(lab: Lab) -> None:
                    "port-group pgroup0 add member port router1:port0")
         assert lab.eventually_connects("b", "192.0.2.2", 7000), lab.report()
         assert lab.pings("b", "192.0.2.2")
+        assert lab.connects("b", "192.0.2.2", 7000)
+        before = _misses(lab, NAT_TABLES)
+        for _ in range(5):
+            assert lab.connects("b", "192.0.2.2", 7000), lab.report()
+        assert _misses(lab, NAT_TABLES) == before, lab.report()
         assert set(_peers(server)) == {"198.51.100.1"}
+        steering = [f for f in lab.flows("h2", pipeline.TABLE_FLOWS)
+                    if f"cookie=0x{pipeline.COOKIE_NAT_STEER}" in f
+                    and re.search(r"n_packets=[1-9]", f)]
+        assert steering, lab.report()  # the replies entered by gw2's uplink, steered
 
 
 
@@ -740,12 +751,16 @@ sys.exit(0 if got == 4 << 20 else 1)
 """
 
 
-def _misses(lab: Lab) -> int:
-    """Packets that reached an agent: the counters of the miss flows of the flow cache and
-    the ct-lookup table, on both hosts."""
+NAT_TABLES = (pipeline.TABLE_FLOWS, pipeline.TABLE_CT_LOOKUP, pipeline.TABLE_NAT_RETURN)
+
+
+def _misses(lab: Lab, tables: tuple[int, ...] = (pipeline.TABLE_FLOWS,
+                                                 pipeline.TABLE_CT_LOOKUP)) -> int:
+    """Packets that reached an agent: the counters of the miss flows of ``tables`` (the
+    flow cache and the ct-lookup table), on both hosts."""
     total = 0
     for host in ("os004", "h2"):
-        for table in (pipeline.TABLE_FLOWS, pipeline.TABLE_CT_LOOKUP):
+        for table in tables:
             for line in lab.flows(host, table):
                 found = re.search(r"n_packets=(\d+)", line)
                 if re.match(MISS_COOKIE, line) and found is not None:
