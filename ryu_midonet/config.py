@@ -239,6 +239,19 @@ opts: list[cfg.Opt] = [
         "first 64 KB. false: leave it to the operator.",
     ),
     cfg.IntOpt(
+        "conntrack_copies_tcp_timeout",
+        default=3600,
+        min=0,
+        help="With conntrack_in_datapath, seconds a TCP connection through a stateful port "
+        "group or router bound on several hosts may idle before the switch's tracker forgets "
+        "it on this host. Each host's tracker sees part of the handshake only and keeps the "
+        "connection in an opening state (tcp_syn_recv, 30 s by default), so the agent sets "
+        "it in a timeout policy on the zone of each such scope. The committing host cannot "
+        "tell closed connections from idle ones: they stay as long, and so many new "
+        "connections per second fill the tracker (3,000,000 entries by default: about "
+        "830/s at 3600 s). 0: leave the zones' timeouts to the operator.",
+    ),
+    cfg.IntOpt(
         "nat_datapath_block_bits",
         default=12,
         min=6,

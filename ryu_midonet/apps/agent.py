@@ -37,6 +37,7 @@ from os_ken.ofproto import ofproto_v1_3
 from ryu_midonet import config
 from ryu_midonet.agent import features, natusage
 from ryu_midonet.agent.bindings import Bindings
+from ryu_midonet.agent.cttimeouts import ZoneTimeouts
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import NatReturn, PacketHandler
 from ryu_midonet.agent.host import HostPresence, load_host_id
@@ -120,6 +121,8 @@ class AgentApp(app_manager.OSKenApp):
         self.ct_copies = ctcopy.CopyFlows()
         self.seq_check = SeqCheck(*natusage.unixctl_target(conf.ovsdb_connection),
                                   enabled=bool(conf.conntrack_copies_tcp_liberal))
+        self.zone_timeouts = ZoneTimeouts(self.switch.set_zone_timeouts,
+                                          conf.conntrack_copies_tcp_timeout)
         self.proactive = Compiler(self.view, self.state, self.index, self.host_id,
                                   self.bindings.ofports, self.tunnels,
                                   conf.proactive_max_flows_per_port, conf.proactive_flows)
@@ -327,6 +330,7 @@ class AgentApp(app_manager.OSKenApp):
                              Locator(self.view, self.host_id, self.bindings.ofports,
                                      self.tunnels))
         self.seq_check.need(bool(copies))
+        self.zone_timeouts.need(tr.zone_of(scope) for scope in copies)
         return [*self.ct_delivery.flows(self.bindings.ofports,
                                         lambda port_id: self.view.get("port", port_id),
                                         lambda port: scope_of(self.view, port), copies),
@@ -354,6 +358,7 @@ class AgentApp(app_manager.OSKenApp):
             self.ct_delivery.reset()
             self.ct_copies.reset()
             self.seq_check.reset()
+            self.zone_timeouts.reset()
             messages += [ctl.miss_flow(), *self._commit_deliveries()]
         for port_id, ofport in list(self.bindings.ofports.items()):
             messages += self.features.port_flows(port_id, ofport, True)

@@ -6,7 +6,10 @@ import logging
 import time
 
 from ovsdbapp.backend.ovs_idl import connection
+from ovsdbapp.backend.ovs_idl.transaction import Transaction
 from ovsdbapp.schema.open_vswitch import impl_idl
+
+from ryu_midonet.ovsdb.zonetimeouts import SyncZoneTimeouts, Timeouts
 
 LOG = logging.getLogger(__name__)
 
@@ -14,6 +17,7 @@ TUNNEL_PORTS = {"vxlan": "tun-vxlan", "gre": "tun-gre"}
 CONTROLLER_MAX_BACKOFF_MS = 1000
 RECONNECT_PAUSE = 0.1  # seconds for ovs-vswitchd to drop a removed controller
 IFACE_ID = "ryu-midonet-port"  # external_ids key naming the virtual port of an interface
+DATAPATH_TYPE = "netdev"  # the userspace datapath of the integration bridge
 
 
 class LocalSwitch:
@@ -31,7 +35,7 @@ class LocalSwitch:
         controller every second at most (``max_backoff``).
         """
         with self.api.transaction(check_error=True) as txn:
-            txn.add(self.api.add_br(self.bridge, may_exist=True, datapath_type="netdev"))
+            txn.add(self.api.add_br(self.bridge, may_exist=True, datapath_type=DATAPATH_TYPE))
             txn.add(self.api.db_set("Bridge", self.bridge, ("protocols", ["OpenFlow13"]),
                                     ("fail_mode", "secure")))
         if not controller:
@@ -39,6 +43,16 @@ class LocalSwitch:
         current = self.api.get_controller(self.bridge).execute(check_error=True)
         if list(current) != [controller]:
             self._set_controller(controller)
+
+    def set_zone_timeouts(self, wanted: dict[int, Timeouts]) -> list[int]:
+        """The connection-tracking timeout policies of the agent's zones, exactly ``wanted``
+        (:mod:`.zonetimeouts`); returns the zones another owner has. The transaction does
+        not wait for ovs-vswitchd to reconfigure (nor bump ``next_cfg``)."""
+        command = SyncZoneTimeouts(self.api, DATAPATH_TYPE, wanted)
+        with Transaction(self.api, self.api.ovsdb_connection, check_error=True) as txn:
+            txn.add(command)
+        result: list[int] = command.result
+        return result
 
     def reconnect(self, controller: str) -> None:
         """Make the switch connect to ``controller`` now, whatever its back-off: the record is

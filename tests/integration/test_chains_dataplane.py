@@ -749,6 +749,19 @@ while True:
     got += len(data)
 sys.exit(0 if got == 4 << 20 else 1)
 """
+# One exchange with the echo server, ARGV[3] seconds of silence, another exchange on the
+# same connection; prints "ok" when both echoes came back.
+IDLE_CLIENT = r"""
+import socket, sys, time
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+for n, msg in enumerate((b"before", b"after")):
+    time.sleep(float(sys.argv[3]) * n)
+    c.sendall(msg)
+    if c.recv(64) != msg:
+        sys.exit(1)
+    print("ok" if n else "idle", flush=True)
+"""
+IDLE = 35  # seconds: longer than the 30 s of the tracker's opening TCP states
 
 
 NAT_TABLES = (pipeline.TABLE_FLOWS, pipeline.TABLE_CT_LOOKUP, pipeline.TABLE_NAT_RETURN)
@@ -772,7 +785,8 @@ def test_a_stateful_group_across_hosts_needs_no_agent_per_connection(lab: Lab) -
     """With the uplinks of gw1 (os004) and gw2 (h2) in one stateful group, os004's tracker
     commits each connection as it leaves and copies its first packet to h2's, where the
     return enters: after the first connection, new ones reach no agent; an established one
-    outlives the crash of the agent of h2."""
+    outlives the crash of the agent of h2, and one idle for longer than the trackers' 30 s
+    for connections whose handshake they saw part of is still open."""
     with _asymmetric_uplinks(lab):
         lab.cli_ok(
             "chain create name uplink-in",
@@ -800,6 +814,9 @@ def test_a_stateful_group_across_hosts_needs_no_agent_per_connection(lab: Lab) -
                   if re.search(r"n_packets=[1-9]", f)]
         assert copied, lab.report()
         assert not lab.connects("x", "172.16.3.4", 7000)  # from outside: still refused
+        idle = lab.background("b", ["python3", "-c", IDLE_CLIENT, "192.0.2.2", "7000",
+                                    str(IDLE)])
+        assert wait_until(lambda: "idle" in idle.lines(), timeout=10), lab.report()
         # h2's tracker sees only x's side: its agent turned TCP sequence checking off, and
         # a download past the peer windows it never saw arrives whole
         assert "disabled" in lab.sb.host("h2").appctl("dpctl/ct-get-tcp-seq-chk")
@@ -809,6 +826,8 @@ def test_a_stateful_group_across_hosts_needs_no_agent_per_connection(lab: Lab) -
                         timeout=60).returncode == 0, lab.report()
         stream = lab.stream("b", "192.0.2.2", 7000)
         _survives_agent_restarts(lab, stream, ("h2",))
+        assert wait_until(lambda: not idle.alive(), timeout=IDLE + 30)
+        assert idle.lines()[-1:] == ["ok"], lab.report()
         assert lab.openflow_errors() == []
 
 # -- state across agent restarts ------------------------------------------------------------------

@@ -106,7 +106,8 @@ def test_list_opts_for_the_sample_generator() -> None:
                      "proactive_flows", "proactive_max_flows_per_port", "miss_rate_per_port",
                          "miss_burst_per_port", "miss_queue_per_port", "miss_max_wait",
                      "nat_in_datapath", "nat_datapath_block_bits",
-                     "conntrack_in_datapath", "conntrack_copies_tcp_liberal"}
+                     "conntrack_in_datapath", "conntrack_copies_tcp_liberal",
+                     "conntrack_copies_tcp_timeout"}
     assert all(opt.help for opt in groups[0][1])
 
 

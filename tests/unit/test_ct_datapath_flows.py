@@ -20,6 +20,7 @@ import test_nat_datapath as nat_datapath
 from test_fakeswitch_ct import udp_quote
 from test_nat_datapath import frame
 
+from ryu_midonet.agent.cttimeouts import ZoneTimeouts
 from ryu_midonet.agent.features import Features
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
@@ -469,6 +470,7 @@ def test_the_agent_reads_the_trackers_answer_and_commits_deliveries() -> None:
     app.ct_copies = ctcopy.CopyFlows()
     app.host_id = "h1"
     app.seq_check = SeqCheck("ovs-vswitchd", run=lambda argv, env: True)
+    app.zone_timeouts = ZoneTimeouts(lambda wanted: [])
     b = topology()
     app.view = b.view()
     app.bindings.want = {"vm1": 1}  # type: ignore[attr-defined]
