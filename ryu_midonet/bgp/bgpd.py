@@ -69,6 +69,7 @@ class Bgpd:
         """Write the configuration and start bgpd (stopping a running one first)."""
         self.stop()
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.stop_stale()
         self.conf_path.write_text(config.render(spk, hostname=self.netns))
         self._proc = self._spawn(self.command(), stdin=subprocess.DEVNULL,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -108,6 +109,22 @@ class Bgpd:
             LOG.warning("vtysh for %s: %s", self.netns, (done.stdout or done.stderr).strip())
             return None
         return str(done.stdout)
+
+    def stop_stale(self) -> None:
+        """Stop a bgpd left running with this directory's configuration (by an agent that
+        died), found by the PID in its PID file."""
+        try:
+            pid = int((self.run_dir / "bgpd.pid").read_text().split()[0])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            return
+        if str(self.conf_path).encode() not in cmdline:
+            return
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        LOG.info("stopped bgpd %d left running in %s", pid, self.netns)
 
     def stop(self) -> None:
         """Stop bgpd by its PID (SIGTERM, then SIGKILL) and forget it."""

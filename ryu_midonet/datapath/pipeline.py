@@ -115,11 +115,12 @@ COOKIE_MISS = 0x04
 COOKIE_NAT_STEER = 0x05
 COOKIE_CT_COPY = 0x06  # the id: the zone whose new connections are copied
 COOKIE_DHCP = 0x10  # a local port's DHCP to the agent (:mod:`.dhcpwire`)
+COOKIE_BGP = 0x11  # an uplink's BGP and ARP to its BGP namespace (:mod:`ryu_midonet.bgp.wire`)
 
 KIND_NAMES = {COOKIE_CLASSIFY: "classify", COOKIE_SIMULATED: "simulated",
               COOKIE_DELIVERY: "tunnel-delivery", COOKIE_MISS: "table-miss",
               COOKIE_NAT_STEER: "nat-steering", COOKIE_CT_COPY: "ct-copy",
-              COOKIE_DHCP: "dhcp"}
+              COOKIE_DHCP: "dhcp", COOKIE_BGP: "bgp"}
 
 MAX_METER_ID = 0xFFFF0000  # OpenFlow 1.3's OFPM_MAX
 

@@ -4,6 +4,8 @@ A peer must sit in the subnet of one of its router's ports (the session leaves t
 port), at most one peer per address on a router. Timers left unset take the agent's
 defaults; a hold time is 0 (no keepalives) or at least 3 seconds (RFC 4271) and not shorter
 than the keepalive interval. The MD5 password is stored but never shown (see the REST DTO).
+``status`` is read-only: the agent that runs the session writes its BGP state and how many
+routes the peer gave.
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ SPEC = KindSpec(
         "holdTime": _timer(0),
         "connectRetry": _timer(1),
         "password": Field("str"),
+        # written by the agent running the peer's session: {"state", "learnedRoutes"}
+        "status": Field("any", create=False, update=False),
     },
     parents=("router",),
     parent_field="routerId",

@@ -1,0 +1,101 @@
+"""The namespace of one uplink's bgpd: a veth whose inside end has the router port's MAC
+and address and whose outside end is a port of the integration bridge.
+
+Names carry a configurable prefix (``rm-`` in the sandbox) and the first eight hex digits
+of the port id: namespace ``<prefix>bgp-<id>``, interfaces ``<prefix>b<id>`` (bridge side)
+and ``<prefix>n<id>`` (inside). Every step is idempotent, so setting up a namespace that
+exists repairs it, and removing one that is gone does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+LOG = logging.getLogger(__name__)
+
+Run = Callable[..., Any]  # subprocess.run-like
+TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names of one port's namespace and interfaces."""
+
+    netns: str
+    outside: str
+    inside: str
+
+
+def names(prefix: str, port_id: str) -> Names:
+    short = port_id.replace("-", "")[:8]
+    return Names(f"{prefix}bgp-{short}", f"{prefix}b{short}", f"{prefix}n{short}")
+
+
+class Namespace:
+    """Creates and removes the namespace of one uplink's bgpd."""
+
+    def __init__(self, nm: Names, bridge: str, ovsdb: str | None = None,
+                 run: Run = subprocess.run) -> None:
+        self.names = nm
+        self.bridge = bridge
+        self._vsctl = ["ovs-vsctl", *([f"--db={ovsdb}"] if ovsdb else [])]
+        self._run = run
+
+    def _cmd(self, argv: Sequence[str], check: bool = True) -> str | None:
+        try:
+            done = self._run(list(argv), capture_output=True, text=True, timeout=TIMEOUT,
+                             check=False)
+        except (OSError, subprocess.SubprocessError) as exc:
+            LOG.warning("%s: %s", " ".join(argv), exc)
+            return None
+        if done.returncode != 0:
+            if check:
+                LOG.warning("%s: %s", " ".join(argv), (done.stderr or "").strip())
+            return None
+        return str(done.stdout)
+
+    def exists(self) -> bool:
+        out = self._cmd(["ip", "netns", "list"]) or ""
+        return any(line.split()[0] == self.names.netns for line in out.splitlines()
+                   if line.strip())
+
+    def setup(self, mac: str, address: str, length: int) -> int | None:
+        """Create (or repair) the namespace with ``address/length`` and ``mac`` on its
+        interface; the OpenFlow port of the interface's bridge side, ``None`` on failure."""
+        n = self.names
+        ns = ["ip", "-n", n.netns]
+        if not self.exists():
+            self._cmd(["ip", "netns", "add", n.netns])
+        if self._cmd(["ip", "link", "show", n.outside], check=False) is None:
+            self._cmd(["ip", "link", "add", n.outside, "type", "veth", "peer", "name",
+                       n.inside, "netns", n.netns])
+        self._cmd(["ip", "netns", "exec", n.netns, "sysctl", "-qw",
+                   "net.ipv6.conf.all.disable_ipv6=1"], check=False)
+        # checksums in software: a userspace switch forwards veth frames as they are
+        self._cmd(["ip", "netns", "exec", n.netns, "ethtool", "-K", n.inside, "tx", "off"],
+                  check=False)
+        self._cmd([*ns, "link", "set", n.inside, "address", mac])
+        self._cmd([*ns, "addr", "replace", f"{address}/{length}", "dev", n.inside])
+        self._cmd([*ns, "link", "set", n.inside, "up"])
+        self._cmd([*ns, "link", "set", "lo", "up"])
+        self._cmd(["ip", "link", "set", n.outside, "up"])
+        self._cmd([*self._vsctl, "--may-exist", "add-port", self.bridge, n.outside])
+        out = self._cmd([*self._vsctl, "--timeout=5", "wait-until", "Interface", n.outside,
+                         "ofport>0", "--", "get", "Interface", n.outside, "ofport"])
+        try:
+            ofport = int((out or "").split()[-1])
+        except (ValueError, IndexError):
+            return None
+        return ofport if ofport > 0 else None
+
+    def remove(self) -> None:
+        """Remove the interface from the bridge, the veth and the namespace."""
+        n = self.names
+        self._cmd([*self._vsctl, "--if-exists", "del-port", self.bridge, n.outside])
+        self._cmd(["ip", "link", "del", n.outside], check=False)
+        if self.exists():
+            self._cmd(["ip", "netns", "del", n.netns])

@@ -1,0 +1,110 @@
+"""BGP uplinks on real Open vSwitch with FRR, sandbox ``bgp``: the agent runs bgpd for the
+router's uplink in a namespace of its own; an "ISP" (a VM bound to the uplink router port,
+running its own bgpd) peers with it. The guide's commands configure the router; the ISP's
+prefix becomes a learned route a VM behind the router reaches; the router's BGP network
+reaches the ISP; the ISP's withdrawal removes the learned route.
+
+Router ``r``: ``r:up`` 198.51.100.2/24 bound to the ISP's interface (peer 198.51.100.1, AS
+64513, announcing 203.0.113.0/24 where it has 203.0.113.1), ``r:in`` 10.60.0.1/24 on bridge
+``br`` with VM ``vm``. The router is AS 64512 and announces 10.60.0.0/24.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chainlab import Lab
+
+from ryu_midonet.bgp import bgpd, netns, rib
+from ryu_midonet.bgp.config import Peer, Speaker
+from ryu_midonet.sandbox import Sandbox
+from ryu_midonet.sandbox.config import DEFAULT_AGENT
+from tests.support.waiting import wait_until
+
+ISP_IP, UPLINK_IP = "198.51.100.1", "198.51.100.2"
+ISP_PREFIX, ISP_HOST = "203.0.113.0/24", "203.0.113.1"
+INSIDE = "10.60.0.0/24"
+
+
+def sandbox(conf: Path) -> dict[str, Any]:
+    return {
+        "name": "bgp",
+        "tunnel": "vxlan",
+        "underlay": {"cidr": "10.86.0.0/24"},
+        "hosts": [{"name": "h1", "underlay_ip": "10.86.0.1"}],
+        "vms": [
+            {"name": "isp", "host": "h1", "interface": "rm-isp-tap", "ip": f"{ISP_IP}/24",
+             "mac": "02:00:00:00:86:01"},
+            {"name": "vm", "host": "h1", "interface": "rm-bgpvm-tap", "ip": "10.60.0.11/24",
+             "gateway": "10.60.0.1", "mac": "02:00:00:00:86:0b"},
+        ],
+        "agent": {"command": f"{DEFAULT_AGENT} --config-file {conf}"},
+    }
+
+
+def isp_speaker(*networks: str) -> Speaker:
+    return Speaker("isp", 64513, ISP_IP, (Peer(UPLINK_IP, 64512, 3, 9, 1),), networks)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, bgpd.Bgpd, str]]:
+    run_dir: Path = tmp_path_factory.mktemp("bgp")
+    conf = run_dir / "agent.conf"
+    conf.write_text(f"[DEFAULT]\nbgp_netns_prefix = rm-\nbgp_run_dir = {run_dir / 'run'}\n")
+    with Sandbox.from_yaml(sandbox(conf), run_dir) as sb:
+        lab = Lab(sb, run_dir)
+        r = lab.router("r")
+        up = lab.router_port(r, f"{UPLINK_IP}/24", "isp")
+        br = lab.bridge("br")
+        lab.attach(r, "10.60.0.1/24", br)
+        lab.plug(br, "vm")
+        isp = sb.vm("isp")
+        isp.exec(["ip", "addr", "add", f"{ISP_HOST}/32", "dev", "lo"])
+        isp.exec(["ip", "route", "add", INSIDE, "via", UPLINK_IP])
+        speaker = bgpd.Bgpd(isp.netns, run_dir / "isp")
+        names = netns.names("rm-", up["id"])
+        try:
+            speaker.start(isp_speaker(ISP_PREFIX))
+            yield lab, speaker, up["id"]
+        finally:
+            speaker.stop()
+            # the agent's bgpd and namespace, should the agent not have removed them
+            bgpd.Bgpd(names.netns, run_dir / "run" / names.netns).stop_stale()
+            subprocess.run(["ip", "netns", "del", names.netns], check=False,
+                           capture_output=True)
+
+
+def _routes(lab: Lab) -> list[str]:
+    return [line for line in lab.cli_ok("router router0 list route")[0] if "learned" in line]
+
+
+def test_learned_routes_advertised_networks_and_withdrawal(
+        lab: tuple[Lab, bgpd.Bgpd, str]) -> None:
+    lab_, isp, _ = lab
+    lab_.cli_ok("router router0 set asn 64512",
+                f"router router0 add bgp-peer asn 64513 address {ISP_IP}",
+                "router router0 bgp-peer peer0 set hold-time 9",
+                "router router0 bgp-peer peer0 set keep-alive 3",
+                "router router0 bgp-peer peer0 set connect-retry 1",
+                f"router router0 add bgp-network net {INSIDE}")
+
+    assert wait_until(lambda: any(f"dst {ISP_PREFIX}" in line for line in _routes(lab_)),
+                      60), (lab_.report(), isp.vtysh(["show bgp summary json"]))
+    [line] = _routes(lab_)
+    assert f"gw {ISP_IP}" in line and "learned true" in line, line
+    [peer] = lab_.topo.store.list("bgpPeer")
+    assert wait_until(lambda: (lab_.topo.store.get("bgpPeer", peer["id"]) or {}).get(
+        "status") == {"state": "Established", "learnedRoutes": 1})
+
+    assert lab_.pings("vm", ISP_HOST), lab_.report()
+    assert wait_until(lambda: rib.Learned(INSIDE, UPLINK_IP) in rib.learned(
+        isp.vtysh(["show ip bgp json"]) or ""))
+
+    isp.apply(isp_speaker())  # the ISP withdraws its prefix
+    assert wait_until(lambda: _routes(lab_) == [], 30), _routes(lab_)
+    assert wait_until(lambda: (lab_.topo.store.get("bgpPeer", peer["id"]) or {}).get(
+        "status") == {"state": "Established", "learnedRoutes": 0})
