@@ -26,7 +26,7 @@ from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
 from ryu_midonet.datapath.fakeswitch import PacketIn
-from ryu_midonet.datapath.flows import CT_RPL, FlowDelete, Message, SwitchConfig
+from ryu_midonet.datapath.flows import CT_RPL, Ct, FlowDelete, Message, SwitchConfig
 from ryu_midonet.sim.core.model import FIELDS, Packet
 from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard, ReturnPath
 from tests.support.packets import icmp, udp
@@ -313,6 +313,10 @@ def test_replies_by_the_other_member_of_a_stateful_group_reach_the_vm(group: Net
     # host0 takes them in from either member, the entry port in the key
     (flows,) = group.hosts["host0"].handler.steering.installed.values()
     assert {f.match["tunnel_id"] for f in flows} == {tr.steered_key(3), tr.steered_key(4)}
+    # the translating flow commits the connection once, with its translation: no ct-copy
+    (snat,) = [flow for flow, _ in group.hosts["host0"].handler.snat_flows._flows.values()]
+    (ct,) = [a.args[0] for a in snat.actions if a.kind == "ct"]
+    assert isinstance(ct, Ct) and ct.commit and ct.nat is not None and ct.table is None
 
 
 def test_an_icmp_error_entering_by_the_other_member_reaches_the_vm(group: Net) -> None:
@@ -340,8 +344,13 @@ def test_group_membership_moves_the_steering(group: Net) -> None:
     host0.switch.apply(moved)
     assert not [d for d in group.send("gw2", UPLINK2, reply2(out["tcp_src"]), ACK)
                 if d[0] == "host0"]
-    # back in the group: steered again, without an agent
+    # back in the group, but unbound: nothing to steer at it on gw2
     members.append("r:out2")
+    uplink2 = gw2.view.get("port", "r:out2")
+    del uplink2["hostId"]
+    assert gw2.handler.nat_steering() == []
+    # bound again: steered again, without an agent
+    uplink2["hostId"] = "gw2"
     for host in group.hosts.values():
         host.switch.apply(host.handler.nat_steering())
     calls = group.calls()
