@@ -470,6 +470,8 @@ def test_l2_masking_on_a_bridge_infilter(lab: Lab) -> None:
     lab.exec("m1", ["ip", "route", "replace", "224.0.0.0/4", "dev", "eth0"])
     m1 = lab.sb.vm("m1")
     m2 = lab.sb.vm("m2")
+    # m1 announces each new MAC (gratuitous ARP), so the bridge's ARP table follows it
+    m1.exec(["sysctl", "-qw", "net.ipv4.conf.eth0.arp_notify=1"], check=True)
     try:
         assert lab.pings("m1", "10.20.0.2"), lab.report()
         # without the chain, the multicast and broadcast echo requests reach m2
