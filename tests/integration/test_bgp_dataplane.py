@@ -78,6 +78,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, bgpd.Bg
                            capture_output=True)
 
 
+def _peers(lab: Lab) -> list[str]:
+    """The CLI's listing of the router's peers (their status comes through the API)."""
+    return lab.cli_ok("router router0 list bgp-peer")[0]
+
+
 def _routes(lab: Lab) -> list[str]:
     return [line for line in lab.cli_ok("router router0 list route")[0] if "learned" in line]
 
@@ -96,9 +101,9 @@ def test_learned_routes_advertised_networks_and_withdrawal(
                       60), (lab_.report(), isp.vtysh(["show bgp summary json"]))
     [line] = _routes(lab_)
     assert f"gw {ISP_IP}" in line and "learned true" in line, line
-    [peer] = lab_.topo.store.list("bgpPeer")
-    assert wait_until(lambda: (lab_.topo.store.get("bgpPeer", peer["id"]) or {}).get(
-        "status") == {"state": "Established", "learnedRoutes": 1})
+    assert wait_until(lambda: _peers(lab_) == [
+        f"peer peer0 asn 64513 address {ISP_IP} keep-alive 3 hold-time 9 connect-retry 1 "
+        "state Established learned-routes 1"]), _peers(lab_)
 
     assert lab_.pings("vm", ISP_HOST), lab_.report()
     assert wait_until(lambda: rib.Learned(INSIDE, UPLINK_IP) in rib.learned(
@@ -106,5 +111,5 @@ def test_learned_routes_advertised_networks_and_withdrawal(
 
     isp.apply(isp_speaker())  # the ISP withdraws its prefix
     assert wait_until(lambda: _routes(lab_) == [], 30), _routes(lab_)
-    assert wait_until(lambda: (lab_.topo.store.get("bgpPeer", peer["id"]) or {}).get(
-        "status") == {"state": "Established", "learnedRoutes": 0})
+    assert wait_until(lambda: _peers(lab_)[0].endswith(
+        "state Established learned-routes 0")), _peers(lab_)
