@@ -198,6 +198,8 @@ class BgpService(features.FeatureBase):
             self._sync_routes(uplink, [])
             found = self._speaker(uplink.port_id)
             if found is not None:
+                down = {peer.address: rib.Session("Idle", 0) for peer in found[0].peers}
+                self._write_status(uplink, down, [])
                 uplink.daemon.start(found[0])
             return
         sessions = rib.sessions(uplink.daemon.vtysh(["show bgp summary json"]) or "")

@@ -11,6 +11,8 @@ Router ``r``: ``r:up`` 198.51.100.2/24 bound to the ISP's interface (peer 198.51
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,7 +53,7 @@ def isp_speaker(*networks: str) -> Speaker:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, bgpd.Bgpd, str]]:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, bgpd.Bgpd, Path]]:
     run_dir: Path = tmp_path_factory.mktemp("bgp")
     conf = run_dir / "agent.conf"
     conf.write_text(f"[DEFAULT]\nbgp_netns_prefix = rm-\nbgp_run_dir = {run_dir / 'run'}\n")
@@ -69,7 +71,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, bgpd.Bg
         names = netns.names("rm-", up["id"])
         try:
             speaker.start(isp_speaker(ISP_PREFIX))
-            yield lab, speaker, up["id"]
+            yield lab, speaker, run_dir / "run" / names.netns / "bgpd.pid"
         finally:
             speaker.stop()
             # the agent's bgpd and namespace, should the agent not have removed them
@@ -83,12 +85,16 @@ def _peers(lab: Lab) -> list[str]:
     return lab.cli_ok("router router0 list bgp-peer")[0]
 
 
+def _running(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
 def _routes(lab: Lab) -> list[str]:
     return [line for line in lab.cli_ok("router router0 list route")[0] if "learned" in line]
 
 
 def test_learned_routes_advertised_networks_and_withdrawal(
-        lab: tuple[Lab, bgpd.Bgpd, str]) -> None:
+        lab: tuple[Lab, bgpd.Bgpd, Path]) -> None:
     lab_, isp, _ = lab
     lab_.cli_ok("router router0 set asn 64512",
                 f"router router0 add bgp-peer asn 64513 address {ISP_IP}",
@@ -113,3 +119,20 @@ def test_learned_routes_advertised_networks_and_withdrawal(
     assert wait_until(lambda: _routes(lab_) == [], 30), _routes(lab_)
     assert wait_until(lambda: _peers(lab_)[0].endswith(
         "state Established learned-routes 0")), _peers(lab_)
+
+
+def test_a_dead_bgpd_restarts_and_a_removed_peer_takes_bgpd_and_routes_away(
+        lab: tuple[Lab, bgpd.Bgpd, Path]) -> None:
+    lab_, isp, pid_file = lab
+    isp.apply(isp_speaker(ISP_PREFIX))
+    assert wait_until(lambda: len(_routes(lab_)) == 1, 60), _routes(lab_)
+    pid = int(pid_file.read_text())
+    os.kill(pid, signal.SIGKILL)
+    assert wait_until(lambda: pid_file.exists() and int(pid_file.read_text() or 0) != pid, 30)
+    assert wait_until(lambda: len(_routes(lab_)) == 1, 60), _routes(lab_)
+    assert wait_until(lambda: _peers(lab_)[0].endswith("state Established learned-routes 1"),
+                      60), _peers(lab_)
+
+    pid = int(pid_file.read_text())
+    lab_.cli_ok("router router0 delete bgp-peer peer0")
+    assert wait_until(lambda: not _running(pid) and _routes(lab_) == [], 30), _routes(lab_)
