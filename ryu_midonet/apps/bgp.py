@@ -176,7 +176,10 @@ class BgpService(features.FeatureBase):
         uplink = Uplink(port_id, str(port["deviceId"]), key, self._ofports[port_id], service,
                         where, ns, daemon)
         self.uplinks[port_id] = uplink
-        daemon.start(spk)
+        try:
+            daemon.start(spk)
+        except OSError as exc:  # the next poll tries again
+            LOG.warning("bgpd for port %s did not start: %s", port_id, exc)
         return [wire.delete(key), *self._flows(uplink)]
 
     def _flows(self, uplink: Uplink) -> list[Message]:

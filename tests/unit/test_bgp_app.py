@@ -1,0 +1,167 @@
+"""The bgp feature app with fake namespaces, bgpds and store: what it starts, the flows it
+asks for, the learned routes and statuses it writes, and what it removes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from ryu_midonet.agent.features import AgentContext
+from ryu_midonet.apps import bgp as app
+from ryu_midonet.bgp import config, wire
+from ryu_midonet.datapath.flows import FlowDelete, FlowSpec
+from ryu_midonet.sim.core.topology import DictView
+
+ROUTER = {"id": "r", "asNumber": 64512}
+UPLINK = {"id": "up", "type": "Router", "deviceId": "r", "portAddress": "198.51.100.2",
+          "networkLength": 24, "portMac": "02:aa:00:00:00:01", "tunnelKey": 5}
+PEER = {"id": "b", "routerId": "r", "address": "198.51.100.1", "asNumber": 64513}
+NET = {"id": "n", "routerId": "r", "subnetAddress": "10.60.0.0", "subnetLength": 24}
+
+
+class FakeNamespace:
+    made: list[FakeNamespace] = []
+
+    def __init__(self, names: Any, bridge: str, ovsdb: str | None = None) -> None:
+        self.names, self.removed = names, False
+        FakeNamespace.made.append(self)
+
+    def setup(self, mac: str, address: str, length: int) -> int:
+        return 9
+
+    def remove(self) -> None:
+        self.removed = True
+
+
+class FakeBgpd:
+    summary = json.dumps({"ipv4Unicast": {"peers": {
+        "198.51.100.1": {"state": "Established", "pfxRcd": 1}}}})
+    routes = json.dumps({"routes": {"203.0.113.0/24": [
+        {"valid": True, "bestpath": True, "peerId": "198.51.100.1",
+         "nexthops": [{"ip": "198.51.100.1"}]}]}})
+
+    def __init__(self, netns: str, run_dir: Any) -> None:
+        self.netns, self.running = netns, False
+        self.speakers: list[tuple[str, config.Speaker]] = []
+
+    def start(self, spk: config.Speaker) -> None:
+        self.running = True
+        self.speakers.append(("start", spk))
+
+    def apply(self, spk: config.Speaker) -> None:
+        self.speakers.append(("apply", spk))
+
+    def alive(self) -> bool:
+        return self.running
+
+    def stop(self) -> None:
+        self.running = False
+
+    def vtysh(self, commands: list[str]) -> str:
+        return self.summary if "summary" in commands[0] else self.routes
+
+
+class FakeTxn:
+    def __init__(self, objects: dict[str, dict[str, dict[str, Any]]]) -> None:
+        self.objects = objects
+
+    def get(self, kind: str, obj_id: str) -> dict[str, Any] | None:
+        obj = self.objects.get(kind, {}).get(obj_id)
+        return None if obj is None else dict(obj)
+
+    def put(self, kind: str, obj: dict[str, Any]) -> None:
+        self.objects.setdefault(kind, {})[obj["id"]] = obj
+
+    def list_by(self, kind: str, field: str, value: str) -> list[dict[str, Any]]:
+        return [dict(o) for o in self.objects.get(kind, {}).values() if o.get(field) == value]
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {"bgpPeer": {"b": dict(PEER)}}
+
+    def read(self, fn: Any) -> Any:
+        return fn(FakeTxn(self.objects))
+
+    def transaction(self, fn: Any) -> Any:
+        return fn(FakeTxn(self.objects))
+
+
+class FakeTopology:
+    def __init__(self, store: FakeStore) -> None:
+        self.store, self.n = store, 0
+
+    def create(self, kind: str, data: dict[str, Any], parent_id: str) -> None:
+        self.n += 1
+        self.store.objects.setdefault(kind, {})[f"x{self.n}"] = {
+            **data, "id": f"x{self.n}", "routerId": parent_id}
+
+    def delete(self, kind: str, obj_id: str) -> None:
+        del self.store.objects[kind][obj_id]
+
+
+@pytest.fixture()
+def service(monkeypatch: pytest.MonkeyPatch) -> tuple[app.BgpService, FakeStore, DictView]:
+    monkeypatch.setattr("ryu_midonet.bgp.netns.Namespace", FakeNamespace)
+    monkeypatch.setattr("ryu_midonet.bgp.bgpd.Bgpd", FakeBgpd)
+    FakeNamespace.made = []
+    view = DictView({"router": {"r": dict(ROUTER)}, "port": {"up": dict(UPLINK)},
+                     "bgpPeer": {"b": dict(PEER)}, "bgpNetwork": {"n": dict(NET)}})
+    store = FakeStore()
+    svc = app.BgpService()
+    svc.start(AgentContext("h", store, view, {}))
+    svc.topo = FakeTopology(store)  # type: ignore[assignment]
+    return svc, store, view
+
+
+def test_a_plugged_uplink_gets_bgpd_and_flows_and_learned_routes(
+        service: tuple[app.BgpService, FakeStore, DictView]) -> None:
+    svc, store, _ = service
+    messages = svc.port_flows("up", 3, True)
+    assert isinstance(messages[0], FlowDelete)
+    assert any(isinstance(m, FlowSpec) and m.match.get("in_port") == 3 for m in messages)
+    daemon = svc.uplinks["up"].daemon
+    assert isinstance(daemon, FakeBgpd) and daemon.running
+    svc.periodic()
+    [route] = store.objects["route"].values()
+    assert (route["dstNetworkAddr"], route["nextHopGateway"], route["nextHopPort"],
+            route["learned"]) == ("203.0.113.0", "198.51.100.1", "up", True)
+    assert store.objects["bgpPeer"]["b"]["status"] == {"state": "Established",
+                                                       "learnedRoutes": 1}
+    svc.periodic()
+    assert len(store.objects["route"]) == 1  # written once
+
+
+def test_a_withdrawn_route_goes_and_unplugging_removes_everything(
+        service: tuple[app.BgpService, FakeStore, DictView]) -> None:
+    svc, store, _ = service
+    svc.port_flows("up", 3, True)
+    svc.periodic()
+    daemon = svc.uplinks["up"].daemon
+    assert isinstance(daemon, FakeBgpd)
+    daemon.routes = json.dumps({"routes": {}})
+    svc.periodic()
+    assert store.objects["route"] == {}
+    daemon.routes = FakeBgpd.routes
+    svc.periodic()
+    assert len(store.objects["route"]) == 1
+    assert svc.port_flows("up", 3, False) == [FlowDelete(wire.delete(5).cookie)]
+    assert not daemon.running and FakeNamespace.made[0].removed
+    assert store.objects["route"] == {}
+
+
+def test_a_dead_bgpd_is_started_again_and_a_port_without_peers_has_none(
+        service: tuple[app.BgpService, FakeStore, DictView]) -> None:
+    svc, store, view = service
+    svc.port_flows("up", 3, True)
+    daemon = svc.uplinks["up"].daemon
+    assert isinstance(daemon, FakeBgpd)
+    daemon.running = False
+    svc.periodic()
+    assert daemon.running and [kind for kind, _ in daemon.speakers] == ["start", "start"]
+    assert store.objects["bgpPeer"]["b"]["status"]["state"] == "Idle"
+    view.objects()["bgpPeer"].clear()
+    assert svc.topology_changed("delete", "bgpPeer", "b") == [wire.delete(5)]
+    assert "up" not in svc.uplinks and not daemon.running
