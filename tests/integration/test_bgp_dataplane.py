@@ -1,8 +1,8 @@
 """BGP uplinks on real Open vSwitch with FRR, sandbox ``bgp``: the agent runs bgpd for the
 router's uplink in a namespace of its own; an "ISP" (a VM bound to the uplink router port,
-running its own bgpd) peers with it. The guide's commands configure the router; the ISP's
-prefix becomes a learned route a VM behind the router reaches; the router's BGP network
-reaches the ISP; the ISP's withdrawal removes the learned route.
+running its own bgpd, with a TCP MD5 password) peers with it. The guide's commands configure
+the router; the ISP's prefix becomes a learned route a VM behind the router reaches; the
+router's BGP network reaches the ISP; the ISP's withdrawal removes the learned route.
 
 Router ``r``: ``r:up`` 198.51.100.2/24 bound to the ISP's interface (peer 198.51.100.1, AS
 64513, announcing 203.0.113.0/24 where it has 203.0.113.1), ``r:in`` 10.60.0.1/24 on bridge
@@ -30,6 +30,7 @@ from tests.support.waiting import wait_until
 ISP_IP, UPLINK_IP = "198.51.100.1", "198.51.100.2"
 ISP_PREFIX, ISP_HOST = "203.0.113.0/24", "203.0.113.1"
 INSIDE = "10.60.0.0/24"
+PASSWORD = "BGP_PASSWORD"  # the ISP's TCP MD5 key: no session without it
 
 
 def sandbox(conf: Path) -> dict[str, Any]:
@@ -49,7 +50,8 @@ def sandbox(conf: Path) -> dict[str, Any]:
 
 
 def isp_speaker(*networks: str) -> Speaker:
-    return Speaker("isp", 64513, ISP_IP, (Peer(UPLINK_IP, 64512, 3, 9, 1),), networks)
+    return Speaker("isp", 64513, ISP_IP, (Peer(UPLINK_IP, 64512, 3, 9, 1, PASSWORD),),
+                   networks)
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +100,7 @@ def test_learned_routes_advertised_networks_and_withdrawal(
     lab_, isp, _ = lab
     lab_.cli_ok("router router0 set asn 64512",
                 f"router router0 add bgp-peer asn 64513 address {ISP_IP}",
+                f"router router0 bgp-peer peer0 set password {PASSWORD}",
                 "router router0 bgp-peer peer0 set hold-time 9",
                 "router router0 bgp-peer peer0 set keep-alive 3",
                 "router router0 bgp-peer peer0 set connect-retry 1",
