@@ -4,7 +4,8 @@ and address and whose outside end is a port of the integration bridge.
 Names carry a configurable prefix (``rm-`` in the sandbox) and the first eight hex digits
 of the port id: namespace ``<prefix>bgp-<id>``, interfaces ``<prefix>b<id>`` (bridge side)
 and ``<prefix>n<id>`` (inside). Every step is idempotent, so setting up a namespace that
-exists repairs it, and removing one that is gone does nothing.
+exists repairs it (a name whose namespace is gone, as when an agent that ran in a mount
+namespace of its own died, is made again), and removing one that is gone does nothing.
 """
 
 from __future__ import annotations
@@ -68,9 +69,12 @@ class Namespace:
         interface; the OpenFlow port of the interface's bridge side, ``None`` on failure."""
         n = self.names
         ns = ["ip", "-n", n.netns]
+        if self.exists() and self._cmd([*ns, "link", "show", "lo"], check=False) is None:
+            self._cmd(["ip", "netns", "del", n.netns], check=False)  # a name left behind
         if not self.exists():
             self._cmd(["ip", "netns", "add", n.netns])
-        if self._cmd(["ip", "link", "show", n.outside], check=False) is None:
+        if self._cmd([*ns, "link", "show", n.inside], check=False) is None:
+            self._cmd(["ip", "link", "del", n.outside], check=False)  # its inside end is lost
             self._cmd(["ip", "link", "add", n.outside, "type", "veth", "peer", "name",
                        n.inside, "netns", n.netns])
         self._cmd(["ip", "netns", "exec", n.netns, "sysctl", "-qw",
