@@ -18,7 +18,7 @@ from ryu_midonet.datapath import ctlookup as ctl
 from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import pipeline as pl
 from ryu_midonet.datapath import translator as tr
-from ryu_midonet.datapath.flows import Message, PacketOut, output, set_field
+from ryu_midonet.datapath.flows import CT_RPL, CT_TRK, Message, PacketOut, output, set_field
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import (
     ETH_IPV4,
@@ -47,6 +47,8 @@ class NatReturn:
     nat_ip: str
     translated: bool
     entry_key: int = 0  # steered from another host: the tunnel key of the port it entered by
+    state: int | None = None  # the tracker's ``ct_state`` (None: unknown)
+    zone: int = 0  # the zone the tracker looked it up in (0: unknown)
 
 
 class PacketHandler(FlowSource):
@@ -83,6 +85,8 @@ class PacketHandler(FlowSource):
         datapath_ct = None
         if self.conntrack_in_datapath and nat is None:
             datapath_ct = DatapathCt(None if tracked is None else ctl.returning(packet, tracked))
+        elif self.conntrack_in_datapath and nat is not None:
+            datapath_ct = self._nat_tracked(packet, nat)
         result = simulate(self.view, self.state, port_id, entered, datapath_reply=reply,
                           datapath_ct=datapath_ct)
         to_tracker = result.ct_scope is not None and result.ct_return is None
@@ -204,6 +208,22 @@ class PacketHandler(FlowSource):
                     record(ReturnPath(out.port_id, snat.scope, snat.ip, snat.port_from,
                                       snat.port_to, self.host_id))
 
+    def _nat_tracked(self, packet: Packet, nat: NatReturn) -> DatapathCt | None:
+        """The tracker's answer for a packet from the nat-return table: it went through the
+        zone of the scope of one of this host's return paths to ``nat.nat_ip`` (the one of
+        zone ``nat.zone``; None: no single such scope, or the answer is unknown)."""
+        paths = getattr(self.state.nat_ranges, "paths", None)
+        state = nat.state
+        if state is None and not _is_error(packet):
+            state = CT_TRK | (CT_RPL if nat.translated else 0)
+        if paths is None or state is None:
+            return None
+        found = {x.scope for x in paths() if x.ip == nat.nat_ip and x.host == self.host_id
+                 and (not nat.zone or tr.zone_of(x.scope) == nat.zone)}
+        if len(found) != 1:
+            return None
+        return DatapathCt(ctl.returning(packet, state), next(iter(found)))
+
     def _refresh_paths(self, packet: Packet, result: Result) -> bool:
         """Whether the store knew return paths for ``packet`` that this host had not heard
         of yet: asked only when a reverse source NAT found no translation for it (a reply
@@ -262,6 +282,10 @@ def _nat_port(packet: Packet) -> int | None:
                                                                                   IP_UDP):
             return quote.ports()[0]
     return None
+
+
+def _is_error(packet: Packet) -> bool:
+    return packet.ip_proto == IP_ICMP and packet.icmpv4_type in ICMP_ERRORS
 
 
 def _reply(packet: Packet, nat: NatReturn | None) -> DatapathReply | None:

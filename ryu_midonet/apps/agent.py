@@ -378,8 +378,10 @@ class AgentApp(app_manager.OSKenApp):
         nat_ip = ev.msg.match.get(pl.NAT_REG)  # back from the tracker (source NAT)
         state = ev.msg.match.get("ct_state") or 0  # (value, mask) when the switch masks it
         entry = ev.msg.match.get(pl.ENTRY_REG) or 0  # steered here from another host
+        zone = ev.msg.match.get("ct_zone") or 0
         meta: tuple[int, ...] | None = None if not nat_ip else (
-            nat_ip, state[0] if isinstance(state, tuple) else state, entry)
+            nat_ip, state[0] if isinstance(state, tuple) else state, entry,
+            zone[0] if isinstance(zone, tuple) else zone)
         if meta is None and self.conntrack_in_datapath and state:  # from the ct-lookup table
             meta = (0, state[0] if isinstance(state, tuple) else state)
         data = ev.msg.data
@@ -422,7 +424,8 @@ class AgentApp(app_manager.OSKenApp):
             return
         tracked = meta[1] if meta is not None and not meta[0] else None  # ct-lookup's miss
         nat = None if meta is None or not meta[0] else NatReturn(
-            str(ipaddress.IPv4Address(meta[0])), bool(meta[1] & CT_RPL), entry)
+            str(ipaddress.IPv4Address(meta[0])), bool(meta[1] & CT_RPL), entry, meta[1],
+            meta[3] if len(meta) > 3 else 0)
         claimed = None if nat else self.features.packet_in(port_id, in_port, packet, data)
         if claimed is not None:
             self._send(claimed)

@@ -260,7 +260,7 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
                     "metered per port"),
     TableContract(
         TABLE_NAT_RETURN, "nat-return",
-        matches=PACKET_FIELDS | {"in_port", NAT_REG, ENTRY_REG, "ct_state"},
+        matches=PACKET_FIELDS | {"in_port", NAT_REG, ENTRY_REG, "ct_state", "ct_zone"},
         required=frozenset({"in_port", NAT_REG, "ct_state"}),
         actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN}),
         set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {TTL_REG}, to_controller=True,

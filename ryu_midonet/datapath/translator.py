@@ -354,6 +354,8 @@ def nat_return_flow(result: Result, reply: Packet, in_port: int, nat_ip: str, lo
     if entry_key:
         match[p.ENTRY_REG] = entry_key
     match["ct_state"] = REPLY
+    if result.ct_scope is not None and result.ct_return is not None:
+        match["ct_zone"] = zone_of(result.ct_scope)  # the decision used the tracker's answer
     return FlowSpec(table=p.TABLE_NAT_RETURN, priority=p.PRIORITY_FLOW, match=match,
                     actions=with_ttl_checks(result, output_actions(result, locate, in_port)),
                     cookie=cookie, idle_timeout=idle_timeout)

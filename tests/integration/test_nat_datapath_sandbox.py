@@ -8,7 +8,7 @@ Router ``r``: ``r:in`` 10.50.0.1/24 on bridge ``br`` with VMs a and b, and the u
 ``r:out`` 198.18.0.1/24 bound to VM ext. Every VM is on h1 (test_nat_cross_host has the
 uplink on another host); h2 is there for the tunnel zone only. The
 outbound chain masquerades to 198.18.0.1, ports 1024-65535 (h1's block: 4096-8191), and the
-inbound chain reverses it.
+inbound chain reverses it. The last test gives the uplink a return-only filter.
 """
 
 from __future__ import annotations
@@ -80,9 +80,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 
 def misses(lab: Lab) -> int:
-    """Packets that reached h1's agent: the flow table's and the nat-return table's misses."""
+    """Packets that reached h1's agent: the flow table's, the nat-return table's and the
+    ct-lookup table's misses."""
     total = 0
-    for table in (1, 3):
+    for table in (1, 3, 4):
         for line in lab.flows("h1", table):
             found = re.search(r"n_packets=(\d+)", line)
             if re.match(MISS, line) and found is not None:
@@ -130,3 +131,38 @@ def test_a_refused_datagram_is_told_to_its_sender(lab: Lab) -> None:
     """The ICMP port unreachable about a datagram the switch translated goes back through
     its tracker, which translates the error and its quote back to the VM's address."""
     assert lab.refused("a", EXT_IP, 9999), lab.report()
+
+
+def test_a_return_only_uplink_needs_no_agent_per_connection(lab: Lab) -> None:
+    """The uplink accepts only return flows in (and tracks what leaves by it): the switch's
+    source NAT records each connection, so new connections from either VM reach no agent
+    after the first, and a connection from outside no longer reaches a VM."""
+    up = next(p for p in lab.topo.list("port") if p.get("portAddress") == NAT_IP)
+    lab.exec("ext", ["ip", "route", "replace", "10.50.0.0/24", "via", NAT_IP])
+    try:
+        with lab.sniff("a", "tcp dst port 8090") as cap:  # without the filter: it gets there
+            assert not lab.connects("ext", "10.50.0.11", 8090)  # (nothing listens)
+        assert cap.lines != [], lab.report()
+        build = lab.build
+        up_in, up_out = build.chain("up-in"), build.chain("up-out")
+        build.rule(up_in, "accept", matchReturnFlow=True)
+        build.rule(up_in, "drop")
+        build.rule(up_out, "accept", matchForwardFlow=True)
+        lab.topo.update("port", up["id"], {"inboundFilterId": up_in["id"],
+                                           "outboundFilterId": up_out["id"]})
+        lab.server("ext", 8082)
+        for vm in ("a", "b"):  # replies to each VM: a nat-return flow using the tracker's answer
+            assert wait_until(lambda vm=vm: lab.connects(vm, EXT_IP, 8082, 1.0) and len(
+                [f for f in lab.flows("h1", 3) if "ct_zone" in f]) >= ("a", "b").index(vm) + 1,
+                timeout=15), lab.report()
+        before = misses(lab)
+        for _ in range(5):
+            for vm in ("a", "b"):
+                assert lab.connects(vm, EXT_IP, 8082), lab.report()
+        assert misses(lab) == before, lab.report()
+        with lab.sniff("a", "tcp dst port 8090") as cap:
+            assert not lab.connects("ext", "10.50.0.11", 8090)
+        assert cap.lines == [], lab.report()
+        assert lab.openflow_errors() == []
+    finally:
+        lab.exec("ext", ["ip", "route", "del", "10.50.0.0/24"])

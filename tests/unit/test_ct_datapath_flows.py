@@ -10,6 +10,7 @@ connections are tracked); its chain for traffic to it (``vm1-out``) accepts retu
 
 from __future__ import annotations
 
+import ipaddress
 import random
 from types import SimpleNamespace
 from typing import Any
@@ -23,7 +24,7 @@ from test_nat_datapath import frame
 from ryu_midonet.agent.cttimeouts import ZoneTimeouts
 from ryu_midonet.agent.features import Features
 from ryu_midonet.agent.flowindex import FlowIndex
-from ryu_midonet.agent.handler import PacketHandler
+from ryu_midonet.agent.handler import NatReturn, PacketHandler
 from ryu_midonet.agent.seqcheck import SeqCheck
 from ryu_midonet.builders.chains import port_group
 from ryu_midonet.datapath import ctcopy, packets
@@ -32,7 +33,7 @@ from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
 from ryu_midonet.datapath.fakeswitch import FakeSwitch, PacketIn
-from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message, SwitchConfig
+from ryu_midonet.datapath.flows import CT_RPL, FlowDelete, FlowSpec, Message, SwitchConfig
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import FIELDS, IP_TCP, DatapathCt, Packet
 from ryu_midonet.sim.rules.conntrack import ct_key, scope_of
@@ -495,31 +496,53 @@ def test_the_agent_reads_the_trackers_answer_and_commits_deliveries() -> None:
 
 class NatAgent(nat_datapath.Agent):
     """Source NAT in the datapath, and connection tracking too: vm1 accepts return flows
-    only (its own connections are tracked on their way out)."""
+    only (its own connections are tracked on their way out); with ``uplink``, the uplink
+    accepts return flows only instead (what leaves by it is tracked)."""
 
-    def __init__(self) -> None:
+    def __init__(self, uplink: bool = False) -> None:
         super().__init__()
         b = MemoryTopology()
         b.objects = self.view.objects()
-        return_only_chains(b)
+        if uplink:
+            up_in, up_out = b.chain("up-in"), b.chain("up-out")
+            b.rule(up_in, "accept", matchReturnFlow=True)
+            b.rule(up_in, "drop")
+            b.rule(up_out, "accept", matchForwardFlow=True)
+            b.objects["port"]["r:out"].update(inboundFilterId="up-in",
+                                              outboundFilterId="up-out")
+        else:
+            return_only_chains(b)
         self.handler.conntrack_in_datapath = True
         self.switch.apply([ctl.miss_flow()])
 
     def _agent(self, packet_in: PacketIn) -> list[Message]:
+        """As apps/agent.py ``handle_miss``: from the nat-return table with the tracker's
+        ``ct_state``, from the ct-lookup table with it, else from the flow table."""
         h = packet_in.headers
-        if h.get(p.NAT_REG) or not h.get("ct_state"):
+        if not h.get(p.NAT_REG) and not h.get("ct_state"):
             return super()._agent(packet_in)
         self.calls += 1
         packet = Packet(**{f: h[f] for f in (*FIELDS, "payload") if f in h})
         port_id = next(pid for pid, n in nat_datapath.OFPORTS.items() if n == h["in_port"])
-        msgs = self.handler.handle(port_id, h["in_port"], packet, frame(packet, h),
-                                   tracked=h["ct_state"])
+        state = h.get("ct_state", 0)
+        if h.get(p.NAT_REG):
+            nat = NatReturn(str(ipaddress.IPv4Address(h[p.NAT_REG])), bool(state & CT_RPL),
+                            state=state, zone=h.get("ct_zone", 0))
+            msgs = self.handler.handle(port_id, h["in_port"], packet, frame(packet, h), nat)
+        else:
+            msgs = self.handler.handle(port_id, h["in_port"], packet, frame(packet, h),
+                                       tracked=state)
         self.flows += [m for m in msgs if isinstance(m, FlowSpec)]
         return msgs
 
 
-def test_source_nat_in_the_datapath_and_return_only_chains_together() -> None:
-    agent = NatAgent()
+@pytest.mark.parametrize("uplink", [False, True])
+def test_source_nat_in_the_datapath_and_return_only_chains_together(uplink: bool) -> None:
+    """The datapath's source NAT commits the connection in the zone of the router, the scope
+    of the uplink: nothing else records it, and its replies come back through that zone
+    known as replies. New connections after the first reach no agent; packets from outside
+    that are no replies are dropped."""
+    agent = NatAgent(uplink)
     ((port, out),) = agent.send(1, nat_datapath.out_tcp(1, 40000), SYN)
     assert port == nat_datapath.UPLINK and out["ipv4_src"] == nat_datapath.GW_IP
     ((port, back),) = agent.send(nat_datapath.UPLINK, nat_datapath.reply(out["tcp_src"]),
@@ -531,10 +554,33 @@ def test_source_nat_in_the_datapath_and_return_only_chains_together() -> None:
         ((port, _),) = agent.send(nat_datapath.UPLINK, nat_datapath.reply(out["tcp_src"]),
                                   SYN_ACK)
         assert port == 1
-    # a connection the datapath translates is recorded in the flow-state table: its forward
-    # packet and its reply are simulated, once per connection (as without the option)
-    assert agent.calls == calls + 10
-    assert [f for f in agent.flows if f.table == p.TABLE_CT_LOOKUP]
+    assert agent.calls == calls
+    (back_flow,) = [f for f in agent.flows if f.table == p.TABLE_NAT_RETURN]
+    assert back_flow.match["ct_zone"] == tr.zone_of("r")
+    assert back_flow.match["ct_state"] == tr.REPLY
+    assert not {"tcp_src", "tcp_dst"} & set(back_flow.match)  # a megaflow
+    # from outside, no reply: to vm1's address, and to a NAT port no connection uses (the
+    # router sends that one on out of the uplink, unless the uplink's filter drops it)
+    stranger = nat_datapath.tcp(nat_datapath.FAR, nat_datapath.ROUT, nat_datapath.REMOTE,
+                                "10.0.0.11", 443, 40000)
+    for _ in range(2):
+        assert agent.send(nat_datapath.UPLINK, stranger, SYN) == []
+        sent = agent.send(nat_datapath.UPLINK, nat_datapath.reply(nat_datapath.BLOCK[1]),
+                          SYN_ACK)
+        assert [port for port, _ in sent if port != nat_datapath.UPLINK or uplink] == []
+
+
+def test_a_related_icmp_error_reaches_a_vm_behind_a_return_only_uplink() -> None:
+    """An ICMP error about a datagram the datapath translated comes back through the
+    tracker as related: a return-only uplink lets it through."""
+    agent = NatAgent(uplink=True)
+    ((_, out),) = agent.send(1, udp(nat_datapath.VM1, nat_datapath.RIN, "10.0.0.11",
+                                    nat_datapath.REMOTE, 5000, 53))
+    quote = udp_quote(nat_datapath.GW_IP, nat_datapath.REMOTE, out["udp_src"], 53)
+    error = icmp(nat_datapath.FAR, nat_datapath.ROUT, nat_datapath.REMOTE,
+                 nat_datapath.GW_IP, 3, 3, payload=quote)
+    ((port, back),) = agent.send(nat_datapath.UPLINK, error)
+    assert port == 1 and back["ipv4_dst"] == "10.0.0.11"
 
 
 def test_a_ports_ct_lookup_misses_go_through_its_meter() -> None:

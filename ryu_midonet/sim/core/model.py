@@ -131,9 +131,12 @@ class DatapathReply:
 class DatapathCt:
     """Connection tracking by the datapath's tracker (where it can answer): ``returning`` is
     its answer for the packet, whether it belongs to a known connection travelling back
-    (None: the packet has not been through the tracker yet)."""
+    (None: the packet has not been through the tracker yet). ``scope``: the answer is the
+    zone of this flow-state scope's (a reply back through the tracker of its source NAT);
+    None: the zone of the ingress port's scope."""
 
     returning: bool | None = None
+    scope: str | None = None
 
 
 @dataclass(frozen=True)

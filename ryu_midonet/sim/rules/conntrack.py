@@ -32,12 +32,16 @@ router or stateful port group; when the exterior ports of those are bound on sev
 the commit is also copied to the trackers of the other hosts with a bound port of the
 scope (``Output.copy``; the datapath copies a connection's first packets, see
 :mod:`~ryu_midonet.datapath.ctcopy`). The packet must be TCP or UDP or ICMP (echo, or an
-error), not a fragment. Everything else (other packets, a packet whose source NAT the
-datapath does) uses the flow-state table as above; a connection recorded there reads the
-5-tuple even when the tracker answered at ingress, so that every connection is simulated
-and recorded. A decision that needs the tracker's answer and does not have it yet stops
-(:class:`~ryu_midonet.sim.core.context.TrackerNeeded`): the packet goes through the tracker
-and is simulated again with its answer.
+error), not a fragment. A connection whose source the datapath translates
+(:attr:`Frame.datapath_snat`) is committed by that translation, in the zone of the NAT
+rule's scope: when that is the scope of the egress port, nothing more records it, and its
+replies, back through that zone to the nat-return table, are simulated with the tracker's
+answer for that scope (``DatapathCt.scope``). Everything else (other packets, a source NAT
+in another scope than the egress port's) uses the flow-state table as above; a connection
+recorded there reads the 5-tuple even when the tracker answered at ingress, so that every
+connection is simulated and recorded. A decision that needs the tracker's answer and does
+not have it yet stops (:class:`~ryu_midonet.sim.core.context.TrackerNeeded`): the packet
+goes through the tracker and is simulated again with its answer.
 
 Invalidation. The decision is tagged with the key it looked up (found or not): the key
 appearing (the other side's forward packet recorded it) or expiring removes the flow. The
@@ -141,6 +145,8 @@ def _ask_tracker(ctx: Context, entry: Frame, frame: Frame, stage: Stage) -> bool
     if kind is None:
         return None
     where = scope(ctx, s.ingress)
+    if s.datapath_ct.scope is not None and s.datapath_ct.scope != where:
+        return None  # the tracker answered in another scope's zone
     returning = s.datapath_ct.returning
     if returning is None:
         raise TrackerNeeded(where)
@@ -217,6 +223,12 @@ def record(ctx: Context, port: Obj, frame: Frame) -> None:
     conn = conn_of(frame.packet)
     if conn is None:
         return
+    if s.datapath_ct is not None and frame.datapath_snat is not None:
+        where = scope(ctx, port)
+        if frame.datapath_snat.scope == where and committable(frame.packet):
+            ctx.trace(frame, f"connection tracking: the datapath's source NAT records it "
+                             f"({where})", stage=Stage.PORT_OUT, port=port["id"])
+            return
     if s.datapath_ct is not None and frame.datapath_snat is None:
         ctx.read(frame, "eth_type", "ip_proto", "ip_frag")
         if frame.packet.ip_proto == IP_ICMP:
