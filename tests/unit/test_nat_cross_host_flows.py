@@ -22,6 +22,7 @@ from test_nat_datapath import frame
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import NatReturn, PacketHandler
 from ryu_midonet.agent.natsteer import path_cookie
+from ryu_midonet.datapath import ctlookup as ctl
 from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
@@ -55,7 +56,7 @@ class Host:
                                      {"vxlan": TUNNEL})
         self.switch = net.add_host(name, GROUP_UNDERLAY[name], TUNNEL, self._agent).switch
         messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0),
-                                   *tr.base_flows([TUNNEL], nat_return=True)]
+                                   *tr.base_flows([TUNNEL], nat_return=True), ctl.miss_flow()]
         for port_id, ofport in self.ofports.items():
             messages += tr.port_flows(ofport, KEYS[port_id])
         self.switch.apply(messages)
@@ -67,18 +68,22 @@ class Host:
         h = packet_in.headers
         packet = Packet(**{f: h[f] for f in (*FIELDS, "payload") if f in h})
         nat = None
+        state = h.get("ct_state", 0)
         if h.get(p.NAT_REG):
-            nat = NatReturn(str(ipaddress.IPv4Address(h[p.NAT_REG])),
-                            bool(h.get("ct_state", 0) & CT_RPL), h.get(p.ENTRY_REG, 0))
+            nat = NatReturn(str(ipaddress.IPv4Address(h[p.NAT_REG])), bool(state & CT_RPL),
+                            h.get(p.ENTRY_REG, 0), state, h.get("ct_zone", 0))
         if nat is not None and nat.entry_key:
             port_id = next(pid for pid, key in KEYS.items() if key == nat.entry_key)
         else:
             port_id = next(pid for pid, n in self.ofports.items() if n == h["in_port"])
+        if nat is None and state:  # from the ct-lookup table
+            return self.handler.handle(port_id, h["in_port"], packet, frame(packet, h),
+                                       tracked=state)
         return self.handler.handle(port_id, h["in_port"], packet, frame(packet, h), nat)
 
 
 class Net:
-    def __init__(self, group: bool = False) -> None:
+    def __init__(self, group: bool = False, return_only: bool = False) -> None:
         b = tenant()
         hosts = GROUP_UNDERLAY if group else UNDERLAY
         uplinks = ["r:out"]
@@ -90,6 +95,14 @@ class Net:
         b.rule(b.objects["chain"]["pre"], "rev_snat", nwDstAddress=GW_IP, inPorts=uplinks)
         b.rule(b.objects["chain"]["post"], "snat", outPorts=["r:out"],
                natTargets=[f"{GW_IP}:1024-65535"])
+        if return_only:  # the uplinks accept return flows in only, and track what leaves
+            up_in, up_out = b.chain("up-in"), b.chain("up-out")
+            b.rule(up_in, "accept", matchReturnFlow=True)
+            b.rule(up_in, "drop")
+            b.rule(up_out, "accept", matchForwardFlow=True)
+            for uplink in uplinks:
+                b.objects["port"][uplink].update(inboundFilterId="up-in",
+                                                 outboundFilterId="up-out")
         b.objects["port"]["r:in"]["tunnelKey"] = 90
         b.objects["port"]["br:up"]["tunnelKey"] = 91
         for port_id, key in KEYS.items():
@@ -317,6 +330,35 @@ def test_replies_by_the_other_member_of_a_stateful_group_reach_the_vm(group: Net
     (snat,) = [flow for flow, _ in group.hosts["host0"].handler.snat_flows._flows.values()]
     (ct,) = [a.args[0] for a in snat.actions if a.kind == "ct"]
     assert isinstance(ct, Ct) and ct.commit and ct.nat is not None and ct.table is None
+
+
+def test_return_only_uplinks_of_a_stateful_group_need_no_agent_per_connection() -> None:
+    """The group's uplinks accept return flows in only: the source NAT of host0's switch
+    records each connection in the group's zone, where its replies, steered to host0 from
+    either uplink, are replies. Packets from outside that are no replies stay out."""
+    net = Net(group=True, return_only=True)
+    ((_, _, out),) = net.send("host0", 1, out_tcp(40000), SYN)
+    assert net.send("gw2", UPLINK2, reply2(out["tcp_src"]), SYN | ACK)[0][:2] == ("host0", 1)
+    for host in net.hosts.values():  # the path's announcement
+        host.switch.apply(host.handler.nat_steering())
+    ((_, _, out),) = net.send("host0", 1, out_tcp(40001), SYN)
+    assert net.send("gw", UPLINK, reply(out["tcp_src"]), SYN | ACK)[0][:2] == ("host0", 1)
+    calls = net.calls()
+    for sport in range(40002, 40008):
+        ((host, port, out),) = net.send("host0", 1, out_tcp(sport), SYN)
+        assert (host, port, out["ipv4_src"]) == ("gw", UPLINK, GW_IP)
+        entry = ("gw2", UPLINK2, reply2) if sport % 2 else ("gw", UPLINK, reply)
+        ((host, port, back),) = net.send(entry[0], entry[1], entry[2](out["tcp_src"]),
+                                         SYN | ACK)
+        assert (host, port, back["tcp_dst"]) == ("host0", 1, sport)
+    assert net.calls() == calls
+    back_flows = [f for f in net.hosts["host0"].switch.table(p.TABLE_NAT_RETURN)
+                  if "ct_zone" in f.match]
+    assert back_flows and {f.match["ct_zone"][0] for f in back_flows} == {tr.zone_of("pg")}
+    stranger = tcp(FAR, ROUT, REMOTE, "10.0.0.11", 443, 40000)
+    assert not [d for d in net.send("gw", UPLINK, stranger, SYN) if d[0] == "host0"]
+    assert not [d for d in net.send("gw", UPLINK, reply(BLOCK[-1]), SYN | ACK)
+                if d[0] == "host0"]
 
 
 def test_an_icmp_error_entering_by_the_other_member_reaches_the_vm(group: Net) -> None:
