@@ -6,6 +6,7 @@ A packet whose next hop a router is still resolving (and that goes nowhere else)
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from ryu_midonet.agent.arpwait import HeldPackets, tag_of
@@ -49,6 +50,13 @@ class NatReturn:
     entry_key: int = 0  # steered from another host: the tunnel key of the port it entered by
     state: int | None = None  # the tracker's ``ct_state`` (None: unknown)
     zone: int = 0  # the zone the tracker looked it up in (0: unknown)
+
+    @classmethod
+    def of(cls, nat_reg: int, ct_state: int, entry_key: int = 0, zone: int = 0) -> NatReturn:
+        """From a nat-return packet-in: the NAT address register, the tracker's state, the
+        entry port's key (0: entered here) and the tracker's zone."""
+        return cls(str(ipaddress.IPv4Address(nat_reg)), bool(ct_state & CT_RPL), entry_key,
+                   ct_state, zone)
 
 
 class PacketHandler(FlowSource):

@@ -26,7 +26,7 @@ class Miss:
     in_port: int
     data: bytes
     queued_at: float
-    meta: tuple[int, ...] | None = None  # after the tracker: (NAT address, ct_state, entry)
+    meta: tuple[int, ...] | None = None  # NatReturn.of arguments, after the tracker
 
 
 class MissQueue:

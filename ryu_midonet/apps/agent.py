@@ -23,7 +23,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 import time
@@ -52,7 +51,7 @@ from ryu_midonet.datapath import ctcopy, packets
 from ryu_midonet.datapath import ctlookup as ctl
 from ryu_midonet.datapath import pipeline as pl
 from ryu_midonet.datapath import translator as tr
-from ryu_midonet.datapath.flows import CT_RPL, FlowDelete, Message, MeterDelete, SwitchConfig
+from ryu_midonet.datapath.flows import FlowDelete, Message, MeterDelete, SwitchConfig
 from ryu_midonet.nsdb import divergence, errors
 from ryu_midonet.nsdb.cache import TopologyCache
 from ryu_midonet.nsdb.schema import parent_fields
@@ -423,9 +422,8 @@ class AgentApp(app_manager.OSKenApp):
         if port_id is None or packet is None:
             return
         tracked = meta[1] if meta is not None and not meta[0] else None  # ct-lookup's miss
-        nat = None if meta is None or not meta[0] else NatReturn(
-            str(ipaddress.IPv4Address(meta[0])), bool(meta[1] & CT_RPL), entry, meta[1],
-            meta[3] if len(meta) > 3 else 0)
+        nat = None if meta is None or not meta[0] else NatReturn.of(
+            meta[0], meta[1], entry, meta[3] if len(meta) > 3 else 0)
         claimed = None if nat else self.features.packet_in(port_id, in_port, packet, data)
         if claimed is not None:
             self._send(claimed)

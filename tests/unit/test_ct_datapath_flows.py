@@ -10,7 +10,6 @@ connections are tracked); its chain for traffic to it (``vm1-out``) accepts retu
 
 from __future__ import annotations
 
-import ipaddress
 import random
 from types import SimpleNamespace
 from typing import Any
@@ -33,7 +32,7 @@ from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
 from ryu_midonet.datapath.fakeswitch import FakeSwitch, PacketIn
-from ryu_midonet.datapath.flows import CT_RPL, FlowDelete, FlowSpec, Message, SwitchConfig
+from ryu_midonet.datapath.flows import FlowDelete, FlowSpec, Message, SwitchConfig
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import FIELDS, IP_TCP, DatapathCt, Packet
 from ryu_midonet.sim.rules.conntrack import ct_key, scope_of
@@ -526,8 +525,7 @@ class NatAgent(nat_datapath.Agent):
         port_id = next(pid for pid, n in nat_datapath.OFPORTS.items() if n == h["in_port"])
         state = h.get("ct_state", 0)
         if h.get(p.NAT_REG):
-            nat = NatReturn(str(ipaddress.IPv4Address(h[p.NAT_REG])), bool(state & CT_RPL),
-                            state=state, zone=h.get("ct_zone", 0))
+            nat = NatReturn.of(h[p.NAT_REG], state, zone=h.get("ct_zone", 0))
             msgs = self.handler.handle(port_id, h["in_port"], packet, frame(packet, h), nat)
         else:
             msgs = self.handler.handle(port_id, h["in_port"], packet, frame(packet, h),

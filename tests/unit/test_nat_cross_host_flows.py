@@ -11,7 +11,6 @@ on a fake network, the connection tracker modelled.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
 from ryu_midonet.datapath.fakeswitch import PacketIn
-from ryu_midonet.datapath.flows import CT_RPL, Ct, FlowDelete, Message, SwitchConfig
+from ryu_midonet.datapath.flows import Ct, FlowDelete, Message, SwitchConfig
 from ryu_midonet.sim.core.model import FIELDS, Packet
 from ryu_midonet.sim.state.natranges import MemoryNatRanges, RangeBoard, ReturnPath
 from tests.support.packets import icmp, udp
@@ -70,8 +69,7 @@ class Host:
         nat = None
         state = h.get("ct_state", 0)
         if h.get(p.NAT_REG):
-            nat = NatReturn(str(ipaddress.IPv4Address(h[p.NAT_REG])), bool(state & CT_RPL),
-                            h.get(p.ENTRY_REG, 0), state, h.get("ct_zone", 0))
+            nat = NatReturn.of(h[p.NAT_REG], state, h.get(p.ENTRY_REG, 0), h.get("ct_zone", 0))
         if nat is not None and nat.entry_key:
             port_id = next(pid for pid, key in KEYS.items() if key == nat.entry_key)
         else:

@@ -10,7 +10,6 @@ The topology (``sim_tenant``), all on one host::
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 from typing import Any
 
@@ -26,7 +25,6 @@ from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import FakeNetwork
 from ryu_midonet.datapath.fakeswitch import PacketIn
 from ryu_midonet.datapath.flows import (
-    CT_RPL,
     FlowDelete,
     FlowSpec,
     Message,
@@ -84,8 +82,7 @@ class Agent:
         packet = Packet(**{f: h[f] for f in (*FIELDS, "payload") if f in h})
         nat = None
         if h.get(p.NAT_REG):
-            nat = NatReturn(str(ipaddress.IPv4Address(h[p.NAT_REG])),
-                            bool(h.get("ct_state", 0) & CT_RPL))
+            nat = NatReturn.of(h[p.NAT_REG], h.get("ct_state", 0))
         port_id = next(pid for pid, n in OFPORTS.items() if n == h["in_port"])
         msgs = self.handler.handle(port_id, h["in_port"], packet, frame(packet, h), nat)
         self.flows += [m for m in msgs if isinstance(m, FlowSpec)]
