@@ -43,7 +43,7 @@ from tests.support import credentials
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES_PER_OPERATION = 20
+EXAMPLES_PER_OPERATION = 8
 HOST_ID = str(uuid.uuid5(uuid.NAMESPACE_DNS, "openapi-conformance.host"))
 
 
