@@ -106,8 +106,6 @@ class Bridge:
             ctx.learned(MacLearning(bridge_id, src, vlan, in_port["id"]))
             if changed:
                 ctx.trace(frame, f"learned {src}{_on(vlan)} behind port {in_port['id']}")
-            if not is_interior(in_port):
-                bridge_arp.learn(ctx, bridge_id, in_port, frame)
         else:
             ctx.read(frame, "eth_src")  # not learned: sources that are must reach the agent
 
@@ -116,6 +114,9 @@ class Bridge:
         if admitted is None:
             return
         frame = admitted
+        if not is_multicast(src) and src not in static and not is_interior(in_port):
+            # only what the filters let in (anti-spoofing chains) teaches addresses
+            bridge_arp.learn(ctx, bridge_id, in_port, frame)
 
         ctx.read(frame, "eth_dst")
         dst = frame.packet.eth_dst.lower()

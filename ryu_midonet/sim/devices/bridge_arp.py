@@ -1,7 +1,9 @@
 """A bridge's ARP table (MidoNet's ``Ip4MacPair``): the IPv4 addresses its VMs use, learned
 from the ARP they send, for the bridge to answer ARP requests for them locally.
 
-- Learning: an ARP request or reply that enters the bridge on an exterior port teaches
+- Learning: an ARP request or reply that enters the bridge on an exterior port, and that
+  the port's and the bridge's inbound filters let in (an anti-spoofing chain keeps a forged
+  sender out of the table), teaches
   ``arp_spa`` -> ``arp_sha`` when the sender MAC is the frame's source, is not a group
   address, and the sender address is a unicast one (not 0.0.0.0: a duplicate address probe
   teaches nothing). Gratuitous announcements teach too: that is how a moved address is heard.
