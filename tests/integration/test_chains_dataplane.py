@@ -810,7 +810,9 @@ def test_a_stateful_group_across_hosts_needs_no_agent_per_connection(lab: Lab) -
         before = _misses(lab)
         for _ in range(10):
             assert lab.connects("b", "192.0.2.2", 7000), lab.report()
-        assert _misses(lab) == before, lab.report()
+        # an agent per connection would be 10 misses at least; a router refreshing a
+        # neighbour's ARP entry meanwhile may send one packet to an agent
+        assert _misses(lab) - before <= 1, lab.report()
         assert len(server.lines()) >= 13
         copied = [f for f in lab.flows("os004", pipeline.TABLE_CT_COPY)
                   if re.search(r"n_packets=[1-9]", f)]
