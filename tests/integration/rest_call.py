@@ -21,3 +21,10 @@ def call(method: str, url: str, body: Any = None,
             return resp.status, json.loads(raw) if raw else None
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
+
+
+def ok(method: str, url: str, body: Any = None, status: int = 200) -> Any:
+    """The JSON body of a call that must answer ``status``."""
+    got, reply = call(method, url, body)
+    assert got == status, (method, url, body, reply)
+    return reply

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import redis
-from rest_call import call
+from rest_call import call, ok
 
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
@@ -25,12 +25,6 @@ pytestmark = pytest.mark.integration
 
 VND = "application/vnd.org.midonet."
 SECRET = "s3cret-md5-key"
-
-
-def ok(method: str, url: str, body: Any = None, status: int = 200) -> Any:
-    got, reply = call(method, url, body)
-    assert got == status, (method, url, body, reply)
-    return reply
 
 
 def edge_router(api_url: str) -> dict[str, Any]:

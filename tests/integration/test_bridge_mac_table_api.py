@@ -13,7 +13,7 @@ import urllib.request
 from typing import Any
 
 import pytest
-from rest_call import call
+from rest_call import call, ok
 
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.statestore import LocalState, StateChanges
@@ -25,12 +25,6 @@ pytestmark = pytest.mark.integration
 
 VND = "application/vnd.org.midonet."
 MAC1, MAC2 = "aa:bb:cc:00:00:01", "aa:bb:cc:00:00:02"
-
-
-def ok(method: str, url: str, body: Any = None, status: int = 200) -> Any:
-    got, reply = call(method, url, body)
-    assert got == status, (method, url, body, reply)
-    return reply
 
 
 def bridge_with_ports(api_url: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import redis
-from rest_call import call
+from rest_call import call, ok
 
 from tests.support import credentials
 
@@ -21,12 +21,6 @@ pytestmark = pytest.mark.integration
 
 VND = "application/vnd.org.midonet."
 MAC1, MAC2 = "aa:bb:cc:00:00:01", "aa:bb:cc:00:00:02"
-
-
-def ok(method: str, url: str, body: Any = None, status: int = 200) -> Any:
-    got, reply = call(method, url, body)
-    assert got == status, (method, url, body, reply)
-    return reply
 
 
 def bridge_with_subnet(api_url: str, **fields: Any) -> tuple[dict[str, Any], dict[str, Any]]:
