@@ -1,7 +1,7 @@
 """The benchmark's command line: run every controller in turn, print the table, write JSON.
 
     python -m ryu_midonet.bench [--faucet-venv DIR] [--output FILE] [--quick]
-                                [--only ryu-midonet|faucet|ovs-normal|ovn|capacity|flood ...]
+                                [--only ryu-midonet|faucet|ovs-normal|ovn|capacity|flood|turns ...]
 
 Needs root (namespaces, Open vSwitch). Exits 0 once ryu-midonet was measured, whatever the
 peers did; 1 when ryu-midonet could not be measured at all, 2 on bad usage.
@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 
-from ryu_midonet.bench import capacity, flood, layout, nat
+from ryu_midonet.bench import capacity, flood, layout, nat, turns
 from ryu_midonet.bench.faucet import FaucetScenario
 from ryu_midonet.bench.measure import Settings
 from ryu_midonet.bench.midonet import MidonetScenario
@@ -35,6 +35,7 @@ from ryu_midonet.bench.scenario import Scenario
 CONTROLLERS = ("ryu-midonet", "faucet", "ovs-normal", "ovn")
 CAPACITY = "capacity"  # the agent's packet-in capacity (no sandbox; :mod:`.capacity`)
 FLOOD = "flood"  # another port's first packet under a packet-in flood (:mod:`.flood`)
+TURNS = "turns"  # ryu-midonet and OVN side by side, rates taken in turns (:mod:`.turns`)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -47,11 +48,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=None,
                         help="JSON results file (default: RUN_DIR/results-<UTC time>.json)")
     parser.add_argument("--quick", action="store_true", help="fewer samples, for a smoke run")
-    parser.add_argument("--only", nargs="+", choices=(*CONTROLLERS, CAPACITY, FLOOD),
-                        default=[*CONTROLLERS, CAPACITY, FLOOD],
+    parser.add_argument("--only", nargs="+", choices=(*CONTROLLERS, CAPACITY, FLOOD, TURNS),
+                        default=[*CONTROLLERS, CAPACITY, FLOOD, TURNS],
                         help="controllers to run, 'capacity' for the agent's packet-in "
-                             "capacity and 'flood' for a first packet under a packet-in "
-                             "flood (default: all)")
+                             "capacity, 'flood' for a first packet under a packet-in "
+                             "flood and 'turns' for ryu-midonet's and OVN's rates taken "
+                             "in turns (default: all)")
     return parser.parse_args(argv)
 
 
@@ -110,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     flooded = flood.measure(run_dir / "flood", log=log) if FLOOD in args.only else None
     if flooded is not None:
         report.info["flood"] = flooded.to_dict()
+    taken = turns.measure_turns(run_dir / "turns", settings, log) if TURNS in args.only \
+        else None
+    if taken is not None:
+        report.info["turns"] = taken.to_dict()
     report.info["duration_s"] = round(time.monotonic() - t0, 1)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
@@ -127,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if flooded is not None:
         print(flood.table(flooded))
+        print()
+    if taken is not None:
+        print(turns.table(taken))
         print()
     print(f"results: {output}")
     measured = [m for m in report.measurements if m.controller == SUBJECT and m.value is not None]

@@ -97,11 +97,14 @@ def vm_plan(name: str) -> VmPlan:
     raise KeyError(name)
 
 
-def sandbox(agent: str = "none", api: bool = False) -> dict[str, Any]:
-    """The sandbox description; only the agent and the REST API differ between controllers."""
+def sandbox(agent: str = "none", api: bool = False, name: str = "",
+            underlay: str = "") -> dict[str, Any]:
+    """The sandbox description; only the agent and the REST API differ between controllers.
+    ``name`` and ``underlay`` (a /24) give a second sandbox that runs beside the first."""
+    underlay = underlay or UNDERLAY
     return {
-        "name": SANDBOX_NAME,
-        **({"underlay": {"cidr": UNDERLAY}} if UNDERLAY else {}),
+        "name": name or SANDBOX_NAME,
+        **({"underlay": {"cidr": underlay}} if underlay else {}),
         "tunnel": "vxlan",
         "hosts": [{"name": h} for h in HOSTS],
         "vms": [{"name": vm.name, "host": vm.host, "interface": f"rm-{vm.name}-tap",
