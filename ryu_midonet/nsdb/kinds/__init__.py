@@ -13,8 +13,12 @@ from ryu_midonet.nsdb.kinds import (
     chain,
     dhcp_host,
     dhcp_subnet,
+    health_monitor,
     host,
     ip_addr_group,
+    load_balancer,
+    pool,
+    pool_member,
     port,
     port_group,
     route,
@@ -22,6 +26,7 @@ from ryu_midonet.nsdb.kinds import (
     rule,
     system_state,
     tunnel_zone,
+    vip,
 )
 from ryu_midonet.nsdb.spec import KindSpec
 
@@ -40,5 +45,10 @@ SPECS: tuple[KindSpec, ...] = (
     ip_addr_group.SPEC,
     dhcp_subnet.SPEC,
     dhcp_host.SPEC,
+    load_balancer.SPEC,
+    health_monitor.SPEC,
+    pool.SPEC,
+    pool_member.SPEC,
+    vip.SPEC,
     system_state.SPEC,
 )

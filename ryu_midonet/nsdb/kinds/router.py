@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ryu_midonet.nsdb.fields import Field
 from ryu_midonet.nsdb.kinds.chain import chain_ref
+from ryu_midonet.nsdb.kinds.load_balancer import router_attach, router_create
 from ryu_midonet.nsdb.spec import KindSpec
 
 SPEC = KindSpec(
@@ -16,10 +17,12 @@ SPEC = KindSpec(
         "outboundFilterId": chain_ref(),
         "forwardChainId": chain_ref(),
         "localRedirectChainId": chain_ref(),
-        "loadBalancerId": Field("uuid", create=False, update=False),
+        "loadBalancerId": Field("uuid"),  # kept in step with the load balancer's routerId
         "asNumber": Field("int", 0, lo=0, hi=4294967295, nullable=False),
         "inboundMirrorIds": Field("uuids", [], create=False, update=False),
         "outboundMirrorIds": Field("uuids", [], create=False, update=False),
     },
     owns=(("port", "deviceId"), ("route", "routerId")),
+    on_create=router_create,
+    on_update=router_attach,
 )
