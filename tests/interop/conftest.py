@@ -13,6 +13,7 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,3 +107,11 @@ def midonet_cli_script(midonetclient_dir: Path, tmp_path_factory: pytest.TempPat
                               env=env, capture_output=True, text=True, timeout=60)
 
     return run
+
+
+@pytest.fixture
+def api(midonetclient: Any, api_url: str) -> Any:
+    """The 5.2.0 client's ``MidonetApi``, logged in as the API's administrator."""
+    login = credentials.login_of(api_url)
+    assert login is not None
+    return midonetclient.api.MidonetApi(api_url, login.user, login.password, "admin")

@@ -12,19 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.support import credentials
-
 pytestmark = pytest.mark.interop
 
 MEDIA = "application/vnd.org.midonet.IP4Mac-v1+json"
 COLLECTION = "application/vnd.org.midonet.collection.IP4Mac-v1+json"
-
-
-@pytest.fixture
-def api(midonetclient: Any, api_url: str) -> Any:
-    login = credentials.login_of(api_url)
-    assert login is not None
-    return midonetclient.api.MidonetApi(api_url, login.user, login.password, "admin")
 
 
 def test_arp_table_entries_as_client_resources(midonetclient: Any, api: Any) -> None:

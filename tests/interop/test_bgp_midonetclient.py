@@ -13,16 +13,7 @@ from typing import Any
 import pytest
 import webob.exc
 
-from tests.support import credentials
-
 pytestmark = pytest.mark.interop
-
-
-@pytest.fixture
-def api(midonetclient: Any, api_url: str) -> Any:
-    login = credentials.login_of(api_url)
-    assert login is not None
-    return midonetclient.api.MidonetApi(api_url, login.user, login.password, "admin")
 
 
 def edge_router(api: Any) -> Any:

@@ -11,19 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.support import credentials
-
 pytestmark = pytest.mark.interop
 
 MEDIA = "application/vnd.org.midonet.MacPort-v2+json"
 COLLECTION = "application/vnd.org.midonet.collection.MacPort-v2+json"
-
-
-@pytest.fixture
-def api(midonetclient: Any, api_url: str) -> Any:
-    login = credentials.login_of(api_url)
-    assert login is not None
-    return midonetclient.api.MidonetApi(api_url, login.user, login.password, "admin")
 
 
 def test_static_mac_entries_through_the_client(midonetclient: Any, api: Any) -> None:

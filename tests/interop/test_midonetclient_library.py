@@ -13,16 +13,8 @@ import webob.exc
 
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
-from tests.support import credentials
 
 HOST_ID = "0f2b6a3e-52c8-4e7a-9a55-4f8a3c1d0001"
-
-
-@pytest.fixture
-def api(midonetclient: Any, api_url: str) -> Any:
-    login = credentials.login_of(api_url)
-    assert login is not None
-    return midonetclient.api.MidonetApi(api_url, login.user, login.password, "admin")
 
 
 @pytest.fixture
