@@ -11,7 +11,9 @@ A frame entering a router port is handled in this order:
    reply addressed to the port, or a gratuitous ARP from the port's subnet, fills the ARP
    table. Other ARP is dropped. Learning happens for every such packet, so decisions that
    learn are not cacheable.
-3. Only IPv4 goes further. The inbound filters run (:mod:`.filters`).
+3. Only IPv4 goes further. The router's load balancer (:mod:`.l4lb`) translates TCP to a
+   VIP, and its members' replies, which then skip the inbound and outbound filters; for
+   any other packet the inbound filters run (:mod:`.filters`).
 4. To one of the router's own port addresses (a :class:`RouterPorts` snapshot, built once per
    topology version): an ICMP echo request gets an echo reply; the rest is dropped.
 5. Route selection (:mod:`.routing`). No route: ICMP net unreachable. BlackHole: silent drop.
@@ -57,7 +59,7 @@ from ryu_midonet.sim.core.packets import (
     UNREACH_NET_PROHIBITED,
 )
 from ryu_midonet.sim.core.topology import TopologyView
-from ryu_midonet.sim.devices import routing
+from ryu_midonet.sim.devices import l4lb, routing
 from ryu_midonet.sim.devices.bridge import known_address, router_macs
 from ryu_midonet.sim.state import arp_tag
 from ryu_midonet.types import Obj
@@ -123,6 +125,12 @@ class Router:
             ctx.trace(frame, f"ethertype {packet.eth_type:#06x} is not routed: dropping")
             return
 
+        balanced = l4lb.balance(ctx, device, frame)
+        if balanced == l4lb.Outcome.DROP:
+            return
+        if isinstance(balanced, Frame):  # load-balanced traffic skips the filters
+            self._route(ctx, device, in_port, frame, balanced, filtered=False)
+            return
         admitted = admit(ctx, ctx.filters.pre(ctx, device, in_port, frame),
                          "dropped by the inbound filters")
         if admitted is None:
@@ -179,7 +187,7 @@ class Router:
 
     # -- IPv4 --------------------------------------------------------------------------------
     def _route(self, ctx: Context, device: Obj, in_port: Obj, entry: Frame,
-               frame: Frame) -> None:
+               frame: Frame, filtered: bool = True) -> None:
         packet = frame.packet
         ctx.read(frame, "ipv4_dst")
         dst = packet.ipv4_dst or "0.0.0.0"
@@ -211,7 +219,7 @@ class Router:
             code = UNREACH_HOST_PROHIBITED if host else UNREACH_NET_PROHIBITED
             self._icmp_error(ctx, in_port, entry, ICMP_UNREACH, code)
         else:
-            self._forward(ctx, device, in_port, entry, frame, route)
+            self._forward(ctx, device, in_port, entry, frame, route, filtered)
 
     def _to_router(self, ctx: Context, in_port: Obj, frame: Frame) -> None:
         packet = frame.packet
@@ -226,7 +234,7 @@ class Router:
             ctx.trace(frame, f"addressed to the router ({packet.ipv4_dst}): dropping")
 
     def _forward(self, ctx: Context, device: Obj, in_port: Obj, entry: Frame, frame: Frame,
-                 route: Obj) -> None:
+                 route: Obj, filtered: bool = True) -> None:
         out_port = ctx.view.get("port", route.get("nextHopPort"))
         if out_port is None or out_port.get("deviceId") != device["id"]:
             ctx.trace(frame, f"next-hop port {route.get('nextHopPort')} is not a port of this"
@@ -240,8 +248,9 @@ class Router:
             ctx.trace(frame, f"TTL {ttl}: ICMP time exceeded")
             self._icmp_error(ctx, in_port, entry, ICMP_TIME_EXCEEDED, 0)
             return
-        passed = admit(ctx, ctx.filters.post(ctx, device, out_port, ctx.decrements(frame)),
-                       "dropped by the outbound filters")
+        out = ctx.decrements(frame)
+        passed = (admit(ctx, ctx.filters.post(ctx, device, out_port, out),
+                        "dropped by the outbound filters") if filtered else out)
         if passed is None:
             return
         gateway = route.get("nextHopGateway")
