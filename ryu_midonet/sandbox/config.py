@@ -73,7 +73,7 @@ DEFAULT_AGENT = (
     "{bin}/ryu-midonet-manager --redis-url {redis_url} --ofp-tcp-listen-port {ofport}"
     " --host-id-file {run_dir}/host_id --host-name {host} --ovsdb-connection {ovsdb}"
     " --integration-bridge {bridge} --check-flow-contracts ryu_midonet.apps.agent"
-    " ryu_midonet.apps.dhcp ryu_midonet.apps.bgp"
+    " ryu_midonet.apps.dhcp ryu_midonet.apps.bgp ryu_midonet.apps.health_monitor"
 )
 # Names the sandbox uses itself inside namespaces it owns.
 RESERVED_NAMES = ("underlay",)

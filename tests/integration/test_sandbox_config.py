@@ -127,7 +127,7 @@ def test_agent_command_is_formatted_with_the_host_attributes(tmp_path: Path) -> 
         "--host-id-file", f"{tmp_path}/hosts/h2/host_id", "--host-name", "h2",
         "--ovsdb-connection", f"unix:{tmp_path}/hosts/h2/db.sock",
         "--integration-bridge", "br-int", "--check-flow-contracts", "ryu_midonet.apps.agent",
-        "ryu_midonet.apps.dhcp", "ryu_midonet.apps.bgp"]
+        "ryu_midonet.apps.dhcp", "ryu_midonet.apps.bgp", "ryu_midonet.apps.health_monitor"]
     url = "redis+sentinel://10.99.0.254:1,10.99.0.254:2/sandbox/0"
     assert agent.command(sb.spec.agent, host, sb.redis_sock, url)[1:3] == ["--redis-url", url]
     with pytest.raises(RuntimeError, match="unknown field 'nope'"):
