@@ -1,6 +1,8 @@
 """L4 load balancing on real Open vSwitch, sandbox ``lb``: connections to a VIP reach the
 pool's members by weight, or one member per client with SOURCE_IP persistence; members see
-the client's own address; an established connection outlives the agent of the client's host.
+the client's own address; an established connection outlives the agent of the client's host;
+a health monitor takes a member whose server stopped out of the pool and back in, and moves
+to another agent when the agent running it is killed.
 
 Router ``r``: ``r:in`` 10.60.0.1/24 on bridge ``net`` (the members), ``r:out`` 10.61.0.1/24
 on bridge ``out`` (the clients, outside the tenant network). Load balancer ``lb`` on ``r``,
@@ -31,6 +33,7 @@ from typing import Any
 import pytest
 from chainlab import Background, Lab
 
+from ryu_midonet.healthmon import wiring
 from ryu_midonet.sandbox import Sandbox
 from tests.support.waiting import wait_until
 
@@ -223,3 +226,90 @@ def test_an_established_connection_outlives_the_clients_agent(lb: LbLab) -> None
     assert wait_until(lambda: len(stream.lines()) >= count + 20, timeout=30), lb.lab.report()
     assert stream.alive()
     stream.stop()
+
+
+# -- health monitoring ------------------------------------------------------------------------
+# A TCP monitor (1 s between probes, 1 s to answer, 2 failures) on pool p, probed by one elected
+# agent from a namespace on a port of router r (link addresses of 169.254.100.0/24, which the
+# router's inbound chain lets through). A member turns INACTIVE within delay x retries plus
+# the election's lease (3 s) and a poll; HM_WAIT leaves room for a loaded machine.
+
+HM = {"type": "TCP", "delay": 1, "timeout": 1, "maxRetries": 2, "adminStateUp": True}
+HM_WAIT = 30.0
+
+
+def member_status(lb: LbLab, member: str) -> str | None:
+    obj = lb.lab.topo.store.get("poolMember", lb.ids[member])
+    return None if obj is None else obj.get("status")
+
+
+def prober_host(lb: LbLab) -> str | None:
+    """The host whose agent probes pool p (where its router port is bound)."""
+    port = lb.lab.topo.store.get("port", wiring.port_id(lb.ids["p"]))
+    by_id = {h.host_id: name for name, h in lb.lab.sb.hosts.items()}
+    return None if port is None else by_id.get(port.get("hostId") or "")
+
+
+def member_on(lb: LbLab, host: str) -> str:
+    return next(vm for vm in MEMBERS if lb.lab.sb.vm(vm).host.name == host)
+
+
+@pytest.fixture
+def monitored(lb: LbLab) -> Iterator[str]:
+    """Pool p with an admin-up TCP monitor; afterwards none, and every member ACTIVE."""
+    topo = lb.lab.topo
+    chain = topo.get("router", lb.ids["r"])["inboundFilterId"]
+    rules = [topo.create("rule", {"type": "accept", "position": 1, f"nw{side}Address":
+                                  str(wiring.LINK_NET.network_address),
+                                  f"nw{side}Length": wiring.LINK_NET.prefixlen}, chain)["id"]
+             for side in ("Src", "Dst")]
+    hm = topo.create("healthMonitor", HM)["id"]
+    update(lb, "pool", "p", healthMonitorId=hm)
+    try:
+        yield hm
+    finally:
+        update(lb, "pool", "p", healthMonitorId=None)
+        topo.delete("healthMonitor", hm)
+        for rule in rules:
+            topo.delete("rule", rule)
+        for vm in MEMBERS:
+            if vm not in lb.servers or not lb.servers[vm].alive():
+                start_server(lb, vm)
+        assert wait_until(lambda: prober_host(lb) is None and all(
+            member_status(lb, vm) == "ACTIVE" for vm in MEMBERS), timeout=HM_WAIT)
+
+
+def test_a_member_whose_server_stops_turns_inactive_and_gets_no_new_connections(
+        lb: LbLab, monitored: str) -> None:
+    assert wait_until(lambda: prober_host(lb) is not None, timeout=HM_WAIT), lb.lab.report()
+    assert reaches_vip(lb, "c"), lb.lab.report()
+    lb.servers.pop("m2").stop()
+    assert wait_until(lambda: member_status(lb, "m2") == "INACTIVE", timeout=HM_WAIT), \
+        lb.lab.report()
+    assert member_status(lb, "m1") == "ACTIVE"
+    assert {member for member, _ in connections(lb, "c", 10)} == {"m1"}
+    start_server(lb, "m2")
+    assert wait_until(lambda: member_status(lb, "m2") == "ACTIVE", timeout=HM_WAIT), \
+        lb.lab.report()
+    assert wait_until(lambda: "m2" in {m for m, _ in connections(lb, "c", 6)}, timeout=HM_WAIT)
+
+
+def test_killing_the_probing_agent_hands_the_pool_to_another(lb: LbLab, monitored: str
+                                                             ) -> None:
+    assert wait_until(lambda: prober_host(lb) is not None, timeout=HM_WAIT), lb.lab.report()
+    dead = prober_host(lb)
+    assert dead is not None
+    other = next(name for name in lb.lab.sb.hosts if name != dead)
+    lb.lab.sb.stop_agent(dead, kill=True)
+    try:
+        assert wait_until(lambda: prober_host(lb) == other, timeout=HM_WAIT), lb.lab.report()
+        # status keeps following the member whose host's agent runs
+        vm = member_on(lb, other)
+        lb.servers.pop(vm).stop()
+        assert wait_until(lambda: member_status(lb, vm) == "INACTIVE", timeout=HM_WAIT), \
+            lb.lab.report()
+        start_server(lb, vm)
+        assert wait_until(lambda: member_status(lb, vm) == "ACTIVE", timeout=HM_WAIT), \
+            lb.lab.report()
+    finally:
+        lb.lab.sb.start_agent(dead)
