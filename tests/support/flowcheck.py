@@ -354,6 +354,18 @@ def tally(totals: Report, report: Report, topo: Any) -> None:
                     pytrace=False)
 
 
+def check_topology(totals: Report, topo: Any, packets: Iterable[tuple[str, Packet]],
+                   probe: Probe | None = None) -> None:
+    """:func:`check` ``packets`` on a fresh fabric of ``topo`` (closed afterwards) and
+    :func:`tally` the report into ``totals``."""
+    fabric = fabric_for(topo)
+    try:
+        report = check(fabric, topo.view(), topo.state, packets, probe=probe)
+    finally:
+        fabric.close()
+    tally(totals, report, topo)
+
+
 def copy_tables(state: State, view: DictView) -> State:
     """A private in-memory copy of the MAC and ARP entries of the view's bridges (their ARP
     tables too) and routers (the flow-state tables start empty: the checked rules are stateless)."""

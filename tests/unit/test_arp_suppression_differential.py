@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import ETH_ARP, Packet, RewriteOp
 from tests.support import randomtopo
-from tests.support.flowcheck import Report, check, copy_tables, fabric_for, tally
+from tests.support.flowcheck import Report, check_topology, copy_tables
 
 TOPOLOGIES = 150
 RUN = settings(max_examples=TOPOLOGIES, derandomize=True, deadline=None, database=None,
@@ -81,13 +81,7 @@ def test_flows_with_known_addresses_deliver_what_the_simulator_decides() -> None
             in_place[0] += any(o.port_id == port_id and rw.op is RewriteOp.ARP_REPLY
                                for o in result.outputs for rw in o.rewrites)
         sequence = asked + sequence + who_has(rnd, topo, known)
-        fabric = fabric_for(topo)
-        try:
-            report = check(fabric, topo.view(), topo.state, sequence,
-                           probe=randomtopo.prober(rnd, topo))
-        finally:
-            fabric.close()
-        tally(totals, report, topo)
+        check_topology(totals, topo, sequence, randomtopo.prober(rnd, topo))
 
     one_topology()
     print(f"{TOPOLOGIES} topologies with DHCP hosts, {totals}; {answered[0]} + {in_place[0]}"

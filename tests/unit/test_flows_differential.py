@@ -16,7 +16,7 @@ from ryu_midonet.sim.core.model import Packet
 from ryu_midonet.sim.core.topology import DictView
 from ryu_midonet.sim.state import State
 from tests.support import randomtopo
-from tests.support.flowcheck import Fabric, Report, check, fabric_for, tally
+from tests.support.flowcheck import Fabric, Report, check, check_topology
 from tests.support.packets import icmp, tcp
 from tests.support.topology import MemoryTopology
 
@@ -56,12 +56,7 @@ def _deliver(topologies: st.SearchStrategy[randomtopo.RandomTopology], examples:
         sequence = data.draw(randomtopo.packets(topo, max_base=10, max_variants=6),
                              label="packets")
         probe = randomtopo.prober(data.draw(st.randoms(use_true_random=True)), topo)
-        fabric = fabric_for(topo)
-        try:
-            report = check(fabric, topo.view(), topo.state, sequence, probe=probe)
-        finally:
-            fabric.close()
-        tally(totals, report, topo)
+        check_topology(totals, topo, sequence, probe)
 
     one_topology()
     return totals
