@@ -648,6 +648,20 @@ def _return_path_is_asymmetric(lab: Lab) -> None:
     assert not any("echo reply" in line for line in cap.lines), cap.lines
 
 
+# Both uplinks accept only return traffic in and track what goes out (chain0 in, chain1 out).
+UPLINK_CHAINS = (
+    "chain create name uplink-in",
+    "chain create name uplink-out",
+    "chain chain0 add rule flow return-flow pos 1 type accept",
+    "chain chain0 add rule pos 2 type drop",
+    "chain chain1 add rule flow fwd-flow pos 1 type accept",
+    "router router0 port port0 set infilter chain0",
+    "router router0 port port0 set outfilter chain1",
+    "router router1 port port0 set infilter chain0",
+    "router router1 port port0 set outfilter chain1",
+)
+
+
 def test_asymmetric_return_flows_need_a_stateful_port_group(lab: Lab) -> None:
     """Each uplink accepts only return traffic in and tracks what goes out: the return of a
     connection that left by gw1's uplink enters by gw2's, where it is a stranger until both
@@ -655,15 +669,7 @@ def test_asymmetric_return_flows_need_a_stateful_port_group(lab: Lab) -> None:
     with _asymmetric_uplinks(lab):
         _return_path_is_asymmetric(lab)
         outputs = lab.cli_ok(
-            "chain create name uplink-in",
-            "chain create name uplink-out",
-            "chain chain0 add rule flow return-flow pos 1 type accept",
-            "chain chain0 add rule pos 2 type drop",
-            "chain chain1 add rule flow fwd-flow pos 1 type accept",
-            "router router0 port port0 set infilter chain0",
-            "router router0 port port0 set outfilter chain1",
-            "router router1 port port0 set infilter chain0",
-            "router router1 port port0 set outfilter chain1",
+            *UPLINK_CHAINS,
             "chain chain0 list rule",
         )
         assert outputs[9] == ["rule rule0 proto 0 tos 0 flow return-flow pos 1 type accept",
@@ -791,15 +797,7 @@ def test_a_stateful_group_across_hosts_needs_no_agent_per_connection(lab: Lab) -
     for connections whose handshake they saw part of is still open."""
     with _asymmetric_uplinks(lab):
         lab.cli_ok(
-            "chain create name uplink-in",
-            "chain create name uplink-out",
-            "chain chain0 add rule flow return-flow pos 1 type accept",
-            "chain chain0 add rule pos 2 type drop",
-            "chain chain1 add rule flow fwd-flow pos 1 type accept",
-            "router router0 port port0 set infilter chain0",
-            "router router0 port port0 set outfilter chain1",
-            "router router1 port port0 set infilter chain0",
-            "router router1 port port0 set outfilter chain1",
+            *UPLINK_CHAINS,
             "port-group create name SPG stateful true",
             "port-group pgroup0 add member port router0:port0",
             "port-group pgroup0 add member port router1:port0",
