@@ -181,3 +181,12 @@ def test_a_router_without_load_balancer_reads_nothing_more(state: State) -> None
     b = tenant()
     plain = tcp(FAR, ROUT, REMOTE, "10.0.0.11", 40000, 8080)
     assert "tcp_dst" not in simulate(b.view(), state, "r:out", plain).fields_read
+
+
+def test_members_and_vips_without_an_address_or_port_are_left_out(
+        b: MemoryTopology, state: State) -> None:
+    edit(b, "poolMember", "m1", address=None)
+    edit(b, "poolMember", "m2", protocolPort="8080")
+    assert not simulate(b.view(), state, "r:out", to_vip()).outputs
+    edit(b, "vip", "v", protocolPort=None)
+    assert not simulate(b.view(), state, "r:out", to_vip()).outputs  # not a VIP: filtered

@@ -77,10 +77,7 @@ class Vip:
         return [m for m in self.members if is_eligible(m)]
 
     def member_at(self, binding: Binding) -> Obj | None:
-        for m in self.members:
-            if m.get("address") == binding.ip and m.get("protocolPort") == binding.port:
-                return m
-        return None
+        return next((m for m in self.members if _endpoint(m) == tuple(binding)), None)
 
 
 @dataclass(frozen=True)
@@ -100,10 +97,17 @@ class Balancer:
 
 
 def is_eligible(member: Obj) -> bool:
-    """Admin up, ACTIVE and with a weight."""
+    """Admin up, ACTIVE, with a weight (and an address and port)."""
     return (member.get("adminStateUp", True) is not False
             and (member.get("status") or "ACTIVE") == "ACTIVE"
-            and _weight(member) > 0)
+            and _weight(member) > 0 and _endpoint(member) is not None)
+
+
+def _endpoint(member: Obj) -> tuple[str, int] | None:
+    address, port = member.get("address"), member.get("protocolPort")
+    if not isinstance(address, str) or not isinstance(port, int) or isinstance(port, bool):
+        return None
+    return address, port
 
 
 def _weight(member: Obj) -> int:
@@ -133,15 +137,16 @@ def build(view: TopologyView, router: Obj) -> Balancer | None:
     serving: dict[tuple[str, int], list[Vip]] = {}
     for _, v in sorted(view.all_of("vip").items()):
         pool = pools.get(v.get("poolId") or "")
-        if pool is None or not v.get("address") or not isinstance(v.get("protocolPort"), int):
+        if pool is None or _endpoint(v) is None:
             continue
         vip = Vip(v, pool, tuple(members.get(str(pool["id"]), ())))
         if not (_up(lb) and _up(pool) and _up(v)) or vip.address in vips:
             continue
         vips[vip.address] = vip
         for m in vip.members:
-            if m.get("address") and isinstance(m.get("protocolPort"), int):
-                serving.setdefault((str(m["address"]), int(m["protocolPort"])), []).append(vip)
+            endpoint = _endpoint(m)
+            if endpoint is not None:
+                serving.setdefault(endpoint, []).append(vip)
     return Balancer(lb, tuple(pools), vips, frozenset(ip for ip, _ in vips),
                     {k: tuple(v) for k, v in serving.items()},
                     frozenset(ip for ip, _ in serving))
@@ -235,7 +240,7 @@ def _to_member(ctx: Context, vip: Vip, frame: Frame) -> Frame | str:
     if member is None:
         ctx.trace(frame, f"VIP {vip.address}: no member is up: dropping")
         return Outcome.DROP
-    binding = Binding(str(member["address"]), int(member["protocolPort"]))
+    binding = Binding(*_endpoint(member) or ("0.0.0.0", 0))  # eligible: it has one
     reverse = _reverse_key(vip, conn, binding)
     if ctx.state.flows.put_new(key, str(binding)):
         ctx.state.flows.put(reverse, str(vip.address))
