@@ -18,6 +18,7 @@ import ipaddress
 import logging
 import uuid
 import zlib
+from pathlib import Path
 from typing import Any
 
 from ryu_midonet.bgp import netns
@@ -78,6 +79,7 @@ class Wiring:
         self.names = names(prefix, pool_id)
         kwargs = {} if run is None else {"run": run}
         self.ns = netns.Namespace(self.names, bridge, ovsdb, **kwargs)
+        self._fresh = True
 
     @property
     def port_id(self) -> str:
@@ -89,6 +91,11 @@ class Wiring:
         iface = port_network(port) if port is not None else None
         if port is None or iface is None:
             return False
+        if self._fresh and not Path(f"/sys/class/net/{self.names.outside}").exists():
+            # what a killed agent left: a userspace switch would keep reading the lost device
+            # of a port of that name, so the port goes before the veth is made again
+            self.ns.remove()
+        self._fresh = False
         inside = ipaddress.IPv4Interface(f"{iface.network.network_address + 2}/{BLOCK}")
         self.ns.make(inside_mac(self.pool_id), str(inside.ip), BLOCK, str(iface.ip))
         if port.get("hostId") != self.host_id or port.get("interfaceName") != self.names.outside:
