@@ -168,6 +168,11 @@ def test_toggling_persistence_drops_existing_connections(
     forward = simulate(b.view(), state, "r:out", to_vip())
     edit(b, "vip", "v", sessionPersistence="SOURCE_IP")
     assert not simulate(b.view(), state, forward.outputs[0].port_id, reply(forward)).outputs
+    assert not simulate(b.view(), state, "r:out", to_vip()).outputs
+    assert simulate(b.view(), state, "r:out", to_vip(sport=40001)).outputs  # a new one
+    edit(b, "vip", "v", sessionPersistence=None)
+    assert simulate(b.view(), state, "r:out", to_vip()).outputs  # its own again
+    assert not simulate(b.view(), state, "r:out", to_vip(sport=40001)).outputs
 
 
 def test_a_removed_member_drops_its_connections(b: MemoryTopology, state: State) -> None:

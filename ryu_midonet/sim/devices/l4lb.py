@@ -20,7 +20,7 @@ Both are recorded as flow state (:mod:`ryu_midonet.sim.rules.nat`'s entries,
 ``nat:dnat:<scope>:<5-tuple>`` and its ``nat:rev_dnat`` reverse) in the scope
 ``lb:<vip id>:<persistence>``, so every packet of a connection gets the same member whichever
 host simulates it, and the reply is found on the member's host. Changing the VIP's
-persistence changes the scope: existing connections lose their translation (they drop).
+persistence changes the scope: packets of connections translated under the other one drop.
 A known connection to a member that is no longer eligible: with persistence it drops, without
 it goes on (it finishes; new connections avoid the member); a member no longer in the pool:
 drops. No eligible member: the packet drops.
@@ -66,7 +66,15 @@ class Vip:
     @property
     def scope(self) -> str:
         """The flow-state scope of its connections (changes with the persistence)."""
-        return f"lb:{self.id}:{'source-ip' if self.sticky else 'none'}"
+        return self.scope_for(self.sticky)
+
+    def scope_for(self, sticky: bool) -> str:
+        return f"lb:{self.id}:{'source-ip' if sticky else 'none'}"
+
+    @property
+    def old_scope(self) -> str:
+        """The scope of its connections from before its persistence last changed."""
+        return self.scope_for(not self.sticky)
 
     @property
     def address(self) -> Binding:
@@ -236,6 +244,10 @@ def _to_member(ctx: Context, vip: Vip, frame: Frame) -> Frame | str:
         ctx.keep(key, _reverse_key(vip, conn, binding))
         ctx.trace(frame, f"VIP {vip.address}: connection to member {binding}")
         return rewrite(frame, "dst", conn.dst, binding, None)
+    if _from_before(ctx, f"nat:dnat:{vip.old_scope}:{conn}"):
+        ctx.trace(frame, f"VIP {vip.address}: connection from before its persistence changed:"
+                  " dropping")
+        return Outcome.DROP
     member = choose(vip, conn)
     if member is None:
         ctx.trace(frame, f"VIP {vip.address}: no member is up: dropping")
@@ -266,6 +278,10 @@ def _from_member(ctx: Context, vips: tuple[Vip, ...], frame: Frame) -> Frame | s
         ctx.tag(key)
         original = ctx.state.flows.get(key)
         if original is None:
+            if _from_before(ctx, f"nat:rev_dnat:{vip.old_scope}:{conn}"):
+                ctx.trace(frame, f"reply of a connection to VIP {vip.address} from before its"
+                          " persistence changed: dropping")
+                return Outcome.DROP
             continue
         member = vip.member_at(Binding(conn.src, conn.sport))
         if member is None or (vip.sticky and not is_eligible(member)):
@@ -278,6 +294,13 @@ def _from_member(ctx: Context, vips: tuple[Vip, ...], frame: Frame) -> Frame | s
         ctx.trace(frame, f"reply from member {conn.src}:{conn.sport}: source -> VIP {back}")
         return rewrite(frame, "src", conn.src, back, None)
     return Outcome.NOT_MINE
+
+
+def _from_before(ctx: Context, key: str) -> bool:
+    """Whether the connection was translated under the VIP's previous persistence (it
+    drops, rather than being balanced again or leaving untranslated)."""
+    ctx.tag(key)
+    return ctx.state.flows.get(key) is not None
 
 
 def _reverse_key(vip: Vip, conn: Conn, binding: Binding) -> str:
