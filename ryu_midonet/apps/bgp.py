@@ -6,7 +6,9 @@
   router's BGP peers sits in its subnet, a namespace (:mod:`ryu_midonet.bgp.netns`) gets the
   port's MAC and address on a veth into the integration bridge, bgpd runs in it
   (:mod:`ryu_midonet.bgp.bgpd`) with the configuration of :mod:`ryu_midonet.bgp.config`, and
-  the flows of :mod:`ryu_midonet.bgp.wire` carry BGP and ARP between the port and it.
+  the flows of :mod:`ryu_midonet.bgp.wire` carry BGP and ARP between the port and it. An
+  agent started after one that was killed takes over the namespace and the bgpd it left
+  (their sessions stay up) when bgpd runs the wanted configuration, else starts it anew.
 - A change of the router, its peers or networks, or the port is applied to the running bgpd
   without touching unaffected sessions (a new AS or address restarts it); a dead bgpd is
   started again; an unplugged port, or one left without peers, loses bgpd, namespace and
@@ -89,6 +91,7 @@ class BgpService(features.FeatureBase):
         self._ofports: dict[str, int] = {}  # local ports: id -> OpenFlow port
         self.uplinks: dict[str, Uplink] = {}
         self._status: dict[str, dict[str, Any]] = {}  # peer id -> status last written
+        self._books: dict[tuple[str, str], routes.Book] = {}  # learned routes, by uplink
         self._lock = threading.RLock()
 
     def start(self, agent: features.AgentContext) -> None:
@@ -166,18 +169,21 @@ class BgpService(features.FeatureBase):
             self._drop(port_id)
         names = netns.names(self.prefix, port_id)
         ns = netns.Namespace(names, self.bridge, self.ovsdb)
-        service = ns.setup(*where)
+        daemon = bgpd.Bgpd(names.netns, self.run_dir / names.netns)
+        # a bgpd an agent that died left running keeps its namespace alive: take both over
+        service = ns.setup(*where, holder=daemon.leftover())
         if service is None:
             LOG.warning("BGP namespace %s for port %s could not be set up", names.netns,
                         port_id)
+            daemon.stop_stale()
             ns.remove()
             return []
-        daemon = bgpd.Bgpd(names.netns, self.run_dir / names.netns)
         uplink = Uplink(port_id, str(port["deviceId"]), key, self._ofports[port_id], service,
                         where, ns, daemon)
         self.uplinks[port_id] = uplink
         try:
-            daemon.start(spk)
+            if not daemon.adopt(spk):
+                daemon.start(spk)
         except OSError as exc:  # the next poll tries again
             LOG.warning("bgpd for port %s did not start: %s", port_id, exc)
         return [wire.delete(key), *self._flows(uplink)]
@@ -213,23 +219,18 @@ class BgpService(features.FeatureBase):
         self._write_status(uplink, sessions, learned)
 
     def _sync_routes(self, uplink: Uplink, learned: list[rib.Learned]) -> None:
-        assert self.agent is not None and self.topo is not None
-        stored = self._list_by("route", uplink.router_id)
-        if stored is None:
+        assert self.agent is not None
+        key = (uplink.router_id, uplink.port_id)
+        book = self._books.get(key)
+        if book is None:
+            book = self._books[key] = routes.Book(self.agent.store, *key)
+        try:
+            book.sync(learned)
+        except Exception as exc:  # noqa: BLE001 - the store is down: the next poll tries again
+            LOG.warning("learned routes of port %s not written: %s", uplink.port_id, exc)
             return
-        have = routes.owned(stored, uplink.port_id)
-        add, remove = routes.plan(have, learned)
-        for route_id in remove:
-            try:
-                self.topo.delete("route", route_id)
-            except Exception as exc:  # noqa: BLE001 - gone already, or the store is down
-                LOG.debug("learned route %s not deleted: %s", route_id, exc)
-        for route in add:
-            try:
-                self.topo.create("route", routes.route_data(route, uplink.port_id),
-                                 uplink.router_id)
-            except Exception as exc:  # noqa: BLE001 - the next poll tries again
-                LOG.warning("learned route %s not written: %s", route, exc)
+        if uplink.port_id not in self.uplinks:
+            self._books.pop(key, None)
 
     def _write_status(self, uplink: Uplink, sessions: dict[str, rib.Session],
                       learned: list[rib.Learned]) -> None:

@@ -4,7 +4,9 @@ bgpd runs without zebra (``-Z``: it learns and announces routes but installs non
 kernel; the agent writes learned routes into the topology) and without the system's FRR
 service: its configuration, PID file and vty socket are files of its own directory, and
 its vty has no TCP port (``-P 0``). It runs in the foreground as a child of the agent, so
-its death is seen by :meth:`Bgpd.alive` and it is stopped by its PID, never by name.
+its death is seen by :meth:`Bgpd.alive` and it is stopped by its PID, never by name. A bgpd
+an agent that died left running is found by the PID in its PID file: the next agent takes it
+over when it runs the configuration wanted (:meth:`Bgpd.adopt`), else stops it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,7 @@ class Bgpd:
         self._spawn = spawn
         self._run = run
         self._proc: Any = None
+        self._adopted: int | None = None  # the PID of a bgpd taken over, not a child
         self.speaker: config.Speaker | None = None
         self.starts = 0  # how many times bgpd was started (restarts show as more than 1)
 
@@ -52,6 +56,8 @@ class Bgpd:
 
     @property
     def pid(self) -> int | None:
+        if self._adopted is not None:
+            return self._adopted
         return None if self._proc is None else int(self._proc.pid)
 
     def command(self) -> list[str]:
@@ -63,7 +69,45 @@ class Bgpd:
                 "--log", f"file:{d / 'bgpd.log'}"]
 
     def alive(self) -> bool:
+        if self._adopted is not None:
+            return self._runs(self._adopted)
         return self._proc is not None and self._proc.poll() is None
+
+    def _runs(self, pid: int) -> bool:
+        """Process ``pid`` is a live (not zombie) bgpd of this directory's configuration."""
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state != "Z" and str(self.conf_path).encode() in cmdline
+
+    def leftover(self) -> int | None:
+        """The PID of a bgpd running this directory's configuration that is not this
+        object's (left by an agent that died), from its PID file."""
+        try:
+            pid = int((self.run_dir / "bgpd.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        if pid in (self._adopted, None if self._proc is None else self._proc.pid):
+            return None
+        return pid if self._runs(pid) else None
+
+    def adopt(self, spk: config.Speaker) -> bool:
+        """Take over the bgpd left running in this directory when its configuration is
+        ``spk``'s, so that its sessions stay up; False when there is none or it runs
+        another configuration."""
+        pid = self.leftover()
+        if pid is None or self.alive():
+            return False
+        try:
+            if self.conf_path.read_text() != config.render(spk, hostname=self.netns):
+                return False
+        except OSError:
+            return False
+        self._adopted, self.speaker = pid, spk
+        LOG.info("bgpd %d left running in %s taken over", pid, self.netns)
+        return True
 
     def start(self, spk: config.Speaker) -> None:
         """Write the configuration and start bgpd (stopping a running one first)."""
@@ -113,12 +157,8 @@ class Bgpd:
     def stop_stale(self) -> None:
         """Stop a bgpd left running with this directory's configuration (by an agent that
         died), found by the PID in its PID file."""
-        try:
-            pid = int((self.run_dir / "bgpd.pid").read_text().split()[0])
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError, IndexError):
-            return
-        if str(self.conf_path).encode() not in cmdline:
+        pid = self.leftover()
+        if pid is None:
             return
         try:
             os.kill(pid, signal.SIGKILL)
@@ -129,7 +169,10 @@ class Bgpd:
     def stop(self) -> None:
         """Stop bgpd by its PID (SIGTERM, then SIGKILL) and forget it."""
         proc, self._proc = self._proc, None
+        adopted, self._adopted = self._adopted, None
         self.speaker = None
+        if adopted is not None:
+            self._stop_adopted(adopted)
         if proc is None or proc.poll() is not None:
             return
         try:
@@ -140,3 +183,16 @@ class Bgpd:
             proc.wait(timeout=STOP_WAIT)
         except ProcessLookupError:
             pass
+
+    def _stop_adopted(self, pid: int) -> None:
+        """Stop a bgpd taken over (not a child: it cannot be waited for)."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + STOP_WAIT
+            while self._runs(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if not self._runs(pid):
+                return

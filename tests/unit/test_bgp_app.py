@@ -3,6 +3,7 @@ asks for, the learned routes and statuses it writes, and what it removes."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -26,9 +27,11 @@ class FakeNamespace:
 
     def __init__(self, names: Any, bridge: str, ovsdb: str | None = None) -> None:
         self.names, self.removed = names, False
+        self.holder: int | None = None
         FakeNamespace.made.append(self)
 
-    def setup(self, mac: str, address: str, length: int) -> int:
+    def setup(self, mac: str, address: str, length: int, holder: int | None = None) -> int:
+        self.holder = holder
         return 9
 
     def remove(self) -> None:
@@ -42,9 +45,24 @@ class FakeBgpd:
         {"valid": True, "bestpath": True, "peerId": "198.51.100.1",
          "nexthops": [{"ip": "198.51.100.1"}]}]}})
 
+    left: tuple[int, config.Speaker] | None = None  # a bgpd a killed agent left running
+
     def __init__(self, netns: str, run_dir: Any) -> None:
         self.netns, self.running = netns, False
         self.speakers: list[tuple[str, config.Speaker]] = []
+
+    def leftover(self) -> int | None:
+        return None if FakeBgpd.left is None else FakeBgpd.left[0]
+
+    def adopt(self, spk: config.Speaker) -> bool:
+        if FakeBgpd.left is None or FakeBgpd.left[1] != spk:
+            return False
+        self.running = True
+        self.speakers.append(("adopt", spk))
+        return True
+
+    def stop_stale(self) -> None:
+        FakeBgpd.left = None
 
     def start(self, spk: config.Speaker) -> None:
         self.running = True
@@ -77,10 +95,18 @@ class FakeTxn:
     def list_by(self, kind: str, field: str, value: str) -> list[dict[str, Any]]:
         return [dict(o) for o in self.objects.get(kind, {}).values() if o.get(field) == value]
 
+    def ids_by(self, kind: str, field: str, value: str) -> list[str]:
+        return [o["id"] for o in self.list_by(kind, field, value)]
+
+    def delete(self, kind: str, obj_id: str) -> None:
+        self.objects[kind].pop(obj_id, None)
+
 
 class FakeStore:
     def __init__(self) -> None:
-        self.objects: dict[str, dict[str, dict[str, Any]]] = {"bgpPeer": {"b": dict(PEER)}}
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {
+            "bgpPeer": {"b": dict(PEER)}, "router": {"r": dict(ROUTER)},
+            "port": {"up": dict(UPLINK)}}
 
     def read(self, fn: Any) -> Any:
         return fn(FakeTxn(self.objects))
@@ -107,6 +133,7 @@ def service(monkeypatch: pytest.MonkeyPatch) -> tuple[app.BgpService, FakeStore,
     monkeypatch.setattr("ryu_midonet.bgp.netns.Namespace", FakeNamespace)
     monkeypatch.setattr("ryu_midonet.bgp.bgpd.Bgpd", FakeBgpd)
     FakeNamespace.made = []
+    FakeBgpd.left = None
     view = DictView({"router": {"r": dict(ROUTER)}, "port": {"up": dict(UPLINK)},
                      "bgpPeer": {"b": dict(PEER)}, "bgpNetwork": {"n": dict(NET)}})
     store = FakeStore()
@@ -165,3 +192,27 @@ def test_a_dead_bgpd_is_started_again_and_a_port_without_peers_has_none(
     view.objects()["bgpPeer"].clear()
     assert svc.topology_changed("delete", "bgpPeer", "b") == [wire.delete(5)]
     assert "up" not in svc.uplinks and not daemon.running
+
+
+def test_a_restarted_agent_takes_over_the_namespace_and_bgpd_a_killed_one_left(
+        service: tuple[app.BgpService, FakeStore, DictView]) -> None:
+    svc, _, _ = service
+    svc.port_flows("up", 3, True)
+    running = svc.uplinks["up"].daemon
+    assert isinstance(running, FakeBgpd) and running.speakers[0][0] == "start"
+    spk = running.speakers[0][1]
+
+    FakeBgpd.left = (4242, spk)  # the same configuration: taken over, sessions stay up
+    again = app.BgpService()
+    again.start(svc.agent)  # type: ignore[arg-type]
+    again.port_flows("up", 3, True)
+    daemon = again.uplinks["up"].daemon
+    assert isinstance(daemon, FakeBgpd) and daemon.speakers == [("adopt", spk)]
+    assert FakeNamespace.made[-1].holder == 4242
+
+    FakeBgpd.left = (4243, dataclasses.replace(spk, as_number=64599))  # another one: started anew
+    third = app.BgpService()
+    third.start(svc.agent)  # type: ignore[arg-type]
+    third.port_flows("up", 3, True)
+    daemon = third.uplinks["up"].daemon
+    assert isinstance(daemon, FakeBgpd) and [k for k, _ in daemon.speakers] == ["start"]
