@@ -22,7 +22,7 @@ def register(api: Api, rk: RestKind) -> None:
     coll, item = f"/{res.path}", f"/{res.path}/{{id}}"
     if rk.listed:
         api.add("GET", coll, _list(api, kind), res.collection_media, f"List {res.path}")
-    if s.creatable and not s.parents:
+    if s.creatable and (not s.parents or rk.created_alone):
         api.add("POST", coll, _create(api, rk), res.media, f"Create a {kind}")
     api.add("GET", item, _get(api, kind), res.media, f"Show a {kind}")
     if s.updatable:

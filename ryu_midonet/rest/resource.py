@@ -91,6 +91,7 @@ class RestKind:
     resource: Resource
     dto: Callable[[Dtos, Obj], None] | None = None  # adds URIs and derived fields to a DTO
     listed: bool = True  # has a top-level listing (routes and rules are reached via a parent)
+    created_alone: bool = False  # a nested kind also created at the top, naming its parent
     list_in: Callable[[Topology, str], list[Obj]] | None = None  # children of a parent, ordered
     routes: Callable[[Api], None] | None = None  # routes beyond the generic ones
     # what ``dto`` adds or replaces: name -> JSON schema (``uri`` is always there)

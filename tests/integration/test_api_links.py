@@ -47,7 +47,7 @@ def _build(api: str, redis_url: str) -> None:
     _post(chain["rules"], {"type": "accept", "nwProto": 6, "tpDst": {"start": 22, "end": 22}})
     bridge = _post(f"{api}/bridges", {"name": "b", "tenantId": "t1",
                                       "inboundFilterId": chain["id"]})
-    router = _post(f"{api}/routers", {"name": "r", "tenantId": "t1",
+    router = _post(f"{api}/routers", {"name": "r", "tenantId": "t1", "asNumber": 64512,
                                       "outboundFilterId": chain["id"]})
     bport = _post(bridge["ports"], {"vlanId": 3})
     rport = _post(router["ports"], {"portAddress": "10.0.0.1", "networkLength": 24})
@@ -57,6 +57,11 @@ def _build(api: str, redis_url: str) -> None:
                              "nextHopPort": uplink["id"], "nextHopGateway": "192.0.2.254"})
     _post(router["bgpPeers"], {"asNumber": 64513, "address": "192.0.2.254"})
     _post(router["bgpNetworks"], {"subnetAddress": "10.0.0.0", "subnetLength": 24})
+    lb = _post(f"{api}/load_balancers", {"routerId": router["id"]})
+    monitor = _post(f"{api}/health_monitors", {"delay": 1, "timeout": 1, "maxRetries": 1})
+    pool = _post(lb["pools"], {"lbMethod": "ROUND_ROBIN", "healthMonitorId": monitor["id"]})
+    _post(pool["poolMembers"], {"address": "10.0.0.5", "protocolPort": 80})
+    _post(pool["vips"], {"address": "192.0.2.80", "protocolPort": 80})
     zone = _post(f"{api}/tunnel_zones", {"name": "tz"})
     _post(zone["hosts"], {"hostId": HOST_ID, "ipAddress": "192.0.2.20"})
     edge = _post(bridge["ports"], {})

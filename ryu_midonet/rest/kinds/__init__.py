@@ -11,14 +11,19 @@ from ryu_midonet.rest.kinds import (
     bgp_peer,
     bridge,
     chain,
+    health_monitor,
     host,
     ip_addr_group,
+    load_balancer,
+    pool,
+    pool_member,
     port,
     port_group,
     route,
     router,
     rule,
     tunnel_zone,
+    vip,
 )
 from ryu_midonet.rest.resource import RestKind
 
@@ -35,5 +40,10 @@ RESOURCES: tuple[RestKind, ...] = (
     tunnel_zone.REST,
     port_group.REST,
     ip_addr_group.REST,
+    load_balancer.REST,
+    pool.REST,
+    pool_member.REST,
+    vip.REST,
+    health_monitor.REST,
 )
 BY_KIND: dict[str, RestKind] = {rk.kind: rk for rk in RESOURCES}
