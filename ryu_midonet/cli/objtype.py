@@ -21,6 +21,9 @@ class ObjType:
     tenant: bool = False  # created in the session's tenant
     key: str = "id"  # the field that identifies an object within its collection
     children: dict[str, Collection] = field(default_factory=dict)
+    # words that step to the object a field names (a pool's ``health-monitor``): word ->
+    # (kind of that object, field)
+    follows: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def attr(self, name: str) -> a.Attr | None:
         for attr in self.attrs:

@@ -57,6 +57,10 @@ def parse(words: list[str], session: Session) -> Command:
             cmd.singleton = word
             i += 1
             continue
+        if cmd.verb is None and cmd.target is not None and word in otype.follows:
+            cmd.chain.append(_follow(cmd.target, word, session))
+            i += 1
+            continue
         coll = otype.children.get(word)
         if coll is None:
             break
@@ -77,6 +81,15 @@ def parse(words: list[str], session: Session) -> Command:
         cmd.chain.append(node)
     cmd.args = words[i:]
     return cmd
+
+
+def _follow(node: Node, word: str, session: Session) -> Node:
+    """``pool pool0 health-monitor``: the object the node's field names, at its own alias."""
+    kind, field_ = node.otype.follows[word]
+    obj_id = node.dto.get(field_)
+    if not obj_id:
+        raise CliError(f"{node.otype.label} {node.path()} has no {word}")
+    return session.find(None, m.TOP_BY_KIND[kind], str(obj_id))
 
 
 def _is_attr_word(coll: m.Collection, word: str) -> bool:

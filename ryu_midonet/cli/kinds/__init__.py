@@ -16,6 +16,7 @@ from ryu_midonet.cli.kinds import (
     chain,
     host,
     ip_addr_group,
+    lb,
     port,
     port_group,
     route,
@@ -37,5 +38,7 @@ CLIS: tuple[CliKind, ...] = (
     tunnel_zone.CLI,
     port_group.CLI,
     ip_addr_group.CLI,
+    lb.CLI,
+    lb.HEALTH_MONITORS,
     system_state.CLI,
 )

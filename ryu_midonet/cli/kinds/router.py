@@ -11,7 +11,7 @@ from ryu_midonet.cli.objtype import CliKind, Collection, ObjType, parent_id, top
 
 ROUTER = ObjType("router", "router", "router", (
     ID, TENANT, a.Attr("name", "name"), STATE, INFILTER, OUTFILTER,
-    a.Attr("load-balancer", "loadBalancerId", writable=False),
+    a.Ref("load-balancer", "loadBalancerId", ref="load-balancer", clearable=True),
     a.Int("asn", "asNumber", lo=0, hi=4294967295, hidden=(0,)),
     chain_ref("local-redirect-chain", "localRedirectChainId"),
     chain_ref("forward-chain", "forwardChainId"),
