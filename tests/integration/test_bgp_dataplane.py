@@ -1,8 +1,11 @@
 """BGP uplinks on real Open vSwitch with FRR, sandbox ``bgp``: the agent runs bgpd for the
 router's uplink in a namespace of its own; an "ISP" (a VM bound to the uplink router port,
 running its own bgpd, with a TCP MD5 password) peers with it. The guide's commands configure
-the router; the ISP's prefix becomes a learned route a VM behind the router reaches; the
-router's BGP network reaches the ISP; the ISP's withdrawal removes the learned route.
+the router; the ISP's prefix becomes a learned route a VM behind the router reaches (ping and
+TCP); the router's BGP network reaches the ISP; the ISP's withdrawal removes the learned route
+and the traffic stops; the peer's timers reach bgpd; a wrong MD5 password keeps the session
+down; the session and its routes come back after the agent is killed and started again, a
+Redis restart and a switch restart.
 
 Router ``r``: ``r:up`` 198.51.100.2/24 bound to the ISP's interface (peer 198.51.100.1, AS
 64513, announcing 203.0.113.0/24 where it has 203.0.113.1), ``r:in`` 10.60.0.1/24 on bridge
@@ -31,6 +34,8 @@ ISP_IP, UPLINK_IP = "198.51.100.1", "198.51.100.2"
 ISP_PREFIX, ISP_HOST = "203.0.113.0/24", "203.0.113.1"
 INSIDE = "10.60.0.0/24"
 PASSWORD = "BGP_PASSWORD"  # the ISP's TCP MD5 key: no session without it
+ECHO = 7000  # the ISP's TCP echo server on ISP_HOST
+ESTABLISHED = "state Established learned-routes 1"
 
 
 def sandbox(conf: Path) -> dict[str, Any]:
@@ -71,10 +76,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, bgpd.Bg
         isp.exec(["ip", "route", "add", INSIDE, "via", UPLINK_IP])
         speaker = bgpd.Bgpd(isp.netns, run_dir / "isp")
         names = netns.names("rm-", up["id"])
+        echo = lab.server("isp", ECHO)
         try:
             speaker.start(isp_speaker(ISP_PREFIX))
             yield lab, speaker, run_dir / "run" / names.netns / "bgpd.pid"
         finally:
+            echo.stop()
             speaker.stop()
             # the agent's bgpd and namespace, should the agent not have removed them
             bgpd.Bgpd(names.netns, run_dir / "run" / names.netns).stop_stale()
@@ -95,16 +102,40 @@ def _routes(lab: Lab) -> list[str]:
     return [line for line in lab.cli_ok("router router0 list route")[0] if "learned" in line]
 
 
+def _ours(pid_file: Path) -> bgpd.Bgpd:
+    """The agent's bgpd of the uplink, reached through its vty socket."""
+    return bgpd.Bgpd(pid_file.parent.name, pid_file.parent)
+
+
+def _bgpds(pid_file: Path) -> list[int]:
+    """The PIDs of the processes running the uplink's bgpd configuration."""
+    conf = str(pid_file.parent / "bgpd.conf").encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and conf in (proc / "cmdline").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def _reaches_the_isp(lab: Lab) -> bool:
+    return lab.pings("vm", ISP_HOST) and lab.eventually_connects("vm", ISP_HOST, ECHO)
+
+
 def test_learned_routes_advertised_networks_and_withdrawal(
         lab: tuple[Lab, bgpd.Bgpd, Path]) -> None:
-    lab_, isp, _ = lab
-    lab_.cli_ok("router router0 set asn 64512",
-                f"router router0 add bgp-peer asn 64513 address {ISP_IP}",
-                f"router router0 bgp-peer peer0 set password {PASSWORD}",
-                "router router0 bgp-peer peer0 set hold-time 9",
-                "router router0 bgp-peer peer0 set keep-alive 3",
-                "router router0 bgp-peer peer0 set connect-retry 1",
-                f"router router0 add bgp-network net {INSIDE}")
+    lab_, isp, pid_file = lab
+    # the guide's commands, typed at one prompt
+    _, err, rc = lab_.cli.session([
+        "router router0 set asn 64512", f"router router0 add bgp-peer asn 64513 address {ISP_IP}",
+        f"router router0 bgp-peer peer0 set password {PASSWORD}",
+        "router router0 bgp-peer peer0 set hold-time 9",
+        "router router0 bgp-peer peer0 set keep-alive 3",
+        "router router0 bgp-peer peer0 set connect-retry 1",
+        f"router router0 add bgp-network net {INSIDE}"])
+    assert (err, rc) == ("", 0), err
 
     assert wait_until(lambda: any(f"dst {ISP_PREFIX}" in line for line in _routes(lab_)),
                       60), (lab_.report(), isp.vtysh(["show bgp summary json"]))
@@ -114,14 +145,59 @@ def test_learned_routes_advertised_networks_and_withdrawal(
         f"peer peer0 asn 64513 address {ISP_IP} keep-alive 3 hold-time 9 connect-retry 1 "
         "state Established learned-routes 1"]), _peers(lab_)
 
-    assert lab_.pings("vm", ISP_HOST), lab_.report()
+    assert _reaches_the_isp(lab_), lab_.report()
     assert wait_until(lambda: rib.Learned(INSIDE, UPLINK_IP) in rib.learned(
         isp.vtysh(["show ip bgp json"]) or ""))
+    # the timers set through the CLI, as our bgpd shows its neighbour
+    shown = _ours(pid_file).vtysh([f"show bgp neighbors {ISP_IP}"]) or ""
+    for line in ("Configured hold time is 9 seconds, keepalive interval is 3 seconds",
+                 "BGP Connect Retry Timer in Seconds: 1", "Peer Authentication Enabled"):
+        assert line in shown, shown
 
     isp.apply(isp_speaker())  # the ISP withdraws its prefix
     assert wait_until(lambda: _routes(lab_) == [], 30), _routes(lab_)
     assert wait_until(lambda: _peers(lab_)[0].endswith(
         "state Established learned-routes 0")), _peers(lab_)
+    assert lab_.no_reply("vm", ISP_HOST) and not lab_.connects("vm", ISP_HOST, ECHO)
+
+
+def test_a_wrong_md5_password_keeps_the_session_down(lab: tuple[Lab, bgpd.Bgpd, Path]) -> None:
+    lab_, isp, _ = lab
+    isp.apply(isp_speaker(ISP_PREFIX))
+    assert wait_until(lambda: _peers(lab_)[0].endswith(ESTABLISHED), 60), _peers(lab_)
+    lab_.cli_ok("router router0 bgp-peer peer0 set password NOT_THE_ISPS")
+    assert wait_until(lambda: "state Established" not in _peers(lab_)[0] and
+                      _routes(lab_) == [], 30), (_peers(lab_), _routes(lab_))
+    lab_.cli_ok(f"router router0 bgp-peer peer0 set password {PASSWORD}")
+    assert wait_until(lambda: _peers(lab_)[0].endswith(ESTABLISHED), 60), _peers(lab_)
+
+
+def test_the_session_comes_back_after_agent_kill_redis_and_switch_restarts(
+        lab: tuple[Lab, bgpd.Bgpd, Path]) -> None:
+    lab_, isp, pid_file = lab
+    assert wait_until(lambda: _peers(lab_)[0].endswith(ESTABLISHED), 60), _peers(lab_)
+    [running] = _bgpds(pid_file)
+
+    lab_.sb.stop_agent("h1", kill=True)
+    lab_.sb.start_agent("h1")
+    # the new agent takes over the bgpd the killed one left, and its namespace
+    assert wait_until(lambda: _peers(lab_)[0].endswith(ESTABLISHED) and
+                      len(_routes(lab_)) == 1, 60), (_peers(lab_), lab_.report())
+    assert _bgpds(pid_file) == [running]
+    assert _reaches_the_isp(lab_), lab_.report()
+
+    lab_.sb.restart_part("redis", kill=True)
+    assert wait_until(lambda: _peers(lab_)[0].endswith(ESTABLISHED) and
+                      len(_routes(lab_)) == 1, 60), (_peers(lab_), _routes(lab_))
+    assert _reaches_the_isp(lab_), lab_.report()
+
+    lab_.sb.restart_part("ovs", "h1", kill=True)
+    assert _reaches_the_isp(lab_), lab_.report()
+    assert wait_until(lambda: rib.sessions(isp.vtysh(["show bgp summary json"]) or "").get(
+        UPLINK_IP) == rib.Session(rib.ESTABLISHED, 1), 60)
+    assert wait_until(lambda: _peers(lab_)[0].endswith(ESTABLISHED) and
+                      len(_routes(lab_)) == 1, 60), (_peers(lab_), _routes(lab_))
+    assert len(_bgpds(pid_file)) == 1
 
 
 def test_a_dead_bgpd_restarts_and_a_removed_peer_takes_bgpd_and_routes_away(
