@@ -66,7 +66,10 @@ class Objects(Ops):
 
     def delete(self, kind: str, obj_id: str) -> None:
         def work(txn: Txn) -> None:
-            txn.require(kind, obj_id)
+            obj = txn.require(kind, obj_id)
+            s = spec(kind)
+            if s.on_remove is not None:
+                s.on_remove(txn, obj)
             delete_cascade(txn, kind, obj_id)
 
         self.store.transaction(work)

@@ -61,6 +61,7 @@ class KindSpec:
     on_create: CreateHook | None = None
     on_update: UpdateHook | None = None
     on_delete: DeleteHook | None = None  # runs before owned and referring objects go
+    on_remove: DeleteHook | None = None  # a client deletes this very object (no cascade)
 
     @property
     def tenant(self) -> bool:

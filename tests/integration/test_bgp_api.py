@@ -3,7 +3,8 @@
 What a client sees: the router's ``asNumber`` and its ``bgpPeers`` and ``bgpNetworks`` links,
 peers and networks by id through the root's templates; bad input answers 400 naming the field
 and writes nothing; the MD5 password is stored but no reply carries it; the readonly role may
-read but not write; deleting a router takes its peers and networks with it.
+read but not write; deleting a router takes its peers and networks with it; a peer needs the
+router's AS number; the port through which a peer is reached stays while the peer exists.
 """
 
 from __future__ import annotations
@@ -129,6 +130,35 @@ def test_bad_input_names_the_field_and_writes_nothing(api_url: str) -> None:
     status, error = call("POST", peers, {**good, "address": "192.0.2.1"})
     assert "peer address must be reachable through one of the router's port subnets" in \
         error["violations"][0]["message"]
+
+
+def test_a_peer_needs_the_routers_as_number(api_url: str) -> None:
+    router = ok("POST", api_url + "/routers", {"name": "no-as"}, 201)
+    ok("POST", router["ports"], {"portAddress": "198.51.100.2", "networkLength": 30}, 201)
+    status, error = call("POST", router["bgpPeers"], {"asNumber": 64513,
+                                                      "address": "198.51.100.1"})
+    assert status == 400 and [v["property"] for v in error["violations"]] == ["asNumber"], error
+    assert "router's asNumber" in error["violations"][0]["message"]
+    assert ok("GET", router["bgpPeers"]) == []
+
+
+def test_a_port_that_reaches_a_peer_stays_until_the_peer_goes(api_url: str) -> None:
+    """Deleting, or moving to another subnet, the router port through which a BGP peer is
+    reached answers 409 naming the peer; within its subnet it may move."""
+    router = edge_router(api_url)
+    peer = ok("POST", router["bgpPeers"], {"asNumber": 64513, "address": "198.51.100.1"}, 201)
+    [port] = [p for p in ok("GET", router["ports"]) if p["portAddress"] == "198.51.100.2"]
+    for method, body in [("DELETE", None),
+                         ("PUT", {**port, "portAddress": "192.0.2.2", "networkAddress": None}),
+                         ("PUT", {**port, "networkLength": 31, "networkAddress": None}),
+                         ("PUT", {**port, "portAddress": "198.51.100.1"})]:
+        status, error = call(method, port["uri"], body)
+        assert status == 409 and peer["id"] in json.dumps(error), (method, body, error)
+    assert ok("GET", port["uri"]) == port
+    moved = ok("PUT", port["uri"], {**port, "portAddress": "198.51.100.3"})
+    assert moved["portAddress"] == "198.51.100.3"
+    ok("DELETE", peer["uri"], status=204)
+    ok("DELETE", port["uri"], status=204)
 
 
 def test_peers_and_networks_go_with_their_router(api_url: str, redis_url: str) -> None:

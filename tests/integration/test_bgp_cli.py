@@ -82,6 +82,9 @@ def test_the_guide_bgp_uplink_configuration(cli: Cli, seed: Seed, redis_url: str
 
 def test_refused_input_names_the_attribute_and_writes_nothing(cli: Cli, seed: Seed) -> None:
     edge_router(seed)
+    err = cli.fails("router router0 add bgp-peer asn 64513 address 198.51.100.1")
+    assert "set the router's asNumber before adding BGP peers" in err
+    assert cli.ok("router router0 set asn 64512") == []  # then the same peer is added
     assert cli.ok("router router0 add bgp-peer asn 64513 address 198.51.100.1") == [
         "router0:peer0"]
     assert cli.ok("router router0 add bgp-network net 192.0.2.0/24") == ["router0:net0"]
@@ -101,4 +104,5 @@ def test_refused_input_names_the_attribute_and_writes_nothing(cli: Cli, seed: Se
     assert "already advertises" in cli.fails("router router0 add bgp-network net 192.0.2.0/24")
     assert cli.ok("router router0 list bgp-peer") == ["peer peer0 asn 64513 address 198.51.100.1"]
     assert cli.ok("router router0 list bgp-network") == ["net net0 net 192.0.2.0/24"]
-    assert cli.ok("router router0 show") == ["router router0 name Edge Router state up"]
+    assert cli.ok("router router0 show") == [
+        "router router0 name Edge Router state up asn 64512"]

@@ -1,7 +1,9 @@
 """BGP peers of routers: the remote speakers a router's BGP sessions reach.
 
-A peer must sit in the subnet of one of its router's ports (the session leaves through that
-port), at most one peer per address on a router. Timers left unset take the agent's
+A peer needs its router's AS number set and must sit in the subnet of one of its router's
+ports (the session leaves through that port), at most one peer per address on a router; a
+router port whose subnet is the only one holding a peer can be neither deleted nor moved to
+another subnet while the peer exists (409, naming the peer). Timers left unset take the agent's
 defaults; a hold time is 0 (no keepalives) or at least 3 seconds (RFC 4271) and not shorter
 than the keepalive interval. The MD5 password is stored but never shown (see the REST DTO).
 ``status`` is read-only: the agent that runs the session writes its BGP state and how many
@@ -32,6 +34,9 @@ def _create(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
     if router is None:
         raise errors.NotFound("router", parent_id)
     obj["routerId"] = router["id"]
+    if not router.get("asNumber"):
+        raise errors.InvalidInput("asNumber", f"router {router['id']} has no AS number: set "
+                                  "the router's asNumber before adding BGP peers")
     _check(txn, obj)
 
 
@@ -74,6 +79,41 @@ def _check_reachable(txn: Txn, router_id: str, addr: ipaddress.IPv4Address) -> N
             return
     raise errors.InvalidInput("address", f"{addr}: peer address must be reachable through one "
                               "of the router's port subnets")
+
+
+def _subnet(port: Obj) -> ipaddress.IPv4Interface | None:
+    if port.get("type") != "Router" or port.get("portAddress") is None \
+            or port.get("networkLength") is None:
+        return None
+    return ipaddress.IPv4Interface(f"{port['portAddress']}/{port['networkLength']}")
+
+
+def keep_peers_reachable(txn: Txn, old: Obj, new: Obj | None) -> None:
+    """Refuse (409) to delete router port ``old`` (``new`` is None) or to move it to another
+    subnet when that leaves one of its router's BGP peers outside every port subnet."""
+    was = _subnet(old)
+    if was is None:
+        return
+    now = None if new is None else _subnet(new)
+    others = [_subnet(p) for p in txn.list_by("port", "deviceId", old["deviceId"])
+              if p["id"] != old["id"]]
+    for peer in txn.list_by("bgpPeer", "routerId", old["deviceId"]):
+        addr = ipaddress.IPv4Address(peer["address"])
+        if addr not in was.network:
+            continue
+        if now is not None and addr in now.network and addr != now.ip:
+            continue
+        if any(o is not None and addr in o.network and addr != o.ip for o in others):
+            continue
+        change = "deleted" if new is None else f"moved to {now}"
+        raise errors.Conflict(f"port {old['id']} ({was}) reaches BGP peer {peer['id']} "
+                              f"({addr}) and cannot be {change}; delete or change the peer "
+                              "first")
+
+
+def port_removed(txn: Txn, port: Obj) -> None:
+    """A client deletes a port: refused when a BGP peer needs it."""
+    keep_peers_reachable(txn, port, None)
 
 
 def _timer(lo: int) -> Field:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ryu_midonet.nsdb import errors
 from ryu_midonet.nsdb.fields import Field
 from ryu_midonet.nsdb.ids import client_id, new_id, random_mac
-from ryu_midonet.nsdb.kinds import route
+from ryu_midonet.nsdb.kinds import bgp_peer, route
 from ryu_midonet.nsdb.kinds.chain import chain_ref
 from ryu_midonet.nsdb.ops import Ops
 from ryu_midonet.nsdb.spec import KindSpec
@@ -63,6 +63,7 @@ def _update(txn: Txn, old: Obj, obj: Obj) -> None:
     if moved and old.get("networkAddress") == obj.get("networkAddress"):
         obj["networkAddress"] = None  # follows the new address unless given explicitly
     _normalise_router_port(obj)
+    bgp_peer.keep_peers_reachable(txn, old, obj)
     keys = ("portAddress", "networkAddress", "networkLength")
     if any(old.get(k) != obj.get(k) for k in keys):
         for r in txn.list_by("route", "nextHopPort", obj["id"]):
@@ -145,6 +146,7 @@ SPEC = KindSpec(
     on_create=_create,
     on_update=_update,
     on_delete=unlink,
+    on_remove=bgp_peer.port_removed,
 )
 
 
