@@ -35,6 +35,7 @@ from ryu_midonet.sim.core.model import (
     RewriteOp,
 )
 from ryu_midonet.sim.core.topology import DictView
+from ryu_midonet.sim.rules.conntrack import scope_of
 from ryu_midonet.sim.rules.tuples import ICMP_ERRORS, parse_quote
 from ryu_midonet.sim.state import State
 from ryu_midonet.sim.state.natranges import ReturnPath
@@ -50,13 +51,16 @@ class NatReturn:
     entry_key: int = 0  # steered from another host: the tunnel key of the port it entered by
     state: int | None = None  # the tracker's ``ct_state`` (None: unknown)
     zone: int = 0  # the zone the tracker looked it up in (0: unknown)
+    egress: int = 0  # the exit zone's answer before the reverse translation (EGRESS_REG)
 
     @classmethod
-    def of(cls, nat_reg: int, ct_state: int, entry_key: int = 0, zone: int = 0) -> NatReturn:
+    def of(cls, nat_reg: int, ct_state: int, entry_key: int = 0, zone: int = 0,
+           egress: int = 0) -> NatReturn:
         """From a nat-return packet-in: the NAT address register, the tracker's state, the
-        entry port's key (0: entered here) and the tracker's zone."""
+        entry port's key (0: entered here), the tracker's zone and the exit zone's answer
+        (0: not asked)."""
         return cls(str(ipaddress.IPv4Address(nat_reg)), bool(ct_state & CT_RPL), entry_key,
-                   ct_state, zone)
+                   ct_state, zone, egress)
 
 
 class PacketHandler(FlowSource):
@@ -125,7 +129,8 @@ class PacketHandler(FlowSource):
             if cookie is not None:
                 if nat is not None:
                     flow = tr.nat_return_flow(result, packet, in_port, nat.nat_ip, locate,
-                                              cookie, self.idle_timeout, nat.entry_key)
+                                              cookie, self.idle_timeout, nat.entry_key,
+                                              nat.egress & 0xFFFF)
                 elif to_tracker:
                     flow = ctl.lookup_flow(result, packet, in_port, cookie, self.idle_timeout)
                 elif tracked is not None:
@@ -226,11 +231,25 @@ class PacketHandler(FlowSource):
             state = CT_TRK | (CT_RPL if nat.translated else 0)
         if paths is None or state is None:
             return None
-        found = {x.scope for x in paths() if x.ip == nat.nat_ip and x.host == self.host_id
-                 and (not nat.zone or tr.zone_of(x.scope) == nat.zone)}
+        mine = [x for x in paths() if x.ip == nat.nat_ip and x.host == self.host_id
+                and (not nat.zone or tr.zone_of(x.scope) == nat.zone)]
+        found = {x.scope for x in mine}
         if len(found) != 1:
             return None
-        return DatapathCt(ctl.returning(packet, state), next(iter(found)))
+        return DatapathCt(ctl.returning(packet, state), next(iter(found)),
+                          self._egress(mine, nat.egress))
+
+    def _egress(self, paths: list[ReturnPath], egress: int) -> tuple[str, bool] | None:
+        """The exit zone's answer (``EGRESS_REG``: zone | returning bit, 0: not asked) as
+        (scope, returning): the exit port's scope of one of ``paths`` in that zone."""
+        zone = egress & 0xFFFF
+        if not zone:
+            return None
+        scopes = {s for x in paths if (port := self.view.get("port", x.port_id)) is not None
+                  and tr.zone_of(s := scope_of(self.view, port)) == zone}
+        if len(scopes) != 1:
+            return None
+        return next(iter(scopes)), bool(egress & pl.CT_EGRESS_RETURNING)
 
     def _refresh_paths(self, packet: Packet, result: Result) -> bool:
         """Whether the store knew return paths for ``packet`` that this host had not heard

@@ -11,6 +11,11 @@ exterior port its translated packets leave by), this host needs:
   (:func:`~ryu_midonet.datapath.translator.nat_steering_to`);
 - nothing otherwise.
 
+When the path's exit port is in another flow-state scope than the translation (a tenant
+router's masquerade leaving by a provider router's uplink), the translating host's flows
+take the replies through the exit scope's zone first
+(:func:`~ryu_midonet.datapath.translator.nat_egress_flows`).
+
 A path whose scope is a stateful port group is steered so at every member of the group (and
 its exit port): replies may enter by any of them, and the entry port in the tunnel key is the
 member they entered by. The flows follow the group's members and their bindings (the agent
@@ -32,6 +37,7 @@ from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import Action, Ct, FlowDelete, FlowSpec, Message
 from ryu_midonet.sim.core.topology import DictView
+from ryu_midonet.sim.rules.conntrack import scope_of
 from ryu_midonet.sim.state.natranges import ReturnPath
 
 
@@ -47,6 +53,15 @@ def entry_ports(path: ReturnPath, view: DictView) -> list[str]:
     group = view.get("portGroup", path.scope)
     members = group.get("portIds") or () if group is not None and group.get("stateful") else ()
     return sorted({path.port_id, *(str(m) for m in members)})
+
+
+def exit_scope(path: ReturnPath, view: DictView) -> str | None:
+    """The flow-state scope of ``path``'s exit port when it is not the translation's (its
+    replies are looked up in that scope's zone first: the translating host committed its
+    connections there too); None otherwise."""
+    port = view.get("port", path.port_id)
+    where = None if port is None else scope_of(view, port)
+    return None if where is None or where == path.scope else where
 
 
 def path_flows(path: ReturnPath, host_id: str, locate: Locator) -> tuple[FlowSpec, ...]:
@@ -68,11 +83,13 @@ def _entry_flows(path: ReturnPath, port_id: str, host_id: str, locate: Locator,
         return []
     key = int(port.get("tunnelKey") or 0)
     if path.host == host_id:
+        egress = exit_scope(path, locate.view)
         if isinstance(where, tr.Local):
             return tr.nat_steering(where.ofport, path.scope, path.ip, path.first, path.last,
-                                   cookie)
+                                   cookie, egress)
         if 0 < key < p.NAT_TUNNEL_FLAG:
-            return tr.nat_tunnel_in(key, path.scope, path.ip, path.first, path.last, cookie)
+            return tr.nat_tunnel_in(key, path.scope, path.ip, path.first, path.last, cookie,
+                                    egress)
         return []
     if not isinstance(where, tr.Local) or not 0 < key < p.NAT_TUNNEL_FLAG:
         return []

@@ -9,7 +9,9 @@ destination address and port of its reply direction: the NAT address and the por
 tracker chose). Closed TCP connections the tracker still remembers (TIME_WAIT) count: their
 ports are not free either. The tracker may give one port to connections to different
 destinations, so the count is what the busiest destination could need at most: the next
-block comes early rather than late. The listing costs one line per tracked connection
+block comes early rather than late. A connection the tracker holds in several zones (a
+translation in another flow-state scope than the exit port's, committed in both) counts
+once: by protocol and reply direction. The listing costs one line per tracked connection
 (about 150 bytes), every few seconds, on the agent's state thread.
 """
 
@@ -28,13 +30,14 @@ TIMEOUT = 10.0  # seconds ovs-appctl may take to list the tracker's connections
 CTL_NAME = "vswitchd.ctl"  # the control socket's name next to the OVSDB socket, if so named
 
 # the reply direction of a connection with ports (ICMP has an id and no ports)
-_REPLY = re.compile(r"reply=\(src=[^,]+,dst=([0-9.]+),sport=\d+,dport=(\d+)\)")
+_REPLY = re.compile(r"^(\w*),.*?reply=\(src=([^,]+),dst=([0-9.]+),sport=(\d+),dport=(\d+)\)",
+                    re.MULTILINE)
 
 
 def count(listing: str, bits: int) -> Counter[tuple[str, int]]:
     """(NAT address, block of ``2**bits`` ports) -> connections with ports of ``listing``
     (the output of ``dpctl/dump-conntrack``) whose replies go to a port of that block."""
-    return Counter((ip, int(port) >> bits) for ip, port in _REPLY.findall(listing))
+    return Counter((ip, int(port) >> bits) for _, _, ip, _, port in set(_REPLY.findall(listing)))
 
 
 def unixctl_target(ovsdb_connection: str, configured: str = "") -> tuple[str, dict[str, str]]:

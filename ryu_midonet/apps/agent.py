@@ -378,9 +378,10 @@ class AgentApp(app_manager.OSKenApp):
         state = ev.msg.match.get("ct_state") or 0  # (value, mask) when the switch masks it
         entry = ev.msg.match.get(pl.ENTRY_REG) or 0  # steered here from another host
         zone = ev.msg.match.get("ct_zone") or 0
+        egress = ev.msg.match.get(pl.EGRESS_REG) or 0  # the exit zone's answer, if asked
         meta: tuple[int, ...] | None = None if not nat_ip else (
             nat_ip, state[0] if isinstance(state, tuple) else state, entry,
-            zone[0] if isinstance(zone, tuple) else zone)
+            zone[0] if isinstance(zone, tuple) else zone, egress)
         if meta is None and self.conntrack_in_datapath and state:  # from the ct-lookup table
             meta = (0, state[0] if isinstance(state, tuple) else state)
         data = ev.msg.data
@@ -423,7 +424,8 @@ class AgentApp(app_manager.OSKenApp):
             return
         tracked = meta[1] if meta is not None and not meta[0] else None  # ct-lookup's miss
         nat = None if meta is None or not meta[0] else NatReturn.of(
-            meta[0], meta[1], entry, meta[3] if len(meta) > 3 else 0)
+            meta[0], meta[1], entry, meta[3] if len(meta) > 3 else 0,
+            meta[4] if len(meta) > 4 else 0)
         claimed = None if nat else self.features.packet_in(port_id, in_port, packet, data)
         if claimed is not None:
             self._send(claimed)

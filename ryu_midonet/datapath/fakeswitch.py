@@ -388,7 +388,11 @@ def _check_conntrack(actions: list[Any], fixed: dict[str, int], match: dict[str,
         if after_nat and isinstance(act, parser.OFPActionSetField) and (
                 act.key == "ipv4_src" and source is not None and act.value == source):
             continue  # the translated source again: a no-op once the tracker translated
-        if after_nat and not isinstance(act, parser.OFPActionOutput | parser.NXActionCTClear):
+        if after_nat and isinstance(act, parser.NXActionCT) and (
+                act.recirc_table == nicira_ext.NX_CT_RECIRC_NONE) and not any(
+                isinstance(a, parser.NXActionNAT) for a in act.actions):
+            pass  # the tracker reads the packet itself, translated (another zone's commit)
+        elif after_nat and not isinstance(act, parser.OFPActionOutput | parser.NXActionCTClear):
             raise NotUnderstood(f"{type(act).__name__} after a ct with nat (Open vSwitch "
                                 "would see the untranslated headers)")
         if not isinstance(act, parser.NXActionCT):

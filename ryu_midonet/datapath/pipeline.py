@@ -34,6 +34,11 @@ table  name              what it holds
                          to each other host with a bound port of the scope, tunnel key
                          :data:`CT_COPY_KEY` | that port's key, whose tunnel-delivery table
                          commits them in the scope's zone and drops them; misses drop
+7      nat-egress        replies to a NAT port translated in another flow-state scope than
+                         the exit port's, after the tracker in the exit port's zone (steering
+                         flows of tables 1 and 5: ``ct(zone=exit, table=7)``): its answer
+                         into :data:`EGRESS_REG`, then ``ct(zone=NAT scope, nat, table=3)``;
+                         misses drop
 =====  ================  ===============================================================
 
 Each table declares, as a :class:`TableContract`, the fields its flows may match, the fields
@@ -103,6 +108,12 @@ CT_COMMIT_BIT = 1 << 23
 # the receiving host (committed there, then dropped; ``conntrack_in_datapath``).
 CT_COPY_KEY = NAT_TUNNEL_FLAG | CT_COMMIT_BIT
 TABLE_CT_COPY = 6
+# A reply to a NAT port whose translation is in another flow-state scope than the exit
+# port's: the tracker's answer in the exit port's zone, before the reverse translation
+# (that zone | CT_EGRESS_RETURNING when it knows the packet as travelling back).
+TABLE_NAT_EGRESS = 7
+EGRESS_REG = "reg4"
+CT_EGRESS_RETURNING = 1 << 16
 
 KIND_SHIFT = 56
 ID_MASK = (1 << KIND_SHIFT) - 1
@@ -241,7 +252,8 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
         actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN, CT}),
         set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {NAT_REG, TTL_REG}, to_controller=True,
         meters=True,
-        recirculate=frozenset({TABLE_NAT_RETURN, TABLE_CT_LOOKUP, TABLE_CT_COPY}),
+        recirculate=frozenset({TABLE_NAT_RETURN, TABLE_CT_LOOKUP, TABLE_CT_COPY,
+                               TABLE_NAT_EGRESS}),
         description="megaflows from simulations; misses go to the agent, metered per port"),
     TableContract(
         TABLE_TUNNEL_DELIVERY, "tunnel-delivery", matches=frozenset({"tunnel_id", "eth_type"}),
@@ -260,7 +272,8 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
                     "metered per port"),
     TableContract(
         TABLE_NAT_RETURN, "nat-return",
-        matches=PACKET_FIELDS | {"in_port", NAT_REG, ENTRY_REG, "ct_state", "ct_zone"},
+        matches=PACKET_FIELDS | {"in_port", NAT_REG, ENTRY_REG, EGRESS_REG, "ct_state",
+                                 "ct_zone"},
         required=frozenset({"in_port", NAT_REG, "ct_state"}),
         actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN}),
         set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {TTL_REG}, to_controller=True,
@@ -271,13 +284,20 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
                            "udp_dst", "icmpv4_type"}),
         required=frozenset({"tunnel_id", "ipv4_dst"}), actions=frozenset({SET_FIELD, CT}),
         set_fields=frozenset({NAT_REG, ENTRY_REG}),
-        recirculate=frozenset({TABLE_NAT_RETURN}),
+        recirculate=frozenset({TABLE_NAT_RETURN, TABLE_NAT_EGRESS}),
         description="replies steered here from another host, through the tracker"),
     TableContract(
         TABLE_CT_COPY, "ct-copy", matches=frozenset({"in_port", "ct_state", "ct_zone"}),
         required=frozenset({"ct_state", "ct_zone"}), actions=frozenset({OUTPUT, SET_FIELD}),
         set_fields=TUNNEL_FIELDS,
         description="new connections of a scope on several hosts: copies to the others"),
+    TableContract(
+        TABLE_NAT_EGRESS, "nat-egress",
+        matches=frozenset({"in_port", NAT_REG, ENTRY_REG, "ct_state", "ct_zone", "eth_type",
+                           "ipv4_dst", "ip_proto", "tcp_dst", "udp_dst", "icmpv4_type"}),
+        required=frozenset({NAT_REG, "ct_zone"}), actions=frozenset({SET_FIELD, CT}),
+        set_fields=frozenset({EGRESS_REG}), recirculate=frozenset({TABLE_NAT_RETURN}),
+        description="replies to NAT ports of another scope: the exit zone's answer kept"),
 )}
 
 TABLE_NAMES = {table_id: contract.name for table_id, contract in TABLES.items()}

@@ -141,6 +141,8 @@ def output_actions(result: Result, locate: Locate, in_port: int | None = None
     Rewrites are applied in order before each output; outputs of one result share the same
     rewrites except when a router sends to one port, so applying them cumulatively is exact.
     Outputs to ports whose location is unknown (host down, binding not yet seen) are left out.
+    The commit of an output the datapath translates the source of is done here, after the
+    translation, whatever the port's location: its replies are steered to this host.
     """
     actions: list[Action] = []
     applied: tuple[Rewrite, ...] = ()
@@ -148,7 +150,9 @@ def output_actions(result: Result, locate: Locate, in_port: int | None = None
         where = locate(out.port_id)
         if where is None:
             continue
-        to = output_actions_to(where, in_port, out.commit, out.copy)
+        here = out.commit is not None and any(rw.op is RewriteOp.DATAPATH_SNAT
+                                              for rw in out.rewrites)
+        to = output_actions_to(where, in_port, None if here else out.commit, out.copy)
         if out.rewrites != applied:
             rewriting = rewrite_actions(out.rewrites)
             if isinstance(where, Remote) and any(a.kind == p.CT for a in rewriting):
@@ -157,6 +161,8 @@ def output_actions(result: Result, locate: Locate, in_port: int | None = None
                 rewriting, to = [*to[:-1], *rewriting], to[-1:]
             actions += rewriting
             applied = out.rewrites
+        if here and out.commit is not None:
+            to = (*to[:-1], ct(commit=True, zone=zone_of(out.commit)), to[-1])
         actions += to
     return tuple(actions)
 
@@ -283,18 +289,56 @@ def has_datapath_snat(result: Result) -> bool:
 
 
 def nat_steering(in_port: int, scope: str, ip: str, first: int, last: int,
-                 cookie: int | None = None) -> list[FlowSpec]:
+                 cookie: int | None = None, egress: str | None = None) -> list[FlowSpec]:
     """Replies entering at ``in_port`` to ``ip`` on a port of ``first..last`` (a block this
     host translates to), and ICMP errors to ``ip`` (about such connections or not), go back
     through the tracker of ``scope`` and on to the nat-return table, the NAT address in
-    :data:`~.pipeline.NAT_REG`."""
+    :data:`~.pipeline.NAT_REG`. With ``egress`` (the flow-state scope of the port the
+    translated packets leave by, when it is not ``scope``), through that scope's zone first
+    (:func:`nat_egress_flows`)."""
     zone = zone_of(scope)
     address = int(ipaddress.IPv4Address(ip))
-    actions = (set_field(p.NAT_REG, address), ct(zone=zone, nat=Nat(), table=p.TABLE_NAT_RETURN))
+    actions = (set_field(p.NAT_REG, address), _to_nat(scope, egress))
     base = {"in_port": in_port, "eth_type": ETH_IPV4, "ipv4_dst": ip}
-    return [FlowSpec(p.TABLE_FLOWS, p.PRIORITY_NAT_STEER, match, actions,
-                     cookie=p.cookie(p.COOKIE_NAT_STEER, zone) if cookie is None else cookie)
-            for match in _steered(base, first, last, errors=True)]
+    cookie = p.cookie(p.COOKIE_NAT_STEER, zone) if cookie is None else cookie
+    flows = [FlowSpec(p.TABLE_FLOWS, p.PRIORITY_NAT_STEER, match, actions, cookie=cookie)
+             for match in _steered(base, first, last, errors=True)]
+    if egress is not None:
+        flows += nat_egress_flows({"in_port": in_port, p.NAT_REG: address}, scope, egress, ip,
+                                  first, last, cookie)
+    return flows
+
+
+def _to_nat(scope: str, egress: str | None) -> Action:
+    """The ``ct`` that takes a reply to the tracker of its translation's ``scope`` (through
+    the zone of ``egress`` first, when the translation is in another scope than the exit)."""
+    if egress is None:
+        return ct(zone=zone_of(scope), nat=Nat(), table=p.TABLE_NAT_RETURN)
+    return ct(zone=zone_of(egress), table=p.TABLE_NAT_EGRESS)
+
+
+def nat_egress_flows(base: dict[str, object], scope: str, egress: str, ip: str, first: int,
+                     last: int, cookie: int) -> list[FlowSpec]:
+    """The nat-egress entries of replies (``base``: how their steering flow marks them) that
+    went through the zone of ``egress``, the exit port's scope: the tracker's answer there
+    (a reply, or an ICMP error related to a connection, adds
+    :data:`~.pipeline.CT_EGRESS_RETURNING`) goes into :data:`~.pipeline.EGRESS_REG`, then
+    the reply goes through the tracker of ``scope``, which translates it back, to the
+    nat-return table."""
+    zone = zone_of(egress)
+    back = ct(zone=zone_of(scope), nat=Nat(), table=p.TABLE_NAT_RETURN)
+    flows: list[FlowSpec] = []
+    for match in _steered({**base, "eth_type": ETH_IPV4, "ipv4_dst": ip, "ct_zone": zone},
+                          first, last, errors=True):
+        state = ct_state(trk=True, rel=True) if match["ip_proto"] == IP_ICMP else ct_state(
+            trk=True, rpl=True)
+        flows += [FlowSpec(p.TABLE_NAT_EGRESS, p.PRIORITY_NAT_STEER + 1,
+                           {**match, "ct_state": state},
+                           (set_field(p.EGRESS_REG, zone | p.CT_EGRESS_RETURNING), back),
+                           cookie=cookie),
+                  FlowSpec(p.TABLE_NAT_EGRESS, p.PRIORITY_NAT_STEER, match,
+                           (set_field(p.EGRESS_REG, zone), back), cookie=cookie)]
+    return flows
 
 
 def _steered(base: dict[str, object], first: int, last: int,
@@ -329,24 +373,31 @@ def nat_steering_to(in_port: int, entry_key: int, ip: str, first: int, last: int
 
 
 def nat_tunnel_in(entry_key: int, scope: str, ip: str, first: int, last: int,
-                  cookie: int) -> list[FlowSpec]:
+                  cookie: int, egress: str | None = None) -> list[FlowSpec]:
     """Replies (and ICMP errors) to ``ip`` on a port of ``first..last`` that another host
     steered here from the exterior port whose tunnel key is ``entry_key``: through the
     tracker of ``scope`` to the nat-return table, the NAT address and the entry port in
-    registers."""
-    actions = (set_field(p.NAT_REG, int(ipaddress.IPv4Address(ip))),
-               set_field(p.ENTRY_REG, entry_key),
-               ct(zone=zone_of(scope), nat=Nat(), table=p.TABLE_NAT_RETURN))
+    registers (with ``egress``, as :func:`nat_steering`)."""
+    address = int(ipaddress.IPv4Address(ip))
+    actions = (set_field(p.NAT_REG, address), set_field(p.ENTRY_REG, entry_key),
+               _to_nat(scope, egress))
     base = {"tunnel_id": steered_key(entry_key), "eth_type": ETH_IPV4, "ipv4_dst": ip}
-    return [FlowSpec(p.TABLE_NAT_TUNNEL_IN, p.PRIORITY_NAT_STEER, match, actions, cookie=cookie)
-            for match in _steered(base, first, last, errors=True)]
+    flows = [FlowSpec(p.TABLE_NAT_TUNNEL_IN, p.PRIORITY_NAT_STEER, match, actions,
+                      cookie=cookie)
+             for match in _steered(base, first, last, errors=True)]
+    if egress is not None:
+        flows += nat_egress_flows({p.NAT_REG: address, p.ENTRY_REG: entry_key}, scope, egress,
+                                  ip, first, last, cookie)
+    return flows
 
 
 def nat_return_flow(result: Result, reply: Packet, in_port: int, nat_ip: str, locate: Locate,
-                    cookie: int, idle_timeout: int = 60, entry_key: int = 0) -> FlowSpec | None:
+                    cookie: int, idle_timeout: int = 60, entry_key: int = 0,
+                    egress_zone: int = 0) -> FlowSpec | None:
     """The nat-return entry for ``result``, the decision for a reply the tracker translated
     back (``reply``: as it left the tracker) that was sent to ``nat_ip`` (``entry_key``: it
-    was steered here from the port with that tunnel key)."""
+    was steered here from the port with that tunnel key; ``egress_zone``: it went through
+    the tracker in that zone first, see :func:`nat_egress_flows`)."""
     if not cacheable(result):
         return None
     match = match_for(reply, in_port, result.fields_read)
@@ -355,7 +406,11 @@ def nat_return_flow(result: Result, reply: Packet, in_port: int, nat_ip: str, lo
         match[p.ENTRY_REG] = entry_key
     match["ct_state"] = REPLY
     if result.ct_scope is not None and result.ct_return is not None:
-        match["ct_zone"] = zone_of(result.ct_scope)  # the decision used the tracker's answer
+        zone = zone_of(result.ct_scope)  # the decision used the tracker's answer
+        if zone == egress_zone:  # in the exit port's zone, before the reverse translation
+            match[p.EGRESS_REG] = zone | (p.CT_EGRESS_RETURNING if result.ct_return else 0)
+        else:
+            match["ct_zone"] = zone
     return FlowSpec(table=p.TABLE_NAT_RETURN, priority=p.PRIORITY_FLOW, match=match,
                     actions=with_ttl_checks(result, output_actions(result, locate, in_port)),
                     cookie=cookie, idle_timeout=idle_timeout)

@@ -133,10 +133,13 @@ class DatapathCt:
     its answer for the packet, whether it belongs to a known connection travelling back
     (None: the packet has not been through the tracker yet). ``scope``: the answer is the
     zone of this flow-state scope's (a reply back through the tracker of its source NAT);
-    None: the zone of the ingress port's scope."""
+    None: the zone of the ingress port's scope. ``egress``: (scope, returning), the answer
+    in the zone of the scope of the port the connection left by, asked before the reverse
+    translation (a source NAT in another scope than that port's)."""
 
     returning: bool | None = None
     scope: str | None = None
+    egress: tuple[str, bool] | None = None
 
 
 @dataclass(frozen=True)

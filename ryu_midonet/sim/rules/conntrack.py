@@ -36,8 +36,12 @@ error), not a fragment. A connection whose source the datapath translates
 (:attr:`Frame.datapath_snat`) is committed by that translation, in the zone of the NAT
 rule's scope: when that is the scope of the egress port, nothing more records it, and its
 replies, back through that zone to the nat-return table, are simulated with the tracker's
-answer for that scope (``DatapathCt.scope``). Everything else (other packets, a source NAT
-in another scope than the egress port's) uses the flow-state table as above; a connection
+answer for that scope (``DatapathCt.scope``). When the NAT rule's scope is another one (a
+tenant router's masquerade leaving by a provider router's uplink), the translated
+connection is also committed in the zone of the egress port's scope (``Output.commit``),
+on the host that translates it (where its replies are steered), and its replies are looked
+up in that zone before the reverse translation (``DatapathCt.egress``). Everything else
+(other packets) uses the flow-state table as above; a connection
 recorded there reads the 5-tuple even when the tracker answered at ingress, so that every
 connection is simulated and recorded. A decision that needs the tracker's answer and does
 not have it yet stops (:class:`~ryu_midonet.sim.core.context.TrackerNeeded`): the packet
@@ -145,9 +149,12 @@ def _ask_tracker(ctx: Context, entry: Frame, frame: Frame, stage: Stage) -> bool
     if kind is None:
         return None
     where = scope(ctx, s.ingress)
-    if s.datapath_ct.scope is not None and s.datapath_ct.scope != where:
-        return None  # the tracker answered in another scope's zone
     returning = s.datapath_ct.returning
+    if s.datapath_ct.scope is not None and s.datapath_ct.scope != where:
+        egress = s.datapath_ct.egress
+        if egress is None or egress[0] != where:
+            return None  # the tracker answered in another scope's zone
+        returning = egress[1]  # in this scope's zone, before the reverse translation
     if returning is None:
         raise TrackerNeeded(where)
     s.ct_scope, s.ct_return = where, returning
@@ -228,6 +235,13 @@ def record(ctx: Context, port: Obj, frame: Frame) -> None:
         if frame.datapath_snat.scope == where and committable(frame.packet):
             ctx.trace(frame, f"connection tracking: the datapath's source NAT records it "
                              f"({where})", stage=Stage.PORT_OUT, port=port["id"])
+            return
+        ctx.read(frame, "eth_type", "ip_proto", "ip_frag")
+        if committable(frame.packet):
+            s.commits[port["id"]] = where
+            ctx.trace(frame, f"connection tracking: the datapath's tracker ({where}) records "
+                             f"it after its source NAT ({frame.datapath_snat.scope}), where "
+                             "it translates", stage=Stage.PORT_OUT, port=port["id"])
             return
     if s.datapath_ct is not None and frame.datapath_snat is None:
         ctx.read(frame, "eth_type", "ip_proto", "ip_frag")
