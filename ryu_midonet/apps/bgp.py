@@ -92,6 +92,7 @@ class BgpService(features.FeatureBase):
         self.uplinks: dict[str, Uplink] = {}
         self._status: dict[str, dict[str, Any]] = {}  # peer id -> status last written
         self._books: dict[tuple[str, str], routes.Book] = {}  # learned routes, by uplink
+        self._readers: dict[str, rib.Reader] = {}  # each uplink's bgpd's RIB, by port
         self._lock = threading.RLock()
 
     def start(self, agent: features.AgentContext) -> None:
@@ -211,8 +212,9 @@ class BgpService(features.FeatureBase):
                 self._write_status(uplink, down, [])
                 uplink.daemon.start(found[0])
             return
-        sessions = rib.sessions(uplink.daemon.vtysh(["show bgp summary json"]) or "")
-        learned = rib.learned(uplink.daemon.vtysh(["show ip bgp json"]) or "")
+        reader = self._readers.setdefault(uplink.port_id, rib.Reader())
+        sessions, learned = reader.read(uplink.daemon.vtysh,
+                                        (id(uplink.daemon), uplink.daemon.pid))
         up = {a for a, s in sessions.items() if s.state == rib.ESTABLISHED}
         learned = [r for r in learned if r.next_hop in up]
         self._sync_routes(uplink, learned)

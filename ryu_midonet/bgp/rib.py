@@ -1,12 +1,16 @@
 """What a running bgpd says, read from ``vtysh`` JSON: its sessions and its learned routes.
 
 Parsing never raises: text that is not the JSON expected gives no sessions and no routes.
+:class:`Reader` asks bgpd for its routes only when its table version moved, so a full
+table costs nothing while it stays the same.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,9 +70,8 @@ def learned(text: str) -> list[Learned]:
         return []
     out = set()
     for prefix, paths in routes.items():
-        try:
-            net = str(ipaddress.IPv4Network(prefix))
-        except (ValueError, TypeError):
+        net = _network(prefix) if isinstance(prefix, str) else None
+        if net is None:
             continue
         for path in paths if isinstance(paths, list) else []:
             if not isinstance(path, dict) or not path.get("valid") or not path.get("bestpath"):
@@ -76,17 +79,69 @@ def learned(text: str) -> list[Learned]:
             hop = _next_hop(path)
             if hop is not None:
                 out.add(Learned(net, hop))
-    return sorted(out)
+    return sorted(out, key=lambda r: (r.prefix, r.next_hop))
+
+
+# Parsed once per process: a full table comes back with every read.
+@functools.lru_cache(maxsize=1 << 17)
+def _network(prefix: str) -> str | None:
+    try:
+        return str(ipaddress.IPv4Network(prefix))
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _address(hop: str) -> str | None:
+    try:
+        addr = ipaddress.IPv4Address(hop)
+    except ValueError:
+        return None
+    return None if addr.is_unspecified else str(addr)
 
 
 def _next_hop(path: dict[str, Any]) -> str | None:
     candidates = [h.get("ip") for h in path.get("nexthops") or [] if isinstance(h, dict)]
     candidates.append(path.get("peerId"))
     for hop in candidates:
-        try:
-            addr = ipaddress.IPv4Address(hop)
-        except (ValueError, TypeError):
-            continue
-        if not addr.is_unspecified:
-            return str(addr)
+        addr = _address(hop) if isinstance(hop, str) else None
+        if addr is not None:
+            return addr
     return None
+
+
+def table_version(text: str) -> int | None:
+    """``show bgp summary json`` -> the version of bgpd's IPv4 table (it moves with every
+    change of a best path), ``None`` when not given."""
+    data = _load(text)
+    family = data.get("ipv4Unicast") if isinstance(data, dict) else None
+    version = family.get("tableVersion") if isinstance(family, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+Vtysh = Callable[[Sequence[str]], "str | None"]
+
+
+class Reader:
+    """Reads one bgpd each poll: its sessions, and its learned routes when its table version
+    moved since the last read (or the bgpd is another one)."""
+
+    def __init__(self) -> None:
+        self._key: tuple[object, int] | None = None
+        self._learned: list[Learned] = []
+
+    def read(self, vtysh: Vtysh, daemon: object) -> tuple[dict[str, Session], list[Learned]]:
+        """The sessions and learned routes of bgpd ``daemon`` (anything that differs for
+        another bgpd, e.g. its PID), asked through ``vtysh``; a failed read of the routes
+        gives the last ones read and is tried again at the next call."""
+        summary = vtysh(["show bgp summary json"]) or ""
+        found = sessions(summary)
+        version = table_version(summary)
+        key = None if version is None else (daemon, version)
+        if key is None or key != self._key:
+            text = vtysh(["show ip bgp json"])
+            if text is None:
+                self._key = None
+                return found, list(self._learned)
+            self._learned, self._key = learned(text), key
+        return found, list(self._learned)

@@ -46,6 +46,7 @@ class FakeBgpd:
          "nexthops": [{"ip": "198.51.100.1"}]}]}})
 
     left: tuple[int, config.Speaker] | None = None  # a bgpd a killed agent left running
+    pid = 4242
 
     def __init__(self, netns: str, run_dir: Any) -> None:
         self.netns, self.running = netns, False

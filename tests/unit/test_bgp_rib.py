@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from ryu_midonet.bgp import rib
 
@@ -34,3 +35,31 @@ def test_unexpected_text_gives_nothing() -> None:
                  '{"ipv4Unicast": {"peers": {"a": 3}}}', '{"routes": {"10.0.0.0/8": "x"}}'):
         assert rib.sessions(text) == {}
         assert rib.learned(text) == []
+
+
+def test_the_reader_asks_for_the_routes_only_when_the_table_version_moved() -> None:
+    def summary(version: int) -> str:
+        return json.dumps({"ipv4Unicast": {"tableVersion": version, "peers": {
+            "198.51.100.1": {"state": "Established", "pfxRcd": 1}}}})
+
+    routes = json.dumps({"routes": {"203.0.113.0/24": [
+        {"valid": True, "bestpath": True, "peerId": "198.51.100.1"}]}})
+    asked: list[str] = []
+    answers = {"show bgp summary json": summary(7), "show ip bgp json": routes}
+
+    def vtysh(commands: Sequence[str]) -> str | None:
+        asked.append(commands[0])
+        return answers[commands[0]]
+
+    reader = rib.Reader()
+    want = [rib.Learned("203.0.113.0/24", "198.51.100.1")]
+    for _ in range(3):
+        assert reader.read(vtysh, 1)[1] == want
+    assert asked.count("show ip bgp json") == 1
+    reader.read(vtysh, 2)  # another bgpd: read again
+    answers["show bgp summary json"] = summary(8)
+    answers["show ip bgp json"] = json.dumps({"routes": {}})
+    sessions, learned = reader.read(vtysh, 2)
+    assert learned == [] and sessions["198.51.100.1"].state == rib.ESTABLISHED
+    assert asked.count("show ip bgp json") == 3
+    assert rib.table_version("not json") is None
