@@ -6,6 +6,7 @@ to a load balancer attached to a router (probes leave through that router).
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,17 @@ class Monitored:
 
 def _number(value: Any, default: int = 1) -> int:
     return value if isinstance(value, int) and value >= 1 else default
+
+
+def _target(member: dict[str, Any]) -> Target | None:
+    port = member.get("protocolPort")
+    try:
+        address = ipaddress.IPv4Address(member.get("address"))
+    except ValueError:
+        return None
+    if not isinstance(port, int) or not 0 < port < 65536:
+        return None
+    return Target(str(address), port)
 
 
 def router_of(get: Callable[[str, Any], dict[str, Any] | None], pool: dict[str, Any]
@@ -60,7 +72,7 @@ def monitored(view: Any) -> dict[str, Monitored]:
         found[pool["id"]] = Monitored(
             pool["id"], router_id, float(_number(hm.get("delay"))),
             float(_number(hm.get("timeout"))), _number(hm.get("maxRetries")),
-            {m["id"]: Target(str(m["address"]), int(m["protocolPort"])) for m in mine},
+            {m["id"]: t for m in mine if (t := _target(m)) is not None},
             {m["id"]: str(m.get("status") or "ACTIVE") for m in mine})
     return found
 

@@ -87,7 +87,10 @@ def tcp_connect_all(targets: Mapping[str, Target], timeout: float,
             except OSError:
                 continue
             sock.setblocking(False)
-            code = sock.connect_ex((target.address, target.port))
+            try:
+                code = sock.connect_ex((target.address, target.port))
+            except (OSError, OverflowError, TypeError, ValueError):
+                code = errno.EINVAL  # not an address to connect to: a failed probe
             if code == 0:
                 result[key] = True
                 sock.close()

@@ -58,3 +58,12 @@ def test_each_pool_gets_a_link_block_apart_from_the_routers_other_subnets() -> N
     assert wiring.port_id("p1") == wiring.port_id("p1") != wiring.port_id("p2")
     names = wiring.names("rm-", "0123456789ab-cdef")
     assert max(len(names.outside), len(names.inside)) <= 15
+
+
+def test_a_member_without_a_usable_port_is_not_probed() -> None:
+    view = topology()
+    view.objects["poolMember"]["m2"] = {"id": "m2", "poolId": "p1", "address": "10.0.0.6",
+                                        "protocolPort": None}
+    view.objects["poolMember"]["m3"] = {"id": "m3", "poolId": "p1", "address": "example.com",
+                                        "protocolPort": 80}
+    assert list(pools.monitored(view)["p1"].targets) == ["m1"]

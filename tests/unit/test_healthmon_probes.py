@@ -98,3 +98,7 @@ def test_tcp_connect_probes_tell_a_listening_port_from_a_closed_one() -> None:
         server.close()
         closed.close()
     assert got == {"up": True, "down": False}
+
+
+def test_an_address_that_cannot_be_connected_to_is_a_failed_probe() -> None:
+    assert tcp_connect_all({"port": Target("127.0.0.1", 70000)}, 0.5) == {"port": False}
