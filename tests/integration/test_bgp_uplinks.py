@@ -10,7 +10,8 @@ behind the router on 192.0.2.0/24, the network the router announces.
   and their replies, which all enter by port1, are accepted;
 - a killed ISP bgpd takes its routes away and a running TCP connection moves to the other
   uplink; its routes come back with it;
-- an uplink host's agent killed and started again brings its session back.
+- an uplink host's agent killed and started again carries its session on: the ISP's
+  bgpd restarting takes its routes away and brings them back through it.
 """
 
 from __future__ import annotations
@@ -258,3 +259,22 @@ def test_a_dead_isp_takes_its_routes_and_a_connection_moves_to_the_other_uplink(
     assert wait_until(lambda: _up(lab_)), lab_.topo.list("bgpPeer")
     assert _states(lab_) == UP
     assert _keeps_flowing(stream), (stream.lines()[-5:], lab_.report())
+
+
+def test_an_uplink_hosts_agent_killed_and_started_again_keeps_its_session(
+        lab: tuple[Lab, dict[str, bgpd.Bgpd]]) -> None:
+    """The new agent of g2 carries port1's session on: isp1 restarting its bgpd loses its
+    route and gets it back through it."""
+    lab_, isps = lab
+    assert wait_until(lambda: _learned(lab_) == BOTH and _up(lab_), 60), _learned(lab_)
+    lab_.sb.stop_agent("g2", kill=True)
+    lab_.sb.start_agent("g2")
+    isp1 = isps["isp1"]
+    assert isp1.pid is not None
+    os.kill(isp1.pid, signal.SIGKILL)
+    assert wait_until(lambda: _learned(lab_) == [ISPS["isp0"][0]], 30), _learned(lab_)
+    isp1.start(isp_speaker("isp1", PREFIX))
+    assert wait_until(lambda: _learned(lab_) == BOTH and _up(lab_), 60), (
+        _learned(lab_), lab_.report())
+    assert _states(lab_) == UP
+    assert lab_.eventually_connects("vm", SERVER, PORT), lab_.report()
