@@ -1,8 +1,8 @@
 """What a running bgpd says, read from ``vtysh`` JSON: its sessions and its learned routes.
 
 Parsing never raises: text that is not the JSON expected gives no sessions and no routes.
-:class:`Reader` asks bgpd for its routes only when its table version moved, so a full
-table costs nothing while it stays the same.
+:class:`Reader` asks bgpd for its routes only when its table or sessions moved (and now
+and then), so a full table costs little while it stays the same.
 """
 
 from __future__ import annotations
@@ -120,15 +120,18 @@ def table_version(text: str) -> int | None:
 
 
 Vtysh = Callable[[Sequence[str]], "str | None"]
+REFRESH = 10  # reads of the summary alone before the routes are read anyway
 
 
 class Reader:
     """Reads one bgpd each poll: its sessions, and its learned routes when its table version
-    moved since the last read (or the bgpd is another one)."""
+    or a session (state, prefixes received) moved since the last read, the bgpd is another
+    one, or :data:`REFRESH` reads went by without one."""
 
     def __init__(self) -> None:
-        self._key: tuple[object, int] | None = None
+        self._key: tuple[object, ...] | None = None
         self._learned: list[Learned] = []
+        self._skipped = 0
 
     def read(self, vtysh: Vtysh, daemon: object) -> tuple[dict[str, Session], list[Learned]]:
         """The sessions and learned routes of bgpd ``daemon`` (anything that differs for
@@ -137,11 +140,14 @@ class Reader:
         summary = vtysh(["show bgp summary json"]) or ""
         found = sessions(summary)
         version = table_version(summary)
-        key = None if version is None else (daemon, version)
-        if key is None or key != self._key:
-            text = vtysh(["show ip bgp json"])
-            if text is None:
-                self._key = None
-                return found, list(self._learned)
-            self._learned, self._key = learned(text), key
+        key = None if version is None else (daemon, version, tuple(sorted(found.items())))
+        if key is not None and key == self._key and self._skipped < REFRESH:
+            self._skipped += 1
+            return found, list(self._learned)
+        text = vtysh(["show ip bgp json"])
+        data = _load(text or "")
+        if not isinstance(data, dict) or not isinstance(data.get("routes"), dict):
+            self._key = None  # not the answer expected: ask again next time
+            return found, list(self._learned)
+        self._learned, self._key, self._skipped = learned(text or ""), key, 0
         return found, list(self._learned)

@@ -62,4 +62,11 @@ def test_the_reader_asks_for_the_routes_only_when_the_table_version_moved() -> N
     sessions, learned = reader.read(vtysh, 2)
     assert learned == [] and sessions["198.51.100.1"].state == rib.ESTABLISHED
     assert asked.count("show ip bgp json") == 3
+    for _ in range(rib.REFRESH + 1):  # and now and then anyway
+        reader.read(vtysh, 2)
+    assert asked.count("show ip bgp json") == 4
+    answers["show ip bgp json"] = "% Unknown command"  # not kept: asked again next time
+    answers["show bgp summary json"] = summary(9)
+    assert reader.read(vtysh, 2)[1] == [] and reader.read(vtysh, 2)[1] == []
+    assert asked.count("show ip bgp json") == 6
     assert rib.table_version("not json") is None
