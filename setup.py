@@ -27,6 +27,7 @@ setup(
     extras_require={
         "test": [
             "pytest==9.2.0",
+            "pytest-xdist==3.8.0",
             "hypothesis==6.170.27",
             "httplib2==0.32.1",
             "ruff==0.17.5",
@@ -42,6 +43,7 @@ setup(
             "midonet-cli = ryu_midonet.cli.main:main",
             "ryu-midonet-sandbox = ryu_midonet.sandbox.cli:main",
             "ryu-midonet-users = ryu_midonet.cmd.users:main",
+            "ryu-midonet-trace = ryu_midonet.cmd.trace:main",
         ],
         "oslo.config.opts": [
             "ryu_midonet = ryu_midonet.config:list_opts",

@@ -1,0 +1,7 @@
+"""Packet tracing: why a packet goes where it goes, and what the switch gets for it.
+
+- :mod:`.packet`   a packet described by command-line style fields, validated
+- :mod:`.offline`  a packet simulated against a topology as its ingress host's agent would,
+  with no traffic and nothing written: the decision, its trace and the flows
+- :mod:`.render`   the text of an offline trace
+"""
