@@ -15,6 +15,7 @@ from ryu_midonet.rest import (
     login,
     mactable,
     openapi,
+    pool_statistics,
     store_status,
     system_state,
     tenants,
@@ -28,7 +29,8 @@ from ryu_midonet.types import Obj
 
 API_VERSION = "v5.0"
 APPLICATION = Resource("application", "", "Application", 5)
-FEATURES = (dhcp, arptable, mactable, tenants, login, system_state, store_status, write_version)
+FEATURES = (dhcp, arptable, mactable, tenants, login, system_state, store_status, write_version,
+            pool_statistics)
 
 
 class Api:
@@ -79,6 +81,8 @@ class Api:
         doc["tenantTemplate"] = u("tenants", "{id}")
         doc["systemState"] = u("system_state")
         doc["writeVersion"] = u("write_version")
+        doc["poolStatistics"] = u("pool_statistics")
+        doc["poolStatisticTemplate"] = u("pool_statistics", "{id}")
         return Reply(body=doc)
 
 

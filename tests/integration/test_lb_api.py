@@ -79,6 +79,8 @@ def test_round_trip(api_url: str) -> None:
     assert ok("GET", pool["vips"]) == [vip] == ok("GET", lb["vips"]) == ok("GET", root["vips"])
     for obj, tmpl in ((pool, "poolTemplate"), (m0, "poolMemberTemplate"), (vip, "vipTemplate")):
         assert ok("GET", root[tmpl].replace("{id}", obj["id"])) == obj
+    assert ok("GET", root["poolStatistics"]) == []  # MidoNet kept none
+    assert call("GET", root["poolStatisticTemplate"].replace("{id}", pool["id"]))[0] == 404
 
     # a monitor is created down; attached, it lists its pools; a client writes back what it read
     hm = ok("POST", root["healthMonitors"], {"type": "TCP", "delay": 100, "timeout": 500,

@@ -72,6 +72,7 @@ def test_every_lb_resource_through_the_library(api: Any) -> None:
     assert (got.get_admin_state_up(), got.get_delay()) == (True, 10)
     assert [p.get_id() for p in got.get_pools()] == [pool.get_id()]
     assert [h.get_id() for h in api.get_health_monitors()] == [hm.get_id()]
+    assert list(api.get_pool_statistics()) == []  # MidoNet kept none
 
     api.delete_health_monitor(hm.get_id())
     assert api.get_pool(pool.get_id()).get_health_monitor_id() is None
