@@ -252,6 +252,7 @@ def measure(run_dir: Path, samples: int = SAMPLES, prefixes: int = PREFIXES,
     run_dir.mkdir(parents=True, exist_ok=True)
     sandbox_dir = run_dir / "sandbox"
     remove_leftovers(sandbox_dir, PREFIX)
+    _stop_agents_bgpds(run_dir)
     conf = run_dir / "agent.conf"
     conf.write_text(f"[DEFAULT]\nbgp_netns_prefix = {PREFIX}\n"
                     f"bgp_run_dir = {run_dir / 'bgpd'}\n")
@@ -267,9 +268,17 @@ def measure(run_dir: Path, samples: int = SAMPLES, prefixes: int = PREFIXES,
     finally:
         for isp in isps.values():
             isp.stop()
-        remove_leftovers(sandbox_dir, PREFIX)  # the agents' bgpds, should they be left
+        remove_leftovers(sandbox_dir, PREFIX)
+        _stop_agents_bgpds(run_dir)
     log("bgp: sandbox down")
     return result
+
+
+def _stop_agents_bgpds(run_dir: Path) -> None:
+    """Stop, by the PIDs in their PID files, the bgpds an agent killed at the sandbox's
+    teardown left running (their namespaces' names went with the agent)."""
+    for directory in sorted((run_dir / "bgpd").glob(f"{PREFIX}bgp-*")):
+        bgpd.Bgpd(directory.name, directory).stop_stale()
 
 
 def _run(sb: Sandbox, isps: dict[str, bgpd.Bgpd], samples: int, prefixes: int,
