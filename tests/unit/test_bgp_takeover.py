@@ -6,6 +6,7 @@ to the bridge anew."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,7 +26,9 @@ def left(tmp_path: Path) -> Iterator[tuple[bgpd.Bgpd, subprocess.Popen[bytes]]]:
     file, its PID is in the PID file."""
     daemon = bgpd.Bgpd("rm-bgp-test", tmp_path)
     daemon.conf_path.write_text(config.render(SPK, hostname="rm-bgp-test"))
-    proc = subprocess.Popen(["sh", "-c", "sleep 60", str(daemon.conf_path)])
+    # a Python process keeps its whole command line (a shell may exec sleep and lose it)
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
+                             str(daemon.conf_path)])
     (tmp_path / "bgpd.pid").write_text(f"{proc.pid}\n")
     try:
         yield daemon, proc
