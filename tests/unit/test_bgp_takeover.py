@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,6 +31,11 @@ def left(tmp_path: Path) -> Iterator[tuple[bgpd.Bgpd, subprocess.Popen[bytes]]]:
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
                              str(daemon.conf_path)])
     (tmp_path / "bgpd.pid").write_text(f"{proc.pid}\n")
+    cmdline = Path(f"/proc/{proc.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while str(daemon.conf_path).encode() not in cmdline.read_bytes():  # until it has exec'd
+        assert time.monotonic() < deadline, "the stand-in process did not start"
+        time.sleep(0.01)
     try:
         yield daemon, proc
     finally:
