@@ -31,6 +31,8 @@ def teardown(st: State, children: Mapping[int, subprocess.Popen[bytes]] | None =
     root = [p for p in st.processes if not p.netns]
     for group in (agents, in_ns, root):
         procs.stop_all(group, children=children)
+    # what an agent killed without a chance to stop it left (a bgpd in a namespace of its own)
+    procs.stop_pids(_stale_pids(st.run_dir))
     existing = set(netns.list_netns())
     names = [ns for ns in reversed(st.namespaces) if ns in existing]
     procs.stop_pids(pid for ns in names for pid in netns.pids(ns))
