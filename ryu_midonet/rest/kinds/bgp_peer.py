@@ -23,4 +23,4 @@ def _dto(dtos: Dtos, dto: Obj) -> None:
 
 REST = RestKind(Resource("bgpPeer", "bgp_peers", "BgpPeer", 1), _dto, listed=False,
                 dto_fields={"router": LINK}, hidden=("password",),
-                checked=("address", "holdTime", "keepAlive", "password"))
+                checked=("address", "asNumber", "holdTime", "keepAlive", "password"))
