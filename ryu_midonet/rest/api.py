@@ -77,6 +77,7 @@ class Api:
             if rk.listed:
                 doc[_camel(res.path)] = u(res.path)
             doc[f"{rk.kind}Template"] = u(res.path, "{id}")
+        doc["traceRequests"] = u("traces")  # as MidoNet names it
         doc["tenants"] = u("tenants")
         doc["tenantTemplate"] = u("tenants", "{id}")
         doc["systemState"] = u("system_state")

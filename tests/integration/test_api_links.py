@@ -71,6 +71,7 @@ def _build(api: str, redis_url: str) -> None:
     addrs = _post(f"{api}/ip_addr_groups", {"name": "ipg", "tenantId": "t1"})
     _post(addrs["addrs"], {"addr": "10.0.0.5"})
     _post(addrs["addrs"], {"addr": "fd00::5"})
+    _post(f"{api}/traces", {"deviceType": "BRIDGE", "deviceId": bridge["id"]})
 
 
 def test_every_uri_in_the_root_and_the_dtos_answers(api_url: str, redis_url: str) -> None:

@@ -25,6 +25,7 @@ from ryu_midonet.nsdb.kinds import (
     router,
     rule,
     system_state,
+    trace_request,
     tunnel_zone,
     vip,
 )
@@ -50,5 +51,6 @@ SPECS: tuple[KindSpec, ...] = (
     pool.SPEC,
     pool_member.SPEC,
     vip.SPEC,
+    trace_request.SPEC,
     system_state.SPEC,
 )

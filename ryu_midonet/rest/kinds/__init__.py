@@ -22,6 +22,7 @@ from ryu_midonet.rest.kinds import (
     route,
     router,
     rule,
+    trace_request,
     tunnel_zone,
     vip,
 )
@@ -45,5 +46,6 @@ RESOURCES: tuple[RestKind, ...] = (
     pool_member.REST,
     vip.REST,
     health_monitor.REST,
+    trace_request.REST,
 )
 BY_KIND: dict[str, RestKind] = {rk.kind: rk for rk in RESOURCES}
