@@ -44,6 +44,7 @@ setup(
             "ryu-midonet-sandbox = ryu_midonet.sandbox.cli:main",
             "ryu-midonet-users = ryu_midonet.cmd.users:main",
             "ryu-midonet-trace = ryu_midonet.cmd.trace:main",
+            "mm-trace = ryu_midonet.cmd.mmtrace:main",
         ],
         "oslo.config.opts": [
             "ryu_midonet = ryu_midonet.config:list_opts",
