@@ -4,4 +4,5 @@
 - :mod:`.offline`  a packet simulated against a topology as its ingress host's agent would,
   with no traffic and nothing written: the decision, its trace and the flows
 - :mod:`.render`   the text of an offline trace
+- :mod:`.tracers`  ``mm-trace`` tracers as the API's trace requests, and back
 """

@@ -95,3 +95,34 @@ def test_defaults_make_an_echo_request_or_an_arp_broadcast() -> None:
     assert (ping.ip_proto, ping.icmpv4_type) == (1, 8)
     arp = build(Description(ethertype="arp", ip_src="10.0.0.1", ip_dst="10.0.0.2"))
     assert (arp.eth_dst, arp.arp_op, arp.arp_tpa) == ("ff:ff:ff:ff:ff:ff", 1, "10.0.0.2")
+
+
+def test_a_packet_for_the_tracker_is_traced_again_as_a_new_connection() -> None:
+    t = MemoryTopology()
+    bridge = t.bridge("net")
+    p1, p2 = t.port(bridge), t.port(bridge)
+    t.bind(p1, "host0", "tap1")
+    t.bind(p2, "host0", "tap2")
+    chain = t.chain("stateful")
+    t.rule(chain, "accept", matchReturnFlow=True)
+    rule = t.rule(chain, "drop", dlType=0x0800, nwProto=6, tpDst={"start": 22, "end": 22})
+    p2["outboundFilterId"] = chain["id"]
+    packet = build(Description(eth_dst=MAC2, ip_src="10.0.0.1", ip_dst="10.0.0.2",
+                               ip_protocol="tcp", dst_port="22"))
+    traced = offline.trace(t.view(), offline.trace_state(State.in_memory()), p1["id"], packet)
+    assert [p.title for p in traced.passes] == [
+        "the packet enters", "back from the connection tracker: a new connection"]
+    lines = render.render(traced, t.view())
+    assert any("goes through the connection tracker" in line for line in lines)
+    assert any(line.strip().startswith("dropped:") and rule["id"] in line for line in lines)
+
+
+def test_a_tracer_lists_as_the_options_that_added_it() -> None:
+    from ryu_midonet.tracing import tracers
+
+    body = tracers.body("--trace", ("--router", "r1"),
+                        {"--ip-src": "10.0.0.0/8", "--dst-port": "80", "--mac-src": None},
+                        5)
+    assert tracers.args(body) == "--trace --router r1 --ip-src 10.0.0.0/8 --dst-port 80 --limit 5"
+    with pytest.raises(tracers.BadOption):
+        tracers.body("--debug", ("--port", "p"), {"--src-port": "http"}, None)
