@@ -30,10 +30,14 @@ genconfig: deps
 openapi: deps
 	$(PYTHON) -c "from ryu_midonet.rest.describe import main; main()" > doc/openapi.json
 
-## test: lint, sample-config check, then the test suite (no tests collected = failure)
+## test: lint, sample-config check, then the test suite (no tests collected = failure), in
+## $(TEST_WORKERS) pytest-xdist workers, each running whole modules (a module's sandbox is built
+## once); the modules that build sandboxes are handed out first (tests/conftest.py)
+TEST_WORKERS ?= 2
 test: lint
 	bash tools/check-sample-config.sh
-	@rc=0; $(PYTHON) -m pytest -q tests || rc=$$?; \
+	@rc=0; $(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder \
+		tests || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	exit $$rc
 

@@ -9,6 +9,10 @@
                              session's redis-server; yields its /midonet-api URL.
 ``api_url``       (function) that URL, with the store emptied first.
 
+Under pytest-xdist (``make test`` runs two workers, a whole module per worker), the modules
+that build a sandbox are handed out first, the biggest first, so that no long module starts
+last and keeps one worker busy alone at the end (see ``pytest_collection_modifyitems``).
+
 Authentication is on in that API: the session creates the user ``admin`` in its store, and
 every ``urllib.request.urlopen`` of the tests logs in to it (see ``tests/support/credentials``).
 ``api_url`` keeps that user (and its token) across the emptying of the store.
@@ -20,10 +24,12 @@ A missing redis-server binary is an error, not a skip: install it with
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -40,6 +46,58 @@ from ryu_midonet.sandbox import store as servers
 from tests.support import credentials
 
 credentials.install()
+
+# A module that builds a sandbox (namespaces, switches, agents) runs for minutes; one that
+# does not, for seconds.
+_SANDBOX_MODULE = re.compile(
+    rb"\bSandbox\b|^from (chainlab|dataplane|ryu_midonet\.sandbox) import", re.M)
+
+
+_SHORT_BASETEMP = pytest.StashKey[Path]()
+
+
+def _module_weight(path: Path, cache: dict[Path, tuple[int, int]]) -> tuple[int, int]:
+    """Sort key of a test module: sandbox modules first, then the other modules of real
+    servers (integration, interop), then unit tests; by size within each, biggest first."""
+    if path not in cache:
+        try:
+            source = path.read_bytes()
+        except OSError:
+            source = b""
+        group = 0 if _SANDBOX_MODULE.search(source) else 2 if path.parent.name == "unit" else 1
+        cache[path] = (group, -len(source))
+    return cache[path]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, a short base temporary directory (``/tmp/rmpt-XXXXXXXX``; each
+    worker's is ``popen-gwN`` inside it) in place of ``/tmp/pytest-of-USER/pytest-N``: a
+    sandbox keeps unix sockets in its run directory, whose path must stay under about 100
+    characters, and the workers' subdirectory would take some of that room. Removed at the
+    end of a run that passed, kept for its logs otherwise."""
+    if hasattr(config, "workerinput") or config.option.basetemp:
+        return
+    if getattr(config.option, "numprocesses", None):
+        config.option.basetemp = tempfile.mkdtemp(prefix="rmpt-", dir="/tmp")
+        config.stash[_SHORT_BASETEMP] = Path(config.option.basetemp)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    short = session.config.stash.get(_SHORT_BASETEMP, None)
+    if short is not None and exitstatus == 0:
+        shutil.rmtree(short, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With pytest-xdist's ``--dist loadfile``, hand out the long modules first: whole modules
+    go to workers in collection order, so a long one collected last would finish alone. The
+    order of the tests within a module is kept (some modules' tests build on each other)."""
+    if not hasattr(config, "workerinput"):  # not a pytest-xdist worker
+        return
+    cache: dict[Path, tuple[int, int]] = {}
+    items.sort(key=lambda item: (_module_weight(item.path, cache), str(item.path)))
+
 
 LOCALHOST = "127.0.0.1"
 _REDIS_START_TIMEOUT = 10.0
