@@ -427,6 +427,9 @@ def test_snat_rev_snat_lab_with_its_network_namespace(lab: Lab) -> None:
     lab.router_port(edge, "192.168.7.2/24", "ext")  # the edge's uplink: router0:port0
     lab.exec("ext", ["ip", "route", "replace", "200.200.200.0/24", "via", "192.168.7.2"])
     host_netns = lab.sb.host("os004").netns
+    # a name an interrupted earlier run left would pass the lab's "ip netns show | grep" and
+    # then fail as an invalid namespace reference
+    subprocess.run(["ip", "netns", "delete", "snat-example"], capture_output=True)
     try:
         done = lab.cli.script(f"export HOST_NETNS={host_netns}\n" + SNAT_LAB_HOST + SNAT_LAB)
         assert (done.returncode, done.stderr) == (0, ""), done.stdout + done.stderr
