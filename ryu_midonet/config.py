@@ -274,6 +274,24 @@ opts: list[cfg.Opt] = [
         min=0,
         help="Proactive flows one local port gets at most (L2 destinations first).",
     ),
+    cfg.StrOpt(
+        "bgp_netns_prefix",
+        default="rm-",
+        help="With the bgp app: prefix of the namespaces and interfaces of the BGP uplinks' "
+        "bgpd.",
+    ),
+    cfg.StrOpt(
+        "bgp_run_dir",
+        default="/run/ryu-midonet/bgp",
+        help="With the bgp app: directory of the BGP uplinks' bgpd configuration, PID and "
+        "vty files.",
+    ),
+    cfg.StrOpt(
+        "health_monitor_netns_prefix",
+        default="rm-",
+        help="With the health_monitor app: prefix of the namespaces and interfaces that "
+        "probe load-balancer pools.",
+    ),
 ]
 
 

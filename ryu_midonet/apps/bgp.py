@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from os_ken.base import app_manager
-from oslo_config import cfg
 
 from ryu_midonet import config as rm_config
 from ryu_midonet.agent import features
@@ -40,24 +39,6 @@ LOG = logging.getLogger(__name__)
 
 POLL = 2.0
 WATCHED = frozenset({"router", "port", "bgpPeer", "bgpNetwork"})
-
-OPTS = [
-    cfg.StrOpt("bgp-netns-prefix", default="rm-",
-               help="Prefix of the namespaces and interfaces of the BGP uplinks' bgpd."),
-    cfg.StrOpt("bgp-run-dir", default="/run/ryu-midonet/bgp",
-               help="Directory of the BGP uplinks' bgpd configuration, PID and vty files."),
-]
-
-
-def _register_opts() -> None:
-    """The options, read from configuration files (``[DEFAULT]``)."""
-    try:
-        rm_config.CONF.register_opts(OPTS)
-    except cfg.DuplicateOptError:
-        pass
-
-
-_register_opts()
 
 
 @dataclass

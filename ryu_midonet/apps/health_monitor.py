@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from os_ken.base import app_manager
-from oslo_config import cfg
 
 from ryu_midonet import config as rm_config
 from ryu_midonet.agent import features
@@ -37,21 +36,6 @@ from ryu_midonet.nsdb.topology import Topology
 LOG = logging.getLogger(__name__)
 
 POLL = 1.0
-
-OPTS = [
-    cfg.StrOpt("health-monitor-netns-prefix", default="rm-",
-               help="Prefix of the namespaces and interfaces that probe load-balancer pools."),
-]
-
-
-def _register_opts() -> None:
-    try:
-        rm_config.CONF.register_opts(OPTS)
-    except cfg.DuplicateOptError:
-        pass
-
-
-_register_opts()
 
 
 @dataclass

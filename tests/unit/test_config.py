@@ -107,7 +107,8 @@ def test_list_opts_for_the_sample_generator() -> None:
                          "miss_burst_per_port", "miss_queue_per_port", "miss_max_wait",
                      "nat_in_datapath", "nat_datapath_block_bits",
                      "conntrack_in_datapath", "conntrack_copies_tcp_liberal",
-                     "conntrack_copies_tcp_timeout"}
+                     "conntrack_copies_tcp_timeout", "bgp_netns_prefix", "bgp_run_dir",
+                     "health_monitor_netns_prefix"}
     assert all(opt.help for opt in groups[0][1])
 
 
