@@ -432,7 +432,12 @@ def test_snat_rev_snat_lab_with_its_network_namespace(lab: Lab) -> None:
     subprocess.run(["ip", "netns", "delete", "snat-example"], capture_output=True)
     try:
         done = lab.cli.script(f"export HOST_NETNS={host_netns}\n" + SNAT_LAB_HOST + SNAT_LAB)
-        assert (done.returncode, done.stderr) == (0, ""), done.stdout + done.stderr
+        # "ip link" asks the kernel for the id of every name in /run/netns; a namespace an
+        # agent of another sandbox made in its own mount namespace is a name without a
+        # namespace out here, and each such name adds this line (the command still succeeds)
+        errors = [line for line in done.stderr.splitlines()
+                  if line != "Error: Peer netns reference is invalid."]
+        assert (done.returncode, errors) == (0, []), done.stdout + done.stderr
 
         def ping(ip: str) -> bool:
             done = subprocess.run(["ip", "netns", "exec", "snat-example", "ping", "-n", "-c1",
