@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ryu_midonet.nsdb import errors
+from ryu_midonet.nsdb.writers import RELEASE_IF_HELD
 
 LOG = logging.getLogger(__name__)
 
@@ -33,14 +34,6 @@ if holder then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
-
-_GIVE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-
 
 class Leases(Protocol):
     """Where the leases live."""
@@ -61,7 +54,7 @@ class RedisLeases:
     def __init__(self, store: Any) -> None:
         self.store = store
         self._take = store.redis.register_script(_TAKE)
-        self._give = store.redis.register_script(_GIVE)
+        self._give = store.redis.register_script(RELEASE_IF_HELD)
 
     def key(self, name: str) -> str:
         return str(self.store.key_state(f"{KEY_FAMILY}:{name}"))

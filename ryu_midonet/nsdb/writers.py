@@ -39,7 +39,8 @@ LEASE_MS = 5000
 WRITE_TIMEOUT_S = 20.0
 """The longest a write waits for its turn before it is refused (503, try again)."""
 
-_RELEASE = """
+# Deletes KEYS[1] only while it holds ARGV[1] (a lease given up by its holder alone).
+RELEASE_IF_HELD = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
     return redis.call('DEL', KEYS[1])
 end
@@ -99,7 +100,7 @@ class Lease:
         self.redis = client
         self.key = key
         self.lease_ms = lease_ms
-        self._release = client.register_script(_RELEASE)
+        self._release = client.register_script(RELEASE_IF_HELD)
 
     def acquire(self, deadline: float) -> str:
         """Take the lease, waiting for its holder (until ``deadline``, a monotonic time)."""
