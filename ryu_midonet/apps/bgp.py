@@ -17,6 +17,9 @@
   (``learned: true``, the peer as gateway, the port as next hop), and those no longer
   learned (withdrawn, session down, bgpd dead) are deleted. Each peer's session state and
   the number of routes it gave are written to the peer's ``status``.
+- The host of each uplink holds its speaker lease (:mod:`ryu_midonet.bgp.liveness`); every
+  poll, the routes learned by uplinks whose lease ran out (their host died) are deleted by
+  whichever hosts see it first.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from os_ken.base import app_manager
 
 from ryu_midonet import config as rm_config
 from ryu_midonet.agent import features
-from ryu_midonet.bgp import bgpd, config, netns, rib, routes, wire
+from ryu_midonet.bgp import bgpd, config, liveness, netns, rib, routes, wire
 from ryu_midonet.datapath.flows import Message
 from ryu_midonet.nsdb.topology import Topology
 
@@ -75,15 +78,23 @@ class BgpService(features.FeatureBase):
         self._books: dict[tuple[str, str], routes.Book] = {}  # learned routes, by uplink
         self._readers: dict[str, rib.Reader] = {}  # each uplink's bgpd's RIB, by port
         self._lock = threading.RLock()
+        self._renewer: liveness.Renewer | None = None
+        self._reaper: liveness.Reaper | None = None
 
     def start(self, agent: features.AgentContext) -> None:
         self.agent = agent
         self.topo = Topology(agent.store)
+        leases = liveness.Leases(agent.store)
+        self._renewer = liveness.Renewer(leases, agent.host_id)
+        self._renewer.start()
+        self._reaper = liveness.Reaper(leases, self._foreign_learners)
 
     def stop(self) -> None:
         with self._lock:
             for port_id in list(self.uplinks):
                 self._drop(port_id)
+        if self._renewer is not None:
+            self._renewer.stop()
 
     def port_flows(self, port_id: str, ofport: int, plugged: bool) -> list[Message]:
         with self._lock:
@@ -112,7 +123,32 @@ class BgpService(features.FeatureBase):
                     self._poll(uplink)
                 except Exception:  # noqa: BLE001 - one uplink's fault spares the others
                     LOG.exception("BGP poll of port %s failed", uplink.port_id)
+            self._reap()
         return []
+
+    # -- routes of dead hosts --------------------------------------------------------------
+
+    def _foreign_learners(self) -> list[str]:
+        """The ports, not bound here, that are next hops of learned routes."""
+        assert self.agent is not None
+        mine = set(self._ofports) | set(self.uplinks)
+        ports = {r.get("nextHopPort") for r in self.agent.view.all_of("route").values()
+                 if r.get("learned")}
+        return sorted(str(p) for p in ports if p and p not in mine)
+
+    def _reap(self) -> None:
+        if self._reaper is None or self.agent is None:
+            return
+        for port_id in self._reaper.orphans():
+            port = self.agent.view.get("port", port_id)
+            if port is None:
+                continue
+            LOG.warning("the speaker of port %s is gone: deleting its learned routes",
+                        port_id)
+            try:
+                routes.Book(self.agent.store, str(port.get("deviceId")), port_id).sync([])
+            except Exception as exc:  # noqa: BLE001 - the next poll tries again
+                LOG.warning("learned routes of port %s not deleted: %s", port_id, exc)
 
     # -- one port ----------------------------------------------------------------------
 
@@ -146,6 +182,7 @@ class BgpService(features.FeatureBase):
         where = (str(port.get("portMac")), str(iface.ip), iface.network.prefixlen)
         if uplink is not None and uplink.where == where:
             uplink.daemon.apply(spk)
+            self._hold(port_id, spk)
             return [wire.delete(key), *self._flows(uplink)] if replug else []
         if uplink is not None:
             self._drop(port_id)
@@ -163,12 +200,17 @@ class BgpService(features.FeatureBase):
         uplink = Uplink(port_id, str(port["deviceId"]), key, self._ofports[port_id], service,
                         where, ns, daemon)
         self.uplinks[port_id] = uplink
+        self._hold(port_id, spk)
         try:
             if not daemon.adopt(spk):
                 daemon.start(spk)
         except OSError as exc:  # the next poll tries again
             LOG.warning("bgpd for port %s did not start: %s", port_id, exc)
         return [wire.delete(key), *self._flows(uplink)]
+
+    def _hold(self, port_id: str, spk: config.Speaker) -> None:
+        if self._renewer is not None:
+            self._renewer.hold(port_id, liveness.lease_seconds(spk.peers))
 
     def _flows(self, uplink: Uplink) -> list[Message]:
         return wire.flows(uplink.tunnel_key, uplink.ofport, uplink.service, uplink.where[1])
@@ -180,6 +222,8 @@ class BgpService(features.FeatureBase):
         uplink.daemon.stop()
         uplink.ns.remove()
         self._sync_routes(uplink, [])
+        if self._renewer is not None:
+            self._renewer.give(port_id)
         LOG.info("BGP of port %s stopped", port_id)
         return [wire.delete(uplink.tunnel_key)]
 

@@ -84,6 +84,7 @@ def test_peers_and_networks_round_trip(api_url: str, redis_url: str) -> None:
     assert ok("GET", router["bgpPeers"]) == [ok("GET", peer["uri"])]
     ok("DELETE", net["uri"], status=204)
     assert ok("GET", router["bgpNetworks"]) == []
+    ok("DELETE", peer["uri"], status=204)
     assert ok("PUT", router["uri"], {**router, "asNumber": 0})["asNumber"] == 0
 
 
@@ -117,6 +118,7 @@ def test_bad_input_names_the_field_and_writes_nothing(api_url: str) -> None:
         ("POST", nets, {"subnetAddress": "10.0.0", "subnetLength": 8}, "subnetAddress"),
         ("PUT", router["uri"], {**router, "asNumber": 4294967296}, "asNumber"),
         ("PUT", router["uri"], {**router, "asNumber": -1}, "asNumber"),
+        ("PUT", router["uri"], {**router, "asNumber": 0}, "asNumber"),  # it has a peer
     ]
     for method, url, body, field in cases:
         status, error = call(method, url, body)

@@ -11,7 +11,10 @@ behind the router on 192.0.2.0/24, the network the router announces.
 - a killed ISP bgpd takes its routes away and a running TCP connection moves to the other
   uplink; its routes come back with it;
 - an uplink host's agent killed and started again carries its session on: the ISP's
-  bgpd restarting takes its routes away and brings them back through it.
+  bgpd restarting takes its routes away and brings them back through it;
+- an uplink host that dies (agent and bgpd killed, not restarted) loses its routes through
+  the other host, and a running connection moves to the other uplink; started again, it
+  brings them back.
 """
 
 from __future__ import annotations
@@ -278,3 +281,28 @@ def test_an_uplink_hosts_agent_killed_and_started_again_keeps_its_session(
         _learned(lab_), lab_.report())
     assert _states(lab_) == UP
     assert lab_.eventually_connects("vm", SERVER, PORT), lab_.report()
+
+
+def test_a_dead_uplink_hosts_routes_go_and_a_connection_moves_to_the_other_uplink(
+        lab: tuple[Lab, dict[str, bgpd.Bgpd]]) -> None:
+    """g2 dies: nothing of it renews port1's speaker lease, and g1 deletes the routes port1
+    learned (g2 cannot)."""
+    lab_, _ = lab
+    assert wait_until(lambda: _learned(lab_) == BOTH and _up(lab_), 60), _learned(lab_)
+    [port1] = [p for p in lab_.topo.list("port") if p.get("portAddress") == ISPS["isp1"][1]]
+    name = netns.names("rm-", port1["id"]).netns
+    g2_bgpd = bgpd.Bgpd(name, lab_.workdir / "run" / name)
+    stream = lab_.stream("vm", SERVER, PORT)
+    assert _keeps_flowing(stream), (stream.lines()[-5:], lab_.report())
+    lab_.sb.stop_agent("g2", kill=True)
+    assert g2_bgpd.leftover() is not None
+    g2_bgpd.stop_stale()
+    try:
+        assert wait_until(lambda: _learned(lab_) == [ISPS["isp0"][0]], 30), _learned(lab_)
+        assert _keeps_flowing(stream), (stream.lines()[-5:], lab_.report())
+        assert _carrier(lab_) == "isp0"
+    finally:
+        lab_.sb.start_agent("g2")
+    assert wait_until(lambda: _learned(lab_) == BOTH and _up(lab_), 60), (
+        _learned(lab_), lab_.report())
+    assert _keeps_flowing(stream), (stream.lines()[-5:], lab_.report())

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from ryu_midonet.agent.features import AgentContext
 from ryu_midonet.apps import bgp as app
-from ryu_midonet.bgp import config, wire
+from ryu_midonet.bgp import config, liveness, wire
 from ryu_midonet.datapath.flows import FlowDelete, FlowSpec
 from ryu_midonet.sim.core.topology import DictView
 
@@ -103,11 +104,45 @@ class FakeTxn:
         self.objects[kind].pop(obj_id, None)
 
 
+class FakePipeline:
+    def __init__(self, keys: dict[str, str]) -> None:
+        self.keys, self.results = keys, []  # type: ignore[var-annotated]
+
+    def set(self, key: str, value: str, px: int) -> None:
+        self.keys[key] = value
+        self.results.append(True)
+
+    def exists(self, key: str) -> None:
+        self.results.append(int(key in self.keys))
+
+    def execute(self) -> list[Any]:
+        return self.results
+
+
+class FakeRedis:
+    """Keys without expiry: a test expires a lease by deleting it."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, str] = {}
+
+    def pipeline(self, transaction: bool = True) -> FakePipeline:
+        return FakePipeline(self.keys)
+
+    def register_script(self, script: str) -> Any:
+        def release(keys: list[str], args: list[str]) -> int:
+            return int(self.keys.get(keys[0]) == args[0] and bool(self.keys.pop(keys[0])))
+        return release
+
+
 class FakeStore:
     def __init__(self) -> None:
         self.objects: dict[str, dict[str, dict[str, Any]]] = {
             "bgpPeer": {"b": dict(PEER)}, "router": {"r": dict(ROUTER)},
             "port": {"up": dict(UPLINK)}}
+        self.redis = FakeRedis()
+
+    def key_state(self, name: str) -> str:
+        return f"{{t}}:state:{name}"
 
     def read(self, fn: Any) -> Any:
         return fn(FakeTxn(self.objects))
@@ -130,7 +165,8 @@ class FakeTopology:
 
 
 @pytest.fixture()
-def service(monkeypatch: pytest.MonkeyPatch) -> tuple[app.BgpService, FakeStore, DictView]:
+def service(monkeypatch: pytest.MonkeyPatch
+            ) -> Iterator[tuple[app.BgpService, FakeStore, DictView]]:
     monkeypatch.setattr("ryu_midonet.bgp.netns.Namespace", FakeNamespace)
     monkeypatch.setattr("ryu_midonet.bgp.bgpd.Bgpd", FakeBgpd)
     FakeNamespace.made = []
@@ -141,7 +177,8 @@ def service(monkeypatch: pytest.MonkeyPatch) -> tuple[app.BgpService, FakeStore,
     svc = app.BgpService()
     svc.start(AgentContext("h", store, view, {}))
     svc.topo = FakeTopology(store)  # type: ignore[assignment]
-    return svc, store, view
+    yield svc, store, view
+    svc.stop()
 
 
 def test_a_plugged_uplink_gets_bgpd_and_flows_and_learned_routes(
@@ -217,3 +254,60 @@ def test_a_restarted_agent_takes_over_the_namespace_and_bgpd_a_killed_one_left(
     third.port_flows("up", 3, True)
     daemon = third.uplinks["up"].daemon
     assert isinstance(daemon, FakeBgpd) and [k for k, _ in daemon.speakers] == ["start"]
+
+
+LEASE = "{t}:state:bgpspeaker:up"
+
+
+def test_a_running_uplink_holds_its_speaker_lease_and_gives_it_up_when_it_goes(
+        service: tuple[app.BgpService, FakeStore, DictView]) -> None:
+    svc, store, _ = service
+    svc.port_flows("up", 3, True)
+    assert store.redis.keys[LEASE] == "h"
+    svc.port_flows("up", 3, False)
+    assert LEASE not in store.redis.keys
+
+
+def _foreign_uplink(store: FakeStore, view: DictView) -> None:
+    """Port ``far``, bound elsewhere, with a route it learned."""
+    far = {**UPLINK, "id": "far", "tunnelKey": 6}
+    route = {"id": "lr", "routerId": "r", "nextHopPort": "far", "learned": True,
+             "dstNetworkAddr": "203.0.113.0", "dstNetworkLength": 24,
+             "nextHopGateway": "198.51.100.1"}
+    store.objects["port"]["far"] = far
+    store.objects["route"] = {"lr": dict(route)}
+    view.objects()["port"]["far"] = dict(far)
+    view.objects()["route"] = {"lr": dict(route)}
+
+
+def test_routes_of_an_uplink_whose_host_holds_its_lease_stay(
+        service: tuple[app.BgpService, FakeStore, DictView]) -> None:
+    svc, store, view = service
+    _foreign_uplink(store, view)
+    store.redis.keys["{t}:state:bgpspeaker:far"] = "other-host"
+    for _ in range(3):
+        svc.periodic()
+    assert "lr" in store.objects["route"]
+
+
+def test_routes_of_an_uplink_whose_lease_ran_out_are_deleted_by_another_host(
+        service: tuple[app.BgpService, FakeStore, DictView]) -> None:
+    svc, store, view = service
+    _foreign_uplink(store, view)
+    svc.periodic()  # the first look at the store only arms the reaper
+    assert "lr" in store.objects["route"]
+    svc.periodic()
+    assert store.objects["route"] == {}
+
+
+@pytest.mark.parametrize(("peers", "seconds"), [
+    ((), 180.0),
+    ((config.Peer("a", 1, keepalive=1, hold=3),), 3.0),
+    ((config.Peer("a", 1, hold=9), config.Peer("b", 1)), 9.0),
+    ((config.Peer("a", 1, hold=0),), 180.0),
+    ((config.Peer("a", 1, keepalive=100),), 300.0),
+    ((config.Peer("a", 1, hold=1),), 3.0),
+])
+def test_a_speaker_lease_lasts_its_shortest_hold_time(peers: tuple[config.Peer, ...],
+                                                      seconds: float) -> None:
+    assert liveness.lease_seconds(peers) == seconds

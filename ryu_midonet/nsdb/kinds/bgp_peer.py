@@ -1,7 +1,8 @@
 """BGP peers of routers: the remote speakers a router's BGP sessions reach.
 
-A peer needs its router's AS number set and must sit in the subnet of one of its router's
-ports (the session leaves through that port), at most one peer per address on a router; a
+A peer needs its router's AS number set (the router keeps it while it has peers) and must
+sit in the subnet of one of its router's ports (the session leaves through that port), at
+most one peer per address on a router; a
 router port whose subnet is the only one holding a peer can be neither deleted nor moved to
 another subnet while the peer exists (409, naming the peer). Timers left unset take the agent's
 defaults; a hold time is 0 (no keepalives) or at least 3 seconds (RFC 4271) and not shorter
@@ -42,6 +43,17 @@ def _create(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
 
 def _update(txn: Txn, old: Obj, obj: Obj) -> None:
     _check(txn, obj)
+
+
+def router_keeps_as(txn: Txn, old: Obj | None, router: Obj) -> None:
+    """Router hook: a router with BGP peers keeps an AS number (400 on ``asNumber`` 0)."""
+    if router.get("asNumber") or not (old and old.get("asNumber")):
+        return
+    peers = txn.ids_by("bgpPeer", "routerId", router["id"])
+    if peers:
+        raise errors.InvalidInput("asNumber", f"router {router['id']} has BGP peers "
+                                  f"({', '.join(sorted(peers))}): delete them before "
+                                  "clearing its AS number")
 
 
 def _check(txn: Txn, obj: Obj) -> None:

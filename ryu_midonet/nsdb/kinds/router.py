@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ryu_midonet.nsdb.fields import Field
+from ryu_midonet.nsdb.kinds.bgp_peer import router_keeps_as
 from ryu_midonet.nsdb.kinds.chain import chain_ref
 from ryu_midonet.nsdb.kinds.load_balancer import router_attach, router_create
 from ryu_midonet.nsdb.spec import KindSpec
+from ryu_midonet.types import Obj
+
+if TYPE_CHECKING:
+    from ryu_midonet.nsdb.access import Txn
+
+
+def _update(txn: Txn, old: Obj | None, router: Obj) -> None:
+    router_keeps_as(txn, old, router)
+    router_attach(txn, old, router)
+
 
 SPEC = KindSpec(
     "router",
@@ -24,5 +37,5 @@ SPEC = KindSpec(
     },
     owns=(("port", "deviceId"), ("route", "routerId")),
     on_create=router_create,
-    on_update=router_attach,
+    on_update=_update,
 )
