@@ -46,7 +46,7 @@ if wants faucet && ! install_faucet; then
     log "faucet could not be installed; the benchmark reports it as unavailable"
     rm -rf "$FAUCET_VENV"
 fi
-if { wants ovn || wants turns; } && ! bash tools/install-deps.sh --bench; then
+if { wants ovn || wants turns || wants lb; } && ! bash tools/install-deps.sh --bench; then
     log "OVN could not be installed; the benchmark reports it as unavailable"
 fi
 

@@ -2,7 +2,7 @@
 
     python -m ryu_midonet.bench [--faucet-venv DIR] [--output FILE] [--quick]
                                 [--only ryu-midonet|faucet|ovs-normal|ovn|capacity|flood|turns|
-                                        bgp ...]
+                                        bgp|lb ...]
 
 Needs root (namespaces, Open vSwitch). Exits 0 once ryu-midonet was measured, whatever the
 peers did; 1 when ryu-midonet could not be measured at all, 2 on bad usage.
@@ -23,7 +23,7 @@ from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 
-from ryu_midonet.bench import bgp, capacity, flood, layout, nat, turns
+from ryu_midonet.bench import bgp, capacity, flood, layout, lb, nat, turns
 from ryu_midonet.bench.faucet import FaucetScenario
 from ryu_midonet.bench.measure import Settings
 from ryu_midonet.bench.midonet import MidonetScenario
@@ -38,6 +38,7 @@ CAPACITY = "capacity"  # the agent's packet-in capacity (no sandbox; :mod:`.capa
 FLOOD = "flood"  # another port's first packet under a packet-in flood (:mod:`.flood`)
 TURNS = "turns"  # ryu-midonet and OVN side by side, rates taken in turns (:mod:`.turns`)
 BGP = "bgp"  # BGP uplinks: failover and announcement times, 10,000 learned routes (:mod:`.bgp`)
+LB = "lb"  # new connections through a load balancer's VIP, ryu-midonet and OVN (:mod:`.lb`)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -50,12 +51,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=None,
                         help="JSON results file (default: RUN_DIR/results-<UTC time>.json)")
     parser.add_argument("--quick", action="store_true", help="fewer samples, for a smoke run")
-    parser.add_argument("--only", nargs="+", choices=(*CONTROLLERS, CAPACITY, FLOOD, TURNS, BGP),
-                        default=[*CONTROLLERS, CAPACITY, FLOOD, TURNS, BGP],
+    parser.add_argument("--only", nargs="+",
+                        choices=(*CONTROLLERS, CAPACITY, FLOOD, TURNS, BGP, LB),
+                        default=[*CONTROLLERS, CAPACITY, FLOOD, TURNS, BGP, LB],
                         help="controllers to run, 'capacity' for the agent's packet-in "
                              "capacity, 'flood' for a first packet under a packet-in "
                              "flood, 'turns' for ryu-midonet's and OVN's rates taken "
-                             "in turns and 'bgp' for BGP uplinks (default: all)")
+                             "in turns, 'bgp' for BGP uplinks and 'lb' for a load "
+                             "balancer's VIP (default: all)")
     return parser.parse_args(argv)
 
 
@@ -121,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     uplinks = bgp.measure(run_dir / "bgp", log=log) if BGP in args.only else None
     if uplinks is not None:
         report.info["bgp"] = uplinks.to_dict()
+    balanced = lb.measure_lb(run_dir / "lb", settings, log) if LB in args.only else None
+    if balanced is not None:
+        report.info["lb"] = balanced.to_dict()
     report.info["duration_s"] = round(time.monotonic() - t0, 1)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
@@ -144,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if uplinks is not None:
         print(bgp.table(uplinks))
+        print()
+    if balanced is not None:
+        print(lb.table(balanced))
         print()
     print(f"results: {output}")
     measured = [m for m in report.measurements if m.controller == SUBJECT and m.value is not None]

@@ -98,9 +98,10 @@ def vm_plan(name: str) -> VmPlan:
 
 
 def sandbox(agent: str = "none", api: bool = False, name: str = "",
-            underlay: str = "") -> dict[str, Any]:
+            underlay: str = "", vms: tuple[VmPlan, ...] = VMS) -> dict[str, Any]:
     """The sandbox description; only the agent and the REST API differ between controllers.
-    ``name`` and ``underlay`` (a /24) give a second sandbox that runs beside the first."""
+    ``name`` and ``underlay`` (a /24) give a second sandbox that runs beside the first;
+    ``vms`` another set of VMs on the same two subnets."""
     underlay = underlay or UNDERLAY
     return {
         "name": name or SANDBOX_NAME,
@@ -109,7 +110,7 @@ def sandbox(agent: str = "none", api: bool = False, name: str = "",
         "hosts": [{"name": h} for h in HOSTS],
         "vms": [{"name": vm.name, "host": vm.host, "interface": f"rm-{vm.name}-tap",
                  "mac": vm.mac, "ip": f"{vm.ip}/{PREFIX_LEN}", "gateway": vm.gateway}
-                for vm in VMS],
+                for vm in vms],
         "api": api,
         "agent": agent,
     }

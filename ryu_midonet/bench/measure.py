@@ -10,13 +10,15 @@ import json
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from ryu_midonet.bench import stats
 from ryu_midonet.bench.vmtools import (
     ICMP_PROBER,
+    ONE_CONNECTION,
     PEER_CLIENT,
     PEER_SERVER,
     TCP_CLIENT,
@@ -125,11 +127,11 @@ def established_rtt(src: Vm, dst: Vm, count: int) -> Sampled:
 
 def tcp_connection_rate(src: Vm, dst: Vm, seconds: float, runs: int, address: str = "",
                         upcalls: Callable[[], int | None] | None = None,
-                        port: int = TCP_PORT) -> Sampled:
+                        port: int = TCP_PORT, servers: Sequence[Vm] = ()) -> Sampled:
     """New TCP connections per second, the median of ``runs`` runs of ``seconds`` each: one
     client, one connection at a time, each a 1-byte exchange before both ends close. The
-    client connects to ``address`` (a NAT address) or else to ``dst``'s own address, on
-    ``port``.
+    client connects to ``address`` (a NAT address or a VIP) or else to ``dst``'s own address,
+    on ``port``; a server runs on ``dst``, or on each of ``servers`` (a VIP's members).
 
     ``upcalls`` (when the controller can tell) counts the packets that missed the flow tables
     and went to the controller so far, on every host; the note then gives their number per
@@ -140,7 +142,7 @@ def tcp_connection_rate(src: Vm, dst: Vm, seconds: float, runs: int, address: st
     sent_up: int | None = 0 if upcalls else None
     for _ in range(runs):
         before = upcalls() if upcalls else None
-        run = _tcp_run(src, dst, seconds, address or dst.ip, port)
+        run = _tcp_run(src, servers or (dst,), seconds, address or dst.ip, port)
         after = upcalls() if upcalls else None
         total, failures = total + run.done, failures + run.failed
         attempts += run.done + run.failed + run.warmup
@@ -168,11 +170,9 @@ class _TcpRun:
     warmup: int
 
 
-def _tcp_run(src: Vm, dst: Vm, seconds: float, address: str, port: int) -> _TcpRun:
-    with Background.script(dst, TCP_SERVER, [str(port), str(TCP_MOST + 1),
-                                             str(seconds + 20)]) as server:
-        if server.wait_line(10) != "ready":
-            raise RuntimeError("the TCP server did not start")
+def _tcp_run(src: Vm, servers: Sequence[Vm], seconds: float, address: str,
+             port: int) -> _TcpRun:
+    with _tcp_servers(servers, port, seconds + 20):
         result = run_json(src, TCP_CLIENT, [address, str(port), str(seconds), str(TCP_MOST)],
                           timeout=seconds + 30)
     if "error" in result:
@@ -181,19 +181,57 @@ def _tcp_run(src: Vm, dst: Vm, seconds: float, address: str, port: int) -> _TcpR
                    int(result.get("warmup", 1)))
 
 
-def wait_seen_as(src: Vm, dst: Vm, address: str, seen_as: str, timeout: float = 20.0) -> int:
-    """Wait until a TCP connection from ``src`` to ``address`` reaches ``dst`` and ``dst``
-    sees it come from ``seen_as``: a configuration (NAT) is in effect on the whole path.
+@contextmanager
+def _tcp_servers(vms: Sequence[Vm], port: int, limit: float) -> Iterator[None]:
+    """:data:`TCP_SERVER` on ``port`` of every VM of ``vms``, for ``limit`` seconds at most,
+    all listening when this is entered."""
+    with ExitStack() as stack:
+        started = [stack.enter_context(Background.script(vm, TCP_SERVER, [
+            str(port), str(TCP_MOST + 1), str(limit)])) for vm in vms]
+        for server in started:
+            if server.wait_line(10) != "ready":
+                raise RuntimeError(f"{server.name}: the TCP server did not start")
+        yield
+
+
+def first_connection(src: Vm, servers: Sequence[Vm], address: str, port: int,
+                     clear: Callable[[], None], reps: int) -> Sampled:
+    """Milliseconds from ``connect()`` to the answer of a 1-byte exchange, for one TCP
+    connection from ``src`` to ``address``:``port`` right after ``clear`` removed what the
+    datapath knew of the flows; a server on each of ``servers``. A failed attempt counts in
+    the note, not in the samples."""
+    samples: list[float] = []
+    failed: list[str] = []
+    with _tcp_servers(servers, port, reps * 15.0 + 20):
+        for _ in range(reps):
+            clear()
+            time.sleep(0.05)
+            result = run_json(src, ONE_CONNECTION, [address, str(port)], timeout=20)
+            if "error" in result:
+                failed.append(str(result["error"]))
+            else:
+                samples.append(float(result["ms"]))
+    if not samples:
+        raise RuntimeError(f"no connection succeeded: {failed[-1] if failed else ''}")
+    note = f"{len(failed)} of {reps} failed (last: {failed[-1]})" if failed else ""
+    return Sampled(stats.median(samples), samples, note, reps)
+
+
+def wait_seen_as(src: Vm, dst: Vm, address: str, seen_as: str, timeout: float = 20.0,
+                 port: int = PEER_PORT) -> int:
+    """Wait until a TCP connection from ``src`` to ``address``:``port`` reaches ``dst`` and
+    ``dst`` sees it come from ``seen_as``: a configuration (NAT, a VIP) is in effect on the
+    whole path.
 
     Returns the number of connections it took; raises with what was seen last.
     """
-    with Background.script(dst, PEER_SERVER, [str(PEER_PORT), str(timeout + 10)]) as server:
+    with Background.script(dst, PEER_SERVER, [str(port), str(timeout + 10)]) as server:
         if server.wait_line(10) != "ready":
             raise RuntimeError("the TCP server did not start")
-        result = run_json(src, PEER_CLIENT, [address, str(PEER_PORT), seen_as, str(timeout)],
+        result = run_json(src, PEER_CLIENT, [address, str(port), seen_as, str(timeout)],
                           timeout=timeout + 15)
     if "error" in result:
-        raise RuntimeError(f"no TCP connection from {src.name} to {address}:{PEER_PORT} came "
+        raise RuntimeError(f"no TCP connection from {src.name} to {address}:{port} came "
                            f"through as {seen_as} within {timeout:g} s "
                            f"({result.get('tries')} tries; last: {result['error']})")
     return int(result["tries"])

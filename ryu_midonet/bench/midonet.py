@@ -54,7 +54,8 @@ class MidonetScenario(Scenario):
     change_note = ("change: POST of a BlackHole route for the destination /32 to the REST "
                    "API, then DELETE of that route")
 
-    def __init__(self) -> None:
+    def __init__(self, vms: tuple[layout.VmPlan, ...] = layout.VMS) -> None:
+        self.vms = vms  # the VMs of the sandbox, on the layout's two subnets
         self.router_id = ""
         self.api_url = ""
         self._sb: Sandbox | None = None
@@ -93,7 +94,7 @@ class MidonetScenario(Scenario):
             self._router_ports[subnet] = rport["id"]
             bport = topo.create("port", {}, bridge["id"])
             topo.link(rport["id"], bport["id"])
-            for plan in layout.VMS:
+            for plan in self.vms:
                 if plan.subnet == subnet:
                     port = topo.create("port", {}, bridge["id"])
                     vm = sb.vm(plan.name)

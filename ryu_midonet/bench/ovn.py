@@ -40,7 +40,8 @@ class OvnScenario(Scenario):
                    "lr-route-del; NAT: a gateway port on router r (gateway chassis h1 for the "
                    "floating IP, h2 for SNAT) while the case is measured")
 
-    def __init__(self) -> None:
+    def __init__(self, vms: tuple[layout.VmPlan, ...] = layout.VMS) -> None:
+        self.vms = vms  # the VMs of the sandbox, on the layout's two subnets
         self._ovn: Ovn | None = None
         self._sb: Sandbox | None = None
 
@@ -54,7 +55,7 @@ class OvnScenario(Scenario):
         self._sb = sb
         self._ovn = ovn = Ovn(run_dir / "ovn")
         ovn.start_central()
-        ovn.nbctl(*ovn_nb.transaction(ovn_nb.topology()))
+        ovn.nbctl(*ovn_nb.transaction(ovn_nb.topology(self.vms)))
         for host in sb.hosts.values():
             host.vsctl("del-controller", host.bridge, "--", "--if-exists", "del-port",
                        host.bridge, TUNNEL_PORTS[host.tunnel], "--", "set", "Bridge",
@@ -76,22 +77,23 @@ class OvnScenario(Scenario):
             self._ovn.stop()
         self._ovn = None
 
-    def _nbctl(self, *args: str) -> None:
+    def nbctl(self, *args: str) -> str:
+        """One ``ovn-nbctl`` call on the running NB database; its output."""
         if self._ovn is None:
             raise RuntimeError("OVN is not running")
-        self._ovn.nbctl(*args)
+        return self._ovn.nbctl(*args)
 
     def block(self, sb: Sandbox, case: Case) -> None:
-        self._nbctl(*ovn_nb.block(case))
+        self.nbctl(*ovn_nb.block(case))
 
     def unblock(self, sb: Sandbox, case: Case) -> None:
-        self._nbctl(*ovn_nb.unblock(case))
+        self.nbctl(*ovn_nb.unblock(case))
 
     def configure(self, sb: Sandbox, case: Case) -> None:
         if not isinstance(case, nat.NatCase):
             raise TypeError(f"no configuration for {case.key}")
         chassis = sb.host(ovn_nb.gateway(case)[1]).host_id
-        self._nbctl(*ovn_nb.transaction(ovn_nb.configure(case, chassis)))
+        self.nbctl(*ovn_nb.transaction(ovn_nb.configure(case, chassis)))
 
     def unconfigure(self, sb: Sandbox, case: Case) -> None:
         if not isinstance(case, nat.NatCase) or self._ovn is None:

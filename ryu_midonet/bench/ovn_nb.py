@@ -36,10 +36,10 @@ def router_mac(subnet: str) -> str:
     return f"02:00:00:00:ff:{int(subnet.rsplit('.', 1)[1]):02x}"
 
 
-def topology() -> list[Command]:
+def topology(vms: tuple[layout.VmPlan, ...] = layout.VMS) -> list[Command]:
     """The switches, the VMs' ports with their addresses, the router and its ports."""
     cmds: list[Command] = [["ls-add", name] for name in layout.SUBNETS.values()]
-    for vm in layout.VMS:
+    for vm in vms:
         switch = layout.SUBNETS[vm.subnet]
         cmds += [["lsp-add", switch, vm.name],
                  ["lsp-set-addresses", vm.name, f"{vm.mac} {vm.ip}"]]
@@ -108,3 +108,13 @@ def chassis_settings(ovn_remote: str, encap_ip: str, bridge: str) -> list[str]:
     return [f"external_ids:ovn-remote={ovn_remote}", "external_ids:ovn-encap-type=geneve",
             f"external_ids:ovn-encap-ip={encap_ip}", f"external_ids:ovn-bridge={bridge}",
             "external_ids:ovn-bridge-datapath-type=netdev"]
+
+
+def load_balancer(name: str, vip: str, port: int, backends: list[str],
+                  switch: str) -> list[Command]:
+    """A TCP load balancer from ``vip``:``port`` to ``backends`` (addresses, same port),
+    applied on logical switch ``switch`` (the clients' one: OVN balances in the switch's
+    pipeline on the client's chassis, as a distributed router without a gateway port has no
+    load balancer of its own)."""
+    targets = ",".join(f"{address}:{port}" for address in backends)
+    return [["lb-add", name, f"{vip}:{port}", targets, "tcp"], ["ls-lb-add", switch, name]]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,8 +72,11 @@ class Result:
 
 
 @contextmanager
-def _sandbox(scenario: Scenario, run_dir: Path, name: str, underlay: str) -> Iterator[Sandbox]:
-    spec = layout.sandbox(scenario.agent, scenario.api, name=name, underlay=underlay)
+def running(scenario: Scenario, run_dir: Path, name: str, underlay: str,
+            vms: tuple[layout.VmPlan, ...] = layout.VMS) -> Iterator[Sandbox]:
+    """The layout's sandbox (``vms`` on its two subnets) up and programmed by ``scenario``
+    under ``name`` and ``underlay``; taken down afterwards."""
+    spec = layout.sandbox(scenario.agent, scenario.api, name=name, underlay=underlay, vms=vms)
     remove_leftovers(run_dir, f"rm-{spec['name']}-")
     sb = Sandbox.from_yaml(spec, run_dir)
     try:
@@ -87,13 +90,22 @@ def _sandbox(scenario: Scenario, run_dir: Path, name: str, underlay: str) -> Ite
 
 def _alternate(rounds: int, ours: Callable[[], float | None], peer: Callable[[], float | None],
                row: Turns) -> None:
+    alternate(rounds, [(ours, row.ours), (peer, row.peer)])
+
+
+Take = tuple[Callable[[], float | None], list[float]]
+
+
+def alternate(rounds: int, takes: Sequence[Take]) -> None:
+    """``rounds`` rounds of every take in order, then in the reverse order (ABBA; ABC CBA),
+    each value appended to its take's list. A failed take (None) loses its round for all,
+    so the lists stay aligned round by round."""
     for n in range(rounds):
-        order = ((ours, row.ours), (peer, row.peer))
-        first, second = order if n % 2 == 0 else order[::-1]
-        values = [take() for take, _ in (first, second)]
+        order = list(takes) if n % 2 == 0 else list(takes)[::-1]
+        values = [take() for take, _ in order]
         if None in values:
-            continue  # a failed run loses its round for both
-        for value, (_, into) in zip(values, (first, second), strict=True):
+            continue
+        for value, (_, into) in zip(values, order, strict=True):
             into.append(float(value))  # type: ignore[arg-type]
 
 
@@ -161,9 +173,9 @@ def measure_turns(run_dir: Path, settings: Settings, log: Log) -> Result:
     with ExitStack() as stack:
         try:
             log("turns: sandboxes up (ryu-midonet and OVN side by side)")
-            pair = ((stack.enter_context(_sandbox(ours, run_dir / "ours", "", "")), ours),
-                    (stack.enter_context(_sandbox(peer, run_dir / "peer", PEER_NAME,
-                                                  PEER_UNDERLAY)), peer))
+            pair = ((stack.enter_context(running(ours, run_dir / "ours", "", "")), ours),
+                    (stack.enter_context(running(peer, run_dir / "peer", PEER_NAME,
+                                                 PEER_UNDERLAY)), peer))
         except Exception as exc:  # noqa: BLE001
             result.reason = f"{type(exc).__name__}: {exc}"
             log(f"turns: not measured: {result.reason}")
@@ -173,7 +185,7 @@ def measure_turns(run_dir: Path, settings: Settings, log: Log) -> Result:
     return result
 
 
-def _fmt(values: list[float]) -> str:
+def fmt_median(values: list[float]) -> str:
     if not values:
         return "-"
     value = statistics.median(values)
@@ -191,8 +203,8 @@ def table(result: Result) -> str:
     for row in result.rows:
         ratio = row.ratio
         spread = " ".join(f"{r:.2f}" for r in row.ratios)
-        lines.append(f"{row.case:26s}  {row.metric:32s}  {_fmt(row.ours):>11s}  "
-                     f"{_fmt(row.peer):>7s}  {'-' if ratio is None else f'{ratio:.2f}x':>6s}"
+        lines.append(f"{row.case:26s}  {row.metric:32s}  {fmt_median(row.ours):>11s}  "
+                     f"{fmt_median(row.peer):>7s}  {'-' if ratio is None else f'{ratio:.2f}x':>6s}"
                      f"  {spread or row.note}")
     lines.append(f"{RATE_ROUNDS} connection-rate runs and {STREAM_ROUNDS} iperf3 runs per "
                  "controller and case, the controllers alternating; ratio = the median of the "

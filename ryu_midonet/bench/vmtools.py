@@ -80,6 +80,22 @@ print(json.dumps({"done": done, "failed": failed, "elapsed": time.perf_counter()
                   "warmup": warmup}))
 """
 
+# One connection to argv[1]:argv[2] and a 1-byte exchange (TCP_SERVER's), timed in ms from
+# connect() to the answer; no retry: a lost first packet shows as the retransmission's delay.
+ONE_CONNECTION = r"""
+import json, socket, sys, time
+start = time.perf_counter()
+try:
+    with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5) as s:
+        s.sendall(b"x")
+        ok = s.recv(1) == b"y"
+except OSError as exc:
+    print(json.dumps({"error": str(exc) or type(exc).__name__}))
+    sys.exit(0)
+ms = (time.perf_counter() - start) * 1000
+print(json.dumps({"ms": ms} if ok else {"error": "no answer"}))
+"""
+
 # Answers every connection with the address it came from, as text.
 PEER_SERVER = r"""
 import socket, sys, time
