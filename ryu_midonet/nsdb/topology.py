@@ -15,10 +15,11 @@ from ryu_midonet.nsdb.kinds.port import PortLinks
 from ryu_midonet.nsdb.kinds.port_group import PortGroupMembers
 from ryu_midonet.nsdb.kinds.system_state import SystemState
 from ryu_midonet.nsdb.kinds.tunnel_zone import TunnelZoneMembers
+from ryu_midonet.nsdb.kinds.vtep import VtepBindings
 from ryu_midonet.nsdb.objects import Objects
 from ryu_midonet.nsdb.write_version import WriteVersion
 
 
 class Topology(Objects, PortLinks, Hosts, Bindings, TunnelZoneMembers, PortGroupMembers,
-               IpAddrGroupAddresses, ChainRules, SystemState, WriteVersion):
+               IpAddrGroupAddresses, ChainRules, SystemState, WriteVersion, VtepBindings):
     """The topology model on top of a :class:`~ryu_midonet.nsdb.store.Store`."""

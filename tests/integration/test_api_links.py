@@ -72,6 +72,11 @@ def _build(api: str, redis_url: str) -> None:
     _post(addrs["addrs"], {"addr": "10.0.0.5"})
     _post(addrs["addrs"], {"addr": "fd00::5"})
     _post(f"{api}/traces", {"deviceType": "BRIDGE", "deviceId": bridge["id"]})
+    vzone = _post(f"{api}/tunnel_zones", {"name": "vz", "type": "vtep"})
+    vtep = _post(f"{api}/vteps", {"managementIp": "192.0.2.30", "managementPort": 6632,
+                                  "tunnelZoneId": vzone["id"]})
+    topo.set_vtep_switch_state(vtep["id"], physicalPorts=[{"name": "swp1"}])
+    _post(vtep["bindings"], {"portName": "swp1", "vlanId": 10, "networkId": bridge["id"]})
 
 
 def test_every_uri_in_the_root_and_the_dtos_answers(api_url: str, redis_url: str) -> None:

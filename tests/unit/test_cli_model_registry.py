@@ -17,7 +17,7 @@ ROUTES = Api.routes_only()
 KIND_BY_PATH = {rk.resource.path: rk.kind for rk in RESOURCES}
 PARENT = {"id": "p1"}
 ELEMENT = {"id": "e1", "name": "eth0", "portId": "port1", "hostId": "host1", "addr": "10.0.0.1",
-           "subnetPrefix": "10.0.0.0", "subnetLength": 24}
+           "subnetPrefix": "10.0.0.0", "subnetLength": 24, "portName": "swp1", "vlanId": 10}
 
 
 def served(method: str, path: str) -> bool:

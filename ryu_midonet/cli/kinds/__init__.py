@@ -24,6 +24,7 @@ from ryu_midonet.cli.kinds import (
     rule,
     system_state,
     tunnel_zone,
+    vtep,
 )
 from ryu_midonet.cli.objtype import CliKind
 
@@ -40,5 +41,6 @@ CLIS: tuple[CliKind, ...] = (
     ip_addr_group.CLI,
     lb.CLI,
     lb.HEALTH_MONITORS,
+    vtep.CLI,
     system_state.CLI,
 )

@@ -13,6 +13,8 @@ BRIDGE_PORT = ObjType("port", "port", "port", (
     STATE, INFILTER, OUTFILTER,
     a.Int("vlan", "vlanId", lo=0, hi=4095),
     a.Peer("peer", "peerId", ref="port", clearable=True),
+    a.Ref("vtep", "vtepId", writable=False, ref="vtep"),
+    a.Int("vni", "vni", writable=False),
 ))
 
 ROUTER_PORT = ObjType("port", "port", "port", (
@@ -33,7 +35,7 @@ def port_item(parent: Dto | None, port: Dto) -> str:
 
 
 def port_type(dto: Dto) -> ObjType:
-    return BRIDGE_PORT if dto.get("type") == "Bridge" else ROUTER_PORT
+    return BRIDGE_PORT if dto.get("type") in ("Bridge", "Vxlan") else ROUTER_PORT
 
 
 # Ports are named through their device (bridge0:port1), not by a root alias.

@@ -28,6 +28,7 @@ from ryu_midonet.nsdb.kinds import (
     trace_request,
     tunnel_zone,
     vip,
+    vtep,
 )
 from ryu_midonet.nsdb.spec import KindSpec
 
@@ -52,5 +53,6 @@ SPECS: tuple[KindSpec, ...] = (
     pool_member.SPEC,
     vip.SPEC,
     trace_request.SPEC,
+    vtep.SPEC,
     system_state.SPEC,
 )

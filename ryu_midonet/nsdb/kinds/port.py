@@ -140,6 +140,9 @@ SPEC = KindSpec(
         "portMac": Field("mac"),
         "inboundMirrorIds": Field("uuids", [], create=False, update=False),
         "outboundMirrorIds": Field("uuids", [], create=False, update=False),
+        # a bridge's VXLAN port (nsdb.kinds.vtep): the VTEP it leads to, the bridge's VNI
+        "vtepId": Field("uuid", create=False, update=False),
+        "vni": Field("int", create=False, update=False),
     },
     parents=DEVICE_KINDS,
     parent_field="deviceId",

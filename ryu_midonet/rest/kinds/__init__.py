@@ -25,6 +25,7 @@ from ryu_midonet.rest.kinds import (
     trace_request,
     tunnel_zone,
     vip,
+    vtep,
 )
 from ryu_midonet.rest.resource import RestKind
 
@@ -47,5 +48,6 @@ RESOURCES: tuple[RestKind, ...] = (
     vip.REST,
     health_monitor.REST,
     trace_request.REST,
+    vtep.REST,
 )
 BY_KIND: dict[str, RestKind] = {rk.kind: rk for rk in RESOURCES}

@@ -17,8 +17,9 @@ def _dto(dtos: Dtos, dto: Obj) -> None:
     dto["dhcpSubnets"] = dtos.uri("bridges", dto["id"], "dhcp")
     dto["macTable"] = dtos.uri("bridges", dto["id"], "mac_table")
     dto["arpTable"] = dtos.uri("bridges", dto["id"], "arp_table")
-    dto.setdefault("vxLanPortIds", [])
-    dto["vxLanPortId"] = None
+    vxlan = [p["id"] for p in dtos.topo.list("port", "deviceId", dto["id"]) if p.get("vtepId")]
+    dto["vxLanPortIds"] = vxlan
+    dto["vxLanPortId"] = vxlan[0] if vxlan else None
 
 
 def _routes(api: Api) -> None:

@@ -31,7 +31,7 @@ RESOURCE = Resource("port", "ports", "Port", 3)
 
 
 # fields of MidoNet ports this model does not store
-_UNSTORED = ("bgpStatus", "rtrPortVni", "serviceContainerId", "vtepId", "vni", "previousHostId",
+_UNSTORED = ("bgpStatus", "rtrPortVni", "serviceContainerId", "previousHostId",
              "l2insertionInfilterId", "l2insertionOutfilterId", "qosPolicyId", "offRampVxlan")
 _UNSTORED_LISTS = ("postInFilterMirrorIds", "preOutFilterMirrorIds", "insertionIds",
                    "serviceInsertionIds", "fipNatRuleIds", "traceRequestIds")
@@ -43,6 +43,8 @@ def _dto(dtos: Dtos, dto: Obj) -> None:
     dto["device"] = dtos.uri(device_path, dto["deviceId"])
     if dto["type"] == "Bridge":
         dto["bridgeId"] = dto["deviceId"]
+        if dto.get("vtepId"):
+            dto["type"] = "Vxlan"  # a bridge's port to a VTEP (nsdb.kinds.vtep)
     else:
         dto["routerId"] = dto["deviceId"]
         dto["portSubnet"] = [f"{dto['networkAddress']}/{dto['networkLength']}"]
@@ -107,7 +109,7 @@ REST = RestKind(
     checked=("networkAddress",),
     variants={
         "bridge": Variant(absent=_ROUTER_PORT, fields={
-            "type": {"const": "Bridge"}, "bridgeId": UUID,
+            "type": {"enum": ["Bridge", "Vxlan"]}, "bridgeId": UUID,
             **{name: {"type": "null"} for name in _ROUTER_PORT}}),
         "router": Variant(required=("portAddress", "networkLength"), absent=("vlanId",), fields={
             "type": {"const": "Router"}, "routerId": UUID, "vlanId": {"type": "null"},
