@@ -7,7 +7,10 @@ serving on TCP port 5001 while a case runs, and a client per case on h1:
 
 - ``VIP, 2 members``: ``c2`` (10.0.1.12) to 10.0.3.2:5001, members m1 (h1) and m2 (h2);
 - ``VIP, 8 members``: ``c8`` (10.0.1.18) to 10.0.3.8:5001, all eight;
-- ``routed to m2``: ``cr`` (10.0.1.11) to m2 (cross host) through the same router, no VIP.
+- ``routed to m2``: ``cr`` (10.0.1.11) to m2 (cross host) through the same router, no VIP;
+- ``VIP, m2 only``: ``ct`` (10.0.1.13) to 10.0.3.1:5201, member m2 alone: one iperf3 stream
+  through a VIP (iperf3's two connections must reach one member), against one along the
+  routed path to m2.
 
 Before every take, both hosts' connection trackers are flushed (``ovs-appctl
 dpctl/flush-conntrack``), on both sandboxes: each take starts from the same empty table, and
@@ -53,13 +56,15 @@ NAME, UNDERLAY = "lbb", "10.79.0.0/24"
 PEER_NAME, PEER_UNDERLAY = "lbbo", "10.76.0.0/24"
 PORT = measure.TCP_PORT
 CLIENTS = tuple(VmPlan(name, "h1", f"10.0.1.{n}", f"02:00:00:00:01:{n}")
-                for name, n in (("cr", 11), ("c2", 12), ("c8", 18)))
+                for name, n in (("cr", 11), ("c2", 12), ("ct", 13), ("c8", 18)))
 MEMBERS = tuple(VmPlan(f"m{n}", "h1" if n % 2 else "h2", f"10.0.2.{20 + n}",
                        f"02:00:00:00:02:{20 + n}") for n in range(1, 9))
 VMS = (*CLIENTS, *MEMBERS)
 RATE_ROUNDS = turns.RATE_ROUNDS
 FIRST_ROUNDS, FIRST_REPS = 2, 5
-CONN_RATE, FIRST = "new TCP connections (conn/s)", "first connection (ms)"
+STREAM_ROUNDS = turns.STREAM_ROUNDS
+CONN_RATE, FIRST, THROUGHPUT = ("new TCP connections (conn/s)", "first connection (ms)",
+                                turns.THROUGHPUT)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class LbCase:
     client: str
     address: str
     members: tuple[str, ...]
+    port: int = PORT
 
     @property
     def vip(self) -> bool:
@@ -85,8 +91,11 @@ def _plan(name: str) -> VmPlan:
 VIP2 = LbCase("vip-2", "VIP, 2 members", "c2", "10.0.3.2", ("m1", "m2"))
 VIP8 = LbCase("vip-8", "VIP, 8 members", "c8", "10.0.3.8", tuple(m.name for m in MEMBERS))
 DIRECT = LbCase("routed", "routed to m2 (cross host)", "cr", "10.0.2.22", ("m2",))
+VIP1 = LbCase("vip-1", "VIP, m2 only", "ct", "10.0.3.1", ("m2",), measure.IPERF_PORT)
 CASES = (VIP2, VIP8, DIRECT)
 FIRST_CASES = (VIP2, DIRECT)
+STREAM_CASES = (VIP1, DIRECT)
+BALANCED = (VIP2, VIP8, VIP1)
 
 
 @dataclass
@@ -95,25 +104,26 @@ class Result:
 
     rows: list[Turns] = field(default_factory=list)
     first: list[Turns] = field(default_factory=list)
+    streams: list[Turns] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reason: str = ""  # why nothing was measured
-
-    def row(self, label: str) -> Turns | None:
-        return next((row for row in self.rows if row.case == label), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": [row.to_dict() for row in self.rows],
                 "first_connection": [row.to_dict() for row in self.first],
-                "vip_over_routed": {row.case: {side: vip_over_routed(self, row.case, side)
-                                               for side in ("ours", "peer")}
-                                    for row in self.rows if row.case != DIRECT.label},
+                "streams": [row.to_dict() for row in self.streams],
+                "vip_over_routed": {f"{row.case}, {row.metric}": {
+                    side: vip_over_routed(rows, row.case, side) for side in ("ours", "peer")}
+                    for rows in (self.rows, self.streams) for row in rows
+                    if row.case != DIRECT.label},
                 "notes": self.notes, "reason": self.reason}
 
 
-def vip_over_routed(result: Result, label: str, side: str) -> list[float]:
-    """A VIP case's rate over the routed case's, round by round, for one controller
-    (``side`` "ours" or "peer"): both were taken in the same round."""
-    vip, direct = result.row(label), result.row(DIRECT.label)
+def vip_over_routed(rows: list[Turns], label: str, side: str) -> list[float]:
+    """A VIP case's figure over the routed case's (of the same rows), round by round, for one
+    controller (``side`` "ours" or "peer"): both were taken in the same round."""
+    vip = next((row for row in rows if row.case == label), None)
+    direct = next((row for row in rows if row.case == DIRECT.label), None)
     if vip is None or direct is None:
         return []
     return [a / b for a, b in zip(getattr(vip, side), getattr(direct, side), strict=False) if b]
@@ -126,26 +136,23 @@ def balance_ours(sb: Sandbox, router_id: str) -> None:
     try:
         topo = Topology(store)
         balancer = topo.create("loadBalancer", {"routerId": router_id})
-        for case in CASES:
-            if not case.vip:
-                continue
+        for case in BALANCED:
             pool = topo.create("pool", {"loadBalancerId": balancer["id"],
                                         "lbMethod": "ROUND_ROBIN"})
             for member in case.members:
                 topo.create("poolMember", {"poolId": pool["id"], "address": _plan(member).ip,
-                                           "protocolPort": PORT})
+                                           "protocolPort": case.port})
             topo.create("vip", {"poolId": pool["id"], "address": case.address,
-                                "protocolPort": PORT})
+                                "protocolPort": case.port})
     finally:
         store.redis.close()
 
 
 def balance_peer(peer: OvnScenario) -> None:
-    for case in CASES:
-        if case.vip:
-            peer.nbctl(*transaction(load_balancer(
-                f"lb-{case.key}", case.address, PORT, [_plan(m).ip for m in case.members],
-                "net1")))
+    for case in BALANCED:
+        peer.nbctl(*transaction(load_balancer(
+            f"lb-{case.key}", case.address, case.port, [_plan(m).ip for m in case.members],
+            "net1")))
     peer.nbctl("--wait=hv", "sync")
 
 
@@ -153,13 +160,13 @@ def _ready(sb: Sandbox) -> None:
     """Each case's members reachable from its client, neighbours pinned, each VIP in effect
     (a connection through it reaches its first member, which sees the client's own
     address)."""
-    for case in CASES:
+    for case in (*CASES, VIP1):
         client, members = sb.vm(case.client), [sb.vm(m) for m in case.members]
         for member in members:
             measure.connect(client, member)
         measure.pin_neighbours(client, *members)
         measure.wait_seen_as(client, members[0], case.address, client.ip, timeout=30.0,
-                             port=PORT)
+                             port=case.port)
 
 
 def _rate(sb: Sandbox, scenario: Scenario, case: LbCase, settings: Settings,
@@ -184,6 +191,16 @@ def _first(sb: Sandbox, scenario: Scenario, case: LbCase) -> Callable[[], float 
         forget_connections(sb)
         return measure.first_connection(client, servers, case.address, PORT,
                                         lambda: scenario.clear(sb), FIRST_REPS).value
+    return take
+
+
+def _stream(sb: Sandbox, case: LbCase, settings: Settings) -> Callable[[], float | None]:
+    client, member = sb.vm(case.client), sb.vm(case.members[0])
+
+    def take() -> float | None:
+        forget_connections(sb)
+        return measure.iperf_throughput(client, member, settings.iperf_seconds, 1,
+                                        case.address).value
     return take
 
 
@@ -220,6 +237,8 @@ def measure_lb(run_dir: Path, settings: Settings, log: Log) -> Result:
                lambda sb, sc, case, row: _first(sb, sc, case), sides)
         _turns(result, result.rows, CASES, CONN_RATE, RATE_ROUNDS, log,
                lambda sb, sc, case, row: _rate(sb, sc, case, settings, row), sides)
+        _turns(result, result.streams, STREAM_CASES, THROUGHPUT, STREAM_ROUNDS, log,
+               lambda sb, sc, case, row: _stream(sb, case, settings), sides)
     return result
 
 
@@ -248,36 +267,44 @@ def _ratio(values: list[float]) -> str:
 
 
 def table(result: Result) -> str:
-    """The section's table: each case's medians and ratio, then each VIP's rate over the
-    routed one per controller, then the first connections."""
+    """The section's table: each case's medians and ratio (rates, first connections,
+    throughput), then each VIP's figure over the routed one, per controller."""
     lines = ["L4 load balancer: ryu-midonet and OVN taking turns (both sandboxes up, ABBA "
              "rounds)"]
     if result.reason:
         return "\n".join([*lines, f"  not measured: {result.reason}"])
-    header = (f"{'case':26s}  {'measure':28s}  {'ryu-midonet':>11s}  {'OVN':>7s}  "
+    header = (f"{'case':26s}  {'measure':30s}  {'ryu-midonet':>11s}  {'OVN':>7s}  "
               f"{'ratio':>6s}  per-round ratios")
     lines += [header, "-" * len(header)]
-    for row in (*result.rows, *result.first):
+    for row in (*result.rows, *result.first, *result.streams):
         spread = " ".join(f"{r:.2f}" for r in row.ratios)
-        lines.append(f"{row.case:26s}  {row.metric:28s}  {fmt_median(row.ours):>11s}  "
+        lines.append(f"{row.case:26s}  {row.metric:30s}  {fmt_median(row.ours):>11s}  "
                      f"{fmt_median(row.peer):>7s}  {_ratio(row.ratios):>6s}  {spread}")
-    for row in result.rows:
-        if row.case == DIRECT.label:
-            continue
-        ours, peer = (vip_over_routed(result, row.case, side) for side in ("ours", "peer"))
-        lines.append(f"{row.case + ' / routed':26s}  {'conn/s over routed to m2':28s}  "
-                     f"{_ratio(ours):>11s}  {_ratio(peer):>7s}  {'':6s}  "
-                     + " ".join(f"{r:.2f}" for r in ours) + " | "
-                     + " ".join(f"{r:.2f}" for r in peer))
+    for rows, unit in ((result.rows, "conn/s"), (result.streams, "Gbit/s")):
+        lines += _over_routed(rows, unit)
     lines.append(f"{RATE_ROUNDS} connection-rate runs per controller and case, "
-                 f"{FIRST_ROUNDS}x{FIRST_REPS} first connections; ratio = the median of the "
-                 "rounds' ryu-midonet / OVN; '/ routed': the median of the rounds' VIP rate "
-                 "over the routed rate of the same controller (ryu-midonet | OVN per round)")
+                 f"{FIRST_ROUNDS}x{FIRST_REPS} first connections, {STREAM_ROUNDS} iperf3 runs; "
+                 "ratio = the median of the rounds' ryu-midonet / OVN; '/ routed': the median "
+                 "of the rounds' VIP figure over the routed one of the same controller "
+                 "(ryu-midonet | OVN per round)")
     for row in result.rows:
         if row.note:
             lines.append(f"* ryu-midonet, {row.case}: {row.note}")
     lines += [f"* {note}" for note in result.notes]
     return "\n".join(lines)
+
+
+def _over_routed(rows: list[Turns], unit: str) -> list[str]:
+    lines = []
+    for row in rows:
+        if row.case == DIRECT.label:
+            continue
+        ours, peer = (vip_over_routed(rows, row.case, side) for side in ("ours", "peer"))
+        lines.append(f"{row.case + ' / routed':26s}  {unit + ' over routed to m2':30s}  "
+                     f"{_ratio(ours):>11s}  {_ratio(peer):>7s}  {'':6s}  "
+                     + " ".join(f"{r:.2f}" for r in ours) + " | "
+                     + " ".join(f"{r:.2f}" for r in peer))
+    return lines
 
 
 def main() -> int:

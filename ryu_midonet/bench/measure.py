@@ -237,12 +237,12 @@ def wait_seen_as(src: Vm, dst: Vm, address: str, seen_as: str, timeout: float = 
     return int(result["tries"])
 
 
-def iperf_throughput(src: Vm, dst: Vm, seconds: int, runs: int) -> Sampled:
-    """TCP throughput of one iperf3 stream from ``src`` to ``dst`` in Gbit/s, the median of
-    ``runs`` runs of ``seconds`` each."""
+def iperf_throughput(src: Vm, dst: Vm, seconds: int, runs: int, address: str = "") -> Sampled:
+    """TCP throughput of one iperf3 stream from ``src`` to ``dst`` (at ``address``, a VIP,
+    when given) in Gbit/s, the median of ``runs`` runs of ``seconds`` each."""
     if shutil.which("iperf3") is None:
         raise RuntimeError("iperf3 is not installed (Debian package iperf3)")
-    results = [_iperf_run(src, dst, seconds) for _ in range(runs)]
+    results = [_iperf_run(src, dst, seconds, address or dst.ip) for _ in range(runs)]
     rates = [rate for rate, _, _ in results]
     retransmits = sum(count for _, count, _ in results)
     return Sampled(stats.median(rates), rates,
@@ -250,12 +250,12 @@ def iperf_throughput(src: Vm, dst: Vm, seconds: int, runs: int) -> Sampled:
                    "segments in all", sum(received for _, _, received in results))
 
 
-def _iperf_run(src: Vm, dst: Vm, seconds: int) -> tuple[float, int, int]:
+def _iperf_run(src: Vm, dst: Vm, seconds: int, address: str) -> tuple[float, int, int]:
     """Gbit/s received, the segments the sender retransmitted and the bytes received."""
     with Background(dst, ["iperf3", "-s", "-1", "-p", str(IPERF_PORT)]):
         result: dict[str, Any] = {}
         for _ in range(25):  # the server needs a moment before it listens
-            proc = src.exec(["iperf3", "-c", dst.ip, "-p", str(IPERF_PORT), "-t", str(seconds),
+            proc = src.exec(["iperf3", "-c", address, "-p", str(IPERF_PORT), "-t", str(seconds),
                              "-J"], timeout=seconds + 20)
             result = json.loads(proc.stdout or "{}")
             if "refused" not in str(result.get("error", "")):
