@@ -10,7 +10,7 @@
 #
 # Environment: BENCH_ONLY (controllers to run, e.g. "ovn" or "ryu-midonet ovs-normal"; default
 # all: `make bench BENCH_ONLY=ovn` while developing), FAUCET_VERSION (default 1.10.12),
-# BENCH_TIMEOUT (seconds, default 840).
+# BENCH_TIMEOUT (seconds, default 1200: a full run takes about 14 minutes).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,5 +57,5 @@ if [ -n "${BENCH_ONLY:-}" ]; then
 fi
 
 # The benchmark stops and tears its sandbox down on SIGTERM; the timeout is a last resort.
-exec timeout --kill-after=60 "${BENCH_TIMEOUT:-840}" \
+exec timeout --kill-after=60 "${BENCH_TIMEOUT:-1200}" \
     "$VENV/bin/python" -m ryu_midonet.bench --faucet-venv "$FAUCET_VENV" "${only[@]}" "$@"
