@@ -72,6 +72,9 @@ def _build(api: str, redis_url: str) -> None:
     _post(addrs["addrs"], {"addr": "10.0.0.5"})
     _post(addrs["addrs"], {"addr": "fd00::5"})
     _post(f"{api}/traces", {"deviceType": "BRIDGE", "deviceId": bridge["id"]})
+    _post(f"{api}/l2insertions", {"portId": _post(bridge["ports"], {})["id"],
+                                  "srvPortId": _post(bridge["ports"], {})["id"],
+                                  "mac": "fa:16:3e:a4:dd:58"})
     vzone = _post(f"{api}/tunnel_zones", {"name": "vz", "type": "vtep"})
     vtep = _post(f"{api}/vteps", {"managementIp": "192.0.2.30", "managementPort": 6632,
                                   "tunnelZoneId": vzone["id"]})

@@ -16,6 +16,7 @@ from ryu_midonet.cli.kinds import (
     chain,
     host,
     ip_addr_group,
+    l2insertion,
     lb,
     port,
     port_group,
@@ -41,6 +42,7 @@ CLIS: tuple[CliKind, ...] = (
     ip_addr_group.CLI,
     lb.CLI,
     lb.HEALTH_MONITORS,
+    l2insertion.CLI,
     vtep.CLI,
     system_state.CLI,
 )

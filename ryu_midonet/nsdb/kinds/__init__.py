@@ -16,6 +16,7 @@ from ryu_midonet.nsdb.kinds import (
     health_monitor,
     host,
     ip_addr_group,
+    l2insertion,
     load_balancer,
     pool,
     pool_member,
@@ -53,6 +54,7 @@ SPECS: tuple[KindSpec, ...] = (
     pool_member.SPEC,
     vip.SPEC,
     trace_request.SPEC,
+    l2insertion.SPEC,
     vtep.SPEC,
     system_state.SPEC,
 )

@@ -14,6 +14,7 @@ from ryu_midonet.rest.kinds import (
     health_monitor,
     host,
     ip_addr_group,
+    l2insertion,
     load_balancer,
     pool,
     pool_member,
@@ -48,6 +49,7 @@ RESOURCES: tuple[RestKind, ...] = (
     vip.REST,
     health_monitor.REST,
     trace_request.REST,
+    l2insertion.REST,
     vtep.REST,
 )
 BY_KIND: dict[str, RestKind] = {rk.kind: rk for rk in RESOURCES}
