@@ -17,9 +17,9 @@
   (``learned: true``, the peer as gateway, the port as next hop), and those no longer
   learned (withdrawn, session down, bgpd dead) are deleted. Each peer's session state and
   the number of routes it gave are written to the peer's ``status``.
-- The host of each uplink holds its speaker lease (:mod:`ryu_midonet.bgp.liveness`); every
-  poll, the routes learned by uplinks whose lease ran out (their host died) are deleted by
-  whichever hosts see it first.
+- The host of each uplink holds its speaker lease (:mod:`ryu_midonet.bgp.liveness`); the
+  routes learned by uplinks whose lease ran out (their host died) are deleted by whichever
+  hosts see it first.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ class BgpService(features.FeatureBase):
         self._lock = threading.RLock()
         self._renewer: liveness.Renewer | None = None
         self._reaper: liveness.Reaper | None = None
+        self._learners: set[str] | None = None  # next-hop ports of learned routes
 
     def start(self, agent: features.AgentContext) -> None:
         self.agent = agent
@@ -87,14 +88,16 @@ class BgpService(features.FeatureBase):
         leases = liveness.Leases(agent.store)
         self._renewer = liveness.Renewer(leases, agent.host_id)
         self._renewer.start()
-        self._reaper = liveness.Reaper(leases, self._foreign_learners)
+        self._reaper = liveness.Reaper(leases, self._foreign_learners, self._reap)
+        self._reaper.start()
 
     def stop(self) -> None:
         with self._lock:
             for port_id in list(self.uplinks):
                 self._drop(port_id)
-        if self._renewer is not None:
-            self._renewer.stop()
+        for thread in (self._renewer, self._reaper):
+            if thread is not None:
+                thread.stop()
 
     def port_flows(self, port_id: str, ofport: int, plugged: bool) -> list[Message]:
         with self._lock:
@@ -108,6 +111,8 @@ class BgpService(features.FeatureBase):
             return self._ensure(port_id, replug=True)
 
     def topology_changed(self, op: str, kind: str, obj_id: str) -> list[Message]:
+        if kind == "route":
+            self._learners = None
         if kind not in WATCHED:
             return []
         with self._lock:
@@ -117,29 +122,31 @@ class BgpService(features.FeatureBase):
             return messages
 
     def periodic(self) -> list[Message]:
+        self._learners = None  # also after a resynchronisation, which names no route
         with self._lock:
             for uplink in list(self.uplinks.values()):
                 try:
                     self._poll(uplink)
                 except Exception:  # noqa: BLE001 - one uplink's fault spares the others
                     LOG.exception("BGP poll of port %s failed", uplink.port_id)
-            self._reap()
         return []
 
     # -- routes of dead hosts --------------------------------------------------------------
 
     def _foreign_learners(self) -> list[str]:
-        """The ports, not bound here, that are next hops of learned routes."""
+        """The ports, not bound here, that are next hops of learned routes (the routes are
+        scanned again only after a route changed)."""
         assert self.agent is not None
+        if self._learners is None:
+            routes_ = list(self.agent.view.all_of("route").values())
+            self._learners = {str(r["nextHopPort"]) for r in routes_
+                              if r.get("learned") and r.get("nextHopPort")}
         mine = set(self._ofports) | set(self.uplinks)
-        ports = {r.get("nextHopPort") for r in self.agent.view.all_of("route").values()
-                 if r.get("learned")}
-        return sorted(str(p) for p in ports if p and p not in mine)
+        return sorted(p for p in self._learners if p not in mine)
 
-    def _reap(self) -> None:
-        if self._reaper is None or self.agent is None:
-            return
-        for port_id in self._reaper.orphans():
+    def _reap(self, orphans: list[str]) -> None:
+        assert self.agent is not None
+        for port_id in orphans:
             port = self.agent.view.get("port", port_id)
             if port is None:
                 continue

@@ -10,6 +10,10 @@ entered by). ``vm`` (g1, behind the router) sends it a UDP datagram every 5 ms, 
   through the other ISP;
 - announcement: with neither ISP announcing it, one announces it; time until datagrams come
   through;
+- host death: g2's agent and bgpd killed (as a host that dies): time until the router has
+  lost the routes port1 learned (the other host's bgp app deletes them when g2's speaker
+  lease, the hold time, runs out) and, when the flow went through isp1, until it comes
+  through isp0;
 - 10,000 prefixes: ``isp0`` announces 10,000 /24s at once; time until all are routes of the
   router, until they are gone again after the withdrawal, and the agents' resident memory.
 
@@ -29,7 +33,7 @@ from typing import Any
 from ryu_midonet.bench import stats
 from ryu_midonet.bench.section import remove_leftovers, run_alone
 from ryu_midonet.bench.vmtools import Background
-from ryu_midonet.bgp import bgpd
+from ryu_midonet.bgp import bgpd, netns
 from ryu_midonet.bgp.config import Peer, Speaker
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.nsdb.topology import Topology
@@ -97,6 +101,8 @@ class Figures:
     prefixes: int = PREFIXES
     install_s: float | None = None  # announced -> all are router routes
     removal_s: float | None = None  # withdrawn -> none is left
+    host_death_routes_s: float | None = None  # g2 killed -> port1's routes gone
+    host_death_flow_s: float | None = None  # g2 killed -> the flow through isp0
     agent_rss_mb: dict[str, float | None] = field(default_factory=dict)  # before, with them
     note: str = ""
 
@@ -168,9 +174,11 @@ class Edge:
             self.topo.add_tunnel_zone_member(zone["id"], host.host_id, host.underlay_ip)
         router = self.topo.create("router", {"name": "edge", "asNumber": AS})
         self.router_id = router["id"]
+        self.uplinks: dict[str, str] = {}  # ISP -> the router port facing it
         for name, (peer, address, as_number, _, where) in ISPS.items():
             port = self.topo.create("port", {"portAddress": address, "networkLength": 30},
                                     self.router_id)
+            self.uplinks[name] = port["id"]
             self.topo.bind(sb.host(where).host_id, port["id"], sb.vm(name).interface)
             self.topo.create("bgpPeer", {"asNumber": as_number, "address": peer,
                                          "keepAlive": 1, "holdTime": 3, "connectRetry": 1},
@@ -300,9 +308,31 @@ def _run(sb: Sandbox, isps: dict[str, bgpd.Bgpd], samples: int, prefixes: int,
         probes.next_after(0.0, None)
         for _ in range(samples):
             _sample(edge, isps, probes, both, result, log)
+        _host_death(sb, edge, probes, both, result, log)
     result.withdrawal_s = stats.median(result.withdrawals)
     result.announcement_s = stats.median(result.announcements)
     _many(sb, edge, isps["isp0"], prefixes, result, log)
+
+
+def _host_death(sb: Sandbox, edge: Edge, probes: Probes, both: list[str], result: Figures,
+                log: Any) -> None:
+    """g2 dies (its agent and bgpd killed), then comes back."""
+    name = netns.names(PREFIX, edge.uplinks["isp1"]).netns
+    g2_bgpd = bgpd.Bgpd(name, Path(sb.run_dir).parent / "bgpd" / name)
+    carrier = probes.carrier
+    t0, w0 = time.monotonic(), time.time()
+    sb.stop_agent("g2", kill=True)
+    g2_bgpd.stop_stale()
+    try:
+        if carrier == "isp1":
+            result.host_death_flow_s = round(probes.next_after(w0, "isp0"), 2)
+        _wait(lambda: edge.gateways() == [ISPS["isp0"][0]])
+        result.host_death_routes_s = round(time.monotonic() - t0, 2)
+        log(f"bgp: g2 died; its routes were gone after {result.host_death_routes_s} s, the "
+            f"flow (through {carrier}) came through isp0 after {result.host_death_flow_s} s")
+    finally:
+        sb.start_agent("g2")
+    _wait(lambda: edge.gateways() == both)
 
 
 def _sample(edge: Edge, isps: dict[str, bgpd.Bgpd], probes: Probes, both: list[str],
@@ -358,6 +388,9 @@ def table(result: Figures) -> str:
              f"{fmt(result.withdrawal_s)} s (median of {len(result.withdrawals)})",
              f"  announcement with no route -> the flow through the ISP: "
              f"{fmt(result.announcement_s)} s (median of {len(result.announcements)})",
+             f"  an uplink host dies -> its learned routes gone: "
+             f"{fmt(result.host_death_routes_s)} s; the flow it carried through the other: "
+             f"{fmt(result.host_death_flow_s)} s",
              f"  {result.prefixes} prefixes from one ISP: routes of the router after "
              f"{fmt(result.install_s)} s, gone {fmt(result.removal_s)} s after their "
              "withdrawal"]

@@ -1,22 +1,24 @@
 """Speaker leases: the routes a BGP uplink learned last no longer than its host.
 
 The host running an uplink's bgpd holds the lease ``{p}:state:bgpspeaker:<port id>`` (its
-host id, with a time to live of the peers' hold time) and renews it every second from a
-thread of its own (:class:`Renewer`), so a slow RIB poll does not let it lapse. A host that
-dies (agent and bgpd gone, or the whole machine) stops renewing: within the hold time the
-lease is gone, as the peer's session would be, and any other host's BGP app deletes the
-routes the uplink learned (:func:`orphans`). An agent restarted within the hold time keeps
-them; one that takes longer finds them deleted and writes them again at its first poll.
+host id) and renews it every :data:`TICK` seconds from a thread of its own
+(:class:`Renewer`), so a slow RIB poll does not let it lapse. The lease lasts the peers'
+shortest hold time less one tick (:func:`lease_seconds`), and every host looks for lapsed
+leases every tick (:class:`Reaper`): a host that dies (agent and bgpd gone, or the whole
+machine) has its uplinks' learned routes deleted by the others within the hold time, as the
+peer drops the session within it. An agent restarted within the lease keeps them; one that
+takes longer finds them deleted and writes them again at its first poll.
 
-A reaper only acts after a poll cycle in which it reached the store (see :class:`Reaper`): a
-store outage stops every renewal, and the owners must get the chance to renew before
-anyone counts their leases as lost.
+A reaper only acts once it has reached the store for :data:`SETTLE` seconds in a row: a store
+outage stops every renewal, and the owners must get the chance to renew before anyone counts
+their leases as lost.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -27,21 +29,22 @@ from ryu_midonet.nsdb.writers import RELEASE_IF_HELD
 LOG = logging.getLogger(__name__)
 
 KEY_FAMILY = "bgpspeaker"
-RENEW = 1.0  # seconds between renewals
-MIN_TTL = 3.0  # seconds: a lease never lasts less than three renewals
+TICK = 0.5  # seconds between renewals, and between looks for lapsed leases
+MIN_TTL = 2.5  # seconds: a lease outlives a stall of four renewals
+SETTLE = 2.0  # seconds a reaper must have reached the store before it reaps
 
 
 def lease_seconds(peers: Iterable[config.Peer]) -> float:
     """The lease time of a speaker: its shortest effective hold time (FRR's default for a
-    peer without timers; a hold time of 0, no keepalives, counts as the default), at least
-    :data:`MIN_TTL`."""
+    peer without timers; a hold time of 0, no keepalives, counts as the default) less one
+    :data:`TICK`, at least :data:`MIN_TTL`."""
     holds = []
     for peer in peers:
         hold = peer.hold if peer.hold is not None else config.HOLD_DEFAULT
         if peer.hold is None and peer.keepalive:
             hold = max(config.HOLD_DEFAULT, 3 * peer.keepalive)
         holds.append(hold or config.HOLD_DEFAULT)
-    return max(MIN_TTL, float(min(holds, default=config.HOLD_DEFAULT)))
+    return max(MIN_TTL, float(min(holds, default=config.HOLD_DEFAULT)) - TICK)
 
 
 class Leases:
@@ -74,7 +77,7 @@ class Leases:
 
 
 class Renewer:
-    """Renews this host's speaker leases every :data:`RENEW` seconds until stopped."""
+    """Renews this host's speaker leases every :data:`TICK` seconds until stopped."""
 
     def __init__(self, leases: Leases, host_id: str) -> None:
         self.leases = leases
@@ -113,7 +116,7 @@ class Renewer:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        while not self._stop.wait(RENEW):
+        while not self._stop.wait(TICK):
             with self._lock:
                 held = dict(self._held)
             if held:
@@ -129,28 +132,52 @@ class Renewer:
 
 
 class Reaper:
-    """Finds the uplinks whose routes outlived their speaker.
+    """Every :data:`TICK` seconds, hands ``reap`` the uplink ports that have learned routes,
+    are not this host's (``candidates``) and whose lease is gone, once the store has been
+    reachable for :data:`SETTLE` seconds."""
 
-    ``candidates`` gives the uplink ports that have learned routes in the store and are not
-    this host's; :meth:`orphans` returns those whose lease is gone, but only when the
-    previous call also reached the store (so the owners had a full renewal period after an
-    outage).
-    """
-
-    def __init__(self, leases: Leases, candidates: Callable[[], list[str]]) -> None:
+    def __init__(self, leases: Leases, candidates: Callable[[], list[str]],
+                 reap: Callable[[list[str]], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.leases = leases
         self.candidates = candidates
-        self._reached = False
+        self.reap = reap
+        self._clock = clock
+        self._reached: float | None = None  # since when the store answers
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def orphans(self) -> list[str]:
+        """The candidates whose lease is gone (none until the store has settled)."""
         try:
             ports = self.candidates()
             alive = self.leases.alive(ports) if ports else set()
         except errors.UNAVAILABLE as exc:
             LOG.debug("speaker leases not read: %s", exc)
-            self._reached = False
+            self._reached = None
             return []
-        reached, self._reached = self._reached, True
-        if not reached:
+        now = self._clock()
+        if self._reached is None:
+            self._reached = now
+        if now - self._reached < SETTLE:
             return []
         return [p for p in ports if p not in alive]
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="bgp-reaper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(TICK):
+            try:
+                orphans = self.orphans()
+                if orphans:
+                    self.reap(orphans)
+            except Exception:  # noqa: BLE001 - the thread must go on
+                LOG.exception("looking for lapsed speaker leases failed")

@@ -15,6 +15,7 @@ from ryu_midonet.apps import bgp as app
 from ryu_midonet.bgp import config, liveness, wire
 from ryu_midonet.datapath.flows import FlowDelete, FlowSpec
 from ryu_midonet.sim.core.topology import DictView
+from tests.support.waiting import wait_until
 
 ROUTER = {"id": "r", "asNumber": 64512}
 UPLINK = {"id": "up", "type": "Router", "deviceId": "r", "portAddress": "198.51.100.2",
@@ -280,33 +281,61 @@ def _foreign_uplink(store: FakeStore, view: DictView) -> None:
     view.objects()["route"] = {"lr": dict(route)}
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _reaper(svc: app.BgpService, store: FakeStore, clock: Clock) -> liveness.Reaper:
+    """A reaper driven by hand (the service's own thread is stopped)."""
+    assert svc._reaper is not None
+    svc._reaper.stop()
+    return liveness.Reaper(liveness.Leases(store), svc._foreign_learners, svc._reap, clock)
+
+
 def test_routes_of_an_uplink_whose_host_holds_its_lease_stay(
         service: tuple[app.BgpService, FakeStore, DictView]) -> None:
     svc, store, view = service
     _foreign_uplink(store, view)
     store.redis.keys["{t}:state:bgpspeaker:far"] = "other-host"
-    for _ in range(3):
-        svc.periodic()
-    assert "lr" in store.objects["route"]
+    clock = Clock()
+    reaper = _reaper(svc, store, clock)
+    for _ in range(6):
+        assert reaper.orphans() == []
+        clock.now += 1
 
 
 def test_routes_of_an_uplink_whose_lease_ran_out_are_deleted_by_another_host(
         service: tuple[app.BgpService, FakeStore, DictView]) -> None:
     svc, store, view = service
     _foreign_uplink(store, view)
-    svc.periodic()  # the first look at the store only arms the reaper
-    assert "lr" in store.objects["route"]
-    svc.periodic()
+    clock = Clock()
+    reaper = _reaper(svc, store, clock)
+    assert reaper.orphans() == []  # the store has just been reached: owners may not have
+    clock.now += liveness.SETTLE   # renewed yet
+    assert reaper.orphans() == ["far"]
+    svc._reap(reaper.orphans())
     assert store.objects["route"] == {}
 
 
+def test_the_reaper_thread_deletes_them_by_itself(
+        service: tuple[app.BgpService, FakeStore, DictView]) -> None:
+    svc, store, view = service
+    _foreign_uplink(store, view)
+    assert wait_until(lambda: store.objects["route"] == {},
+                      timeout=liveness.SETTLE + 10 * liveness.TICK)
+
+
 @pytest.mark.parametrize(("peers", "seconds"), [
-    ((), 180.0),
-    ((config.Peer("a", 1, keepalive=1, hold=3),), 3.0),
-    ((config.Peer("a", 1, hold=9), config.Peer("b", 1)), 9.0),
-    ((config.Peer("a", 1, hold=0),), 180.0),
-    ((config.Peer("a", 1, keepalive=100),), 300.0),
-    ((config.Peer("a", 1, hold=1),), 3.0),
+    ((), 179.5),
+    ((config.Peer("a", 1, keepalive=1, hold=3),), 2.5),
+    ((config.Peer("a", 1, hold=9), config.Peer("b", 1)), 8.5),
+    ((config.Peer("a", 1, hold=0),), 179.5),
+    ((config.Peer("a", 1, keepalive=100),), 299.5),
+    ((config.Peer("a", 1, hold=1),), 2.5),
 ])
 def test_a_speaker_lease_lasts_its_shortest_hold_time(peers: tuple[config.Peer, ...],
                                                       seconds: float) -> None:
