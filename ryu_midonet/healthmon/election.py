@@ -51,13 +51,14 @@ class Leases(Protocol):
 class RedisLeases:
     """:class:`Leases` on the topology store's Redis."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, family: str = KEY_FAMILY) -> None:
         self.store = store
+        self.family = family  # another family holds the leases of other things (VTEPs)
         self._take = store.redis.register_script(_TAKE)
         self._give = store.redis.register_script(RELEASE_IF_HELD)
 
     def key(self, name: str) -> str:
-        return str(self.store.key_state(f"{KEY_FAMILY}:{name}"))
+        return str(self.store.key_state(f"{self.family}:{name}"))
 
     def take(self, name: str, holder: str, ttl_ms: int) -> bool:
         return bool(self._take(keys=[self.key(name)], args=[holder, ttl_ms]))
@@ -74,8 +75,10 @@ class Election:
     """This host's standing in the elections of the pools it is asked about."""
 
     def __init__(self, leases: Leases, me: str, ttl_ms: int = LEASE_MS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 what: str = "the health monitor of pool") -> None:
         self.leases = leases
+        self.what = what  # what a lease stands for, in the log
         self.me = me
         self.ttl_ms = ttl_ms
         self._clock = clock
@@ -91,10 +94,10 @@ class Election:
             return self.held(name)
         if held:
             if name not in self._renewed:
-                LOG.info("this host now runs the health monitor of pool %s", name)
+                LOG.info("this host now runs %s %s", self.what, name)
             self._renewed[name] = asked
         elif self._renewed.pop(name, None) is not None:
-            LOG.info("another host runs the health monitor of pool %s", name)
+            LOG.info("another host runs %s %s", self.what, name)
         return held
 
     def held(self, name: str) -> bool:
@@ -105,7 +108,7 @@ class Election:
             return False
         if self._clock() - renewed >= self.ttl_ms / 1000:
             del self._renewed[name]
-            LOG.warning("the lease of pool %s could not be renewed in time", name)
+            LOG.warning("the lease of %s %s could not be renewed in time", self.what, name)
             return False
         return True
 
