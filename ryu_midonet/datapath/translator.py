@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from ryu_midonet.datapath import pipeline as p
+from ryu_midonet.datapath import vlantags
 from ryu_midonet.datapath.flows import (
     DEC_TTL,
     POP_VLAN,
@@ -139,28 +140,34 @@ def output_actions(result: Result, locate: Locate, in_port: int | None = None
     entered at OpenFlow port ``in_port``.
 
     Rewrites are applied in order before each output; outputs of one result share the same
-    rewrites except when a router sends to one port, so applying them cumulatively is exact.
+    rewrites except when a router sends to one port, so applying them cumulatively is exact;
+    the VLAN tag, which outputs of a VLAN-aware bridge's flood do not share, is handled on
+    its own (:mod:`.vlantags`: the outputs are ordered by what they do to it).
     Outputs to ports whose location is unknown (host down, binding not yet seen) are left out.
     The commit of an output the datapath translates the source of is done here, after the
     translation, whatever the port's location: its replies are steered to this host.
     """
     actions: list[Action] = []
     applied: tuple[Rewrite, ...] = ()
-    for out in result.outputs:
+    tagged: tuple[Rewrite, ...] = ()  # the tag's own rewrites, see vlantags
+    for out in vlantags.ordered(result.outputs):
         where = locate(out.port_id)
         if where is None:
             continue
         here = out.commit is not None and any(rw.op is RewriteOp.DATAPATH_SNAT
                                               for rw in out.rewrites)
         to = output_actions_to(where, in_port, None if here else out.commit, out.copy)
-        if out.rewrites != applied:
-            rewriting = rewrite_actions(out.rewrites)
+        rest, tag = vlantags.split(out.rewrites)
+        if rest != applied or tag != tagged:
+            rewriting = rewrite_actions(rest) if rest != applied else []
+            rewriting += vlantags.change(tagged, tag)
+            tagged = tag
             if isinstance(where, Remote) and any(a.kind == p.CT for a in rewriting):
                 # the tunnel's metadata first: after a ct with nat, only outputs see the
                 # translated packet
                 rewriting, to = [*to[:-1], *rewriting], to[-1:]
             actions += rewriting
-            applied = out.rewrites
+            applied = rest
         if here and out.commit is not None:
             to = (*to[:-1], ct(commit=True, zone=zone_of(out.commit)), to[-1])
         actions += to

@@ -72,7 +72,8 @@ def _vlan(req: Request) -> int | None:
 
 
 def _port(api: Api, bridge_id: str, port_id: str, vlan: int | None) -> str:
-    """``port_id`` checked: a port of the bridge, on ``vlan`` (400 naming the field)."""
+    """``port_id`` checked: a port of the bridge, a trunk or the port of ``vlan`` (400 naming
+    the field)."""
     try:
         port = api.topo.get("port", uuid_param(port_id, "port"))
     except errors.NotFound:
@@ -80,7 +81,7 @@ def _port(api: Api, bridge_id: str, port_id: str, vlan: int | None) -> str:
     if port.get("deviceId") != bridge_id:
         raise errors.InvalidInput("portId", f"port {port_id} is not a port of bridge"
                                   f" {bridge_id}")
-    if (port.get("vlanId") or None) != vlan:
+    if (port.get("vlanId") or None) not in (None, vlan):  # a trunk carries every VLAN
         raise errors.InvalidInput("vlanId", f"port {port_id} is on VLAN"
                                   f" {port.get('vlanId') or 0}, not {vlan or 0}")
     return str(port["id"])

@@ -36,6 +36,7 @@ def _create(txn: Txn, obj: Obj, parent_id: str | None, data: Any) -> None:
         raise errors.NotFound("device", parent_id)
     obj["deviceId"] = device["id"]
     _check_fields(obj)
+    _check_vlan(txn, obj)
     if obj["type"] == "Router":
         _normalise_router_port(obj)
         _add_port_routes(txn, obj)
@@ -55,8 +56,21 @@ def _check_fields(port: Obj) -> None:
         raise errors.InvalidInput("vlanId", "only bridge ports have a VLAN")
 
 
+def _check_vlan(txn: Txn, port: Obj) -> None:
+    """A VLAN id names one port of a VLAN-aware bridge: no other port of the bridge has it."""
+    vlan = port.get("vlanId")
+    if vlan is None or port["type"] != "Bridge":
+        return
+    for other in txn.list_by("port", "deviceId", port["deviceId"]):
+        if other["id"] != port["id"] and other.get("vlanId") == vlan:
+            raise errors.InvalidInput("vlanId", f"port {other['id']} of the bridge already"
+                                      f" has VLAN {vlan}")
+
+
 def _update(txn: Txn, old: Obj, obj: Obj) -> None:
     _check_fields(obj)
+    if obj.get("vlanId") != old.get("vlanId"):
+        _check_vlan(txn, obj)
     if obj["type"] != "Router":
         return
     moved = any(old.get(k) != obj.get(k) for k in ("portAddress", "networkLength"))
@@ -133,7 +147,7 @@ SPEC = KindSpec(
         "hostId": Field("uuid", ref="host", index=True, create=False, update=False),
         "interfaceName": Field("str", create=False, update=False),
         "peerId": Field("uuid", ref="port", create=False, update=False),
-        "vlanId": Field("int", lo=0, hi=4095),
+        "vlanId": Field("int", lo=1, hi=4094),  # 0 and 4095 are reserved by 802.1Q
         "portAddress": Field("ipv4"),
         "networkAddress": Field("ipv4"),
         "networkLength": Field("int", lo=0, hi=32),

@@ -1,41 +1,41 @@
 """The virtual L2 switch: MAC learning, unicast to the learned port, flooding otherwise.
 
-- VLAN isolation: a port's ``vlanId`` puts it on that VLAN's segment of the bridge; ports
-  without one (or with VLAN id 0, which 802.1Q reserves for "no VLAN") share the untagged
-  segment. A frame only ever leaves through ports of the segment it entered on -- unicast,
-  unknown unicast and floods alike -- so traffic never crosses VLANs. MidoNet's VLAN-aware
-  bridges also push and pop tags on trunk ports; until trunks exist a port without a VLAN id
-  is not one: frames' own 802.1Q tags are carried unchanged and do not choose a segment. A
-  router port linked through a bridge port is reachable from that port's segment only.
+- VLANs: a bridge with ports that have a ``vlanId`` is VLAN-aware (:mod:`.vlan`): tags are
+  pushed at its VLAN ports and popped leaving by them, frames from trunks are on the VLAN of
+  their tag, and a frame only ever leaves through trunks and the port of its VLAN -- unicast,
+  unknown unicast and floods alike -- so traffic never crosses VLANs. In a VLAN-unaware
+  bridge frames' own 802.1Q tags are carried unchanged and do not choose anything. A router
+  port linked through a bridge port is reachable from that port's VLAN only.
 - The source MAC is learned behind the ingress port, keyed (mac, vlan) where vlan is the
-  ingress port's segment (None: untagged). Learning is a side effect, not an input of the
-  decision: ``eth_src`` is not read; the entry goes to ``Result.learned``. As in MidoNet it
-  happens before the inbound filters, so a frame a chain drops still teaches its source.
-  Group (multicast) sources and router ports' MACs are not learned: then ``eth_src`` is
-  read, so that a flow built for such a source takes no frame whose source must be learned.
+  frame's VLAN in the bridge (None: untagged, or a VLAN-unaware bridge). Learning is a side
+  effect, not an input of the decision: ``eth_src`` is not read; the entry goes to
+  ``Result.learned``. As in MidoNet it happens before the inbound filters, so a frame a chain
+  drops still teaches its source. Group (multicast) sources and router ports' MACs are not
+  learned: then ``eth_src`` is read, so that a flow built for such a source takes no frame
+  whose source must be learned.
 - MACs of router ports linked to the bridge are known without learning (like MidoNet's
   MAC -> logical port map): frames to them go straight to the linking port.
 - A unicast destination learned on another port goes there; learned on the ingress port, the
   frame is dropped; unknown, or a group address (broadcast, multicast), the frame floods to
-  every other port of its segment: exterior ports get a copy, interior ones carry it into
+  every other port its VLAN reaches: exterior ports get a copy, interior ones carry it into
   their peer device. A flood caused by an unknown MAC is tagged with that MAC's entry, so
   learning it later removes the flood flow.
 - The decision reads ``eth_dst``; for a broadcast also ``eth_type``, and for ARP ``arp_op``
   (requests: ``arp_spa`` and ``arp_tpa``).
-- ARP suppression: a broadcast ARP request (not gratuitous) for an address the topology
-  knows does not flood. For the address of a router port linked on the segment it goes to
-  that port only (the router answers, and learns the asker). For the address of a DHCP host
-  or server of an enabled subnet of the bridge (:mod:`.dhcp`), an address of the bridge's ARP
-  table whose MAC is learned on the segment (:mod:`.bridge_arp`, learned from the ARP VMs
-  send on exterior ports: ``eth_type`` of their frames is read), or a neighbour that a router
-  linked on the segment learned and whose MAC is learned on the segment (addresses learned
-  from a VM's own traffic), the bridge answers out of the ingress port itself: on the asking
-  VM's host, by a flow that turns the request into its reply (an ARP responder, see
-  :meth:`~ryu_midonet.sim.core.context.Context.answer_arp`; the decision reads ``arp_sha``
-  and ``eth_src``). A request from the address's owner (a duplicate address probe)
-  and requests for unknown addresses flood; such a flood depends on the bridge (its DHCP
-  hosts are its children) and on the routers' ARP and MAC entries that could make the
-  address known, so it is removed when any of them changes.
+- ARP suppression (frames on no VLAN only, as in MidoNet): a broadcast ARP request (not
+  gratuitous) for an address the topology knows does not flood. For the address of a router
+  port linked on the segment it goes to that port only (the router answers, and learns the
+  asker). For the address of a DHCP host or server of an enabled subnet of the bridge
+  (:mod:`.dhcp`), an address of the bridge's ARP table whose MAC is learned on the segment
+  (:mod:`.bridge_arp`, learned from the ARP VMs send on exterior ports: ``eth_type`` of their
+  frames is read), or a neighbour that a router linked on the segment learned and whose MAC is
+  learned on the segment (addresses learned from a VM's own traffic), the bridge answers out
+  of the ingress port itself: on the asking VM's host, by a flow that turns the request into
+  its reply (an ARP responder, see :meth:`~ryu_midonet.sim.core.context.Context.answer_arp`;
+  the decision reads ``arp_sha`` and ``eth_src``). A request from the address's owner (a
+  duplicate address probe) and requests for unknown addresses flood; such a flood depends on
+  the bridge (its DHCP hosts are its children) and on the routers' ARP and MAC entries that
+  could make the address known, so it is removed when any of them changes.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from ryu_midonet.sim.core.filters import admit
 from ryu_midonet.sim.core.model import ETH_ARP, MacLearning
 from ryu_midonet.sim.core.packets import ARP_REQUEST, BROADCAST_MAC, is_multicast
 from ryu_midonet.sim.core.topology import TopologyView, is_interior
-from ryu_midonet.sim.devices import bridge_arp, dhcp
+from ryu_midonet.sim.devices import bridge_arp, dhcp, vlan
 from ryu_midonet.sim.state import arp_tag, mac_tag
 from ryu_midonet.types import Obj
 
@@ -88,9 +88,7 @@ def router_macs(view: TopologyView, bridge_id: str) -> Mapping[str, RouterLink]:
     return links(view, bridge_id).by_mac
 
 
-def segment(port: Obj) -> int | None:
-    """The VLAN a bridge port is on (None: the untagged segment)."""
-    return port.get("vlanId") or None
+segment = vlan.segment
 
 
 class Bridge:
@@ -98,14 +96,14 @@ class Bridge:
 
     def process(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> None:
         bridge_id = device["id"]
-        vlan = segment(in_port)
-        static = links(ctx.view, bridge_id).by_segment.get(vlan, {})
+        on = vlan.source(ctx, bridge_id, in_port, frame)
+        static = links(ctx.view, bridge_id).by_segment.get(on, {})
         src = frame.packet.eth_src.lower()
         if not is_multicast(src) and src not in static:
-            changed = ctx.state.macs.learn(bridge_id, src, vlan, in_port["id"])
-            ctx.learned(MacLearning(bridge_id, src, vlan, in_port["id"]))
+            changed = ctx.state.macs.learn(bridge_id, src, on, in_port["id"])
+            ctx.learned(MacLearning(bridge_id, src, on, in_port["id"]))
             if changed:
-                ctx.trace(frame, f"learned {src}{_on(vlan)} behind port {in_port['id']}")
+                ctx.trace(frame, f"learned {src}{_on(on)} behind port {in_port['id']}")
         else:
             ctx.read(frame, "eth_src")  # not learned: sources that are must reach the agent
 
@@ -114,6 +112,10 @@ class Bridge:
         if admitted is None:
             return
         frame = admitted
+        tagged = vlan.push(ctx, in_port, frame)
+        if tagged is None:
+            return
+        frame = tagged
         if not is_multicast(src) and src not in static and not is_interior(in_port):
             # only what the filters let in (anti-spoofing chains) teaches addresses
             bridge_arp.learn(ctx, bridge_id, in_port, frame)
@@ -121,10 +123,14 @@ class Bridge:
         ctx.read(frame, "eth_dst")
         dst = frame.packet.eth_dst.lower()
         if is_multicast(dst):
-            if dst == BROADCAST_MAC and self._arp_suppressed(ctx, device, in_port, frame):
+            if (dst == BROADCAST_MAC and on is None
+                    and self._arp_suppressed(ctx, device, in_port, frame)):
                 return
-            ctx.trace(frame, f"{dst} is a group address: flooding")
-            self._flood(ctx, device, in_port, frame)
+            if dst == vlan.BPDU_MAC:
+                ctx.trace(frame, f"spanning tree BPDU{_on(on)}: flooding to the trunks")
+            else:
+                ctx.trace(frame, f"{dst}{_on(on)} is a group address: flooding")
+            self._flood(ctx, device, in_port, frame, on)
             return
         if dst in static:
             port, router_port = static[dst]
@@ -134,15 +140,16 @@ class Bridge:
             return
 
         ctx.tag(mac_tag(bridge_id, dst))
-        learned = ctx.view.get("port", ctx.state.macs.get(bridge_id, dst, vlan))
-        if learned is None or learned.get("deviceId") != bridge_id or segment(learned) != vlan:
-            ctx.trace(frame, f"{dst}{_on(vlan)} is not learned: flooding")
-            self._flood(ctx, device, in_port, frame)
+        learned = ctx.view.get("port", ctx.state.macs.get(bridge_id, dst, on))
+        if (learned is None or learned.get("deviceId") != bridge_id
+                or not vlan.reaches(learned, on)):
+            ctx.trace(frame, f"{dst}{_on(on)} is not learned: flooding")
+            self._flood(ctx, device, in_port, frame, on)
         elif learned["id"] == in_port["id"]:
             ctx.tag(learned["id"])
-            ctx.trace(frame, f"{dst}{_on(vlan)} is behind the ingress port: dropping")
+            ctx.trace(frame, f"{dst}{_on(on)} is behind the ingress port: dropping")
         else:
-            ctx.trace(frame, f"{dst}{_on(vlan)} is behind port {learned['id']}")
+            ctx.trace(frame, f"{dst}{_on(on)} is behind port {learned['id']}")
             self._forward(ctx, device, learned, frame)
 
     def _arp_suppressed(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> bool:
@@ -158,8 +165,8 @@ class Bridge:
         tpa = packet.arp_tpa
         if not tpa or packet.arp_spa == tpa:
             return False  # gratuitous: every port hears it
-        vlan = segment(in_port)
-        linked = list(links(ctx.view, device["id"]).by_segment.get(vlan, {}).values())
+        seg = segment(in_port)
+        linked = list(links(ctx.view, device["id"]).by_segment.get(seg, {}).values())
         for port, router_port in linked:
             if router_port.get("portAddress") == tpa:
                 ctx.tag(port["id"], router_port["id"])
@@ -169,9 +176,9 @@ class Bridge:
                 return True
         mac = known_address(ctx, device["id"], tpa)
         if mac is None:
-            mac = bridge_arp.address(ctx, device["id"], vlan, tpa)
+            mac = bridge_arp.address(ctx, device["id"], seg, tpa)
         if mac is None:
-            mac = _neighbour(ctx, device["id"], vlan, linked, tpa)
+            mac = _neighbour(ctx, device["id"], seg, linked, tpa)
         if mac is None:
             return False
         ctx.read(frame, "eth_src", "arp_sha")
@@ -182,14 +189,15 @@ class Bridge:
         ctx.answer_arp(frame, in_port, mac)
         return True
 
-    def _flood(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame) -> None:
-        vlan = segment(in_port)
+    def _flood(self, ctx: Context, device: Obj, in_port: Obj, frame: Frame,
+               on: int | None) -> None:
         for port in ctx.view.ports_of(device["id"]):
-            if port["id"] != in_port["id"] and segment(port) == vlan:
+            if port["id"] != in_port["id"] and vlan.reaches(port, on):
                 self._forward(ctx, device, port, frame)
 
     def _forward(self, ctx: Context, device: Obj, port: Obj, frame: Frame) -> None:
         ctx.tag(port["id"])
+        frame = vlan.pop(ctx, port, frame)
         passed = admit(ctx, ctx.filters.post(ctx, device, port, frame),
                        f"dropped by the outbound filters of port {port['id']}")
         if passed is not None:
