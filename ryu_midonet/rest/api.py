@@ -88,5 +88,5 @@ class Api:
 
 
 def _camel(path: str) -> str:
-    head, *rest = path.split("_")
+    head, *rest = path.rsplit("/", 1)[-1].split("_")  # sfc/port_pairs -> portPairs
     return head + "".join(p.title() for p in rest)

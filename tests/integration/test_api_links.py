@@ -72,6 +72,12 @@ def _build(api: str, redis_url: str) -> None:
     _post(addrs["addrs"], {"addr": "10.0.0.5"})
     _post(addrs["addrs"], {"addr": "fd00::5"})
     _post(f"{api}/traces", {"deviceType": "BRIDGE", "deviceId": bridge["id"]})
+    sf = _post(bridge["ports"], {})
+    pair = _post(f"{api}/sfc/port_pairs", {"ingress": sf["id"], "egress": sf["id"]})
+    group = _post(f"{api}/sfc/port_pair_groups", {"port_pairs": [pair["id"]]})
+    fc = _post(f"{api}/sfc/flow_classifiers", {"logical_source_port": edge["id"]})
+    _post(f"{api}/sfc/port_chains", {"port_pair_groups": [group["id"]],
+                                     "flow_classifiers": [fc["id"]]})
     _post(f"{api}/l2insertions", {"portId": _post(bridge["ports"], {})["id"],
                                   "srvPortId": _post(bridge["ports"], {})["id"],
                                   "mac": "fa:16:3e:a4:dd:58"})

@@ -23,6 +23,7 @@ from ryu_midonet.rest.kinds import (
     route,
     router,
     rule,
+    sfc,
     trace_request,
     tunnel_zone,
     vip,
@@ -49,6 +50,10 @@ RESOURCES: tuple[RestKind, ...] = (
     vip.REST,
     health_monitor.REST,
     trace_request.REST,
+    sfc.PORT_PAIR,
+    sfc.PORT_PAIR_GROUP,
+    sfc.FLOW_CLASSIFIER,
+    sfc.PORT_CHAIN,
     l2insertion.REST,
     vtep.REST,
 )
