@@ -7,6 +7,8 @@ with Open vSwitch's VTEP emulator as the switch (:mod:`vteplab`) and agents runn
 - the switch's remote MAC table (``vtep-ctl list-remote-macs``) shows each VM's MAC at its
   host's tunnel IP and unknown destinations at the flooding proxy, one of the zone's hosts;
   the server's MAC the switch learns on swp1 enters the bridge's MAC table;
+- the flooding proxy: a host of weight 0 is never it, and when its agent dies another host
+  is elected;
 - the switch's database restarted: the app reconnects, the VTEP is connected again and what
   was lost is written again;
 - the binding deleted: the logical switch, its MACs and the bridge's VXLAN port go.
@@ -126,6 +128,27 @@ def _server(gw: Gateway, argv: list[str]) -> str:
     """Run ``argv`` on the bare-metal server; its output."""
     done = run(argv, netns=gw.hw.server_ns, check=False)
     return str(done.stdout) + str(done.stderr)
+
+
+def test_the_flooding_proxy_follows_weights_and_live_hosts(gw: Gateway) -> None:
+    ips = {name: host.underlay_ip for name, host in gw.hosts.items()}
+    [proxy] = gw.hw.flood_locators()
+    name = next(n for n, ip in ips.items() if ip == proxy)
+    other = next(n for n in ips if n != name)
+    # weight 0 excludes a host
+    gw.lab.topo.update("host", gw.hosts[name].host_id, {"floodingProxyWeight": 0})
+    assert wait_until(lambda: gw.hw.flood_locators() == [ips[other]], timeout=20)
+    gw.lab.topo.update("host", gw.hosts[name].host_id, {"floodingProxyWeight": 1})
+    assert wait_until(lambda: gw.hw.flood_locators() == [proxy], timeout=20)
+    # the proxy's agent dies (and with it, maybe, the VTEP's owner): another is elected
+    gw.lab.sb.stop_agent(name, kill=True)
+    try:
+        assert wait_until(lambda: gw.hw.flood_locators() == [ips[other]], timeout=30), \
+            gw.hw.flood_locators()
+        assert gw.state() == "CONNECTED"
+    finally:
+        gw.lab.sb.start_agent(name)
+    assert wait_until(lambda: gw.hw.flood_locators() == [proxy], timeout=30)
 
 
 def test_the_switchs_database_restarted_is_written_again(gw: Gateway) -> None:
