@@ -7,6 +7,7 @@ with Open vSwitch's VTEP emulator as the switch (:mod:`vteplab`) and agents runn
 - the switch's remote MAC table (``vtep-ctl list-remote-macs``) shows each VM's MAC at its
   host's tunnel IP and unknown destinations at the flooding proxy, one of the zone's hosts;
   the server's MAC the switch learns on swp1 enters the bridge's MAC table;
+- a VM's port bound on another host: its remote MAC moves to that host;
 - the flooding proxy: a host of weight 0 is never it, and when its agent dies another host
   is elected;
 - the switch's database restarted: the app reconnects, the VTEP is connected again and what
@@ -47,6 +48,9 @@ SANDBOX: dict[str, Any] = {
          "mac": MAC_A},
         {"name": "b", "host": "h2", "interface": "rm-vtpb-tap", "ip": "10.50.0.12/24",
          "mac": MAC_B},
+        # where VM a "migrates": its port is bound here instead
+        {"name": "c", "host": "h2", "interface": "rm-vtpc-tap", "ip": "10.50.0.13/24",
+         "mac": "02:00:00:00:78:0c"},
     ],
     "api": True,
     "agent": {"command": DEFAULT_AGENT + " ryu_midonet.apps.vtep"},
@@ -61,7 +65,7 @@ class Gateway:
         self.hw = vtep
         self.api = str(lab.sb.api_url)
         self.bridge = lab.bridge("public")
-        lab.plug(self.bridge, "a")
+        self.port_a = lab.plug(self.bridge, "a")
         lab.plug(self.bridge, "b")
         self.hosts = {name: lab.sb.host(name) for name in ("h1", "h2")}
 
@@ -149,6 +153,19 @@ def test_the_flooding_proxy_follows_weights_and_live_hosts(gw: Gateway) -> None:
     finally:
         gw.lab.sb.start_agent(name)
     assert wait_until(lambda: gw.hw.flood_locators() == [proxy], timeout=30)
+
+
+def test_a_vm_that_moves_moves_its_remote_mac(gw: Gateway) -> None:
+    lab = gw.lab
+    lab.topo.unbind(gw.hosts["h1"].host_id, gw.port_a["id"])
+    lab.bind(gw.port_a, "c")
+    try:
+        assert wait_until(lambda: gw.hw.remote_macs().get(MAC_A) == "10.78.0.2", timeout=20), \
+            gw.hw.remote_macs()
+    finally:
+        lab.topo.unbind(gw.hosts["h2"].host_id, gw.port_a["id"])
+        lab.bind(gw.port_a, "a")
+    assert wait_until(lambda: gw.hw.remote_macs().get(MAC_A) == "10.78.0.1", timeout=20)
 
 
 def test_the_switchs_database_restarted_is_written_again(gw: Gateway) -> None:
