@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ryu_midonet.agent.arpwait import HeldPackets, tag_of
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.flowsource import FlowSource, decision_tags
+from ryu_midonet.agent.lbfast import LbFast
 from ryu_midonet.agent.locator import Locator
 from ryu_midonet.agent.natsteer import NatSteering, SnatFlows, entry_ports
 from ryu_midonet.agent.tagset import compact
@@ -77,6 +78,8 @@ class PacketHandler(FlowSource):
         self.steering = NatSteering(host_id)
         self.snat_flows = SnatFlows()  # to move to a NAT address's new port block
         self._steered: frozenset[ReturnPath] | None = None  # the paths last synced
+        # load balancing in the datapath: new connections to a VIP (:mod:`.lbfast`)
+        self.lb = LbFast(view, state, index, host_id, ofports, tunnels, idle_timeout)
 
     def handle(self, port_id: str, in_port: int, packet: Packet, data: bytes,
                nat: NatReturn | None = None, tracked: int | None = None) -> list[Message]:
@@ -86,6 +89,10 @@ class PacketHandler(FlowSource):
         :attr:`conntrack_in_datapath`, connection tracking asks the switch's tracker
         (:mod:`~ryu_midonet.datapath.ctlookup`); ``tracked``: the packet comes from the
         ct-lookup table, with this ``ct_state``."""
+        if nat is None and tracked is None:
+            balanced = self.lb.first_packet(port_id, in_port, packet, data)
+            if balanced is not None:
+                return balanced
         since = self.index.generation()
         if nat is None:
             steered = self._to_owner(port_id, in_port, packet, data)

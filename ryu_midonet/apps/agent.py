@@ -40,6 +40,7 @@ from ryu_midonet.agent.cttimeouts import ZoneTimeouts
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import NatReturn, PacketHandler
 from ryu_midonet.agent.host import HostPresence, load_host_id
+from ryu_midonet.agent.lbfast import LbFast
 from ryu_midonet.agent.locator import Locator
 from ryu_midonet.agent.missqueue import MissQueue
 from ryu_midonet.agent.proactive import Compiler
@@ -47,11 +48,17 @@ from ryu_midonet.agent.reconnect import hurry_switch
 from ryu_midonet.agent.sender import Sender
 from ryu_midonet.agent.seqcheck import SeqCheck
 from ryu_midonet.agent.tagset import Parents
-from ryu_midonet.datapath import ctcopy, packets
+from ryu_midonet.datapath import ctcopy, lbflows, packets
 from ryu_midonet.datapath import ctlookup as ctl
 from ryu_midonet.datapath import pipeline as pl
 from ryu_midonet.datapath import translator as tr
-from ryu_midonet.datapath.flows import FlowDelete, Message, MeterDelete, SwitchConfig
+from ryu_midonet.datapath.flows import (
+    FlowDelete,
+    GroupDelete,
+    Message,
+    MeterDelete,
+    SwitchConfig,
+)
 from ryu_midonet.nsdb import divergence, errors
 from ryu_midonet.nsdb.cache import TopologyCache
 from ryu_midonet.nsdb.schema import parent_fields
@@ -71,6 +78,7 @@ PARENT_FIELDS = parent_fields()
 STOP_WRITES_WAIT = 2.0  # seconds a stopping agent gives its queued MAC/ARP writes
 PERIODIC_TICK = 0.5  # seconds between checks for features' periodic work
 DROPS_LOG_INTERVAL = 10.0  # seconds between reports of packet-ins dropped unhandled
+LB_REPLY_MISS = -1  # a packet-in's meta: from the lb-reply table (state, zone)
 NAT_USAGE_INTERVAL = 5.0  # seconds between counts of the tracker's connections per NAT block
 
 
@@ -81,6 +89,7 @@ class AgentApp(app_manager.OSKenApp):
     nat_in_datapath = False  # the option: source NAT by the switch's connection tracker
     nat_ranges: RedisNatRanges | None = None  # with it: NAT port blocks, return paths
     conntrack_in_datapath = False  # the option: connection tracking by the switch's tracker
+    lb: LbFast | None = None  # load balancing in the datapath (the packet handler's)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -116,6 +125,7 @@ class AgentApp(app_manager.OSKenApp):
                                      conf.flow_idle_timeout)
         self.conntrack_in_datapath = bool(conf.conntrack_in_datapath)
         self.handler.conntrack_in_datapath = self.conntrack_in_datapath
+        self.lb = self.handler.lb
         self.ct_delivery = ctl.CommitDelivery(metered=miss is not None)
         self.ct_copies = ctcopy.CopyFlows()
         self.seq_check = SeqCheck(*natusage.unixctl_target(conf.ovsdb_connection),
@@ -291,6 +301,8 @@ class AgentApp(app_manager.OSKenApp):
         self._send(list(self.index.invalidate(tags)))
         messages = self._take_pending_messages()
         messages += self._reconcile()
+        if self.lb is not None:  # the VIPs' members at the local ports
+            messages += self.lb.host_flows()
         if self.nat_ranges is not None:  # ports may have moved: their NAT steering with them
             messages += self.handler.nat_steering()
         self._send(messages)
@@ -350,9 +362,13 @@ class AgentApp(app_manager.OSKenApp):
         self.sender.dp = ev.msg.datapath
         self.index.clear()
         self.proactive.everything()
-        messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0), MeterDelete()]
+        messages: list[Message] = [SwitchConfig(), FlowDelete(0, 0), MeterDelete(),
+                                   GroupDelete()]
         messages += tr.base_flows(self.tunnels.values(), self.nat_in_datapath)
         messages += self.bindings.port_flows()
+        if self.lb is not None:  # load balancing in the datapath: misses, members' flows
+            self.lb.reset()
+            messages += [*lbflows.miss_flows(), *self.lb.host_flows()]
         if self.conntrack_in_datapath:
             self.ct_delivery.reset()
             self.ct_copies.reset()
@@ -369,6 +385,8 @@ class AgentApp(app_manager.OSKenApp):
     @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
     def flow_removed(self, ev: Any) -> None:
         self.index.removed(ev.msg.cookie)
+        if self.lb is not None:  # a VIP's entry flow went idle: the flows built with it
+            self._send(self.lb.removed(ev.msg.cookie))
 
     @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
     def packet_in(self, ev: Any) -> None:
@@ -384,6 +402,9 @@ class AgentApp(app_manager.OSKenApp):
             zone[0] if isinstance(zone, tuple) else zone, egress)
         if meta is None and self.conntrack_in_datapath and state:  # from the ct-lookup table
             meta = (0, state[0] if isinstance(state, tuple) else state)
+        if getattr(ev.msg, "table_id", None) == pl.TABLE_LB_REPLY:  # from a VIP's member
+            meta = (LB_REPLY_MISS, state[0] if isinstance(state, tuple) else state,
+                    zone[0] if isinstance(zone, tuple) else zone)
         data = ev.msg.data
         spent = ev.msg.match.get(pl.TTL_REG)  # TTL decrements done (translator's docstring)
         if isinstance(spent, int) and spent and ev.msg.reason == ofproto_v1_3.OFPR_INVALID_TTL:
@@ -417,6 +438,9 @@ class AgentApp(app_manager.OSKenApp):
                     meta: tuple[int, ...] | None = None) -> None:
         """Claim or simulate one packet that missed the flow table, and send the outcome
         (``meta``: it came back from the connection tracker, see :class:`NatReturn`)."""
+        if meta is not None and meta[0] == LB_REPLY_MISS:
+            self._lb_reply_miss(in_port, data, meta[1], meta[2])
+            return
         entry = meta[2] if meta is not None and len(meta) > 2 else 0
         port_id = self.bindings.port_at(in_port) if not entry else self._port_of_key(entry)
         packet = packets.parse(data)
@@ -441,6 +465,19 @@ class AgentApp(app_manager.OSKenApp):
                 LOG.warning("store unavailable; dropping a new flow's first packet: %s", exc)
             return
         self._send(messages)
+
+    def _lb_reply_miss(self, in_port: int, data: bytes, state: int, zone: int) -> None:
+        """A packet from a VIP's member that missed the lb-reply table (:mod:`.lbfast`)."""
+        port_id = self.bindings.port_at(in_port)
+        packet = packets.parse(data)
+        if port_id is None or packet is None or self.lb is None:
+            return
+        try:
+            self._send(self.lb.reply_miss(
+                port_id, in_port, packet, data, state, zone,
+                lambda: self.handle(port_id, in_port, packet, data)))
+        except errors.UNAVAILABLE as exc:
+            LOG.warning("store unavailable; dropping a member's packet: %s", exc)
 
     def _port_of_key(self, key: int) -> str | None:
         """The exterior port whose tunnel key is ``key``."""

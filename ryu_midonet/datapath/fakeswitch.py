@@ -20,6 +20,12 @@ is refused, a meter added twice or changed before it exists too, and deleting a 
 the flows that use it, all as in Open vSwitch; rates are not enforced: a packet passing a
 meter is recorded in :attr:`Forwarded.meters` and goes on.
 
+Select groups are kept (a flow naming a group that does not exist is refused, deleting a group
+removes the flows that use it, as in Open vSwitch); a packet takes the bucket a hash of its
+addresses and ports gives, in proportion to the weights: the same for both directions of a
+connection and for all its packets while the buckets stay the same, as Open vSwitch's default
+(``dp_hash`` of the symmetric L4 hash) does; the hash itself is the model's own.
+
 Connection tracking (``ct``, ``ct_clear``, matches on ``ct_state``, ``ct_zone``, ``ct_mark``
 and registers) runs through :class:`~.conntrack.ConnTracker` (what it models and what it
 refuses is said there). Flow-mods are checked as Open vSwitch checks these actions (an IPv4
@@ -33,6 +39,7 @@ goto or a header change after one is refused as not modelled.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,6 +141,7 @@ class FakeSwitch:
         self.conntrack = ct.ConnTracker()
         self.flows: list[Entry] = []
         self.meters: dict[int, Meter] = {}
+        self.groups: dict[int, list[tuple[int, list[Any]]]] = {}  # id -> (weight, actions)
         self.packet_ins: list[PacketIn] = []
         self.packet_outs: list[Forwarded] = []  # what each packet-out did, in order
         self.fragments = fp.FRAG_NORMAL
@@ -141,7 +149,7 @@ class FakeSwitch:
         self._handlers: dict[type, Callable[[Any], None]] = {
             parser.OFPFlowMod: self._flow_mod, parser.OFPPacketOut: self._packet_out,
             parser.OFPSetConfig: self._set_config, parser.OFPSetAsync: self._set_async,
-            parser.OFPMeterMod: self._meter_mod,
+            parser.OFPMeterMod: self._meter_mod, parser.OFPGroupMod: self._group_mod,
             parser.OFPBarrierRequest: lambda msg: None}
 
     # -- messages --------------------------------------------------------------------------
@@ -183,6 +191,10 @@ class FakeSwitch:
         if meter is not None and meter not in self.meters:
             raise SwitchError(f"flow through meter {meter}, which does not exist "
                               "(OFPMMFC_INVALID_METER)")
+        for act in actions:
+            if isinstance(act, parser.OFPActionGroup) and act.group_id not in self.groups:
+                raise SwitchError(f"flow to group {act.group_id}, which does not exist "
+                                  "(OFPBAC_BAD_OUT_GROUP)")
         check_flow_mod(msg, self.tables)
         entry = Entry(msg.table_id, msg.priority, msg.cookie, match, tuple(actions), goto, msg,
                       meter)
@@ -224,6 +236,28 @@ class FakeSwitch:
             raise SwitchError(f"meter {msg.meter_id} rate {band.rate} (OFPMMFC_INVALID_BAND)")
         burst = band.burst_size if msg.flags & ofp.OFPMF_BURST else 0
         self.meters[msg.meter_id] = Meter(msg.meter_id, band.rate, burst, msg.flags)
+
+    def _group_mod(self, msg: Any) -> None:
+        if msg.command == ofp.OFPGC_DELETE:
+            gone = set(self.groups) if msg.group_id == ofp.OFPG_ALL else {msg.group_id}
+            for group_id in gone:
+                self.groups.pop(group_id, None)
+            self.flows = [f for f in self.flows if not any(
+                isinstance(a, parser.OFPActionGroup) and a.group_id in gone
+                for a in f.actions)]
+            return
+        if msg.command != ofp.OFPGC_ADD or msg.type != ofp.OFPGT_SELECT:
+            raise NotUnderstood(f"group-mod command {msg.command} type {msg.type}")
+        if msg.group_id in self.groups:
+            raise SwitchError(f"group {msg.group_id} exists (OFPGMFC_GROUP_EXISTS)")
+        if not 0 <= msg.group_id <= ofp.OFPG_MAX:
+            raise SwitchError(f"group id {msg.group_id:#x} (OFPGMFC_INVALID_GROUP)")
+        buckets = []
+        for bucket in msg.buckets:
+            if bucket.weight <= 0:
+                raise NotUnderstood("a select bucket of weight 0")
+            buckets.append((bucket.weight, list(bucket.actions)))
+        self.groups[msg.group_id] = buckets
 
     def _set_config(self, msg: Any) -> None:
         if msg.flags & ~ofp.OFPC_FRAG_MASK:
@@ -296,6 +330,9 @@ class FakeSwitch:
                 self._conntrack(act, pkt, result, depth)
             elif isinstance(act, parser.NXActionCTClear):
                 _replace(pkt, ct.forget(pkt))
+            elif isinstance(act, parser.OFPActionGroup):
+                self._execute(select(self.groups[act.group_id], pkt), dict(pkt), result,
+                              depth)
             elif isinstance(act, parser.OFPActionSetField):
                 pkt[act.key] = act.value
             elif isinstance(act, parser.OFPActionDecNwTtl):
@@ -360,6 +397,20 @@ class FakeSwitch:
             result.to_controller = True
             result.packet_ins.append(PacketIn(reason, fp.to_plain(ct.strip(pkt))))
             self.packet_ins.append(result.packet_ins[-1])
+
+
+def select(buckets: list[tuple[int, list[Any]]], pkt: Headers) -> list[Any]:
+    """The actions of the bucket a packet takes: by a symmetric hash of its addresses and
+    ports, in proportion to the weights."""
+    ends = sorted([(str(pkt.get("ipv4_src")), str(pkt.get("tcp_src", pkt.get("udp_src")))),
+                   (str(pkt.get("ipv4_dst")), str(pkt.get("tcp_dst", pkt.get("udp_dst"))))])
+    index = zlib.crc32(repr((pkt.get("ip_proto"), ends)).encode()) % sum(
+        w for w, _ in buckets)
+    for weight, actions in buckets:
+        index -= weight
+        if index < 0:
+            return actions
+    return buckets[-1][1]
 
 
 def _tcp_flags(data: bytes) -> Headers:
@@ -503,5 +554,7 @@ def _check_actions(actions: Iterable[Any], fixed: dict[str, int], vlan: bool,
             vlan = False
         elif isinstance(act, parser.NXActionCT | parser.NXActionCTClear) and not packet_out:
             continue  # checked by _check_conntrack
+        elif isinstance(act, parser.OFPActionGroup) and not packet_out:
+            continue  # the group's existence is checked by the flow-mod
         else:
             raise NotUnderstood(f"action {act!r}")

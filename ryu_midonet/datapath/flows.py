@@ -19,7 +19,8 @@ class Action:
     ``set_field`` (args: field, value), ``dec_ttl``, ``push_vlan`` (arg: vid), ``pop_vlan``,
     ``goto`` (arg: table id), ``meter`` (arg: meter id; the packet goes through that meter
     before any other action), ``ct`` (arg: a :class:`Ct`: through the connection tracker),
-    ``ct_clear`` (forget what the connection tracker said).
+    ``ct_clear`` (forget what the connection tracker said), ``group`` (arg: group id: the
+    packet goes through that group).
     """
 
     kind: str
@@ -48,6 +49,11 @@ def goto(table: int) -> Action:
 def meter(meter_id: int) -> Action:
     """Pass the packet through meter ``meter_id`` first (it may drop it there)."""
     return Action("meter", (meter_id,))
+
+
+def group(group_id: int) -> Action:
+    """Pass the packet to group ``group_id`` (a :class:`GroupSpec`)."""
+    return Action("group", (group_id,))
 
 
 def push_vlan(vid: int) -> Action:
@@ -228,4 +234,39 @@ class MeterDelete:
     meter_id: int | None = None
 
 
-Message = FlowSpec | FlowDelete | PacketOut | SwitchConfig | MeterSpec | MeterDelete
+MAX_GROUP_ID = 0xFFFFFF00  # OpenFlow 1.3's OFPG_MAX
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One bucket of a select group: its share ``weight`` and the actions it applies."""
+
+    weight: int
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A select group: each packet takes one of the ``buckets``, in proportion to their
+    weights, by a hash of its headers (Open vSwitch: of its addresses and ports, so every
+    packet of a connection takes the same bucket while the buckets stay the same)."""
+
+    group_id: int
+    buckets: tuple[Bucket, ...]
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.group_id <= MAX_GROUP_ID:
+            raise ValueError(f"group id {self.group_id}")
+        if not self.buckets or any(b.weight <= 0 for b in self.buckets):
+            raise ValueError("a select group needs buckets of positive weight")
+
+
+@dataclass(frozen=True)
+class GroupDelete:
+    """Remove group ``group_id`` (``None``: every group) and every flow that uses it."""
+
+    group_id: int | None = None
+
+
+Message = (FlowSpec | FlowDelete | PacketOut | SwitchConfig | MeterSpec | MeterDelete
+           | GroupSpec | GroupDelete)

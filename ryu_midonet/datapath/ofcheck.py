@@ -19,6 +19,7 @@ ACTION_NAMES: dict[type, str] = {
     parser.OFPActionPopVlan: p.POP_VLAN,
     parser.NXActionCT: p.CT,
     parser.NXActionCTClear: p.CT_CLEAR,
+    parser.OFPActionGroup: p.GROUP,
 }
 
 

@@ -17,6 +17,8 @@ from ryu_midonet.datapath.flows import (
     Ct,
     FlowDelete,
     FlowSpec,
+    GroupDelete,
+    GroupSpec,
     Message,
     MeterDelete,
     MeterSpec,
@@ -111,6 +113,8 @@ def _actions(actions: tuple[Action, ...]) -> tuple[list[Any], int | None, int | 
             out.append(_ct(act.args[0]))
         elif act.kind == "ct_clear":
             out.append(parser.NXActionCTClear())
+        elif act.kind == "group":
+            out.append(parser.OFPActionGroup(act.args[0]))
         else:
             raise ValueError(f"unknown action {act.kind}")
     return out, goto, meter
@@ -287,6 +291,16 @@ def to_ofp(dp: Any, msg: Message) -> Any:
         meter_id = ofp.OFPM_ALL if msg.meter_id is None else msg.meter_id
         return parser.OFPMeterMod(dp, command=ofp.OFPMC_DELETE, flags=0, meter_id=meter_id,
                                   bands=[])
+    if isinstance(msg, GroupSpec):
+        buckets = [parser.OFPBucket(weight=b.weight, watch_port=ofp.OFPP_ANY,
+                                    watch_group=ofp.OFPG_ANY, actions=_actions(b.actions)[0])
+                   for b in msg.buckets]
+        return parser.OFPGroupMod(dp, command=ofp.OFPGC_ADD, type_=ofp.OFPGT_SELECT,
+                                  group_id=msg.group_id, buckets=buckets)
+    if isinstance(msg, GroupDelete):
+        group_id = ofp.OFPG_ALL if msg.group_id is None else msg.group_id
+        return parser.OFPGroupMod(dp, command=ofp.OFPGC_DELETE, type_=ofp.OFPGT_SELECT,
+                                  group_id=group_id, buckets=[])
     raise TypeError(f"not a switch message: {msg!r}")
 
 

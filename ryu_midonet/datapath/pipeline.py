@@ -39,6 +39,15 @@ table  name              what it holds
                          flows of tables 1 and 5: ``ct(zone=exit, table=7)``): its answer
                          into :data:`EGRESS_REG`, then ``ct(zone=NAT scope, nat, table=3)``;
                          misses drop
+8      lb-forward        connections to a VIP after the tracker in the VIP's zone
+                         (:mod:`.lbflows`): a new one to the VIP's select group (or, with
+                         source-IP persistence, to its source's member), whose bucket
+                         commits it with ``nat(dst=member)`` and comes back here; a
+                         translated one (``+dnat``, keyed by the member's address and port)
+                         on to its member; misses drop
+9      lb-reply          packets from a member's address and port after the tracker in the
+                         VIP's zone: flows built from simulations of a balanced reply
+                         (``+rpl``) or of anything else (``-rpl``); misses go to the agent
 =====  ================  ===============================================================
 
 Each table declares, as a :class:`TableContract`, the fields its flows may match, the fields
@@ -114,6 +123,9 @@ TABLE_CT_COPY = 6
 TABLE_NAT_EGRESS = 7
 EGRESS_REG = "reg4"
 CT_EGRESS_RETURNING = 1 << 16
+# Load balancing in the datapath (:mod:`.lbflows`).
+TABLE_LB_FORWARD = 8
+TABLE_LB_REPLY = 9
 
 KIND_SHIFT = 56
 ID_MASK = (1 << KIND_SHIFT) - 1
@@ -125,13 +137,14 @@ COOKIE_DELIVERY = 0x03
 COOKIE_MISS = 0x04
 COOKIE_NAT_STEER = 0x05
 COOKIE_CT_COPY = 0x06  # the id: the zone whose new connections are copied
+COOKIE_LB = 0x07  # the id: the zone of a VIP whose members' flows these are
 COOKIE_DHCP = 0x10  # a local port's DHCP to the agent (:mod:`.dhcpwire`)
 COOKIE_BGP = 0x11  # an uplink's BGP and ARP to its BGP namespace (:mod:`ryu_midonet.bgp.wire`)
 
 KIND_NAMES = {COOKIE_CLASSIFY: "classify", COOKIE_SIMULATED: "simulated",
               COOKIE_DELIVERY: "tunnel-delivery", COOKIE_MISS: "table-miss",
               COOKIE_NAT_STEER: "nat-steering", COOKIE_CT_COPY: "ct-copy",
-              COOKIE_DHCP: "dhcp", COOKIE_BGP: "bgp"}
+              COOKIE_LB: "load-balancer", COOKIE_DHCP: "dhcp", COOKIE_BGP: "bgp"}
 
 MAX_METER_ID = 0xFFFF0000  # OpenFlow 1.3's OFPM_MAX
 
@@ -143,6 +156,7 @@ PRIORITY_FLOW = 100
 # match then adds a flow instead of replacing the proactive one (both give the same decision
 # for the packets they share), so its idle timeout never takes the proactive path away.
 PRIORITY_PROACTIVE = 101
+PRIORITY_LB = 150  # traffic to a VIP, from a member: above the simulated flows
 PRIORITY_NAT_STEER = 200  # replies to this host's NAT ports: above the simulated flows
 PRIORITY_LOCAL_SERVICE = 300  # what the agent answers itself (DHCP): above everything
 
@@ -154,6 +168,7 @@ PUSH_VLAN = "push_vlan"
 POP_VLAN = "pop_vlan"
 CT = "ct"  # Nicira extensions
 CT_CLEAR = "ct_clear"
+GROUP = "group"
 
 # The packet headers a simulation may read, hence a megaflow match.
 PACKET_FIELDS = frozenset({
@@ -253,10 +268,12 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
         set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {NAT_REG, TTL_REG}, to_controller=True,
         meters=True,
         recirculate=frozenset({TABLE_NAT_RETURN, TABLE_CT_LOOKUP, TABLE_CT_COPY,
-                               TABLE_NAT_EGRESS}),
+                               TABLE_NAT_EGRESS, TABLE_LB_FORWARD, TABLE_LB_REPLY}),
         description="megaflows from simulations; misses go to the agent, metered per port"),
     TableContract(
-        TABLE_TUNNEL_DELIVERY, "tunnel-delivery", matches=frozenset({"tunnel_id", "eth_type"}),
+        TABLE_TUNNEL_DELIVERY, "tunnel-delivery",
+        matches=frozenset({"tunnel_id", "eth_type", "ip_proto", "ipv4_src", "ipv4_dst",
+                           "tcp_src", "tcp_dst"}),
         required=frozenset({"tunnel_id"}), actions=frozenset({OUTPUT, CT}),
         next_tables=frozenset({TABLE_NAT_TUNNEL_IN}), recirculate=frozenset({TABLE_CT_COPY}),
         description="tunnel key of a local port -> that port (committing a new connection "
@@ -298,6 +315,23 @@ TABLES: dict[int, TableContract] = {c.table_id: c for c in (
         required=frozenset({NAT_REG, "ct_zone"}), actions=frozenset({SET_FIELD, CT}),
         set_fields=frozenset({EGRESS_REG}), recirculate=frozenset({TABLE_NAT_RETURN}),
         description="replies to NAT ports of another scope: the exit zone's answer kept"),
+    TableContract(
+        TABLE_LB_FORWARD, "lb-forward",
+        matches=PACKET_FIELDS | {"in_port", "ct_state", "ct_zone"},
+        required=frozenset({"in_port", "ct_state", "ct_zone"}),
+        actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN, CT, GROUP}),
+        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {TTL_REG},
+        recirculate=frozenset({TABLE_LB_FORWARD}),
+        description="connections to a VIP after its zone's tracker: new ones to a member, "
+                    "translated ones on to theirs; misses drop"),
+    TableContract(
+        TABLE_LB_REPLY, "lb-reply",
+        matches=PACKET_FIELDS | {"in_port", "ct_state", "ct_zone"},
+        required=frozenset({"in_port", "ct_state", "ct_zone"}),
+        actions=frozenset({OUTPUT, SET_FIELD, DEC_NW_TTL, PUSH_VLAN, POP_VLAN, CT}),
+        set_fields=REWRITABLE_FIELDS | TUNNEL_FIELDS | {TTL_REG}, to_controller=True,
+        description="from a member after its VIP's zone's tracker: balanced replies and the "
+                    "rest; misses to the agent"),
 )}
 
 TABLE_NAMES = {table_id: contract.name for table_id, contract in TABLES.items()}

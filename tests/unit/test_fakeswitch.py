@@ -69,11 +69,13 @@ def test_what_open_vswitch_refuses_is_refused() -> None:
 def test_what_the_switch_does_not_model_is_refused_not_ignored() -> None:
     sw = _switch()
     with pytest.raises(NotUnderstood, match="action"):
-        _flow(sw, {"in_port": 3}, [parser.OFPActionGroup(1)])
+        _flow(sw, {"in_port": 3}, [parser.OFPActionCopyTtlOut()])
     with pytest.raises(NotUnderstood, match="port"):
         _flow(sw, {"in_port": 3}, [parser.OFPActionOutput(ofp.OFPP_FLOOD)])
+    with pytest.raises(NotUnderstood, match="group-mod command"):
+        sw.datapath.send_msg(parser.OFPGroupMod(sw.datapath, type_=ofp.OFPGT_ALL))
     with pytest.raises(NotUnderstood, match="message"):
-        sw.datapath.send_msg(parser.OFPGroupMod(sw.datapath))
+        sw.datapath.send_msg(parser.OFPTableMod(sw.datapath, 0, 0))
     with pytest.raises(NotUnderstood, match="command"):
         sw.datapath.send_msg(parser.OFPFlowMod(sw.datapath, command=ofp.OFPFC_MODIFY,
                                                match=parser.OFPMatch()))

@@ -69,18 +69,21 @@ def test_gotos_actions_and_set_fields_outside_the_contract_are_refused() -> None
     with pytest.raises(p.FlowRefused, match="sends to the controller"):
         check_flow_mod(_flow_mod(p.TABLE_TUNNEL_DELIVERY, {"tunnel_id": 7}, [
             parser.OFPActionOutput(ofp.OFPP_CONTROLLER)]))
-    with pytest.raises(p.FlowRefused, match="table 8 is not in the pipeline"):
-        check_flow_mod(_flow_mod(8, {"in_port": 3}))
+    with pytest.raises(p.FlowRefused, match="table 10 is not in the pipeline"):
+        check_flow_mod(_flow_mod(10, {"in_port": 3}))
+    with pytest.raises(p.FlowRefused, match="uses group"):
+        check_flow_mod(_flow_mod(p.TABLE_FLOWS, {"in_port": 3}, [parser.OFPActionGroup(1)]))
 
 
 def test_actions_the_checks_do_not_know_are_not_guessed_at() -> None:
     with pytest.raises(NotUnderstood):
-        flow_shape(_flow_mod(p.TABLE_FLOWS, {"in_port": 3}, [parser.OFPActionGroup(1)]))
+        flow_shape(_flow_mod(p.TABLE_FLOWS, {"in_port": 3}, [parser.OFPActionCopyTtlOut()]))
 
 
 def test_the_contracts_describe_every_table_the_pipeline_names() -> None:
     assert p.TABLE_NAMES == {0: "classify", 1: "flows", 2: "tunnel-delivery", 3: "nat-return",
-                             4: "ct-lookup", 5: "nat-tunnel-in", 6: "ct-copy", 7: "nat-egress"}
+                             4: "ct-lookup", 5: "nat-tunnel-in", 6: "ct-copy", 7: "nat-egress",
+                             8: "lb-forward", 9: "lb-reply"}
     for contract in p.TABLES.values():
         assert contract.required <= contract.matches
         assert all(nxt > contract.table_id for nxt in contract.next_tables)
