@@ -145,6 +145,11 @@ class Context(Protocol):
         """The packet leaves its device through ``port``."""
         ...
 
+    def enter(self, port: Obj, frame: Frame) -> None:
+        """The packet enters ``port``'s device through ``port`` (a service function hands a
+        packet back to the port it inspects)."""
+        ...
+
     def hold(self, frame: Frame, wait: ArpWait) -> None:
         """The packet waits for a next hop's ARP resolution (the request is on its way)."""
         ...

@@ -21,7 +21,7 @@ IP_ICMP, IP_TCP, IP_UDP = 1, 6, 17
 
 # Every header field a packet may carry, in the order a flow match lists them.
 FIELDS = (
-    "eth_src", "eth_dst", "vlan_vid", "eth_type",
+    "eth_src", "eth_dst", "vlan_vid", "vlan_pcp", "eth_type",
     "arp_op", "arp_spa", "arp_tpa", "arp_sha", "arp_tha",
     "ipv4_src", "ipv4_dst", "ip_proto", "ip_dscp", "ip_ecn", "nw_ttl", "ip_frag",
     "tcp_src", "tcp_dst", "udp_src", "udp_dst", "icmpv4_type", "icmpv4_code",
@@ -36,6 +36,7 @@ class Packet:
     eth_dst: str
     eth_type: int
     vlan_vid: int | None = None
+    vlan_pcp: int | None = None  # the tag's priority (service insertion: the direction)
     arp_op: int | None = None
     arp_spa: str | None = None
     arp_tpa: str | None = None

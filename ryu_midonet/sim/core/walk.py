@@ -310,6 +310,8 @@ def rewrites(original: Packet, frame: Frame, read: Collection[str] = ()
         if name == "vlan_vid" and new is None:
             out.append(Rewrite(RewriteOp.POP_VLAN))
             continue
+        if name == "vlan_pcp" and (new is None or frame.packet.vlan_vid is None):
+            continue  # a popped tag takes its priority with it
         if name == "vlan_vid" and old is None:
             out.append(Rewrite(RewriteOp.PUSH_VLAN))
         out.append(Rewrite(RewriteOp.SET, name, new))
