@@ -9,8 +9,8 @@
 - The owner connects to the switch's ``hardware_vtep`` database
   (:mod:`ryu_midonet.vtep.connection`) and writes what the switch says of itself into the
   VTEP (name, description, tunnel IPs, physical ports) with its ``connectionState``:
-  CONNECTED, DISCONNECTED (unreachable; the connection is retried), ERROR (no
-  ``Physical_Switch``: not a VTEP).
+  CONNECTED, DISCONNECTED (unreachable; the connection is retried), ERROR (reached, but no
+  ``hardware_vtep`` database or no ``Physical_Switch`` in it: not a VTEP).
 - It is the L2 control plane both ways: the MACs the switch learned on bound ports
   (``Ucast_Macs_Local``) are static entries of the bridge's MAC table behind the bridge's
   VXLAN port; and the switch gets one logical switch per bound bridge with the bridge's VNI,
@@ -114,9 +114,13 @@ class VtepService(features.FeatureBase):
         if conn is None:
             try:
                 conn = VtepConnection(*target)
-            except Exception as exc:  # noqa: BLE001 - unreachable, refused, not OVSDB
+            except OSError as exc:  # unreachable, refused
                 LOG.warning("VTEP %s at %s:%s cannot be reached: %s", vtep["id"], *target, exc)
                 self._state(vtep, connectionState="DISCONNECTED")
+                return None
+            except Exception as exc:  # noqa: BLE001 - reached, but no hardware_vtep database
+                LOG.warning("VTEP %s at %s:%s is not a VTEP: %s", vtep["id"], *target, exc)
+                self._state(vtep, connectionState="ERROR")
                 return None
             self.conns[vtep["id"]] = conn
             LOG.info("connected to VTEP %s at %s:%s", vtep["id"], *target)

@@ -8,6 +8,7 @@ connected now.
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 from ovsdbapp.backend.ovs_idl import connection
@@ -22,11 +23,14 @@ SCHEMA = "hardware_vtep"
 
 
 class VtepConnection:
-    """The database of the VTEP at ``ip``:``port``; raises when it cannot be reached."""
+    """The database of the VTEP at ``ip``:``port``; raises (within ``timeout`` seconds for
+    the first connection) when it cannot be reached."""
 
     def __init__(self, ip: str, port: int, timeout: int = 5) -> None:
         self.ip = ip
         self.target = f"tcp:{ip}:{port}"
+        # ovsdbapp fetches the schema with a blocking connect: fail fast when unreachable
+        socket.create_connection((ip, port), timeout=timeout).close()
         idl = connection.OvsdbIdl.from_server(self.target, SCHEMA)
         self.conn = connection.Connection(idl=idl, timeout=timeout)
         api_class = type("VtepApi", (HwVtepApiIdlImpl,), {"_ovsdb_connection": None})
