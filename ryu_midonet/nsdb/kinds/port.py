@@ -167,6 +167,24 @@ SPEC = KindSpec(
 )
 
 
+def _check_vlan_link(txn: Txn, port: Obj, peer: Obj) -> None:
+    """Two bridge ports are linked only from a VLAN port of a VLAN-aware bridge to a bridge
+    without VLANs (a VUB), which has no other link to a VLAN-aware bridge."""
+    tagged = [p for p in (port, peer) if p.get("vlanId") is not None]
+    if len(tagged) != 1:
+        raise errors.InvalidInput("peerId", "two bridge ports are linked only from a VLAN port"
+                                  " of a VLAN-aware bridge to a bridge without VLANs")
+    vub_port = peer if tagged[0] is port else port
+    for other in txn.list_by("port", "deviceId", vub_port["deviceId"]):
+        if other.get("vlanId") is not None:
+            raise errors.InvalidInput("peerId", f"bridge {vub_port['deviceId']} has VLAN ports:"
+                                      " a VLAN port links to a bridge without VLANs")
+        linked = txn.get("port", other.get("peerId")) if other["id"] != vub_port["id"] else None
+        if linked is not None and linked.get("vlanId") is not None:
+            raise errors.InvalidInput("peerId", f"bridge {vub_port['deviceId']} already has a"
+                                      " port linked to a VLAN-aware bridge")
+
+
 class PortLinks(Ops):
     """Linking two ports of different devices (interior ports) and unlinking them."""
 
@@ -185,7 +203,7 @@ class PortLinks(Ops):
             if port["deviceId"] == peer["deviceId"]:
                 raise errors.InvalidInput("peerId", "both ports belong to the same device")
             if port["type"] == "Bridge" and peer["type"] == "Bridge":
-                raise errors.InvalidInput("peerId", "two bridge ports cannot be linked")
+                _check_vlan_link(txn, port, peer)
             for p in (port, peer):
                 if p.get("peerId"):
                     raise errors.Conflict(f"port {p['id']} is already linked to {p['peerId']}")
