@@ -11,7 +11,7 @@ BRIDGE_PORT = ObjType("port", "port", "port", (
     ID,
     a.Ref("device", "deviceId", writable=False, ref="bridge"),
     STATE, INFILTER, OUTFILTER,
-    a.Int("vlan", "vlanId", lo=0, hi=4095),
+    a.Int("vlan", "vlanId", lo=1, hi=4094),
     a.Peer("peer", "peerId", ref="port", clearable=True),
     a.Ref("vtep", "vtepId", writable=False, ref="vtep"),
     a.Int("vni", "vni", writable=False),
