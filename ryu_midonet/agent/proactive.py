@@ -54,7 +54,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -497,6 +497,8 @@ class Compiler(FlowSource):
         self._refused: dict[FlowKey, tuple[Packet, set[str]]] = {}
         self._refused_by_tag: dict[str, set[FlowKey]] = {}
         self.simulations = 0  # pre-simulations run so far (for tests and operators)
+        # whether a flow could hide packets a live trace request wants (none is built then)
+        self.hides: Callable[[str, Result], bool] = lambda port_id, result: False
         index.listeners.append(self._invalidated)
 
     # -- triggers --------------------------------------------------------------------------
@@ -605,7 +607,8 @@ class Compiler(FlowSource):
         result = simulate(self.view, readonly.state, port_id, p.packet)
         self.simulations += 1
         locate = self.locator()
-        ok = installable(result, p.general, readonly.stateful, locate)
+        ok = (installable(result, p.general, readonly.stateful, locate)
+              and not self.hides(port_id, result))
         tags = decision_tags(result, locate)
         if not ok:
             self._refuse(p, tags, since)

@@ -9,6 +9,7 @@ Usage::
         list [-L]              tracers in re-addable syntax (-L: live ones only)
         remove OPTIONS         the tracers ``add OPTIONS`` added
         flush [-D]             every tracer (-D: only expired ones)
+        show [ID]              what the agents traced: every tracer's packets (or one's)
 
 The API comes from ``--midonet-url``, ``MIDONET_URL`` or the default; the user from ``-u``/``-p``
 or ``MIDO_USER``/``MIDO_PASSWORD``. Exits 0 when done, 1 when the API refuses or cannot be
@@ -64,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("-L", "--live", action="store_true", help="live tracers only")
     fl = sub.add_parser("flush", help="remove every tracer")
     fl.add_argument("-D", "--dead", action="store_true", help="expired tracers only")
+    sh = sub.add_parser("show", help="the packets traced (live tracing in the agents)")
+    sh.add_argument("id", nargs="?", help="this tracer only (its id)")
     return p
 
 
@@ -82,6 +85,19 @@ def _api(args: argparse.Namespace) -> ApiClient:
     return api
 
 
+def _show(api: ApiClient, only: str | None) -> None:
+    """Each tracer, the packets it may still trace, and its traced packets."""
+    for request in api.get("traces"):
+        if only is not None and request.get("id") != only:
+            continue
+        log = api.get(f"traces/{request['id']}/log")
+        print(f"tracer: {tracers.args(request)} (id {request['id']},"
+              f" {'unlimited' if log.get('left') == tracers.LIMIT_MAX else log.get('left')}"
+              " left)")
+        for entry in log.get("entries") or ():
+            print(entry)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -93,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         api = _api(args)
         if args.command == "add":
             api.post("traces", body)
+        elif args.command == "show":
+            _show(api, args.id)
         elif args.command == "list":
             for request in api.get("traces"):
                 if request.get("enabled") or not args.live:

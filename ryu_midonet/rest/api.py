@@ -19,6 +19,7 @@ from ryu_midonet.rest import (
     store_status,
     system_state,
     tenants,
+    trace_log,
     write_version,
 )
 from ryu_midonet.rest.dtos import Dtos
@@ -30,7 +31,7 @@ from ryu_midonet.types import Obj
 API_VERSION = "v5.0"
 APPLICATION = Resource("application", "", "Application", 5)
 FEATURES = (dhcp, arptable, mactable, tenants, login, system_state, store_status, write_version,
-            pool_statistics)
+            pool_statistics, trace_log)
 
 
 class Api:
