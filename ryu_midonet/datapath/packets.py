@@ -93,6 +93,7 @@ def parse_with_os_ken(data: bytes) -> Packet | None:
     tag = pkt.get_protocol(vlan.vlan)
     if tag is not None:
         fields["vlan_vid"] = tag.vid
+        fields["vlan_pcp"] = tag.pcp or None  # priority 0 is no priority
         fields["eth_type"] = tag.ethertype
     a = pkt.get_protocol(arp.arp)
     if a is not None:
@@ -178,7 +179,7 @@ def build(p: Packet) -> bytes:
     eth_type = p.eth_type
     if p.vlan_vid is not None:
         pkt.add_protocol(ethernet.ethernet(p.eth_dst, p.eth_src, 0x8100))
-        pkt.add_protocol(vlan.vlan(vid=p.vlan_vid, ethertype=eth_type))
+        pkt.add_protocol(vlan.vlan(pcp=p.vlan_pcp or 0, vid=p.vlan_vid, ethertype=eth_type))
     else:
         pkt.add_protocol(ethernet.ethernet(p.eth_dst, p.eth_src, eth_type))
     if eth_type == ETH_ARP:

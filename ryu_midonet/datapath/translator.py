@@ -114,6 +114,8 @@ def match_for(packet: Packet, in_port: int, fields: Iterable[str]) -> dict[str, 
     match: dict[str, object] = {"in_port": in_port}
     if "vlan_vid" in read and packet.vlan_vid is None:
         match["vlan_vid"] = OFPVID_NONE
+    if "vlan_pcp" in read and packet.vlan_vid is not None:
+        match["vlan_pcp"] = packet.vlan_pcp or 0  # a tag without priority has priority 0
     if packet.eth_type == ETH_IPV4 and "ip_frag" not in read and read & L4_FIELDS:
         # later fragments, or not: the decision was not about fragments otherwise
         later = packet.ip_frag == "later"
@@ -123,7 +125,7 @@ def match_for(packet: Packet, in_port: int, fields: Iterable[str]) -> dict[str, 
         value = getattr(packet, name, None)
         if name == "ip_frag" and packet.eth_type == ETH_IPV4:
             value = (IP_FRAG_BITS[value or "no"], 3)
-        if value is None or name in UNMATCHABLE:
+        if value is None or name in UNMATCHABLE or name == "vlan_pcp":
             continue
         for pre, pre_value in _PREREQ.get(name, {}).items():
             if getattr(packet, pre) != pre_value:

@@ -23,7 +23,7 @@ KEEP, SET, POP = 0, 1, 2  # what an output does to the packet's tag, in output o
 
 def is_tag_op(rw: Rewrite) -> bool:
     return rw.op in (RewriteOp.PUSH_VLAN, RewriteOp.POP_VLAN) or (
-        rw.op is RewriteOp.SET and rw.field == "vlan_vid")
+        rw.op is RewriteOp.SET and rw.field in ("vlan_vid", "vlan_pcp"))
 
 
 def split(rewrites: tuple[Rewrite, ...]) -> tuple[tuple[Rewrite, ...], tuple[Rewrite, ...]]:
@@ -54,10 +54,14 @@ def change(done: tuple[Rewrite, ...], wanted: tuple[Rewrite, ...]) -> list[Actio
     if after == POP:
         return [POP_VLAN]
     if after == SET:
-        vid = int(next(rw.value for rw in wanted if rw.op is RewriteOp.SET))
+        sets = {rw.field: int(rw.value) for rw in wanted if rw.op is RewriteOp.SET}
+        pcp = [set_field("vlan_pcp", sets["vlan_pcp"])] if "vlan_pcp" in sets else []
+        if "vlan_vid" not in sets:
+            return pcp
+        vid = sets["vlan_vid"]
         if before == KEEP and any(rw.op is RewriteOp.PUSH_VLAN for rw in wanted):
-            return [push_vlan(vid)]
-        return [set_field("vlan_vid", vid | OFPVID_PRESENT)]
+            return [push_vlan(vid), *pcp]
+        return [set_field("vlan_vid", vid | OFPVID_PRESENT), *pcp]
     if any(rw.op is RewriteOp.PUSH_VLAN for rw in done):
         return [POP_VLAN]  # back to the untagged packet
     raise ValueError(f"the packet's own tag cannot come back after {done}")
