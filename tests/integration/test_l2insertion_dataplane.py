@@ -1,0 +1,123 @@
+"""L2 insertion with real traffic, on a two-host sandbox of its own (``l2i``).
+
+Bridge0 holds the protected VM ``vm1`` (host h1) and ``vm2`` (host h2); bridge1 holds the
+service ports of two service functions, ``sf1`` (h2) and ``sf2`` (h1): namespaces whose only
+interface is enslaved to a Linux bridge in hairpin mode, a bump in the wire that sends every
+frame back out as it came, VLAN tag included. Two insertions (vlan 10 then vlan 20) protect
+vm1's MAC on its port; pings and TCP between vm1 and vm2 pass sf1 then sf2 both ways, and
+each function sees them tagged with its VLAN and the direction's priority (PCP 1 from vm1,
+2 to it). Removing the insertions makes traffic go direct.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chainlab import Lab
+
+from ryu_midonet.sandbox import Sandbox
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+VM1_MAC = "fa:16:3e:a4:dd:58"
+
+
+def _vm(name: str, host: str, ip: str, mac: str) -> dict[str, str]:
+    return {"name": name, "host": host, "interface": f"rm-{name}-tap", "ip": ip, "mac": mac}
+
+
+SANDBOX: dict[str, Any] = {
+    "name": "l2i",
+    "tunnel": "vxlan",
+    "underlay": {"cidr": "10.80.0.0/24"},
+    "hosts": [{"name": "h1", "underlay_ip": "10.80.0.1"},
+              {"name": "h2", "underlay_ip": "10.80.0.2"}],
+    "vms": [
+        _vm("vm1", "h1", "10.50.0.1/24", VM1_MAC),
+        _vm("vm2", "h2", "10.50.0.2/24", "02:00:00:00:50:02"),
+        _vm("sf1", "h2", "10.51.0.1/24", "02:00:00:00:51:01"),
+        _vm("sf2", "h1", "10.51.0.2/24", "02:00:00:00:51:02"),
+    ],
+    "api": True,
+    "agent": "default",
+}
+# The service function: eth0 in a bridge that hands every frame back out of eth0.
+BUMP = ("ip addr flush dev eth0 && ip link add br0 type bridge && "
+        "ip link set eth0 master br0 && bridge link set dev eth0 hairpin on && "
+        "ip link set br0 up")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    run_dir: Path = tmp_path_factory.mktemp("l2i")
+    with Sandbox.from_yaml(SANDBOX, run_dir) as sb:
+        lab = Lab(sb, run_dir)
+        for sf in ("sf1", "sf2"):
+            done = lab.exec(sf, ["sh", "-c", BUMP])
+            assert done.returncode == 0, done
+        yield lab
+
+
+def plugged(lab: Lab, *vms: str) -> None:
+    """Wait until the agents plugged these VMs' ports, and give the others a moment."""
+    def done() -> bool:
+        return all(lab.sb.vm(vm).interface in lab.sb.vm(vm).host.vsctl(
+            "list-ports", lab.sb.vm(vm).host.bridge) for vm in vms)
+    assert wait_until(done, timeout=10), lab.report()
+    time.sleep(1.0)
+
+
+def _insertions(lab: Lab) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    bridge0, bridge1 = lab.bridge("bridge0"), lab.bridge("bridge1")
+    port1 = lab.plug(bridge0, "vm1")
+    lab.plug(bridge0, "vm2")
+    made = []
+    for pos, (sf, vlan) in enumerate((("sf1", 10), ("sf2", 20))):
+        srv = lab.plug(bridge1, sf)
+        made.append(lab.topo.create("l2Insertion", {
+            "portId": port1["id"], "srvPortId": srv["id"], "mac": VM1_MAC, "vlan": vlan,
+            "position": pos, "failOpen": True}))
+    plugged(lab, "vm1", "vm2", "sf1", "sf2")
+    return made, port1
+
+
+def _seen(lines: list[str], vlan: int, pcp: int) -> int:
+    return sum(1 for line in lines if f"vlan {vlan}, p {pcp}," in line)
+
+
+def test_traffic_passes_both_functions_in_order_both_ways(lab: Lab) -> None:
+    made, _ = _insertions(lab)
+    try:
+        with lab.sniff("sf1", "icmp or vlan", verbose=False) as c1, \
+                lab.sniff("sf2", "icmp or vlan", verbose=False) as c2:
+            assert lab.pings("vm1", "10.50.0.2"), lab.report()
+            out = lab.ping("vm1", "10.50.0.2", count=3, timeout=3.0)
+            assert "3 received" in out, out + lab.report()
+        seen1, seen2 = c1.lines, c2.lines
+        # each echo request (from vm1) and reply (to vm1) passes each function, tagged
+        for seen, vlan in ((seen1, 10), (seen2, 20)):
+            assert _seen(seen, vlan, 1) >= 3 and _seen(seen, vlan, 2) >= 3, (seen, lab.report())
+            assert all("vlan" in line for line in seen if "ICMP" in line), seen
+        server = lab.server("vm2", 8080)
+        try:
+            with lab.sniff("sf2", "vlan and tcp", verbose=False) as c:
+                assert lab.eventually_connects("vm1", "10.50.0.2", 8080), lab.report()
+            tcp = c.lines
+            assert _seen(tcp, 20, 1) and _seen(tcp, 20, 2), tcp
+        finally:
+            server.stop()
+
+        # without the insertions, straight from vm1 to vm2
+        for ins in made:
+            lab.topo.delete("l2Insertion", ins["id"])
+        with lab.sniff("sf1", "", verbose=False) as c1:
+            out = lab.ping("vm1", "10.50.0.2", count=2, timeout=3.0)
+            assert "2 received" in out, out + lab.report()
+        assert not [line for line in c1.lines if "ICMP" in line]
+    finally:
+        lab.wipe()
