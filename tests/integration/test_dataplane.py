@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from dataplane import Net, start
 
+from ryu_midonet.cmd import mmtrace
 from tests.support import sandboxview
 from tests.support.waiting import wait_until
 
@@ -239,3 +240,51 @@ def test_a_change_removes_exactly_the_dependent_flows_on_every_host(net: Net) ->
         after = _simulated(net, host)
         untouched = set(before[host]) - routed[host]
         assert untouched and untouched <= set(after), (host, before[host], after)
+
+
+def test_a_traced_ping_logs_every_device_rule_and_flow_until_the_limit(
+        net: Net, capsys: pytest.CaptureFixture[str]) -> None:
+    chain = net.build.chain("icmp-in")
+    net._keep("chain", chain)
+    rule = net.build.rule(chain, "accept", nwProto=1, dlType=0x0800)
+    br = net._keep("bridge", net.build.bridge("traced", inboundFilterId=chain["id"]))
+    p1, p2 = net.plug(br, "vm1"), net.plug(br, "vm2")
+    assert net.pings("vm1", "10.0.0.12")  # flows on both hosts before the tracer
+    creds = net.sb.credentials()
+    assert creds is not None
+
+    def mm_trace(*words: str) -> str:
+        code = mmtrace.main(["--midonet-url", str(net.sb.api_url), "-u", creds.user,
+                             "-p", creds.password, *words])
+        out = capsys.readouterr()
+        assert code == 0, out.err
+        return out.out
+
+    mm_trace("add", "--bridge", br["id"], "--ip-protocol", "1", "--limit", "6")
+
+    def entries() -> list[str]:
+        return re.findall(r"^packet .*?(?=^packet |^tracer: |\Z)", mm_trace("show"),
+                          re.M | re.S)
+
+    # the agents follow the tracer: the flows built before it go, the next ping is traced
+    assert wait_until(lambda: bool(net.ping("vm1", "10.0.0.12")) and bool(entries()),
+                      timeout=15), net.flows("h1")
+    first = entries()
+    missed = [e for e in first if "missed the flow table" in e]
+    assert missed, first
+    for entry in missed:  # the flow it names is on its host's switch, with that cookie
+        host, cookie = re.match(r"packet (h\d)#\d+ cookie=(0x[0-9a-f]+)", entry).groups()
+        flow = next(line for line in entry.splitlines() if "flow table=" in line)
+        on_switch = [f for f in net.flows(host) if f"cookie={cookie}," in f]
+        assert len(on_switch) == 1 and "actions=CONTROLLER" in on_switch[0], (entry, on_switch)
+        assert "ip_proto=1" in flow and "icmp" in on_switch[0]
+        assert br["id"] in entry and rule["id"] in entry and chain["id"] in entry, entry
+    request = next(e for e in missed if e.startswith("packet h1#"))
+    assert f"ingress: port {p1['id']}" in request and f"out of port {p2['id']}" in request
+
+    # up to the limit, then no more, on either host; pings go on
+    assert wait_until(lambda: bool(net.ping("vm1", "10.0.0.12", count=2))
+                      and len(entries()) == 6, timeout=30)
+    assert "3 received" in net.ping("vm1", "10.0.0.12", count=3)
+    assert len(entries()) == 6
+    assert "(id " in mm_trace("show") and " 0 left)" in mm_trace("show")
