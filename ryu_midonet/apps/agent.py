@@ -452,8 +452,9 @@ class AgentApp(app_manager.OSKenApp):
                     self.tracing.trace_copy(self.bindings.port_at(copy.in_port),
                                             packets.parse(copy.data), copy.cookie)
                 stale = self.tracing.take_stale()
-                if stale:
+                if stale:  # a request reached its limit: plain and proactive flows again
                     self._send(self.index.invalidate(stale))
+                    self.proactive.everything()
                 self.tracing.forget(self.index.__contains__)
             except Exception:  # noqa: BLE001 - one packet's fault must not stop the worker
                 LOG.exception("tracing a traced flow's packet failed")
