@@ -11,6 +11,7 @@ from ryu_midonet.cli import model as m
 from ryu_midonet.cli.attrs import Attr, Peer
 from ryu_midonet.cli.errors import ApiError, CliError
 from ryu_midonet.cli.formatter import created_line, describe, listing_line, show_line
+from ryu_midonet.cli.kinds.sfc import WORD as SFC
 from ryu_midonet.cli.parser import Command, attr_names, matches, parse, parse_pairs
 from ryu_midonet.cli.session import Node, Session
 from ryu_midonet.cli.store import run_store
@@ -49,6 +50,8 @@ def run_line(line: str, session: Session, write: Write) -> None:
     if not words:
         return
     session.begin_command()
+    if words[0] == SFC and len(words) > 1:  # "sfc port-chain list": networking-sfc's word
+        words = words[1:]
     head = words[0]
     if head == "sett":
         if len(words) != 2:
@@ -146,7 +149,7 @@ def do_create(cmd: Command, session: Session, write: Write) -> None:
         if isinstance(attr, Peer):
             peer = attr.parse(value, session)["peerId"]
         else:
-            body.update(attr.write(value, session))
+            merge(body, attr.write(value, session))
     if otype.tenant and session.tenant and "tenantId" not in body:
         body["tenantId"] = session.tenant
     if otype.prefix:
@@ -157,6 +160,15 @@ def do_create(cmd: Command, session: Session, write: Write) -> None:
             session.api.post(f"ports/{dto['id']}/link", {"peerId": peer})
     node = session.add_created(parent, coll, dto)
     write(created_line(node, session))
+
+
+def merge(body: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Add an attribute's fields to a request body; one key of a parameter object (a
+    ``{key: value}`` dict) joins the others already there."""
+    for name, value in fields.items():
+        old = body.get(name)
+        body[name] = {**old, **value} if isinstance(value, dict) and isinstance(old, dict) \
+            else value
 
 
 def _check_required(otype: m.ObjType, pairs: list[tuple[Attr, str]]) -> None:
@@ -199,7 +211,7 @@ def do_set(cmd: Command, session: Session, write: Write) -> None:
         if isinstance(attr, Peer):
             peers.append(attr.parse(value, session)["peerId"])
         else:
-            body.update(attr.write(value, session))
+            merge(body, attr.write(value, session))
     with _naming_attrs(node.otype, pairs):
         if len(peers) != len(pairs):
             _check_updatable(node)
@@ -219,7 +231,7 @@ def do_clear(cmd: Command, session: Session, write: Write) -> None:
         if isinstance(attr, Peer):
             unlink = True
         else:
-            body.update(attr.cleared())
+            merge(body, attr.cleared())
     if any(not isinstance(attr, Peer) for attr in attrs):
         _check_updatable(node)
         session.api.put(_item_path(node), body)
