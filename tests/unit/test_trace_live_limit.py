@@ -7,10 +7,11 @@ from typing import Any
 
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
-from ryu_midonet.datapath.flows import TO_CONTROLLER, FlowSpec
+from ryu_midonet.datapath.flows import TO_CONTROLLER, Action, FlowSpec, PacketOut, output
 from ryu_midonet.nsdb.kinds.trace_request import condition
+from ryu_midonet.sim import simulate
 from ryu_midonet.sim.state import State
-from ryu_midonet.tracing.live import LiveTracer, copy_simulator
+from ryu_midonet.tracing.live import LiveTracer, copy_simulator, with_copy
 from ryu_midonet.tracing.packet import Description, build
 from tests.support.topology import MemoryTopology
 
@@ -111,3 +112,31 @@ def test_packets_the_condition_rejects_are_not_traced() -> None:
     assert log.entries == []
     flow = next(m for m in messages if isinstance(m, FlowSpec))
     assert TO_CONTROLLER not in flow.actions and "ip_proto" in flow.match
+
+
+def test_a_port_request_deletes_the_flows_of_its_port_s_bridge_too() -> None:
+    t, ids, _, tracer, _ = _setup()
+    t._put("traceRequest", "r2", name="port", deviceType="PORT", deviceId=ids["p2"],
+           condition=condition({}), limit=3, enabled=True)
+    assert tracer.topology_changed("traceRequest", "r2") == {ids["p2"], ids["bridge"]}
+
+
+def test_the_copy_goes_before_the_flow_s_actions_after_its_meter() -> None:
+    flow = FlowSpec(1, 100, {"in_port": 1}, (Action("meter", (7,)), output(2)), cookie=5)
+    assert with_copy(flow).actions == (Action("meter", (7,)), TO_CONTROLLER, output(2))
+    assert with_copy(with_copy(flow)) == with_copy(flow)
+
+
+def test_a_first_packet_sent_through_its_new_flow_is_not_traced_twice() -> None:
+    _, ids, handler, tracer, log = _setup(limit=5)
+    packet = build(Description(eth_src=MAC1, eth_dst=MAC2, ip_src="10.0.0.1",
+                               ip_dst="10.0.0.2"))
+    traced = tracer.observe(ids["p1"], packet, simulate(handler.view, handler.state,
+                                                        ids["p1"], packet))
+    assert traced is not None
+    flow = FlowSpec(1, 100, {"in_port": 1}, (output(2),), cookie=9)
+    tracer.finish(traced, [flow, PacketOut(b"", (output("table"),), in_port=1)])
+    tracer.trace_copy(ids["p1"], packet, 9)  # the copy of the packet sent through the flow
+    assert len(log.entries) == 1
+    tracer.trace_copy(ids["p1"], packet, 9)  # the next packet's
+    assert len(log.entries) == 2
