@@ -6,9 +6,10 @@ Usage::
         add [--debug|--trace] (--port|--bridge|--router) ID [--ethertype N]
             [--mac-src MAC] [--mac-dst MAC] [--ip-src IP[/LEN]] [--ip-dst IP[/LEN]]
             [--ip-protocol N] [--src-port N] [--dst-port N] [--limit N]
-        list [-L]              tracers in re-addable syntax (-L: live ones only)
+        list [-L]              tracers in re-addable syntax (-L: live ones only: enabled,
+                               their limit not reached)
         remove OPTIONS         the tracers ``add OPTIONS`` added
-        flush [-D]             every tracer (-D: only expired ones)
+        flush [-D]             every tracer (-D: only expired ones: disabled, or limit reached)
         show [ID]              what the agents traced: every tracer's packets (or one's)
 
 The API comes from ``--midonet-url``, ``MIDONET_URL`` or the default; the user from ``-u``/``-p``
@@ -85,6 +86,15 @@ def _api(args: argparse.Namespace) -> ApiClient:
     return api
 
 
+def _live(api: ApiClient, request: dict[str, Any]) -> bool:
+    """Enabled, and its limit not reached yet (counted by the agents)."""
+    if not request.get("enabled"):
+        return False
+    if request.get("limit") == tracers.LIMIT_MAX:
+        return True
+    return bool(api.get(f"traces/{request['id']}/log").get("left"))
+
+
 def _show(api: ApiClient, only: str | None) -> None:
     """Each tracer, the packets it may still trace, and its traced packets."""
     for request in api.get("traces"):
@@ -113,14 +123,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             _show(api, args.id)
         elif args.command == "list":
             for request in api.get("traces"):
-                if request.get("enabled") or not args.live:
+                if not args.live or _live(api, request):
                     print(f"tracer: {tracers.args(request)}")
         else:
             wanted = tracers.args(body) if body is not None else None
             removed = 0
             for request in api.get("traces"):
                 if (wanted is not None and tracers.args(request) != wanted) or (
-                        args.command == "flush" and args.dead and request.get("enabled")):
+                        args.command == "flush" and args.dead and _live(api, request)):
                     continue
                 api.delete(f"traces/{request['id']}")
                 removed += 1

@@ -288,3 +288,4 @@ def test_a_traced_ping_logs_every_device_rule_and_flow_until_the_limit(
     assert "3 received" in net.ping("vm1", "10.0.0.12", count=3)
     assert len(entries()) == 6
     assert "(id " in mm_trace("show") and " 0 left)" in mm_trace("show")
+    assert mm_trace("list", "-L") == "" and mm_trace("list").startswith("tracer: ")
