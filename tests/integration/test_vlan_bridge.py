@@ -227,6 +227,7 @@ def test_chapter_16_hosts_reach_their_own_vlan_only(vab: dict[str, Any]) -> None
         assert done.returncode == 0, done
         time.sleep(1.0)
     assert any("02:00:00:00:0a:01" in line for line in cap.lines), cap.lines
+    assert lab.openflow_errors() == []  # the switches took every flow
 
 
 def test_a_mac_that_moves_to_the_other_trunk_is_relearned(vab: dict[str, Any]) -> None:
@@ -242,3 +243,4 @@ def test_a_mac_that_moves_to_the_other_trunk_is_relearned(vab: dict[str, Any]) -
     for vm in ("b5", "a5"):
         assert lab.pings("p5", lab.sb.vm(vm).ip), lab.report()
     assert macs.get(bridge, p5, 5) == trunks["rm-sw2-tap"]
+    assert lab.openflow_errors() == []
