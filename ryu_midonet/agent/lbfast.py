@@ -35,6 +35,7 @@ from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.flowsource import FlowSource, decision_tags
 from ryu_midonet.agent.tagset import compact
 from ryu_midonet.datapath import lbflows as lbf
+from ryu_midonet.datapath import packets
 from ryu_midonet.datapath import pipeline as p
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.flows import (
@@ -146,6 +147,7 @@ class LbFast(FlowSource):
         self.idle_timeout = idle_timeout
         self.groups: set[int] = set()  # installed
         self.cookies: set[int] = set()  # of the flows installed for new connections
+        self._requests: list[Message] = []  # ARP requests for members, to send
         self.sent: dict[int, tuple[FlowSpec, ...]] = {}  # zone -> member host flows
         self._lock = threading.Lock()
 
@@ -183,6 +185,8 @@ class LbFast(FlowSource):
         for end in endpoints(vip):
             given = Aside(self.state.flows, {new[0]: str(Binding(*end))})
             path = self._simulate(port_id, packet, given)
+            if path.waiting:  # the router resolves the member's address first
+                self._ask(path)
             if not _plain(path):
                 return None
             where = self.locator()
@@ -211,6 +215,24 @@ class LbFast(FlowSource):
                      for end, actions in paths]
         messages.append(PacketOut(data, (output("table"),), in_port=in_port))
         return messages
+
+    def _ask(self, path: Result) -> None:
+        """Keep the packets (ARP requests) of a path that waits for an address, for the
+        handler to send with its answer (:meth:`take_requests`)."""
+        locate = self.locator()
+        for emit in path.emits:
+            where = locate(emit.port_id)
+            if where is not None:
+                with self._lock:
+                    self._requests.append(PacketOut(packets.build(emit.packet),
+                                                    tr.output_actions_to(where)))
+
+    def take_requests(self) -> list[Message]:
+        """The ARP requests for members' addresses that the last new connections waited
+        for (the packet went the agent's way meanwhile)."""
+        with self._lock:
+            requests, self._requests = self._requests, []
+        return requests
 
     def _simulate(self, port_id: str, packet: Packet, flows: Aside) -> Result:
         state = dataclasses.replace(self.state, flows=flows)

@@ -7,7 +7,9 @@ to another agent when the agent running it is killed.
 Router ``r``: ``r:in`` 10.60.0.1/24 on bridge ``net`` (the members), ``r:out`` 10.61.0.1/24
 on bridge ``out`` (the clients, outside the tenant network). Load balancer ``lb`` on ``r``,
 pool ``p`` with members m1:8080 (h1) and m2:8080 (h2), VIP 10.62.0.10:80. The router's
-inbound chain drops everything but ICMP: balanced traffic skips it.
+inbound chain drops everything but ICMP: balanced traffic skips it. The switches balance new
+connections themselves: after a client's first, connections reach no agent (the packets the
+agents' miss flows sent them are counted).
 
 =====  ====  ================  ==================================================
 vm     host  address           use
@@ -24,6 +26,7 @@ the health-monitoring scenarios at the end of the module.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chainlab import Background, Lab
+from chainlab import MISS_COOKIE, Background, Lab
 
 from ryu_midonet.healthmon import wiring
 from ryu_midonet.sandbox import Sandbox
@@ -145,6 +148,15 @@ def connections(lb: LbLab, client: str, count: int) -> list[tuple[str, str]]:
     return [(p[0], p[1]) if len(p) == 2 else ("-", "") for p in parts]
 
 
+def agent_packets(lb: LbLab) -> int:
+    """Packets the switches sent their agents: what the miss flows took (the flow table's,
+    the ct-lookup table's and the lb-reply table's), on every host."""
+    return sum(lb.lab.misses(host) for host in lb.lab.sb.hosts) + sum(
+        int(found.group(1)) for host in lb.lab.sb.hosts for table in (4, 9)
+        for line in lb.lab.flows(host, table)
+        if re.match(MISS_COOKIE, line) and (found := re.search(r"n_packets=(\d+)", line)))
+
+
 def reaches_vip(lb: LbLab, client: str) -> bool:
     return wait_until(lambda: connections(lb, client, 1)[0][0] in MEMBERS, timeout=20,
                       step=0.2)
@@ -192,7 +204,14 @@ def test_connections_spread_over_the_members_by_weight(lb: LbLab) -> None:
     update(lb, "poolMember", "m2", weight=2)
     try:
         assert reaches_vip(lb, "c"), lb.lab.report()
+        before = agent_packets(lb)
         seen = connections(lb, "c", 100)
+        # the first reply of a member not reached yet, an ARP refresh: no more
+        after = agent_packets(lb)
+        assert after - before <= 4, "\n".join(
+            [f"{before} -> {after}"] + [f"{h} {t} {line}" for h in lb.lab.sb.hosts
+                                       for t in (1, 4, 8, 9) for line in lb.lab.flows(h, t)
+                                       if "n_packets=0," not in line])
         counts = Counter(member for member, _ in seen)
         assert counts["m1"] + counts["m2"] == 100, seen
         assert abs(counts["m2"] - 67) <= 15, counts  # 2 : 1
@@ -207,7 +226,9 @@ def test_source_ip_persistence_keeps_a_client_on_one_member(lb: LbLab) -> None:
     try:
         for client in CLIENTS:
             assert reaches_vip(lb, client), lb.lab.report()
+            before = agent_packets(lb)
             seen = connections(lb, client, 20)
+            assert agent_packets(lb) - before <= 2, lb.lab.report()
             assert len({member for member, _ in seen}) == 1, seen
             assert seen[0][0] in MEMBERS and seen[0][1] == CLIENTS[client]
     finally:
