@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import Any
 
 from ryu_midonet.agent.arpwait import HeldPackets, tag_of
 from ryu_midonet.agent.flowindex import FlowIndex
@@ -78,6 +79,7 @@ class PacketHandler(FlowSource):
         self.steering = NatSteering(host_id)
         self.snat_flows = SnatFlows()  # to move to a NAT address's new port block
         self._steered: frozenset[ReturnPath] | None = None  # the paths last synced
+        self.tracer: Any = None  # live tracing (:class:`ryu_midonet.tracing.live.LiveTracer`)
         # load balancing in the datapath: new connections to a VIP (:mod:`.lbfast`)
         self.lb = LbFast(view, state, index, host_id, ofports, tunnels, idle_timeout)
 
@@ -113,6 +115,7 @@ class PacketHandler(FlowSource):
             result = simulate(self.view, self.state, port_id, entered, datapath_reply=reply)
             to_tracker = False
         self.last = result
+        traced = None if self.tracer is None else self.tracer.observe(port_id, packet, result)
         if nat is None and self._refresh_paths(packet, result):
             steered = self._to_owner(port_id, in_port, packet, data)
             if steered is not None:  # its return path had not been announced here yet
@@ -160,6 +163,8 @@ class PacketHandler(FlowSource):
             self.held.hold(wait, port_id, in_port, packet, data)
             if self._resolved(wait):  # resolved meanwhile: its announcement may have gone by
                 messages += self.release(tag_of(wait))
+        if traced is not None:
+            messages = self.tracer.finish(traced, messages)
         return messages
 
     def release(self, tag: str) -> list[Message]:

@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from typing import Any
@@ -69,6 +70,7 @@ from ryu_midonet.sim.core.topology import CacheView
 from ryu_midonet.sim.rules.conntrack import PORT_GROUPS_TAG, scope_of
 from ryu_midonet.statestore import LocalState, StateChanges
 from ryu_midonet.statestore.natleases import RedisNatRanges
+from ryu_midonet.tracing import live, tracelog
 
 LOG = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ class AgentApp(app_manager.OSKenApp):
     nat_in_datapath = False  # the option: source NAT by the switch's connection tracker
     nat_ranges: RedisNatRanges | None = None  # with it: NAT port blocks, return paths
     conntrack_in_datapath = False  # the option: connection tracking by the switch's tracker
+    tracing: live.LiveTracer | None = None  # live packet tracing (:mod:`ryu_midonet.tracing.live`)
     lb: LbFast | None = None  # load balancing in the datapath (the packet handler's)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -136,6 +139,11 @@ class AgentApp(app_manager.OSKenApp):
                                   self.bindings.ofports, self.tunnels,
                                   conf.proactive_max_flows_per_port, conf.proactive_flows)
         self.sender = Sender(check=conf.check_flow_contracts)
+        self.tracing = live.LiveTracer(self.view, tracelog.StoreCounter(self.store),
+                                       tracelog.StoreLog(self.store), self.presence.name,
+                                       live.copy_simulator(self.view, self.state))
+        self.handler.tracer = self.tracing
+        self.proactive.hides = self.tracing.hides
         self.features = features.REGISTRY
         self._pending_tags: set[str] = set()
         self.parents = Parents(PARENT_FIELDS)
@@ -169,6 +177,8 @@ class AgentApp(app_manager.OSKenApp):
         threading.Thread(target=self._run_periodic, name="feature-periodic",
                          daemon=True).start()
         threading.Thread(target=self._serve_misses, name="packet-ins", daemon=True).start()
+        threading.Thread(target=self._serve_trace_copies, name="trace-copies",
+                         daemon=True).start()
         if self.nat_ranges is not None:
             threading.Thread(target=self._count_nat_blocks, name="nat-blocks",
                              daemon=True).start()
@@ -281,6 +291,8 @@ class AgentApp(app_manager.OSKenApp):
     def _on_topology_change(self, op: str, kind: str, obj_id: str) -> None:
         self._pending_messages += self.features.topology_changed(op, kind, obj_id)
         self._pending_tags.add(obj_id)
+        if self.tracing is not None:
+            self._pending_tags |= self.tracing.topology_changed(kind, obj_id)
         if kind == "portGroup":
             self._pending_tags.add(PORT_GROUPS_TAG)
         # the parent also when the object was deleted (flows carry a port's device only)
@@ -392,6 +404,10 @@ class AgentApp(app_manager.OSKenApp):
     def packet_in(self, ev: Any) -> None:
         """Queue the packet-in for the worker (a full queue drops it): nothing more here."""
         in_port = ev.msg.match.get("in_port")
+        if (in_port is not None and self.tracing is not None
+                and self.tracing.copied(ev.msg.cookie)):  # a copy from a traced flow
+            self.tracing.queue_copy(in_port, ev.msg.data, ev.msg.cookie)
+            return
         nat_ip = ev.msg.match.get(pl.NAT_REG)  # back from the tracker (source NAT)
         state = ev.msg.match.get("ct_state") or 0  # (value, mask) when the switch masks it
         entry = ev.msg.match.get(pl.ENTRY_REG) or 0  # steered here from another host
@@ -422,6 +438,26 @@ class AgentApp(app_manager.OSKenApp):
                 if drops:
                     LOG.warning("dropped packet-ins unhandled (OpenFlow port: count): %s",
                                 drops)
+
+    def _serve_trace_copies(self) -> None:
+        """Trace the copies traced flows send (:mod:`ryu_midonet.tracing.live`); delete the
+        flows through the devices of trace requests that reached their limit."""
+        while not self._stop.is_set() and self.tracing is not None:
+            try:
+                copy = self.tracing.copies.get(timeout=1.0)
+            except queue.Empty:
+                copy = None
+            try:
+                if copy is not None:
+                    self.tracing.trace_copy(self.bindings.port_at(copy.in_port),
+                                            packets.parse(copy.data), copy.cookie)
+                stale = self.tracing.take_stale()
+                if stale:  # a request reached its limit: plain and proactive flows again
+                    self._send(self.index.invalidate(stale))
+                    self.proactive.everything()
+                self.tracing.forget(self.index.__contains__)
+            except Exception:  # noqa: BLE001 - one packet's fault must not stop the worker
+                LOG.exception("tracing a traced flow's packet failed")
 
     def serve_miss(self, timeout: float | None = 0) -> bool:
         """Handle the next queued packet-in, if one comes within ``timeout`` seconds."""
