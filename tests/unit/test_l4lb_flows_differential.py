@@ -21,7 +21,7 @@ import pytest
 from ryu_midonet.agent.flowindex import FlowIndex
 from ryu_midonet.agent.handler import PacketHandler
 from ryu_midonet.agent.lbfast import Aside, fast_vips
-from ryu_midonet.datapath import lbflows
+from ryu_midonet.datapath import lbflows, pipeline
 from ryu_midonet.datapath import translator as tr
 from ryu_midonet.datapath.fakenet import Delivery, FakeNetwork
 from ryu_midonet.datapath.fakeswitch import PacketIn
@@ -251,3 +251,21 @@ def test_a_disabled_member_gets_no_new_connections_and_keeps_its_own_unless_stic
     for n in range(12):
         [d] = lab.send("client", _to_vip(42000 + n), SYN)
         assert _member_of(d) != gone
+
+
+def test_a_deleted_vip_takes_its_group_and_its_members_flows_with_it() -> None:
+    lab = Lab(None)
+    for n in range(3):
+        lab.send("client", _to_vip(44000 + n), SYN)
+    host = lab.hosts["hostA"]
+    assert host.switch.groups
+    objects = {k: dict(v) for k, v in lab.view.objects().items()}
+    del objects["vip"]["v"]
+    lab.view._objects = objects
+    for h in lab.hosts.values():
+        h.switch.apply([*h.handler.index.invalidate(["v"]), *h.handler.lb.host_flows()])
+        assert h.switch.groups == {}
+        assert not [f for f in h.switch.flows  # the members' flows
+                    if f.cookie >> pipeline.KIND_SHIFT == pipeline.COOKIE_LB]
+    # the VIP is an address like any other now: the router's inbound filter drops it
+    assert lab.send("client", _to_vip(44100), SYN) == []
