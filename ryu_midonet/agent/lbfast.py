@@ -104,7 +104,12 @@ class Aside:
 
 def fast_vips(view: DictView) -> dict[tuple[str, int], l4lb.Vip]:
     """The VIPs the datapath balances, by address and port: every active VIP whose members'
-    endpoints serve no other VIP (the reply's zone must be known from its source)."""
+    endpoints serve no other VIP (the reply's zone must be known from its source); kept
+    until the topology changes."""
+    return view.derived("lb-fast", "vips", lambda: _fast_vips(view))
+
+
+def _fast_vips(view: DictView) -> dict[tuple[str, int], l4lb.Vip]:
     found: dict[tuple[str, int], l4lb.Vip] = {}
     for _, router in sorted(view.all_of("router").items()):
         balancer = l4lb.balancer_of(view, router)
