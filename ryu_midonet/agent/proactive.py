@@ -38,7 +38,8 @@ Anything narrower (protocol, L4 ports, fragments, TTL) is left to the reactive p
 Proactive flows have no idle timeout: they go when something they were built from changes
 (their tags), and the local ports that may be concerned are compiled again -- a port that
 was plugged; for a MAC entry of bridge B (learned or static), the local ports of B and of
-the bridges linked to the routers reached from B (as above); for an ARP entry of router R,
+the bridges linked to B's ports (a VLAN-aware bridge and its VUBs) and of the bridges linked
+to the routers reached from B (as above); for an ARP entry of router R,
 the local ports of the bridges linked to the routers reached from R; after a topology change
 (DHCP host entries included) or a switch (re)connection, every local port. Compiling a port
 simulates only the destinations whose flow is not on the switch, and installs at most
@@ -290,6 +291,16 @@ def linked_routers(view: DictView, bridge_id: str, vlan: int | None) -> list[Obj
     return found
 
 
+def linked_bridges_l2(view: DictView, bridge_id: str) -> set[str]:
+    """The bridges linked to a bridge's ports (a VLAN-aware bridge and its VUBs)."""
+    found = set()
+    for port in view.ports_of(bridge_id):
+        peer = view.get("port", port.get("peerId"))
+        if peer is not None and peer.get("type") == "Bridge":
+            found.add(str(peer["deviceId"]))
+    return found
+
+
 def linked_bridges(view: DictView, router_id: str) -> set[str]:
     """The bridges linked to a router's ports."""
     found = set()
@@ -519,8 +530,8 @@ class Compiler(FlowSource):
         kind, _, rest = tag.partition(":")
         device, _, _ = rest.partition(":")
         if kind == "mac":
-            bridges = {device} | region(self.view, [str(rp["deviceId"]) for rp in
-                                                    linked_routers_any(self.view, device)])
+            bridges = {device} | linked_bridges_l2(self.view, device) | region(
+                self.view, [str(rp["deviceId"]) for rp in linked_routers_any(self.view, device)])
         elif kind == "arp":
             bridges = region(self.view, [device])
         else:
