@@ -28,7 +28,8 @@ genconfig: deps
 
 ## openapi: regenerate doc/openapi.json from the API's routing table
 openapi: deps
-	$(PYTHON) -c "from ryu_midonet.rest.describe import main; main()" > doc/openapi.json
+	$(PYTHON) -c "from ryu_midonet.rest.describe import main; main()" > doc/openapi.json.new
+	mv doc/openapi.json.new doc/openapi.json
 
 ## test: lint, sample-config check, then the test suite (no tests collected = failure), in
 ## $(TEST_WORKERS) pytest-xdist workers, each running whole modules (a module's sandbox is built

@@ -284,7 +284,7 @@ def test_bridge_ports_vlan_filters_and_delete(cli: Cli, seed: Seed) -> None:
     ]
     assert cli.fails("bridge bridge0 port port1 clear infiltrer").endswith(
         "port has no attribute 'infiltrer' (attributes: device, state, infilter, outfilter, "
-        "vlan, peer)")
+        "vlan, peer, vtep, vni)")
     assert cli.ok("bridge bridge0 port port1 clear infilter") == []
     assert cli.ok("bridge bridge0 port port1 show") == ["port port1 device bridge0 state up"]
     assert cli.ok("bridge bridge0 delete port port3") == []
