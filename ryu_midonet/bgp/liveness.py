@@ -76,16 +76,47 @@ class Leases:
         return {p for p, held in zip(port_ids, pipe.execute(), strict=True) if held}
 
 
-class Renewer:
+class Ticker:
+    """A daemon thread that calls :meth:`tick` every :data:`TICK` seconds until stopped."""
+
+    name = "ticker"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def tick(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.wait(TICK):
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - the thread must go on
+                LOG.exception("%s failed", self.name)
+
+
+class Renewer(Ticker):
     """Renews this host's speaker leases every :data:`TICK` seconds until stopped."""
 
+    name = "bgp-leases"
+
     def __init__(self, leases: Leases, host_id: str) -> None:
+        super().__init__()
         self.leases = leases
         self.host_id = host_id
         self._held: dict[str, float] = {}  # port id -> lease time
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def hold(self, port_id: str, seconds: float) -> None:
         """Hold the lease of ``port_id`` (or change its time), renewing it at once."""
@@ -105,47 +136,35 @@ class Renewer:
         except errors.UNAVAILABLE as exc:  # it runs out by itself
             LOG.debug("speaker lease of port %s not released: %s", port_id, exc)
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="bgp-leases", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(TICK):
-            with self._lock:
-                held = dict(self._held)
-            if held:
-                self._renew(held)
+    def tick(self) -> None:
+        with self._lock:
+            held = dict(self._held)
+        if held:
+            self._renew(held)
 
     def _renew(self, held: dict[str, float]) -> None:
         try:
             self.leases.renew(held, self.host_id)
         except errors.UNAVAILABLE as exc:
             LOG.debug("speaker leases not renewed: %s", exc)
-        except Exception:  # noqa: BLE001 - the thread must go on
-            LOG.exception("speaker leases not renewed")
 
 
-class Reaper:
+class Reaper(Ticker):
     """Every :data:`TICK` seconds, hands ``reap`` the uplink ports that have learned routes,
     are not this host's (``candidates``) and whose lease is gone, once the store has been
     reachable for :data:`SETTLE` seconds."""
 
+    name = "bgp-reaper"
+
     def __init__(self, leases: Leases, candidates: Callable[[], list[str]],
                  reap: Callable[[list[str]], None],
                  clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
         self.leases = leases
         self.candidates = candidates
         self.reap = reap
         self._clock = clock
         self._reached: float | None = None  # since when the store answers
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def orphans(self) -> list[str]:
         """The candidates whose lease is gone (none until the store has settled)."""
@@ -163,21 +182,7 @@ class Reaper:
             return []
         return [p for p in ports if p not in alive]
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="bgp-reaper", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(TICK):
-            try:
-                orphans = self.orphans()
-                if orphans:
-                    self.reap(orphans)
-            except Exception:  # noqa: BLE001 - the thread must go on
-                LOG.exception("looking for lapsed speaker leases failed")
+    def tick(self) -> None:
+        orphans = self.orphans()
+        if orphans:
+            self.reap(orphans)
