@@ -56,9 +56,9 @@ from ryu_midonet.sim.devices import l4lb
 from ryu_midonet.sim.rules.nat import Binding
 from ryu_midonet.sim.rules.tuples import Conn
 from ryu_midonet.sim.state import State
-from ryu_midonet.sim.state.flowstate import FlowTable
+from ryu_midonet.sim.state.flowstate import STICKY_PREFIX, FlowTable
 
-_LB_KEYS = ("nat:dnat:lb:", "nat:rev_dnat:lb:")
+_LB_KEYS = ("nat:dnat:lb:", "nat:rev_dnat:lb:", STICKY_PREFIX)
 
 
 class Aside:
@@ -199,9 +199,14 @@ class LbFast(FlowSource):
             actions = lbf.committing(tr.with_ttl_checks(
                 path, tr.output_actions(path, where, in_port))) if path.outputs else ()
             paths.append((end, actions))
-        cookie = self.index.add(compact(tags, self.view), since, set())
+        # a sticky source's entry is written (and kept alive by the entry flow, which lives
+        # while the source sends): the translations stay the tracker's
+        sticky = {k: v for k, v in aside.written.items() if k.startswith(STICKY_PREFIX)}
+        cookie = self.index.add(compact(tags, self.view), since, set(sticky))
         if cookie is None:
             return None
+        for key, value in sticky.items():
+            self.state.flows.put(key, value)
         messages: list[Message] = list(self.host_flows())
         if vip.sticky:
             to = lbf.commit_to(zone, chosen)

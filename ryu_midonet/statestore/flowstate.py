@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import redis
 
 from ryu_midonet.nsdb.store import Store
-from ryu_midonet.sim.state.flowstate import FLOW_TTL
+from ryu_midonet.sim.state.flowstate import FLOW_TTL, STICKY_PREFIX, STICKY_TTL
 from ryu_midonet.sim.state.leases import LEASE_TTL
 from ryu_midonet.statestore.common import (
     EXPIRE_BATCH,
@@ -141,10 +141,14 @@ class RedisFlowTable:
                                  args=[key, self.channel, "1" if only_expired else "0"]))
 
     def refresh(self, keys: Iterable[str]) -> int:
-        wanted = sorted(set(keys))
-        if not wanted:
-            return 0
-        return int(self._refresh(keys=[self.deadlines], args=[self.ttl_ms, *wanted]))
+        by_ttl: dict[int, list[str]] = {}
+        for key in sorted(set(keys)):
+            by_ttl.setdefault(self._ttl_ms(key), []).append(key)
+        return sum(int(self._refresh(keys=[self.deadlines], args=[ttl, *wanted]))
+                   for ttl, wanted in by_ttl.items())
+
+    def _ttl_ms(self, key: str) -> int:
+        return self.ttl_ms if not key.startswith(STICKY_PREFIX) else _ms(STICKY_TTL)
 
     def live(self, keys: Iterable[str]) -> set[str]:
         wanted = sorted(set(keys))
@@ -161,7 +165,7 @@ class RedisFlowTable:
 
     def _write(self, key: str, value: str, only_new: bool) -> bool:
         return bool(self._put(keys=[self.table, self.deadlines],
-                              args=[key, value, self.ttl_ms, self.channel,
+                              args=[key, value, self._ttl_ms(key), self.channel,
                                     "1" if only_new else "0"]))
 
 

@@ -7,6 +7,7 @@ import time
 from ryu_midonet.nsdb.store import Store
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import Packet, Result
+from ryu_midonet.sim.state.flowstate import STICKY_PREFIX, STICKY_TTL
 from ryu_midonet.sim.state.leases import block_of
 from ryu_midonet.statestore import StateChanges, redis_state
 from ryu_midonet.statestore.flowstate import RedisBlockLeases, RedisFlowTable
@@ -145,3 +146,22 @@ def test_snat_ports_are_unique_across_hosts(redis_url: str) -> None:
     leases = RedisBlockLeases(Store.from_url(redis_url), "h0")
     assert leases.held(NAT_IP) == {block_of(p) for p in ports[0]}
     assert hosts[0].leases.maintain(hosts[0].flows) == 0  # all in use: renewed
+
+
+def test_a_sticky_source_entry_lives_a_day_and_a_refresh_keeps_it_so(redis_url: str) -> None:
+    store = Store.from_url(redis_url)
+    table = RedisFlowTable(store, ttl=0.2)
+    sticky = f"{STICKY_PREFIX}vip:203.0.113.5"
+    assert table.put("ct:short", "1") and table.put(sticky, "10.0.0.11:8080")
+
+    def left(key: str) -> float:
+        score = store.redis.zscore(table.deadlines, key)
+        assert score is not None
+        seconds, micros = store.redis.time()
+        return score / 1000 - (seconds + micros / 1e6)
+
+    assert STICKY_TTL - 60 < left(sticky) <= STICKY_TTL
+    assert table.refresh(["ct:short", sticky]) == 2
+    assert STICKY_TTL - 60 < left(sticky) <= STICKY_TTL and left("ct:short") <= 0.2
+    time.sleep(0.3)
+    assert table.get("ct:short") is None and table.get(sticky) == "10.0.0.11:8080"

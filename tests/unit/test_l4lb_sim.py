@@ -12,15 +12,18 @@ Load balancer ``lb`` on ``r``, pool ``p`` with members vm1:8080 (m1) and vm2:808
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from typing import Any
 
 import pytest
+from fakeclock import Clock
 from sim_tenant import FAR, REMOTE, RIN, ROUT, VM1, tcp, tenant, tenant_state
 
 from ryu_midonet.sim import simulate
 from ryu_midonet.sim.core.model import Packet, Result
 from ryu_midonet.sim.state import State
+from ryu_midonet.sim.state.flowstate import STICKY_PREFIX, STICKY_TTL, MemoryFlowTable
 from tests.support.topology import MemoryTopology
 
 VIP = "198.51.100.10"
@@ -195,3 +198,43 @@ def test_members_and_vips_without_an_address_or_port_are_left_out(
     assert not simulate(b.view(), state, "r:out", to_vip()).outputs
     edit(b, "vip", "v", protocolPort=None)
     assert not simulate(b.view(), state, "r:out", to_vip()).outputs  # not a VIP: filtered
+
+
+def _source_hashed_to(b: MemoryTopology, member: str) -> str:
+    """A source address whose member by hashing alone (no sticky entry) is ``member``."""
+    for n in range(100):
+        src = f"192.0.2.{n}"
+        if member_of(simulate(b.view(), tenant_state(), "r:out", to_vip(1, src))) == member:
+            return src
+    raise AssertionError(f"no source hashes to {member}")
+
+
+def test_a_sticky_source_keeps_its_member_when_the_hashed_one_comes_back(
+        b: MemoryTopology, state: State) -> None:
+    """The sticky entry, not the hash, holds a source: one that moved while its member was
+    down stays where it went, and keeps it for a day idle."""
+    edit(b, "vip", "v", sessionPersistence="SOURCE_IP")
+    src = _source_hashed_to(b, "m1")
+    edit(b, "poolMember", "m1", status="INACTIVE")
+    assert member_of(simulate(b.view(), state, "r:out", to_vip(2, src))) == "m2"
+    edit(b, "poolMember", "m1", status="ACTIVE")
+    assert member_of(simulate(b.view(), state, "r:out", to_vip(3, src))) == "m2"
+    key = f"{STICKY_PREFIX}v:{src}"
+    assert state.flows.get(key) == "10.0.0.12:8080"
+
+
+def test_a_sticky_entry_lives_a_day_after_its_last_use(b: MemoryTopology) -> None:
+    clock = Clock()
+    state = tenant_state()
+    state = dataclasses.replace(state, flows=MemoryFlowTable(clock=clock))
+    edit(b, "vip", "v", sessionPersistence="SOURCE_IP")
+    src = _source_hashed_to(b, "m1")
+    edit(b, "poolMember", "m1", status="INACTIVE")
+    assert member_of(simulate(b.view(), state, "r:out", to_vip(2, src))) == "m2"
+    edit(b, "poolMember", "m1", status="ACTIVE")
+    clock.now += STICKY_TTL - 60
+    assert member_of(simulate(b.view(), state, "r:out", to_vip(3, src))) == "m2"  # used
+    clock.now += STICKY_TTL - 60
+    assert member_of(simulate(b.view(), state, "r:out", to_vip(4, src))) == "m2"
+    clock.now += STICKY_TTL + 1  # a day idle: the hash decides again
+    assert member_of(simulate(b.view(), state, "r:out", to_vip(5, src))) == "m1"

@@ -8,10 +8,13 @@ filters:
   VIP, its pool and the load balancer administratively up. A new connection gets a member
   among the pool's *eligible* ones (admin up, ``status`` ACTIVE, ``weight`` > 0), chosen by
   weight: without persistence from a hash of the connection (connections spread in
-  proportion to the weights); with ``sessionPersistence`` SOURCE_IP from the source address
-  alone, by weighted rendezvous hashing (every connection of a source reaches the same
-  member, on every host, for as long as that member stays eligible; when the member set
-  changes only the sources of the members that went or came move). The destination becomes
+  proportion to the weights); with ``sessionPersistence`` SOURCE_IP, the source's sticky
+  entry (``lb:sticky:<vip id>:<source address>`` in the flow state) names its member while
+  that member stays eligible; a source without one (new, or idle for a day: the entry's
+  life, :data:`~ryu_midonet.sim.state.flowstate.STICKY_TTL`, runs from the last flow that
+  used it) gets one by weighted rendezvous hashing of its address, the same on every host.
+  So every connection of a source reaches the same member, and a member that comes moves
+  no active source. The destination becomes
   the member's address and port; the source is kept.
 - From a member: a TCP packet from a member's address and port that is the reply of a
   balanced connection gets its source translated back to the VIP.
@@ -42,6 +45,7 @@ from ryu_midonet.sim.core.model import ETH_IPV4, IP_TCP
 from ryu_midonet.sim.core.topology import TopologyView
 from ryu_midonet.sim.rules.nat import Binding, rewrite
 from ryu_midonet.sim.rules.tuples import Conn, flow_of
+from ryu_midonet.sim.state.flowstate import STICKY_PREFIX
 from ryu_midonet.types import Obj
 
 SOURCE_IP = "SOURCE_IP"
@@ -248,11 +252,17 @@ def _to_member(ctx: Context, vip: Vip, frame: Frame) -> Frame | str:
         ctx.trace(frame, f"VIP {vip.address}: connection from before its persistence changed:"
                   " dropping")
         return Outcome.DROP
-    member = choose(vip, conn)
+    member = _stuck(ctx, vip, conn) if vip.sticky else None
+    how = "sticky source" if member is not None else "source" if vip.sticky else "weight"
+    member = member or choose(vip, conn)
     if member is None:
         ctx.trace(frame, f"VIP {vip.address}: no member is up: dropping")
         return Outcome.DROP
     binding = Binding(*_endpoint(member) or ("0.0.0.0", 0))  # eligible: it has one
+    if vip.sticky:
+        sticky = sticky_key(vip, conn.src)
+        ctx.state.flows.put(sticky, str(binding))
+        ctx.keep(sticky)
     reverse = _reverse_key(vip, conn, binding)
     if ctx.state.flows.put_new(key, str(binding)):
         ctx.state.flows.put(reverse, str(vip.address))
@@ -262,9 +272,24 @@ def _to_member(ctx: Context, vip: Vip, frame: Frame) -> Frame | str:
         binding = Binding.parse(ctx.state.flows.get(key) or str(binding))
         reverse = _reverse_key(vip, conn, binding)
     ctx.keep(key, reverse)
-    how = "source" if vip.sticky else "weight"
     ctx.trace(frame, f"VIP {vip.address}: new connection to member {binding} (by {how})")
     return rewrite(frame, "dst", conn.dst, binding, None)
+
+
+def sticky_key(vip: Vip, source: str) -> str:
+    """The flow-state key of a source's member at a VIP with SOURCE_IP persistence."""
+    return f"{STICKY_PREFIX}{vip.id}:{source}"
+
+
+def _stuck(ctx: Context, vip: Vip, conn: Conn) -> Obj | None:
+    """The eligible member the source's sticky entry names, if any."""
+    key = sticky_key(vip, conn.src)
+    value = ctx.state.flows.get(key)
+    if value is None:
+        return None
+    ctx.tag(key)
+    member = vip.member_at(Binding.parse(value))
+    return member if member is not None and is_eligible(member) else None
 
 
 def _from_member(ctx: Context, vips: tuple[Vip, ...], frame: Frame) -> Frame | str:

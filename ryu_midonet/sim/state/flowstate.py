@@ -1,10 +1,11 @@
 """The flow-state table: connection-tracking and NAT entries shared by every agent.
 
 Entries map a key (``ct:...`` for connection tracking, ``nat:...`` for NAT; see
-:mod:`ryu_midonet.sim.rules.conntrack` and :mod:`ryu_midonet.sim.rules.nat`) to a short
-string, and live ``ttl`` seconds (default :data:`FLOW_TTL`) after they were written or last
-refreshed. The agent refreshes the keys a live flow depends on (``Result.state_keys``), so
-entries outlive their flows by at most ``ttl``.
+:mod:`ryu_midonet.sim.rules.conntrack` and :mod:`ryu_midonet.sim.rules.nat`; ``lb:sticky:...``
+for a load balancer's sticky sources) to a short string, and live ``ttl`` seconds (default
+:data:`FLOW_TTL`; :data:`STICKY_TTL` for sticky sources, see :func:`ttl_of`) after they were
+written or last refreshed. The agent refreshes the keys a live flow depends on
+(``Result.state_keys``), so entries outlive their flows by at most ``ttl``.
 
 A key is also the tag of the decisions that depend on it: the table announces the key to its
 listeners when it appears (written while absent), changes value, is deleted or expires, so
@@ -24,6 +25,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 FLOW_TTL = 120.0
+STICKY_PREFIX = "lb:sticky:"
+STICKY_TTL = 86400.0  # a sticky source keeps its member for a day idle
+
+
+def ttl_of(key: str, ttl: float) -> float:
+    """The life of entry ``key`` in a table whose entries live ``ttl``: a load balancer's
+    sticky source lives :data:`STICKY_TTL`."""
+    return STICKY_TTL if key.startswith(STICKY_PREFIX) else ttl
 
 Listener = Callable[[str], None]
 
@@ -75,7 +84,7 @@ class MemoryFlowTable:
 
     def put(self, key: str, value: str) -> bool:
         changed = self.get(key) != value
-        self.data[key] = (value, self.clock() + self.ttl)
+        self.data[key] = (value, self.clock() + ttl_of(key, self.ttl))
         if changed:
             self._announce(key)
         return changed
@@ -96,7 +105,7 @@ class MemoryFlowTable:
         for key in set(keys):
             held = self.data.get(key)
             if held is not None and held[1] > now:
-                self.data[key] = (held[0], now + self.ttl)
+                self.data[key] = (held[0], now + ttl_of(key, self.ttl))
                 count += 1
         return count
 
