@@ -6,7 +6,8 @@ interface is enslaved to a Linux bridge in hairpin mode, a bump in the wire that
 frame back out as it came, VLAN tag included. Two insertions (vlan 10 then vlan 20) protect
 vm1's MAC on its port; pings and TCP between vm1 and vm2 pass sf1 then sf2 both ways, and
 each function sees them tagged with its VLAN and the direction's priority (PCP 1 from vm1,
-2 to it). Removing the insertions makes traffic go direct.
+2 to it). Removing the insertions makes traffic go direct. With sf1's link down, a fail-open
+insertion is skipped (traffic passes sf2 alone) and a fail-closed one stops the traffic.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from chainlab import Lab
 
 from ryu_midonet.sandbox import Sandbox
+from ryu_midonet.sandbox.config import DEFAULT_AGENT
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -44,7 +46,7 @@ SANDBOX: dict[str, Any] = {
         _vm("sf2", "h1", "10.51.0.2/24", "02:00:00:00:51:02"),
     ],
     "api": True,
-    "agent": "default",
+    "agent": {"command": DEFAULT_AGENT + " ryu_midonet.apps.service_insertion"},
 }
 # The service function: eth0 in a bridge that hands every frame back out of eth0.
 BUMP = ("ip addr flush dev eth0 && ip link add br0 type bridge && "
@@ -120,4 +122,33 @@ def test_traffic_passes_both_functions_in_order_both_ways(lab: Lab) -> None:
             assert "2 received" in out, out + lab.report()
         assert not [line for line in c1.lines if "ICMP" in line]
     finally:
+        lab.wipe()
+
+
+def _link(lab: Lab, sf: str, port: dict[str, Any], up: bool) -> None:
+    """Take ``sf``'s link up or down and wait until its agent reported it."""
+    done = lab.exec(sf, ["ip", "link", "set", "eth0", "up" if up else "down"])
+    assert done.returncode == 0, done
+    assert wait_until(lambda: lab.topo.get("port", port["id"]).get("linkUp") is up,
+                      timeout=10), lab.report()
+    time.sleep(0.5)  # the other agents' caches
+
+
+def test_a_down_function_is_skipped_when_fail_open_and_stops_traffic_otherwise(
+        lab: Lab) -> None:
+    made, _ = _insertions(lab)
+    srv1 = lab.topo.get("port", made[0]["srvPortId"])
+    try:
+        assert lab.pings("vm1", "10.50.0.2"), lab.report()
+        _link(lab, "sf1", srv1, up=False)
+        with lab.sniff("sf2", "vlan", verbose=False) as c2:
+            out = lab.ping("vm1", "10.50.0.2", count=2, timeout=3.0)
+            assert "2 received" in out, out + lab.report()
+        assert _seen(c2.lines, 20, 1) >= 2 and _seen(c2.lines, 20, 2) >= 2, c2.lines
+        lab.topo.update("l2Insertion", made[0]["id"], {"failOpen": False})
+        assert lab.no_reply("vm1", "10.50.0.2"), lab.report()
+        _link(lab, "sf1", srv1, up=True)
+        assert lab.pings("vm1", "10.50.0.2"), lab.report()
+    finally:
+        lab.exec("sf1", ["ip", "link", "set", "eth0", "up"])
         lab.wipe()

@@ -95,17 +95,17 @@ def test_non_insertion_traffic_into_a_service_port_is_dropped() -> None:
 
 def test_a_down_function_is_skipped_when_fail_open() -> None:
     b, state = setup()
-    b.objects["port"]["s1"]["active"] = False
+    b.objects["port"]["s1"]["linkUp"] = False
     result = simulate(b.view(), state, "p1", frame(VM1, VM2))
     assert result.outputs == [Output("s2", tag(20, 1))]
     assert has_step(result, "service port s1 is down, skipped (fail-open)")
-    b.objects["port"]["s2"]["active"] = False
+    b.objects["port"]["s2"]["linkUp"] = False
     assert simulate(b.view(), state, "p1", frame(VM1, VM2)).outputs == [Output("p2")]
 
 
 def test_a_down_function_drops_when_not_fail_open() -> None:
     b, state = setup(fail_open=(False, True))
-    b.objects["port"]["s1"]["active"] = False
+    b.objects["port"]["s1"]["linkUp"] = False
     result = simulate(b.view(), state, "p1", frame(VM1, VM2))
     assert_dropped(result)
     assert has_step(result, "not fail-open: dropping")

@@ -140,6 +140,8 @@ SPEC = KindSpec(
         "type": Field("enum", choices=("Bridge", "Router"), update=False),
         "deviceId": Field("uuid", index=True, create=False, update=False),
         "adminStateUp": Field("bool", True, nullable=False),
+        # the link of its interface, as the agent of its host reports it (null: not reported)
+        "linkUp": Field("bool", create=False, update=False),
         "inboundFilterId": chain_ref(),
         "outboundFilterId": chain_ref(),
         "tunnelKey": Field("int", create=False, update=False),

@@ -56,6 +56,7 @@ def _dto(dtos: Dtos, dto: Obj) -> None:
     dto["hostInterfacePort"] = (dtos.uri("hosts", dto["hostId"], "ports", pid)
                                 if dto.get("hostId") else None)
     dto["active"] = bool(dto.get("hostId")) and dtos.topo.is_alive(dto["hostId"])
+    dto.pop("linkUp", None)  # what ``active`` says to a client
     for name in _UNSTORED:
         dto.setdefault(name, None)
     for name in _UNSTORED_LISTS:
@@ -98,7 +99,7 @@ _ROUTER_PORT = ("portAddress", "networkAddress", "networkLength", "portMac")
 _IPV4: Schema = {"type": "string", "format": "ipv4"}
 
 REST = RestKind(
-    RESOURCE, _dto, routes=_routes,
+    RESOURCE, _dto, routes=_routes, hidden=("linkUp",),
     dto_fields={
         "device": LINK, "link": LINK, "peer": MAYBE_LINK, "portGroups": LINK,
         "portGroupIds": UUIDS, "host": MAYBE_LINK, "hostInterfacePort": MAYBE_LINK,

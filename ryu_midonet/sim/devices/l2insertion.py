@@ -17,8 +17,8 @@ after them, so a port's own filters run first:
   leaving a service port is dropped.
 - On the way into a service port a frame is tagged with the insertion's ``vlan`` (when > 0)
   and the direction's PCP.
-- A service port whose link is down (port down, unbound, or ``active`` false: the link state
-  the agent reports) is skipped when its insertion is ``failOpen``; otherwise the frame is
+- A service port whose link is down (port down, unbound, or ``linkUp`` false: the link state
+  its host's agent reports) is skipped when its insertion is ``failOpen``; otherwise the frame is
   dropped there.
 
 Every redirect, hand-back and drop is traced; the decision reads the MAC, VLAN id and PCP
@@ -67,7 +67,7 @@ def index(view: TopologyView) -> Index:
 def link_up(port: Obj | None) -> bool:
     """Whether a service port can take frames: up, bound and its link not reported down."""
     return (port is not None and port.get("adminStateUp", True) is not False
-            and bool(port.get("hostId")) and port.get("active", True) is not False)
+            and bool(port.get("hostId")) and port.get("linkUp", True) is not False)
 
 
 def chain(idx: Index, port_id: str, mac: str) -> list[Obj]:
