@@ -6,12 +6,15 @@ interface is enslaved to a Linux bridge in hairpin mode, a bump in the wire that
 frame back out as it came, VLAN tag included. Two insertions (vlan 10 then vlan 20) protect
 vm1's MAC on its port; pings and TCP between vm1 and vm2 pass sf1 then sf2 both ways, and
 each function sees them tagged with its VLAN and the direction's priority (PCP 1 from vm1,
-2 to it). Removing the insertions makes traffic go direct. With sf1's link down, a fail-open
+2 to it); other frames sent into a service port are dropped. Removing the insertions makes
+traffic go direct. With sf1's link down, a fail-open
 insertion is skipped (traffic passes sf2 alone) and a fail-closed one stops the traffic.
 """
 
 from __future__ import annotations
 
+import socket
+import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -151,4 +154,46 @@ def test_a_down_function_is_skipped_when_fail_open_and_stops_traffic_otherwise(
         assert lab.pings("vm1", "10.50.0.2"), lab.report()
     finally:
         lab.exec("sf1", ["ip", "link", "set", "eth0", "up"])
+        lab.wipe()
+
+
+# Sends one UDP frame (hex-encoded, argv[1]) out of eth0, as it is.
+SEND_FRAME = r"""
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+s.send(bytes.fromhex(sys.argv[1]))
+"""
+
+
+def _udp_frame(src: str, dst: str, vlan: int | None = None) -> bytes:
+    """A UDP datagram 10.51.0.1:7 -> 10.50.0.2:9 (no checksums) in an Ethernet frame."""
+    udp = struct.pack("!HHHH", 7, 9, 12, 0) + b"sfsf"
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                     socket.inet_aton("10.51.0.1"), socket.inet_aton("10.50.0.2"))
+    tag = b"" if vlan is None else struct.pack("!HH", 0x8100, (1 << 13) | vlan)
+    return (bytes.fromhex(dst.replace(":", "") + src.replace(":", "")) + tag
+            + struct.pack("!H", 0x0800) + ip + udp)
+
+
+def test_other_traffic_into_a_service_port_is_dropped(lab: Lab) -> None:
+    _insertions(lab)
+    vm2_mac = "02:00:00:00:50:02"
+    try:
+        assert lab.pings("vm1", "10.50.0.2"), lab.report()  # every path is known
+        with lab.sniff("vm2", "udp port 9", verbose=False) as cap:
+            for frame in (_udp_frame("02:00:00:00:51:01", vm2_mac),  # the SF's own
+                          _udp_frame(VM1_MAC, vm2_mac, vlan=11),  # not its VLAN
+                          _udp_frame(VM1_MAC, vm2_mac)):  # untagged
+                done = lab.exec("sf1", ["python3", "-c", SEND_FRAME, frame.hex()])
+                assert done.returncode == 0, done
+            time.sleep(1.0)
+        assert cap.lines == [], cap.lines
+        with lab.sniff("vm2", "udp port 9", verbose=False) as cap:
+            done = lab.exec("vm1", ["python3", "-c", SEND_FRAME,
+                                    _udp_frame(VM1_MAC, vm2_mac).hex()])
+            assert done.returncode == 0, done
+            time.sleep(1.0)
+        assert len(cap.lines) == 1, (cap.lines, lab.report())  # the same frame, inserted
+    finally:
         lab.wipe()
