@@ -2,12 +2,14 @@
 
 Both sandboxes (ryu-midonet's ``lbb`` on 10.79.0.0/24, OVN's ``lbbo`` on 10.76.0.0/24) are up
 at the same time, with the benchmark layout's two subnets and router ``r``, but other VMs:
-eight members ``m1``-``m8`` (10.0.2.21-28, the odd ones on h1, the even ones on h2), each
-serving on TCP port 5001 while a case runs, and a client per case on h1:
+eight members ``m1``-``m8`` (10.0.2.21-28, the odd ones on h1, the even ones on h2), serving
+on a TCP port of the case while it runs (no two VIPs share a member address and port, which
+would leave their connections to the agent), and a client per case on h1:
 
-- ``VIP, 2 members``: ``c2`` (10.0.1.12) to 10.0.3.2:5001, members m1 (h1) and m2 (h2);
+- ``VIP, 2 members``: ``c2`` (10.0.1.12) to 10.0.3.2:5002, members m1 (h1) and m2 (h2);
 - ``VIP, 8 members``: ``c8`` (10.0.1.18) to 10.0.3.8:5001, all eight;
-- ``routed to m2``: ``cr`` (10.0.1.11) to m2 (cross host) through the same router, no VIP;
+- ``routed to m2``: ``cr`` (10.0.1.11) to m2:5003 (cross host) through the same router, no
+  VIP;
 - ``VIP, m2 only``: ``ct`` (10.0.1.13) to 10.0.3.1:5201, member m2 alone: one iperf3 stream
   through a VIP (iperf3's two connections must reach one member), against one along the
   routed path to m2.
@@ -88,9 +90,11 @@ def _plan(name: str) -> VmPlan:
     return next(vm for vm in VMS if vm.name == name)
 
 
-VIP2 = LbCase("vip-2", "VIP, 2 members", "c2", "10.0.3.2", ("m1", "m2"))
+# every VIP's members serve on a port of their own (a member endpoint that serves several VIPs
+# is left to the agent), and the routed case reaches m2 on a port no VIP uses
+VIP2 = LbCase("vip-2", "VIP, 2 members", "c2", "10.0.3.2", ("m1", "m2"), PORT + 1)
 VIP8 = LbCase("vip-8", "VIP, 8 members", "c8", "10.0.3.8", tuple(m.name for m in MEMBERS))
-DIRECT = LbCase("routed", "routed to m2 (cross host)", "cr", "10.0.2.22", ("m2",))
+DIRECT = LbCase("routed", "routed to m2 (cross host)", "cr", "10.0.2.22", ("m2",), PORT + 2)
 VIP1 = LbCase("vip-1", "VIP, m2 only", "ct", "10.0.3.1", ("m2",), measure.IPERF_PORT)
 CASES = (VIP2, VIP8, DIRECT)
 FIRST_CASES = (VIP2, DIRECT)
@@ -177,7 +181,7 @@ def _rate(sb: Sandbox, scenario: Scenario, case: LbCase, settings: Settings,
         forget_connections(sb)
         result = measure.tcp_connection_rate(
             client, servers[0], settings.tcp_seconds, 1, case.address,
-            lambda: scenario.upcalls(sb), PORT, servers)
+            lambda: scenario.upcalls(sb), case.port, servers)
         if "controller" in result.note:
             row.note = result.note  # the last run's misses per connection
         return result.value
@@ -189,7 +193,7 @@ def _first(sb: Sandbox, scenario: Scenario, case: LbCase) -> Callable[[], float 
 
     def take() -> float | None:
         forget_connections(sb)
-        return measure.first_connection(client, servers, case.address, PORT,
+        return measure.first_connection(client, servers, case.address, case.port,
                                         lambda: scenario.clear(sb), FIRST_REPS).value
     return take
 
