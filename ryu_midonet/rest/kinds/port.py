@@ -107,7 +107,7 @@ REST = RestKind(
         **{name: {"type": "null"} for name in _UNSTORED},
         **{name: {"type": "array", "maxItems": 0} for name in _UNSTORED_LISTS},
     },
-    checked=("networkAddress",),
+    checked=("networkAddress", "vlanId"),  # a bridge's VLAN ids are unique
     variants={
         "bridge": Variant(absent=_ROUTER_PORT, fields={
             "type": {"enum": ["Bridge", "Vxlan"]}, "bridgeId": UUID,
