@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import redis
 
 from ryu_midonet.nsdb.store import Store
-from ryu_midonet.sim.state.flowstate import FLOW_TTL, STICKY_PREFIX, STICKY_TTL
+from ryu_midonet.sim.state.flowstate import FLOW_TTL, ttl_of
 from ryu_midonet.sim.state.leases import LEASE_TTL
 from ryu_midonet.statestore.common import (
     EXPIRE_BATCH,
@@ -116,7 +116,7 @@ class RedisFlowTable:
 
     def __init__(self, store: Store, ttl: float = FLOW_TTL) -> None:
         self.redis: redis.Redis = store.redis
-        self.ttl_ms = _ms(ttl)
+        self.ttl = ttl
         self.table = store.key_state("flow")
         self.deadlines = store.key_state("deadlines:flow")
         self.channel = changes_channel(store)
@@ -148,7 +148,7 @@ class RedisFlowTable:
                    for ttl, wanted in by_ttl.items())
 
     def _ttl_ms(self, key: str) -> int:
-        return self.ttl_ms if not key.startswith(STICKY_PREFIX) else _ms(STICKY_TTL)
+        return _ms(ttl_of(key, self.ttl))
 
     def live(self, keys: Iterable[str]) -> set[str]:
         wanted = sorted(set(keys))
